@@ -1,0 +1,48 @@
+# tickrt: the two commands are `make demo` and `make test`.
+# Both install missing Debian packages, configure (Release), build and run.
+BUILD      ?= build
+FUZZ_BUILD ?= build-fuzz
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+FUZZ_SECONDS ?= 20
+
+.PHONY: all deps configure build demo test fuzz-smoke fuzz bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+## make demo: replay the bundled real Binance capture through the pipeline and print the summary.
+demo: build
+	@$(BUILD)/bin/tickrt demo
+
+## make test: unit, golden and conformance tests (ctest), then a short fuzz run under ASan/UBSan.
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+# libFuzzer needs clang; the fuzz build is its own tree with -fsanitize=fuzzer,address,undefined.
+fuzz-build: deps
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	   -DTICKRT_FUZZ=ON -DTICKRT_SANITIZE=address,undefined >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_feed_parser
+
+fuzz-smoke: fuzz-build
+	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+## make fuzz FUZZ_SECONDS=3600: the same fuzzer, longer.
+fuzz: fuzz-smoke
+
+## make bench: Google Benchmark binaries (see docs/BENCHMARKS.md for the exact commands).
+bench: build
+	@for b in $(BUILD)/bin/bench_*; do echo "== $$b"; $$b; done
+
+clean:
+	rm -rf $(BUILD) $(FUZZ_BUILD)

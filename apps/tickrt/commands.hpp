@@ -1,0 +1,21 @@
+// apps/tickrt/commands.hpp — the tickrt CLI verbs. Each cmd_*.cpp registers its verbs;
+// main.cpp only builds the CLI11 app and calls these. Callbacks return via exit codes:
+// 0 ok, 1 runtime failure (message on stderr), 2 usage error.
+#pragma once
+
+#include <string>
+
+namespace CLI { class App; }
+
+namespace tickrt::cli {
+
+void register_replay(CLI::App& app);   // cmd_replay.cpp: tickrt replay <captures...>
+void register_demo(CLI::App& app);     // cmd_demo.cpp:   tickrt demo
+void register_engine(CLI::App& app);   // cmd_engine.cpp: tickrt build | infer | inspect | conformance
+
+// Root of the project's data/ folder: $TICKRT_DATA, else <source dir>/data.
+std::string data_dir();
+// ../shared/data/binance_ws when present beside the project, else "".
+std::string shared_captures_dir();
+
+}  // namespace tickrt::cli
