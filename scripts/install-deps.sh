@@ -3,7 +3,7 @@
 # Idempotent and quick (one dpkg-query) when everything is present; runs
 # `apt-get update` first only when something has to be installed.
 #
-# usage: scripts/install-deps.sh [group...]     groups: build test engine tools all (default: all)
+# usage: scripts/install-deps.sh [group...]     groups: build test engine tools peers all (default: all)
 set -euo pipefail
 
 declare -A GROUP
@@ -15,6 +15,9 @@ GROUP[test]="libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev clang
 GROUP[engine]="libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata"
 # Python tools that regenerate reference models and golden data (not needed to build or test).
 GROUP[tools]="python3-numpy python3-onnx python3-torch"
+# Peer benchmarks (tools/bench/compare.py): libtorch + OpenBLAS for bench_libtorch, Node for
+# onnxruntime-node (installed by npm into build/peers/, not a Debian package). Not part of `all`.
+GROUP[peers]="libtorch-dev libopenblas-dev nodejs"
 
 groups=("$@")
 [ ${#groups[@]} -eq 0 ] && groups=(all)
