@@ -1,0 +1,334 @@
+#!/usr/bin/python3
+"""tickrt's inference engine vs its peers (ONNX Runtime, libtorch), in one run.
+
+Runs, for each model x threads, ONNX Runtime (bench/peers/ort_bench.js), libtorch
+(bench_libtorch) and tickrt (a command template, when given or found), each pinned with taskset,
+all batches; collects one JSON line per (impl, model, batch, threads); writes the raw lines to
+build/peers/results/compare-<UTC time>.jsonl and a markdown table into the "## engine vs peers" section
+of docs/BENCHMARKS.md (with the command line and the machine).
+
+usage:
+  /usr/bin/python3 tools/bench/compare.py                       # peers (+ tickrt if found)
+  /usr/bin/python3 tools/bench/compare.py --repeat 2 --seconds 2
+  /usr/bin/python3 tools/bench/compare.py --models lstm_attn_s --batches 1 --threads 1 --no-docs
+  /usr/bin/python3 tools/bench/compare.py --tickrt \
+      'build/bin/bench_infer --json --model {onnx} --name {model} --batch {batch} --threads {threads} --seconds {seconds}'
+
+The tickrt command template: placeholders {model} (name, e.g. lstm_attn_s), {onnx} (path of
+models/<name>/model.onnx), {models_dir}, {batch}, {threads}, {seconds}. It is run once per
+(model, batch, threads), already pinned by the runner (taskset), and must print on stdout at
+least one JSON line (other lines are ignored) with:
+  {"impl": "tickrt", "model": "<name>", "batch": B, "threads": N, "median_us": float,
+   "p99_us": float, "throughput_per_s": float (samples/s = batch * 1e6 / median_us),
+   "iters": int}
+Several lines (e.g. "impl": "tickrt_bf16") are allowed: each becomes a row. It should check its
+output against the goldens itself and exit non-zero on a mismatch (the peers do).
+Without --tickrt, the runner uses DEFAULT_TICKRT when build/bin/bench_infer exists.
+
+Pinning: threads=1 runs on --cpus' last CPU; threads=N runs on the last N CPUs of --cpus
+(default: all CPUs of the machine). OPENBLAS_NUM_THREADS and OMP_NUM_THREADS are set to N.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+MODELS = ["lstm_attn_s", "lstm_attn_l", "convlstm", "transformer_s"]
+DEFAULT_TICKRT = ("build/bin/bench_infer --json --model {onnx} --name {model} --batch {batch} "
+                  "--threads {threads} --seconds {seconds}")
+SECTION = "## engine vs peers"
+KEYS = ("impl", "model", "batch", "threads", "median_us", "p99_us", "throughput_per_s", "iters")
+
+
+def log(msg: str) -> None:
+    print(f"compare: {msg}", file=sys.stderr, flush=True)
+
+
+def sh(cmd: list[str], env=None) -> list[dict]:
+    """Runs cmd, returns its JSON lines; raises with its stderr when it fails."""
+    log(" ".join(shlex.quote(c) for c in cmd))
+    p = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} ... failed (exit {p.returncode}):\n{p.stderr[-3000:]}")
+    rows = []
+    for line in p.stdout.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        r = json.loads(line)
+        missing = [k for k in KEYS if k not in r]
+        if missing:
+            raise RuntimeError(f"{cmd[0]}: JSON line lacks {missing}: {line}")
+        rows.append(r)
+    if not rows:
+        raise RuntimeError(f"{cmd[0]} printed no JSON line; stderr:\n{p.stderr[-3000:]}")
+    return rows
+
+
+def machine() -> str:
+    name = "unknown CPU"
+    try:
+        out = subprocess.run(["lscpu"], stdout=subprocess.PIPE, text=True).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name:"):
+                name = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    isa = []
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
+        isa = [x for x in ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile")
+               if x in flags]
+    except OSError:
+        pass
+    return (f"{name}, {os.cpu_count()} CPUs ({' '.join(isa) or 'no AVX2'}), "
+            f"Linux {platform.release()}")
+
+
+def deb_version(pkg: str) -> str:
+    p = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", pkg], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, text=True)
+    return p.stdout.strip() or "?"
+
+
+def pin(cpus: list[int], threads: int) -> list[str]:
+    use = cpus[-threads:] if threads <= len(cpus) else cpus
+    return ["taskset", "-c", ",".join(map(str, use))]
+
+
+def ensure_inputs(a) -> None:
+    pt_missing = [m for m in a.models
+                  if not os.path.exists(os.path.join(a.pt_dir, m, "model.pt"))]
+    if pt_missing and not a.skip_libtorch:
+        log(f"TorchScript missing for {pt_missing}: exporting")
+        subprocess.run(["/usr/bin/python3", "tools/models/export.py", "--pt-only", "--pt-dir",
+                        a.pt_dir, "--models", *pt_missing], cwd=ROOT, check=True,
+                       stderr=subprocess.DEVNULL)
+    ov = os.path.join(ROOT, "build", "peers", "overhead")
+    if any(not os.path.exists(os.path.join(ov, f"{m}.onnx")) for m in a.models):
+        subprocess.run(["/usr/bin/python3", "tools/bench/make_overhead_models.py", ov], cwd=ROOT,
+                       check=True, stdout=subprocess.DEVNULL)
+
+
+def find_libtorch(a) -> str | None:
+    if a.skip_libtorch:
+        return None
+    for c in ([a.libtorch_bin] if a.libtorch_bin else
+              ["build/bin/bench_libtorch", "build-models/bin/bench_libtorch"]):
+        if os.path.exists(os.path.join(ROOT, c)):
+            return c
+    raise SystemExit(
+        "compare: bench_libtorch not found. Build it with\n"
+        "  scripts/install-deps.sh peers && cmake -S . -B build-models -DCMAKE_BUILD_TYPE=Release "
+        "-DTICKRT_BENCH_LIBTORCH=ON && cmake --build build-models --target bench_libtorch\n"
+        "or pass --libtorch-bin PATH, or --skip-libtorch.")
+
+
+def sweep(a, libtorch: str | None, tickrt: str | None) -> list[dict]:
+    rows = []
+    b_arg = ",".join(map(str, a.batches))
+    for threads in a.threads:
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+        p = pin(a.cpus, threads)
+        for m in a.models:
+            if not a.skip_ort:
+                rows += sh(p + ["node", "bench/peers/ort_bench.js", "--models", m, "--batches", b_arg,
+                                "--threads", str(threads), "--seconds", str(a.seconds)], env)
+            if libtorch:
+                # PASSIVE: libtorch's OpenMP workers otherwise spin after each parallel region
+                # and fight OpenBLAS's own threads for the same CPUs (measured: lstm_attn_l b64
+                # at 2 threads 359 ms with spinning, 153 ms passive).
+                rows += sh(p + [libtorch, "--models", m, "--batches", b_arg, "--threads",
+                                str(threads), "--seconds", str(a.seconds), "--pt-dir", a.pt_dir,
+                                "--models-dir", "models", "--variant", a.libtorch_variant],
+                           dict(env, OMP_WAIT_POLICY="PASSIVE"))
+            if tickrt:
+                for b in a.batches:
+                    cmd = tickrt.format(model=m, onnx=f"models/{m}/model.onnx",
+                                        models_dir="models", batch=b, threads=threads,
+                                        seconds=a.seconds)
+                    got = sh(p + shlex.split(cmd), env)
+                    for r in got:
+                        if (r["model"], int(r["batch"]), int(r["threads"])) != (m, b, threads):
+                            raise RuntimeError(f"tickrt line does not match the request "
+                                               f"({m}, {b}, {threads}): {r}")
+                    rows += got
+    return rows
+
+
+def aggregate(runs: list[list[dict]]) -> list[dict]:
+    """Median over repeats of each (impl, model, batch, threads); spread = (max-min)/median of
+    the per-run medians."""
+    by = {}
+    for run in runs:
+        for r in run:
+            by.setdefault((r["impl"], r["model"], int(r["batch"]), int(r["threads"])), []).append(r)
+    out = []
+    for (impl, model, batch, threads), rs in by.items():
+        med = statistics.median(r["median_us"] for r in rs)
+        meds = [r["median_us"] for r in rs]
+        row = dict(impl=impl, model=model, batch=batch, threads=threads, median_us=med,
+                   p99_us=statistics.median(r["p99_us"] for r in rs),
+                   throughput_per_s=batch * 1e6 / med if med > 0 else 0.0,
+                   iters=sum(r["iters"] for r in rs), runs=len(rs),
+                   spread=(max(meds) - min(meds)) / med if med > 0 else 0.0)
+        if impl == "ort":
+            row["raw_median_us"] = statistics.median(r["raw_median_us"] for r in rs)
+            row["overhead_median_us"] = statistics.median(r["overhead_median_us"] for r in rs)
+        out.append(row)
+    return out
+
+
+def fmt_us(v: float) -> str:
+    return f"{v:,.0f}" if v >= 100 else f"{v:.1f}"
+
+
+def table(rows: list[dict], models: list[str]) -> str:
+    order = {"ort": 0, "libtorch": 1}
+    rows = sorted(rows, key=lambda r: (models.index(r["model"]) if r["model"] in models else 99,
+                                       r["threads"], r["batch"], order.get(r["impl"], 2), r["impl"]))
+    ort = {(r["model"], r["batch"], r["threads"]): r for r in rows if r["impl"] == "ort"}
+    lines = ["| model | batch | threads | impl | median µs | p99 µs | samples/s | vs ORT (median) | run spread | note |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        o = ort.get((r["model"], r["batch"], r["threads"]))
+        ratio = ""
+        if o and r["impl"] != "ort" and r["median_us"] > 0:
+            x = o["median_us"] / r["median_us"]
+            ratio = f"{x:.2f}x faster" if x >= 1 else f"{1 / x:.2f}x slower"
+        note = ""
+        if r["impl"] == "ort":
+            note = (f"raw {fmt_us(r['raw_median_us'])} µs incl. Node binding "
+                    f"({fmt_us(r['overhead_median_us'])} µs, subtracted)")
+        lines.append(f"| {r['model']} | {r['batch']} | {r['threads']} | {r['impl']} | "
+                     f"{fmt_us(r['median_us'])} | {fmt_us(r['p99_us'])} | "
+                     f"{r['throughput_per_s']:,.0f} | {ratio} | {100 * r['spread']:.0f}% | {note} |")
+    return "\n".join(lines)
+
+
+def write_docs(path: str, body: str) -> None:
+    text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+    start = text.find(SECTION + "\n")
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + SECTION + "\n" + body + "\n"
+    else:
+        nxt = text.find("\n## ", start + len(SECTION))
+        end = nxt + 1 if nxt >= 0 else len(text)
+        text = text[:start] + SECTION + "\n" + body + "\n" + ("\n" if nxt >= 0 else "") + text[end:]
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--batches", default="1,8,64")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--seconds", type=float, default=2.0, help="timed seconds per configuration")
+    ap.add_argument("--repeat", type=int, default=1, help="whole sweeps; the table shows medians")
+    ap.add_argument("--cpus", default=None, help="CPUs to pin to, e.g. 0,1 (default: all)")
+    ap.add_argument("--tickrt", default=None, help="tickrt command template (see above)")
+    ap.add_argument("--no-tickrt", action="store_true")
+    ap.add_argument("--libtorch-bin", default=None)
+    ap.add_argument("--libtorch-variant", default="freeze", choices=["plain", "freeze", "optimize"])
+    ap.add_argument("--pt-dir", default="build/models")
+    ap.add_argument("--skip-libtorch", action="store_true")
+    ap.add_argument("--skip-ort", action="store_true")
+    ap.add_argument("--no-docs", action="store_true", help="do not touch docs/BENCHMARKS.md")
+    ap.add_argument("--docs", default="docs/BENCHMARKS.md")
+    ap.add_argument("--note", default="", help="a paragraph to put under the table")
+    a = ap.parse_args()
+    a.models = a.models.split(",")
+    a.batches = [int(b) for b in a.batches.split(",")]
+    a.threads = [int(t) for t in a.threads.split(",")]
+    a.cpus = ([int(c) for c in a.cpus.split(",")] if a.cpus
+              else sorted(os.sched_getaffinity(0)))
+    if not a.pt_dir.startswith("/"):
+        a.pt_dir = os.path.join(ROOT, a.pt_dir)
+
+    ensure_inputs(a)
+    libtorch = find_libtorch(a)
+    tickrt = None
+    if not a.no_tickrt:
+        if a.tickrt:
+            tickrt = a.tickrt
+        elif os.path.exists(os.path.join(ROOT, "build/bin/bench_infer")):
+            tickrt = DEFAULT_TICKRT
+            log(f"found build/bin/bench_infer: using '{tickrt}'")
+        else:
+            log("no tickrt command (build/bin/bench_infer absent, no --tickrt): peers only")
+
+    load_before = os.getloadavg()
+    started = dt.datetime.now(dt.timezone.utc)
+    runs = []
+    for i in range(a.repeat):
+        log(f"sweep {i + 1}/{a.repeat}")
+        runs.append(sweep(a, libtorch, tickrt))
+    load_after = os.getloadavg()
+
+    os.makedirs(os.path.join(ROOT, "build", "peers", "results"), exist_ok=True)
+    raw = os.path.join(ROOT, "build", "peers", "results",
+                       f"compare-{started:%Y%m%dT%H%M%SZ}.jsonl")
+    with open(raw, "w") as f:
+        for i, run in enumerate(runs):
+            for r in run:
+                f.write(json.dumps(dict(r, sweep=i)) + "\n")
+    rows = aggregate(runs)
+    for r in rows:
+        print(json.dumps(dict({k: r[k] for k in KEYS},
+                              throughput_per_s=round(r["throughput_per_s"]))))
+    log(f"raw lines: {os.path.relpath(raw, ROOT)}")
+
+    if a.no_docs:
+        return 0
+    cmd = "/usr/bin/python3 tools/bench/compare.py " + " ".join(shlex.quote(x) for x in sys.argv[1:])
+    impls = sorted({r["impl"] for r in rows})
+    body = f"""
+Measured {started:%Y-%m-%d %H:%M} UTC on **{machine()}** (`lscpu | grep 'Model name'`),
+by one run of the runner (all implementations in the same run, interleaved per model):
+
+```
+{cmd.strip()}
+```
+
+Implementations in this table: {", ".join(impls)}.{"" if tickrt else " **Peers only: tickrt's rows come when its bench binary exists (the runner adds them).**"}
+Each figure is the median over {a.repeat} sweep(s) of the per-sweep median/p99 of single
+synchronous inferences (about {a.seconds:g} s or at least 50 runs each, after 20 warm-up runs);
+"run spread" is (max - min) / median of the per-sweep medians. Load average before/after:
+{load_before[0]:.2f} / {load_after[0]:.2f} (the machine is shared; figures are noisy when it is
+high). Every implementation's batch-1 and batch-64 outputs were checked against
+models/<name>/golden_b*.npy before timing. samples/s = batch x 10^6 / median µs. "vs ORT" is
+ORT's median divided by this row's median, from the same run.
+
+- **ort**: ONNX Runtime {next((r.get("version") for run in runs for r in run if r["impl"] == "ort"), "?")}
+  CPU EP through onnxruntime-node (`bench/peers/ort_bench.js`): intraOpNumThreads = threads,
+  interOpNumThreads 1, graphOptimizationLevel 'all', sequential. The Node binding's cost per call,
+  timed on a Slice+Squeeze model with the same input/output sizes, is subtracted (median from
+  median and from p99); the raw figure is in the note.
+- **libtorch**: libtorch {deb_version("libtorch1.13")} (Debian) TorchScript trace, `torch::jit::freeze` (variant
+  `{a.libtorch_variant}`), `c10::InferenceMode`, `at::set_num_threads(threads)`, inter-op 1,
+  OpenBLAS {deb_version("libopenblas0-pthread")} (pthread) as libblas.so.3 with OPENBLAS_NUM_THREADS = threads,
+  OMP_WAIT_POLICY=PASSIVE (`bench/peers/bench_libtorch.cpp`).
+- Pinning: `taskset` to the last `threads` CPUs of {a.cpus}.
+
+{table(rows, a.models)}
+"""
+    if a.note:
+        body += "\n" + a.note.strip() + "\n"
+    write_docs(os.path.join(ROOT, a.docs), body)
+    log(f"wrote the '{SECTION}' section of {a.docs}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
