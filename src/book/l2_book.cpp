@@ -1,0 +1,233 @@
+#include "book/l2_book.hpp"
+
+#include <algorithm>
+
+namespace tickrt::book {
+
+std::string_view book_state_name(BookState s) noexcept {
+  switch (s) {
+    case BookState::awaiting_snapshot: return "awaiting_snapshot";
+    case BookState::synced: return "synced";
+    case BookState::resyncing: return "resyncing";
+  }
+  return "?";
+}
+
+L2Book::L2Book(Market market, const Config& cfg) : market_(market), cfg_(cfg) {
+  bids_.reserve(cfg.level_capacity);
+  asks_.reserve(cfg.level_capacity);
+  pend_.reserve(cfg.buffer_events);
+  pend_levels_.reserve(cfg.buffer_levels);
+}
+
+void L2Book::reset() noexcept {
+  state_ = BookState::awaiting_snapshot;
+  need_straddle_ = crossed_ = after_break_ = false;
+  last_id_ = 0;
+  clear_sides();
+  pend_.clear();
+  pend_head_ = 0;
+  pend_levels_.clear();
+  c_ = BookCounters{};
+}
+
+void L2Book::clear_sides() noexcept {
+  bids_.clear();
+  asks_.clear();
+  crossed_ = false;
+}
+
+bool L2Book::best_bid(Level& out) const noexcept {
+  if (bids_.empty()) return false;
+  out = bids_.back();
+  return true;
+}
+
+bool L2Book::best_ask(Level& out) const noexcept {
+  if (asks_.empty()) return false;
+  out = asks_.back();
+  return true;
+}
+
+static std::size_t copy_top(const std::vector<Level>& side, Level* out, std::size_t n) noexcept {
+  const std::size_t k = std::min(n, side.size());
+  for (std::size_t i = 0; i < k; ++i) out[i] = side[side.size() - 1 - i];
+  return k;
+}
+std::size_t L2Book::top_bids(Level* out, std::size_t n) const noexcept { return copy_top(bids_, out, n); }
+std::size_t L2Book::top_asks(Level* out, std::size_t n) const noexcept { return copy_top(asks_, out, n); }
+
+// Bids ascending: the level for price p is at the first element with price >= p.
+void L2Book::set_bid(Level l) noexcept {
+  const std::size_t cap = bids_.capacity();
+  auto it = std::lower_bound(bids_.begin(), bids_.end(), l.price,
+                             [](const Level& a, Price p) { return a.price < p; });
+  if (it != bids_.end() && it->price == l.price) {
+    if (l.qty.is_zero()) bids_.erase(it);
+    else it->qty = l.qty;
+  } else if (!l.qty.is_zero()) {
+    bids_.insert(it, l);
+    if (bids_.capacity() != cap) ++c_.level_grows;
+  }
+}
+
+// Asks descending: the level for price p is at the first element with price <= p.
+void L2Book::set_ask(Level l) noexcept {
+  const std::size_t cap = asks_.capacity();
+  auto it = std::lower_bound(asks_.begin(), asks_.end(), l.price,
+                             [](const Level& a, Price p) { return a.price > p; });
+  if (it != asks_.end() && it->price == l.price) {
+    if (l.qty.is_zero()) asks_.erase(it);
+    else it->qty = l.qty;
+  } else if (!l.qty.is_zero()) {
+    asks_.insert(it, l);
+    if (asks_.capacity() != cap) ++c_.level_grows;
+  }
+}
+
+void L2Book::check_crossed() noexcept {
+  crossed_ = !bids_.empty() && !asks_.empty() && bids_.back().price >= asks_.back().price;
+  if (crossed_) ++c_.crossed;
+}
+
+void L2Book::load_side(std::vector<Level>& side, std::span<const Level> src, bool ascending) noexcept {
+  // Binance sends best first, i.e. the reverse of our order: copy backwards, then verify.
+  side.clear();
+  bool sorted = true;
+  for (std::size_t i = src.size(); i-- > 0;) {
+    const Level& l = src[i];
+    if (l.qty.is_zero()) continue;
+    if (!side.empty()) {
+      const Price prev = side.back().price;
+      if (ascending ? !(prev < l.price) : !(prev > l.price)) sorted = false;
+    }
+    side.push_back(l);
+  }
+  if (!sorted) {
+    // Not strictly ordered (never seen from Binance; fuzz input): sort, then keep one level per
+    // price. Plain std::sort: in place, no allocation.
+    if (ascending) std::sort(side.begin(), side.end(), [](const Level& a, const Level& b) { return a.price < b.price; });
+    else std::sort(side.begin(), side.end(), [](const Level& a, const Level& b) { return a.price > b.price; });
+    side.erase(std::unique(side.begin(), side.end(),
+                           [](const Level& a, const Level& b) { return a.price == b.price; }),
+               side.end());
+  }
+}
+
+void L2Book::apply_levels(const Diff& d) noexcept {
+  for (const Level& l : d.bids) set_bid(l);
+  for (const Level& l : d.asks) set_ask(l);
+}
+
+DiffResult L2Book::buffer(const Diff& d) noexcept {
+  DiffResult r = DiffResult::buffered;
+  const std::size_t nlev = d.bids.size() + d.asks.size();
+  if (pend_.size() == pend_.capacity() || pend_levels_.size() + nlev > pend_levels_.capacity()) {
+    // Full: drop what is buffered (a later snapshot drops stale diffs anyway, and if the dropped
+    // ones were needed the straddle check fails and the book waits for a newer snapshot).
+    pend_.clear();
+    pend_head_ = 0;
+    pend_levels_.clear();
+    ++c_.buffer_overflows;
+    r = DiffResult::buffer_overflow;
+    if (nlev > pend_levels_.capacity() || pend_.capacity() == 0) return r;  // cannot hold even this one
+  }
+  Pending p;
+  p.first = d.first;
+  p.final_ = d.final_;
+  p.prev = d.prev;
+  p.has_prev = d.has_prev;
+  p.bid_off = static_cast<std::uint32_t>(pend_levels_.size());
+  p.bid_n = static_cast<std::uint32_t>(d.bids.size());
+  pend_levels_.insert(pend_levels_.end(), d.bids.begin(), d.bids.end());
+  p.ask_off = static_cast<std::uint32_t>(pend_levels_.size());
+  p.ask_n = static_cast<std::uint32_t>(d.asks.size());
+  pend_levels_.insert(pend_levels_.end(), d.asks.begin(), d.asks.end());
+  pend_.push_back(p);
+  ++c_.diffs_buffered;
+  return r;
+}
+
+DiffResult L2Book::apply_live(const Diff& d) noexcept {
+  if (d.final_ <= last_id_) {
+    ++c_.stale_dropped;
+    return DiffResult::stale;
+  }
+  bool ok;
+  if (need_straddle_) {
+    ok = d.first <= last_id_ + 1 && last_id_ + 1 <= d.final_;
+  } else if (market_ == Market::spot) {
+    ok = d.first == last_id_ + 1;
+  } else {
+    ok = d.has_prev && d.prev == last_id_;
+  }
+  if (!ok) {
+    if (need_straddle_) ++c_.sync_failures;
+    else ++c_.gaps;
+    state_ = BookState::resyncing;
+    after_break_ = true;
+    need_straddle_ = false;
+    clear_sides();
+    return DiffResult::gap;
+  }
+  apply_levels(d);
+  last_id_ = d.final_;
+  need_straddle_ = false;
+  ++c_.diffs_applied;
+  check_crossed();
+  return DiffResult::applied;
+}
+
+DiffResult L2Book::on_diff(const feed::DepthUpdateFields& u) noexcept {
+  const Diff d{u.first_update_id, u.final_update_id, u.prev_final_update_id, u.has_prev, u.bids, u.asks};
+  if (state_ != BookState::synced) return buffer(d);
+  const DiffResult r = apply_live(d);
+  if (r == DiffResult::gap) {
+    // Start the new buffer with the diff that broke the chain: it is the first after the break.
+    pend_.clear();
+    pend_head_ = 0;
+    pend_levels_.clear();
+    (void)buffer(d);
+  }
+  return r;
+}
+
+SnapshotResult L2Book::on_snapshot(std::uint64_t last_update_id, std::span<const Level> bids,
+                                   std::span<const Level> asks) noexcept {
+  if (state_ == BookState::synced && last_update_id < last_id_) {
+    ++c_.snapshots_ignored;
+    return SnapshotResult::ignored;
+  }
+  load_side(bids_, bids, /*ascending=*/true);
+  load_side(asks_, asks, /*ascending=*/false);
+  ++c_.snapshots;
+  last_id_ = last_update_id;
+  state_ = BookState::synced;
+  need_straddle_ = true;
+  crossed_ = false;
+  check_crossed();
+  // Replay the buffer through the live rules: stale ones drop, the first must straddle.
+  std::size_t i = pend_head_;
+  for (; i < pend_.size(); ++i) {
+    const Pending& p = pend_[i];
+    const Diff d{p.first, p.final_, p.prev, p.has_prev,
+                 std::span<const Level>(pend_levels_.data() + p.bid_off, p.bid_n),
+                 std::span<const Level>(pend_levels_.data() + p.ask_off, p.ask_n)};
+    if (apply_live(d) == DiffResult::gap) break;
+  }
+  if (state_ != BookState::synced) {
+    // Keep the diffs from the one that failed onward: a newer snapshot may connect to them.
+    pend_head_ = i;
+    return SnapshotResult::too_old;
+  }
+  pend_.clear();
+  pend_head_ = 0;
+  pend_levels_.clear();
+  if (after_break_) {
+    ++c_.resyncs;
+    after_break_ = false;
+  }
+  return SnapshotResult::synced;
+}
+
+}  // namespace tickrt::book

@@ -1,0 +1,374 @@
+// feed/parse_impl.inl — the simdjson On-Demand walk, compiled once per ISA.
+//
+// Included only by parse_<isa>.cpp, each of which defines TICKRT_FEED_ISA_NS and is compiled
+// with that ISA's flags; simdjson's On-Demand API resolves to simdjson::<isa>::ondemand there.
+// Everything here lives in tickrt::feed::detail::<isa>, so the two copies never collide.
+// Hot path: no allocation (levels go to Scratch buffers; grow() is out of line, rare), no
+// exceptions (simdjson error codes only), no virtual calls.
+#ifndef TICKRT_FEED_ISA_NS
+#error "define TICKRT_FEED_ISA_NS before including parse_impl.inl"
+#endif
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <string_view>
+
+#include "core/fixed_point.hpp"
+#include "feed/line_parser.hpp"
+
+namespace tickrt::feed::detail::TICKRT_FEED_ISA_NS {
+
+namespace od = simdjson::ondemand;
+using simdjson::error_code;
+
+struct Parser {
+  od::parser parser;
+};
+
+[[nodiscard]] inline LineError from_sj(error_code e) noexcept {
+  switch (e) {
+    case simdjson::INCORRECT_TYPE: return LineError::wrong_type;
+    case simdjson::NUMBER_OUT_OF_RANGE:
+    case simdjson::NUMBER_ERROR: return LineError::bad_number;
+    case simdjson::NO_SUCH_FIELD: return LineError::missing_field;
+    default: return LineError::bad_json;
+  }
+}
+
+// Raw (escaped) text of a JSON string whose opening quote precedes p. Keys and values we match
+// or parse contain no escapes; one with a backslash is returned up to it and then fails matching.
+[[nodiscard]] inline std::string_view raw_text(const char* p, const char* end) noexcept {
+  const char* q = p;
+  while (q < end && *q != '"' && *q != '\\') ++q;
+  return {p, static_cast<std::size_t>(q - p)};
+}
+
+[[nodiscard]] inline std::string_view key_of(od::field& f, const char* end) noexcept {
+  return raw_text(f.key().raw(), end);
+}
+
+[[nodiscard]] inline LineError get_raw_string(od::value& v, std::string_view& out, const char* end) noexcept {
+  od::raw_json_string r;
+  if (error_code e = v.get_raw_json_string().get(r)) return from_sj(e);
+  const char* p = r.raw();
+  out = raw_text(p, end);
+  if (p + out.size() >= end || p[out.size()] != '"') return LineError::bad_decimal;  // escape inside
+  return LineError::ok;
+}
+
+// flatten: parse_decimal (a core/ inline function) must be inlined here, never emitted as a weak
+// out-of-line copy from this ISA file that the linker could hand to non-AVX2 callers.
+template <class Tag>
+[[nodiscard]] [[gnu::flatten]] inline LineError get_fixed(od::value& v, Fixed<Tag>& out, const char* end,
+                                         bool allow_negative = false, bool allow_empty = false) noexcept {
+  std::string_view s;
+  if (LineError e = get_raw_string(v, s, end); e != LineError::ok) return e;
+  if (s.empty() && allow_empty) { out.raw = 0; return LineError::ok; }
+  if (parse_decimal(s, out.raw) != DecimalError::ok) return LineError::bad_decimal;
+  if (!allow_negative && out.raw < 0) return LineError::negative_value;
+  return LineError::ok;
+}
+
+[[nodiscard]] inline LineError get_u64(od::value& v, std::uint64_t& out) noexcept {
+  if (error_code e = v.get_uint64().get(out)) return from_sj(e);
+  return LineError::ok;
+}
+
+// Binance "E"/"T" are epoch milliseconds; normalised to ns (range-checked, no overflow).
+[[nodiscard]] inline LineError get_ms_as_ns(od::value& v, std::int64_t& out) noexcept {
+  std::int64_t ms = 0;
+  if (error_code e = v.get_int64().get(ms)) return from_sj(e);
+  if (ms < 0 || ms > INT64_MAX / 1'000'000) return LineError::bad_number;
+  out = ms * 1'000'000;
+  return LineError::ok;
+}
+
+[[nodiscard]] inline LineError get_symbol(od::value& v, std::string_view& out) noexcept {
+  if (error_code e = v.get_string().get(out)) return from_sj(e);
+  return LineError::ok;
+}
+
+[[nodiscard]] inline LineError expect_type(od::value& v, std::string_view want) noexcept {
+  std::string_view got;
+  if (error_code e = v.get_string().get(got)) return from_sj(e);
+  return got == want ? LineError::ok : LineError::event_type_mismatch;
+}
+
+// [["price","qty"],...] into buf (size reset first).
+[[nodiscard]] inline LineError get_levels(od::value& v, LevelBuffer& buf, const char* end) noexcept {
+  buf.size = 0;
+  od::array arr;
+  if (error_code e = v.get_array().get(arr)) return from_sj(e);
+  for (auto item : arr) {
+    od::array pair;
+    if (error_code e = item.get_array().get(pair)) return from_sj(e);
+    Level lvl;
+    int n = 0;
+    for (auto x : pair) {
+      od::value xv;
+      if (error_code e = std::move(x).get(xv)) return from_sj(e);
+      LineError le = LineError::wrong_type;
+      if (n == 0) le = get_fixed(xv, lvl.price, end);
+      else if (n == 1) le = get_fixed(xv, lvl.qty, end);
+      if (le != LineError::ok) return le;
+      ++n;
+    }
+    if (n != 2) return LineError::wrong_type;
+    if (buf.size == buf.cap && !buf.grow()) return LineError::too_many_levels;
+    buf.data[buf.size++] = lvl;
+  }
+  return LineError::ok;
+}
+
+// Field-presence bits, to check required fields once after the walk.
+enum : std::uint32_t {
+  kE = 1u << 0, kEvtTs = 1u << 1, kSym = 1u << 2, kTxnTs = 1u << 3, kId = 1u << 4, kP = 1u << 5,
+  kQ = 1u << 6, kM = 1u << 7, kFirst = 1u << 8, kFinal = 1u << 9, kPrev = 1u << 10, kB = 1u << 11,
+  kBq = 1u << 12, kA = 1u << 13, kAq = 1u << 14, kFut = 1u << 15, kSpot = 1u << 16,
+};
+
+#define TICKRT_TRY(expr)                                  \
+  do {                                                    \
+    if (LineError _le = (expr); _le != LineError::ok) return _le; \
+  } while (0)
+
+[[nodiscard]] inline bool key1(std::string_view k, char c) noexcept { return k.size() == 1 && k[0] == c; }
+
+[[nodiscard]] inline LineError walk_data(od::value& data, EventKind kind, Event& ev, RawMessage& raw,
+                                         Scratch& s, const char* end) noexcept {
+  od::object obj;
+  if (error_code e = data.get_object().get(obj)) {
+    return e == simdjson::INCORRECT_TYPE ? LineError::not_object : from_sj(e);
+  }
+  std::uint32_t seen = 0;
+  ev.event_ts_ns = 0;
+  ev.txn_ts_ns = 0;
+  std::string_view etype;
+  switch (kind) {
+    case EventKind::trade: etype = "trade"; break;
+    case EventKind::book_ticker: etype = "bookTicker"; break;
+    case EventKind::depth_update: etype = "depthUpdate"; break;
+    case EventKind::mark_price: etype = "markPriceUpdate"; break;
+    default: return LineError::unknown_stream;
+  }
+  if (kind == EventKind::mark_price) ev.mark = MarkPriceFields{};
+  for (auto fr : obj) {
+    od::field f;
+    if (error_code e = std::move(fr).get(f)) return from_sj(e);
+    const std::string_view k = key_of(f, end);
+    od::value v = f.value();
+    if (k.size() == 1) {
+      const char c = k[0];
+      // Fields common to every kind first.
+      if (c == 'e') { TICKRT_TRY(expect_type(v, etype)); seen |= kE; continue; }
+      if (c == 'E') { TICKRT_TRY(get_ms_as_ns(v, ev.event_ts_ns)); seen |= kEvtTs; continue; }
+      if (c == 's') { TICKRT_TRY(get_symbol(v, raw.symbol)); seen |= kSym; continue; }
+      switch (kind) {
+        case EventKind::trade:
+          switch (c) {
+            case 't': TICKRT_TRY(get_u64(v, ev.trade.trade_id)); seen |= kId; break;
+            case 'p': TICKRT_TRY(get_fixed(v, ev.trade.price, end)); seen |= kP; break;
+            case 'q': TICKRT_TRY(get_fixed(v, ev.trade.qty, end)); seen |= kQ; break;
+            case 'T': TICKRT_TRY(get_ms_as_ns(v, ev.txn_ts_ns)); seen |= kTxnTs; break;
+            case 'm': {
+              bool m = false;
+              if (error_code e = v.get_bool().get(m)) return from_sj(e);
+              ev.trade.buyer_is_maker = m;
+              seen |= kM;
+              break;
+            }
+            case 'X': seen |= kFut; break;   // futures order type ("MARKET"): spot never sends it
+            case 'M': seen |= kSpot; break;  // spot "ignore" flag: futures never send it
+            default: break;                  // "b"/"a" order ids (2023 spot), unknown: skipped
+          }
+          break;
+        case EventKind::book_ticker:
+          switch (c) {
+            case 'u': TICKRT_TRY(get_u64(v, ev.ticker.update_id)); seen |= kId; break;
+            case 'b': TICKRT_TRY(get_fixed(v, ev.ticker.bid_price, end)); seen |= kB; break;
+            case 'B': TICKRT_TRY(get_fixed(v, ev.ticker.bid_qty, end)); seen |= kBq; break;
+            case 'a': TICKRT_TRY(get_fixed(v, ev.ticker.ask_price, end)); seen |= kA; break;
+            case 'A': TICKRT_TRY(get_fixed(v, ev.ticker.ask_qty, end)); seen |= kAq; break;
+            case 'T': TICKRT_TRY(get_ms_as_ns(v, ev.txn_ts_ns)); seen |= kTxnTs; break;
+            default: break;
+          }
+          break;
+        case EventKind::depth_update:
+          switch (c) {
+            case 'U': TICKRT_TRY(get_u64(v, ev.depth.first_update_id)); seen |= kFirst; break;
+            case 'u': TICKRT_TRY(get_u64(v, ev.depth.final_update_id)); seen |= kFinal; break;
+            case 'b': TICKRT_TRY(get_levels(v, s.bids, end)); seen |= kB; break;
+            case 'a': TICKRT_TRY(get_levels(v, s.asks, end)); seen |= kA; break;
+            case 'T': TICKRT_TRY(get_ms_as_ns(v, ev.txn_ts_ns)); seen |= kTxnTs; break;
+            default: break;
+          }
+          break;
+        case EventKind::mark_price:
+          switch (c) {
+            case 'p': TICKRT_TRY(get_fixed(v, ev.mark.mark_price, end)); seen |= kP; break;
+            case 'i': TICKRT_TRY(get_fixed(v, ev.mark.index_price, end, false, true)); break;
+            case 'P': TICKRT_TRY(get_fixed(v, ev.mark.est_settle_price, end, false, true)); break;
+            // Funding rate: signed, and "" for delivery contracts.
+            case 'r': TICKRT_TRY(get_fixed(v, ev.mark.funding_rate, end, true, true)); break;
+            case 'T': TICKRT_TRY(get_ms_as_ns(v, ev.mark.next_funding_ts_ns)); break;
+            default: break;
+          }
+          break;
+        default: break;
+      }
+    } else if (kind == EventKind::depth_update && k == "pu") {
+      TICKRT_TRY(get_u64(v, ev.depth.prev_final_update_id));
+      seen |= kPrev;
+    }
+  }
+  std::uint32_t need = kSym;
+  switch (kind) {
+    case EventKind::trade:
+      need |= kEvtTs | kTxnTs | kId | kP | kQ | kM;
+      raw.market = (seen & kFut) ? Market::futures : (seen & kSpot) ? Market::spot : Market::unknown;
+      break;
+    case EventKind::book_ticker:
+      need |= kId | kB | kBq | kA | kAq;
+      // Spot bookTicker carries no "e"/"E"/"T"; futures always does.
+      raw.market = (seen & (kE | kEvtTs | kTxnTs)) ? Market::futures : Market::spot;
+      break;
+    case EventKind::depth_update:
+      need |= kEvtTs | kFirst | kFinal | kB | kA;
+      raw.market = (seen & kPrev) ? Market::futures : Market::spot;
+      ev.depth.has_prev = (seen & kPrev) != 0;
+      if (!ev.depth.has_prev) ev.depth.prev_final_update_id = 0;
+      ev.depth.bids = {s.bids.data, s.bids.size};
+      ev.depth.asks = {s.asks.data, s.asks.size};
+      break;
+    case EventKind::mark_price:
+      need |= kEvtTs | kP;
+      raw.market = Market::futures;
+      break;
+    default: break;
+  }
+  if ((seen & need) != need) return LineError::missing_field;
+  if (kind == EventKind::depth_update && ev.depth.first_update_id > ev.depth.final_update_id) {
+    return LineError::bad_number;  // U > u: not a valid range
+  }
+  return LineError::ok;
+}
+
+// "<sym>@<kind>[@<speed>]" -> kind; none if not one we handle.
+[[nodiscard]] inline EventKind classify_stream(std::string_view st) noexcept {
+  const std::size_t at = st.find('@');
+  if (at == std::string_view::npos || at == 0) return EventKind::none;
+  std::string_view k = st.substr(at + 1);
+  std::string_view speed;
+  if (const std::size_t at2 = k.find('@'); at2 != std::string_view::npos) {
+    speed = k.substr(at2 + 1);
+    k = k.substr(0, at2);
+    // @100ms, @0ms, @1s: digits then a unit; anything else is another stream.
+    std::size_t i = 0;
+    while (i < speed.size() && static_cast<unsigned>(speed[i] - '0') <= 9u) ++i;
+    const std::string_view unit = speed.substr(i);
+    if (i == 0 || (unit != "ms" && unit != "s")) return EventKind::none;
+  }
+  if (k == "trade" && speed.empty()) return EventKind::trade;
+  if (k == "bookTicker" && speed.empty()) return EventKind::book_ticker;
+  if (k == "depth") return EventKind::depth_update;
+  if (k == "markPrice") return EventKind::mark_price;
+  return EventKind::none;
+}
+
+enum : std::uint32_t { kSnapId = 1u << 0, kSnapBids = 1u << 1, kSnapAsks = 1u << 2, kSnapFut = 1u << 3 };
+
+[[nodiscard]] inline LineError walk(Parser* p, Scratch& s, Event& ev, RawMessage& raw) noexcept {
+  const char* end = s.json + s.json_len;
+  od::document doc;
+  if (error_code e = p->parser.iterate(s.json, s.json_len, s.json_cap).get(doc)) return from_sj(e);
+  od::object root;
+  if (error_code e = doc.get_object().get(root)) {
+    return e == simdjson::INCORRECT_TYPE ? LineError::not_object : from_sj(e);
+  }
+  bool have_stream = false, have_data = false;
+  std::uint32_t snap = 0;
+  EventKind kind = EventKind::none;
+  std::int64_t snap_e = 0, snap_t = 0;
+  std::string_view snap_symbol;
+  for (auto fr : root) {
+    od::field f;
+    if (error_code e = std::move(fr).get(f)) return from_sj(e);
+    const std::string_view k = key_of(f, end);
+    od::value v = f.value();
+    if (k == "stream") {
+      std::string_view st;
+      if (error_code e = v.get_string().get(st)) return from_sj(e);
+      kind = classify_stream(st);
+      if (kind == EventKind::none) return LineError::unknown_stream;
+      have_stream = true;
+    } else if (k == "data") {
+      if (!have_stream) return LineError::data_before_stream;
+      TICKRT_TRY(walk_data(v, kind, ev, raw, s, end));
+      have_data = true;
+    } else if (k == "lastUpdateId") {
+      TICKRT_TRY(get_u64(v, ev.snapshot.last_update_id));
+      snap |= kSnapId;
+    } else if (k == "bids") {
+      TICKRT_TRY(get_levels(v, s.bids, end));
+      snap |= kSnapBids;
+    } else if (k == "asks") {
+      TICKRT_TRY(get_levels(v, s.asks, end));
+      snap |= kSnapAsks;
+    } else if (key1(k, 'E')) {
+      TICKRT_TRY(get_ms_as_ns(v, snap_e));
+      snap |= kSnapFut;
+    } else if (key1(k, 'T')) {
+      TICKRT_TRY(get_ms_as_ns(v, snap_t));
+      snap |= kSnapFut;
+    } else if (k == "symbol") {
+      TICKRT_TRY(get_symbol(v, snap_symbol));
+    }
+  }
+  // After a complete root value simdjson reports OUT_OF_BOUNDS for the location; anything else
+  // means bytes follow it ("{..} x", "{..}}").
+  const char* loc = nullptr;
+  if (doc.current_location().get(loc) == simdjson::SUCCESS) return LineError::trailing_content;
+
+  if (have_stream || have_data) {
+    if (snap & (kSnapId | kSnapBids | kSnapAsks)) return LineError::unknown_message;
+    if (!have_data) return LineError::missing_field;
+    raw.kind = kind;
+    return LineError::ok;
+  }
+  if (snap & (kSnapId | kSnapBids | kSnapAsks)) {
+    if ((snap & (kSnapId | kSnapBids | kSnapAsks)) != (kSnapId | kSnapBids | kSnapAsks)) {
+      return LineError::missing_field;
+    }
+    raw.kind = EventKind::depth_snapshot;
+    raw.market = (snap & kSnapFut) ? Market::futures : Market::spot;  // spot /depth has no E/T
+    raw.symbol = snap_symbol;
+    ev.event_ts_ns = snap_e;
+    ev.txn_ts_ns = snap_t;
+    ev.snapshot.bids = {s.bids.data, s.bids.size};
+    ev.snapshot.asks = {s.asks.data, s.asks.size};
+    return LineError::ok;
+  }
+  return LineError::unknown_message;
+}
+
+#undef TICKRT_TRY
+
+}  // namespace tickrt::feed::detail::TICKRT_FEED_ISA_NS
+
+namespace tickrt::feed::detail::TICKRT_FEED_ISA_NS {
+// Entry points used by line_parser.cpp (declared in isa_entry.hpp).
+void* create_parser() noexcept {
+  auto* p = new (std::nothrow) Parser;
+  // Room for the largest line we expect (a 5000-level REST snapshot is ~330 KB) up front, so the
+  // first snapshot does not reallocate simdjson's buffers mid-replay.
+  if (p && p->parser.allocate(1u << 20) != simdjson::SUCCESS) { delete p; return nullptr; }
+  return p;
+}
+void destroy_parser(void* p) noexcept { delete static_cast<Parser*>(p); }
+LineError walk_line(void* p, Scratch& s, Event& ev, RawMessage& raw) noexcept {
+  return walk(static_cast<Parser*>(p), s, ev, raw);
+}
+}  // namespace tickrt::feed::detail::TICKRT_FEED_ISA_NS
