@@ -149,12 +149,18 @@ DiffResult L2Book::buffer(const Diff& d) noexcept {
 }
 
 DiffResult L2Book::apply_live(const Diff& d) noexcept {
-  if (d.final_ <= last_id_) {
+  // Futures right after a snapshot keep the diff with u == L: its updates are in the snapshot
+  // already (re-applying absolute quantities is harmless) and it is the one that straddles L,
+  // because futures update ids are not contiguous (U of the next diff is usually > L+1).
+  const bool futures_first = need_straddle_ && market_ == Market::futures;
+  if (futures_first ? d.final_ < last_id_ : d.final_ <= last_id_) {
     ++c_.stale_dropped;
     return DiffResult::stale;
   }
   bool ok;
-  if (need_straddle_) {
+  if (futures_first) {
+    ok = d.first <= last_id_ && last_id_ <= d.final_;
+  } else if (need_straddle_) {
     ok = d.first <= last_id_ + 1 && last_id_ + 1 <= d.final_;
   } else if (market_ == Market::spot) {
     ok = d.first == last_id_ + 1;

@@ -7,9 +7,13 @@
 //
 // Sync rules (Binance "How to manage a local order book correctly", spot and USD-M/COIN-M):
 //  1. Diffs received before the REST snapshot are buffered (state awaiting_snapshot).
-//  2. On the snapshot (lastUpdateId = L): load it, drop buffered diffs with u <= L, and the first
-//     applied diff must straddle L+1: U <= L+1 <= u. If it does not (snapshot older than the
-//     buffer's start), the book waits in `resyncing` for a newer snapshot (sync_failures).
+//  2. On the snapshot (lastUpdateId = L): load it, then replay the buffer:
+//       spot:    drop diffs with u <= L; the first applied must straddle L+1: U <= L+1 <= u.
+//       futures: drop diffs with u <  L; the first applied must have U <= L <= u (Binance's
+//                futures rule; futures ids are not contiguous, so "U <= L+1 <= u" can be
+//                unsatisfiable: usdm/ethusdt_20240808 has diffs [..,L] then [L+41,..] with pu=L).
+//     If the first diff does not connect (snapshot older than the buffer's start), the book
+//     waits in `resyncing` for a newer snapshot (sync_failures).
 //  3. Then every diff must continue the chain: spot U == previous u + 1; futures pu == previous u
 //     (rule chosen by the book's Market). A diff with u <= the book's id is stale and dropped.
 //  4. A break is a gap: the book is cleared and `resyncing` (tradable() false); diffs are buffered

@@ -72,15 +72,24 @@ template <class Tag>
   return LineError::ok;
 }
 
+// A number that is not a uint64 (negative, fractional, > 2^64) is bad_number, not wrong_type.
+[[nodiscard]] inline LineError number_error(od::value& v, error_code e) noexcept {
+  od::json_type t;
+  if (e == simdjson::INCORRECT_TYPE && v.type().get(t) == simdjson::SUCCESS && t == od::json_type::number) {
+    return LineError::bad_number;
+  }
+  return from_sj(e);
+}
+
 [[nodiscard]] inline LineError get_u64(od::value& v, std::uint64_t& out) noexcept {
-  if (error_code e = v.get_uint64().get(out)) return from_sj(e);
+  if (error_code e = v.get_uint64().get(out)) return number_error(v, e);
   return LineError::ok;
 }
 
 // Binance "E"/"T" are epoch milliseconds; normalised to ns (range-checked, no overflow).
 [[nodiscard]] inline LineError get_ms_as_ns(od::value& v, std::int64_t& out) noexcept {
   std::int64_t ms = 0;
-  if (error_code e = v.get_int64().get(ms)) return from_sj(e);
+  if (error_code e = v.get_int64().get(ms)) return number_error(v, e);
   if (ms < 0 || ms > INT64_MAX / 1'000'000) return LineError::bad_number;
   out = ms * 1'000'000;
   return LineError::ok;
