@@ -188,17 +188,19 @@ void ReplaySession::drain_tickers(SymbolId id, const L2Book& b) noexcept {
 
 Status ReplaySession::replay_file(const std::string& path) {
   const std::int64_t t0 = now_ns();
-  TICKRT_RETURN_IF_ERROR(reader_.open(path));
+  if (!reader_) reader_ = std::make_unique<feed::CaptureReader>();
+  feed::CaptureReader& reader = *reader_;
+  TICKRT_RETURN_IF_ERROR(reader.open(path));
   begin_file(path);
   std::string_view line;
-  while (reader_.next(line)) process_line(line, reader_.line_number());
+  while (reader.next(line)) process_line(line, reader.line_number());
   end_file();
   stats_.wall_ns += now_ns() - t0;
-  stats_.file_bytes += reader_.file_bytes();
-  stats_.plain_bytes += reader_.plain_bytes();
-  stats_.inflate_ns += reader_.inflate_ns();
-  Status st = reader_.status();
-  reader_.close();
+  stats_.file_bytes += reader.file_bytes();
+  stats_.plain_bytes += reader.plain_bytes();
+  stats_.inflate_ns += reader.inflate_ns();
+  Status st = reader.status();
+  reader.close();
   return st;
 }
 

@@ -127,7 +127,7 @@ class ReplaySession {
 
   ReplayOptions opt_;
   feed::LineParser parser_;
-  feed::CaptureReader reader_;
+  std::unique_ptr<feed::CaptureReader> reader_;  // made by the first replay_file() (5 MB of buffers)
   feed::FileContext file_;
   feed::Event ev_;
   std::string file_name_;
