@@ -1,0 +1,593 @@
+// infer/cpu/kernels_impl.inl — the kernels, written once against the vector traits V (simd.hpp).
+//
+// Included by kernels_scalar.cpp, kernels_avx2.cpp and kernels_avx512.cpp, each compiled with its own
+// -m flags and defining TICKRT_ISA_NS (scalar / avx2 / avx512). All helpers live in an anonymous
+// namespace inside that ISA namespace, so nothing compiled with wide-vector flags can leak into another
+// build through a shared (weak) symbol. Only the entry points at the bottom have external linkage; the
+// dispatcher (dispatch.cpp) calls them.
+//
+// Building block: panel GEMM. B is packed in panels of NB = 4*W columns, [K][NB] each. A micro-tile
+// holds MR rows x P panels x 4 vectors of accumulators; the k loop broadcasts one A element per row
+// and does 4*P FMAs with it. The same tile with a fused LSTM-cell epilogue is the recurrent step
+// (panel = the i, o, f, c gates of W hidden units).
+
+#include "infer/cpu/kernels.hpp"
+#include "infer/cpu/simd.hpp"
+
+namespace tickrt::infer::cpu::TICKRT_ISA_NS {
+namespace {
+
+using R = V::R;
+constexpr int W = V::W;
+constexpr int NB = 4 * W;
+constexpr int MRMAX = V::MR;
+constexpr int P1 = V::P1;
+
+inline int imin(int a, int b) { return a < b ? a : b; }
+inline int imax(int a, int b) { return a > b ? a : b; }
+inline size_t r16(size_t n) { return (n + 15) & ~size_t(15); }  // keep sections 64-byte aligned
+inline int roundup(int n, int m) { return (n + m - 1) / m * m; }
+
+// ---- vector math (Cephes single-precision polynomials) ------------------------------------------
+inline R vexp(R x) {
+  // Clamp so 2^n stays a normal float and nothing overflows: exp(88.3) ~ 2^127.4, exp(-87.3) ~ 2^-126.
+  x = V::min(V::max(x, V::set1(-87.3f)), V::set1(88.3f));
+  const R n = V::round(V::mul(x, V::set1(1.44269504088896341f)));
+  R r = V::fmadd(n, V::set1(-0.693359375f), x);  // ln2 split hi/lo: r exact to ~1 ulp
+  r = V::fmadd(n, V::set1(2.12194440e-4f), r);
+  R p = V::set1(1.9875691500e-4f);
+  p = V::fmadd(p, r, V::set1(1.3981999507e-3f));
+  p = V::fmadd(p, r, V::set1(8.3334519073e-3f));
+  p = V::fmadd(p, r, V::set1(4.1665795894e-2f));
+  p = V::fmadd(p, r, V::set1(1.6666665459e-1f));
+  p = V::fmadd(p, r, V::set1(5.0000001201e-1f));
+  p = V::fmadd(p, V::mul(r, r), V::add(r, V::set1(1.f)));
+  return V::ldexp2(p, n);
+}
+
+// tanh: odd polynomial below |x| = 0.625 (where 1 - 2/(e^2x + 1) would lose relative precision),
+// the exp form above; exp saturates so large |x| gives exactly +-1, never NaN.
+inline R vtanh(R x) {
+  const R a = V::abs(x);
+  const R z = V::mul(a, a);
+  R ps = V::fmadd(V::set1(-5.70498872745e-3f), z, V::set1(2.06390887954e-2f));
+  ps = V::fmadd(ps, z, V::set1(-5.37397155531e-2f));
+  ps = V::fmadd(ps, z, V::set1(1.33314422036e-1f));
+  ps = V::fmadd(ps, z, V::set1(-3.33332819422e-1f));
+  ps = V::fmadd(V::mul(ps, z), a, a);
+  const R e = vexp(V::add(a, a));
+  const R pl = V::fmadd(V::set1(-2.f), V::rcp(V::add(e, V::set1(1.f))), V::set1(1.f));
+  return V::copysign(V::blend_lt(a, V::set1(0.625f), ps, pl), x);
+}
+
+inline R vsigmoid(R x) {
+  const R e = vexp(V::sub(V::zero(), x));
+  return V::rcp(V::add(e, V::set1(1.f)));
+}
+
+inline R apply_act(Act act, float alpha, R v) {
+  switch (act) {
+    case Act::none: return v;
+    case Act::relu: return V::max(v, V::zero());
+    case Act::leaky_relu:
+      return V::fmadd(V::set1(alpha), V::min(v, V::zero()), V::max(v, V::zero()));
+    case Act::tanh: return vtanh(v);
+    case Act::sigmoid: return vsigmoid(v);
+  }
+  return v;
+}
+
+// ---- panel packing ------------------------------------------------------------------------------
+// get(k, n) gives B[k][n] for n < N; columns beyond N are zero.
+template <class Get>
+void pack_panels(int K, int N, Get get, float* packed) {
+  const int npan = (N + NB - 1) / NB;
+  for (int pan = 0; pan < npan; ++pan) {
+    float* dst = packed + static_cast<size_t>(pan) * K * NB;
+    for (int k = 0; k < K; ++k)
+      for (int j = 0; j < NB; ++j) {
+        const int n = pan * NB + j;
+        dst[static_cast<size_t>(k) * NB + j] = n < N ? get(k, n) : 0.f;
+      }
+  }
+}
+
+// ---- micro-kernel -------------------------------------------------------------------------------
+// acc[r][p][j] += sum_k A(r,k) * Bp[p][k][j*W..], A(r,k) = A[r*rs + k*cs]; ps = floats between panels.
+// REV walks k backwards (the LSTM alternates directions so the part of R still in L1 is read first).
+template <int MR, int P, bool REV>
+inline void mk_acc(int K, const float* A, ptrdiff_t rs, ptrdiff_t cs, const float* Bp, ptrdiff_t ps,
+                   R (&acc)[MR][P][4]) {
+  auto step = [&](int k) __attribute__((always_inline)) {
+    const float* b = Bp + static_cast<ptrdiff_t>(k) * NB;
+    const float* a = A + static_cast<ptrdiff_t>(k) * cs;
+    R bv[P][4];
+#pragma GCC unroll 16
+    for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) bv[p][j] = V::loadu(b + p * ps + j * W);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      const R av = V::set1(a[r * rs]);
+#pragma GCC unroll 16
+      for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j) acc[r][p][j] = V::fmadd(av, bv[p][j], acc[r][p][j]);
+    }
+  };
+  if constexpr (!REV) {
+    for (int k = 0; k < K; ++k) step(k);
+  } else {
+    for (int k = K - 1; k >= 0; --k) step(k);
+  }
+}
+
+// Load/store one vector of row data at column col of a row with N valid columns (masked at the tail).
+inline R load_cols(const float* row, int col, int N) {
+  if (col + W <= N) return V::loadu(row + col);
+  if (col >= N) return V::zero();
+  return V::load_partial(row + col, N - col);
+}
+inline void store_cols(float* row, int col, int N, R v) {
+  if (col + W <= N) V::storeu(row + col, v);
+  else if (col < N) V::store_partial(row + col, v, N - col);
+}
+
+// One gemm_packed tile: rows m..m+MR, panels pan..pan+P (n0 = pan*NB), C = epi(A B + bias).
+template <int MR, int P>
+inline void gemm_packed_tile(int N, int K, const float* A, int lda, const float* Bp, const float* bias,
+                             Epilogue epi, float* C, int ldc, int n0) {
+  R acc[MR][P][4];
+#pragma GCC unroll 16
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {
+      const R b = bias ? load_cols(bias, n0 + p * NB + j * W, N) : V::zero();
+#pragma GCC unroll 8
+      for (int r = 0; r < MR; ++r) acc[r][p][j] = b;
+    }
+  mk_acc<MR, P, false>(K, A, lda, 1, Bp, static_cast<ptrdiff_t>(K) * NB, acc);
+  for (int r = 0; r < MR; ++r)
+    for (int p = 0; p < P; ++p)
+      for (int j = 0; j < 4; ++j)
+        store_cols(C + static_cast<ptrdiff_t>(r) * ldc, n0 + p * NB + j * W, N,
+                   apply_act(epi.act, epi.alpha, acc[r][p][j]));
+}
+
+template <int MR>
+inline void gemm_packed_rows(int N, int K, const float* A, int lda, const float* packed,
+                             const float* bias, Epilogue epi, float* C, int ldc) {
+  const int npan = (N + NB - 1) / NB;
+  const size_t pstride = static_cast<size_t>(K) * NB;
+  int pan = 0;
+  if constexpr (MR == 1) {
+    // A single row is a matvec: several panels at once so 4*P independent FMA chains hide latency.
+    for (; pan + P1 <= npan; pan += P1)
+      gemm_packed_tile<1, P1>(N, K, A, lda, packed + pan * pstride, bias, epi, C, ldc, pan * NB);
+  }
+  for (; pan < npan; ++pan)
+    gemm_packed_tile<MR, 1>(N, K, A, lda, packed + pan * pstride, bias, epi, C, ldc, pan * NB);
+}
+
+void gemm_packed_impl(int M, int N, int K, const float* A, int lda, const float* packed,
+                      const float* bias, Epilogue epi, float* C, int ldc) {
+  int m = 0;
+  for (; m + MRMAX <= M; m += MRMAX)
+    gemm_packed_rows<MRMAX>(N, K, A + static_cast<ptrdiff_t>(m) * lda, lda, packed, bias, epi,
+                            C + static_cast<ptrdiff_t>(m) * ldc, ldc);
+  const int rem = M - m;
+  const float* Am = A + static_cast<ptrdiff_t>(m) * lda;
+  float* Cm = C + static_cast<ptrdiff_t>(m) * ldc;
+  switch (rem) {
+    case 0: break;
+    case 1: gemm_packed_rows<1>(N, K, Am, lda, packed, bias, epi, Cm, ldc); break;
+    case 2: if constexpr (MRMAX > 2) gemm_packed_rows<2>(N, K, Am, lda, packed, bias, epi, Cm, ldc); break;
+    case 3: if constexpr (MRMAX > 3) gemm_packed_rows<3>(N, K, Am, lda, packed, bias, epi, Cm, ldc); break;
+    case 4: if constexpr (MRMAX > 4) gemm_packed_rows<4>(N, K, Am, lda, packed, bias, epi, Cm, ldc); break;
+    case 5: if constexpr (MRMAX > 5) gemm_packed_rows<5>(N, K, Am, lda, packed, bias, epi, Cm, ldc); break;
+    default: break;
+  }
+}
+
+// ---- plain gemm ---------------------------------------------------------------------------------
+constexpr int KC = 8192 / NB;  // K block: the stack panel is KC x NB = 8192 floats = 32 KiB
+
+template <int MR>
+inline void gemm_tile(int N, int kc, const float* A, ptrdiff_t rs, ptrdiff_t cs, const float* Bp,
+                      float alpha, float beta, float* C, int ldc, int n0) {
+  R acc[MR][1][4];
+  for (int r = 0; r < MR; ++r)
+    for (int j = 0; j < 4; ++j) acc[r][0][j] = V::zero();
+  mk_acc<MR, 1, false>(kc, A, rs, cs, Bp, 0, acc);
+  const R va = V::set1(alpha), vb = V::set1(beta);
+  for (int r = 0; r < MR; ++r) {
+    float* crow = C + static_cast<ptrdiff_t>(r) * ldc;
+    for (int j = 0; j < 4; ++j) {
+      const int col = n0 + j * W;
+      R v = V::mul(va, acc[r][0][j]);
+      if (beta != 0.f) v = V::fmadd(vb, load_cols(crow, col, N), v);
+      store_cols(crow, col, N, v);
+    }
+  }
+}
+
+void gemm_impl(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
+               const float* B, int ldb, float beta, float* C, int ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.f) {
+    for (int m = 0; m < M; ++m)
+      for (int n = 0; n < N; ++n) {
+        float& c = C[static_cast<ptrdiff_t>(m) * ldc + n];
+        c = beta == 0.f ? 0.f : beta * c;
+      }
+    return;
+  }
+  alignas(64) float buf[KC * NB];  // 64-byte aligned: panel rows start on cache lines
+  const ptrdiff_t rs = ta ? 1 : lda, cs = ta ? lda : 1;
+  for (int n0 = 0; n0 < N; n0 += NB) {
+    const int nv = imin(NB, N - n0);
+    for (int k0 = 0; k0 < K; k0 += KC) {
+      const int kc = imin(KC, K - k0);
+      for (int k = 0; k < kc; ++k)
+        for (int j = 0; j < NB; ++j)
+          buf[k * NB + j] = j < nv ? (tb ? B[static_cast<ptrdiff_t>(n0 + j) * ldb + k0 + k]
+                                         : B[static_cast<ptrdiff_t>(k0 + k) * ldb + n0 + j])
+                                   : 0.f;
+      const float bt = k0 == 0 ? beta : 1.f;
+      const float* Ak = A + k0 * cs;
+      int m = 0;
+      for (; m + MRMAX <= M; m += MRMAX)
+        gemm_tile<MRMAX>(N, kc, Ak + m * rs, rs, cs, buf, alpha, bt, C + static_cast<ptrdiff_t>(m) * ldc, ldc, n0);
+      for (; m < M; ++m)
+        gemm_tile<1>(N, kc, Ak + m * rs, rs, cs, buf, alpha, bt, C + static_cast<ptrdiff_t>(m) * ldc, ldc, n0);
+    }
+  }
+}
+
+// ---- LSTM ---------------------------------------------------------------------------------------
+struct LstmLayout {
+  int Hp, G4, npan;
+  size_t w_off, r_off, b_off, total;
+};
+inline LstmLayout lstm_layout(int I, int H) {
+  LstmLayout L{};
+  L.Hp = roundup(H, W);
+  L.G4 = 4 * L.Hp;
+  L.npan = L.Hp / W;
+  L.w_off = 0;
+  L.r_off = r16(static_cast<size_t>(L.npan) * I * NB);
+  L.b_off = L.r_off + r16(static_cast<size_t>(L.npan) * H * NB);
+  L.total = L.b_off + r16(static_cast<size_t>(L.G4));
+  return L;
+}
+// Packed gate column n (panel u = n / NB, gate g = (n % NB) / W, lane l) <- ONNX row g*H + u*W + l.
+inline int lstm_src_row(int n, int H) {
+  const int u = n / NB, g = (n % NB) / W, l = n % W;
+  const int unit = u * W + l;
+  return unit < H ? g * H + unit : -1;
+}
+
+// One fused recurrent tile: rows r (batch) x P panels. acc starts from the precomputed input
+// projection (bias included), adds h_prev @ R^T, then the cell update happens in registers:
+// c = f*c + i*g, h = o*tanh(c). c and h_out are [rows][Hp]; g_in rows are ldg apart.
+template <int MR, int P, bool REV>
+inline void lstm_tile(int H, int Hp, const float* hprev, const float* Rp, const float* gin,
+                      ptrdiff_t ldg, float* c, float* hout, int pan) {
+  R acc[MR][P][4];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 16
+    for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) acc[r][p][j] = V::loadu(gin + r * ldg + (pan + p) * NB + j * W);
+  mk_acc<MR, P, REV>(H, hprev, Hp, 1, Rp + static_cast<ptrdiff_t>(pan) * H * NB,
+                     static_cast<ptrdiff_t>(H) * NB, acc);
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 16
+    for (int p = 0; p < P; ++p) {
+      const R i = vsigmoid(acc[r][p][0]);
+      const R o = vsigmoid(acc[r][p][1]);
+      const R f = vsigmoid(acc[r][p][2]);
+      const R g = vtanh(acc[r][p][3]);
+      float* cp = c + r * Hp + (pan + p) * W;
+      const R cn = V::fmadd(f, V::loadu(cp), V::mul(i, g));
+      V::storeu(cp, cn);
+      V::storeu(hout + r * Hp + (pan + p) * W, V::mul(o, vtanh(cn)));
+    }
+}
+
+template <bool REV>
+inline void lstm_row1_chunk(int cnt, int H, int Hp, const float* hprev, const float* Rp, const float* gin,
+                            float* c, float* hout, int pan) {
+  switch (cnt) {
+    case 1: lstm_tile<1, 1, REV>(H, Hp, hprev, Rp, gin, 0, c, hout, pan); break;
+    case 2: if constexpr (P1 >= 2) lstm_tile<1, 2, REV>(H, Hp, hprev, Rp, gin, 0, c, hout, pan); break;
+    case 3: if constexpr (P1 >= 3) lstm_tile<1, 3, REV>(H, Hp, hprev, Rp, gin, 0, c, hout, pan); break;
+    case 4: if constexpr (P1 >= 4) lstm_tile<1, 4, REV>(H, Hp, hprev, Rp, gin, 0, c, hout, pan); break;
+    default: break;
+  }
+}
+
+template <int MR>
+inline void lstm_rows(int H, int Hp, int npan, const float* hprev, const float* Rp, const float* gin,
+                      ptrdiff_t ldg, float* c, float* hout) {
+  for (int pan = 0; pan < npan; ++pan) lstm_tile<MR, 1, false>(H, Hp, hprev, Rp, gin, ldg, c, hout, pan);
+}
+
+void lstm_forward_impl(LstmDims d, const float* packed, const float* x, int layout, const float* h0,
+                       const float* c0, float* y, float* hT, float* cT, float* ws) {
+  const int T = d.T, B = d.B, I = d.I, H = d.H;
+  if (T <= 0 || B <= 0 || H <= 0) return;
+  const LstmLayout L = lstm_layout(I, H);
+  const int Hp = L.Hp, G4 = L.G4, npan = L.npan;
+  float* G = ws;
+  float* hbuf[2] = {G + r16(static_cast<size_t>(T) * B * G4), nullptr};
+  hbuf[1] = hbuf[0] + r16(static_cast<size_t>(B) * Hp);
+  float* c = hbuf[1] + r16(static_cast<size_t>(B) * Hp);
+  const float* Rp = packed + L.r_off;
+
+  // Input projection for all steps at once (rows in x's own order), bias Wb+Rb folded in.
+  gemm_packed_impl(T * B, G4, I, x, I, packed + L.w_off, packed + L.b_off, Epilogue{}, G, G4);
+
+  for (int b = 0; b < B; ++b)
+    for (int k = 0; k < Hp; ++k) {
+      hbuf[0][b * Hp + k] = (h0 && k < H) ? h0[b * H + k] : 0.f;
+      c[b * Hp + k] = (c0 && k < H) ? c0[b * H + k] : 0.f;  // padded units stay exactly 0
+    }
+
+  const ptrdiff_t ldg = static_cast<ptrdiff_t>(layout == 0 ? 1 : T) * G4;
+  for (int t = 0; t < T; ++t) {
+    const float* hprev = hbuf[t & 1];
+    float* hout = hbuf[(t + 1) & 1];
+    const float* gin = G + static_cast<ptrdiff_t>(layout == 0 ? t * B : t) * G4;
+    if (B == 1) {
+      // Serpentine: odd steps walk panels and k backwards, so the tail of R touched last (still in
+      // L1 when R exceeds it: H=64 gives 64 KiB vs 48 KiB L1d) is read first.
+      const int nchunks = (npan + P1 - 1) / P1;
+      if ((t & 1) == 0) {
+        for (int ch = 0; ch < nchunks; ++ch) {
+          const int pan = ch * P1;
+          lstm_row1_chunk<false>(imin(P1, npan - pan), H, Hp, hprev, Rp, gin, c, hout, pan);
+        }
+      } else {
+        for (int ch = nchunks - 1; ch >= 0; --ch) {
+          const int pan = ch * P1;
+          lstm_row1_chunk<true>(imin(P1, npan - pan), H, Hp, hprev, Rp, gin, c, hout, pan);
+        }
+      }
+    } else {
+      int m = 0;
+      for (; m + MRMAX <= B; m += MRMAX)
+        lstm_rows<MRMAX>(H, Hp, npan, hprev + m * Hp, Rp, gin + m * ldg, ldg, c + m * Hp, hout + m * Hp);
+      for (; m < B; ++m) lstm_rows<1>(H, Hp, npan, hprev + m * Hp, Rp, gin + m * ldg, ldg, c + m * Hp, hout + m * Hp);
+    }
+    if (y) {
+      for (int b = 0; b < B; ++b) {
+        float* yr = y + static_cast<ptrdiff_t>(layout == 0 ? t * B + b : b * T + t) * H;
+        for (int k = 0; k < H; ++k) yr[k] = hout[b * Hp + k];
+      }
+    }
+  }
+  const float* hlast = hbuf[T & 1];
+  for (int b = 0; b < B; ++b)
+    for (int k = 0; k < H; ++k) {
+      if (hT) hT[b * H + k] = hlast[b * Hp + k];
+      if (cT) cT[b * H + k] = c[b * Hp + k];
+    }
+}
+
+// ---- row ops ------------------------------------------------------------------------------------
+inline float row_max(const float* x, int n) {
+  R m = V::set1(-3.402823466e38f);
+  int i = 0;
+  for (; i + W <= n; i += W) m = V::max(m, V::loadu(x + i));
+  float s = V::hmax(m);
+  for (; i < n; ++i) s = x[i] > s ? x[i] : s;
+  return s;
+}
+
+void softmax_row(int n, const float* x, float* y) {
+  const float mx = row_max(x, n);
+  const R vm = V::set1(mx);
+  R acc = V::zero();
+  int i = 0;
+  for (; i + W <= n; i += W) {
+    const R e = vexp(V::sub(V::loadu(x + i), vm));
+    V::storeu(y + i, e);
+    acc = V::add(acc, e);
+  }
+  if (i < n) {
+    const R e = vexp(V::sub(V::load_partial(x + i, n - i), vm));
+    V::store_partial(y + i, e, n - i);
+    acc = V::add(acc, V::load_partial(y + i, n - i));  // masked lanes contribute 0
+  }
+  const R inv = V::set1(1.f / V::hsum(acc));
+  for (i = 0; i + W <= n; i += W) V::storeu(y + i, V::mul(V::loadu(y + i), inv));
+  if (i < n) V::store_partial(y + i, V::mul(V::load_partial(y + i, n - i), inv), n - i);
+}
+
+void layernorm_row(int n, const float* x, const float* gamma, const float* beta, float eps, float* y) {
+  R s = V::zero();
+  int i = 0;
+  for (; i + W <= n; i += W) s = V::add(s, V::loadu(x + i));
+  if (i < n) s = V::add(s, V::load_partial(x + i, n - i));
+  const float mean = V::hsum(s) / static_cast<float>(n);
+  const R vm = V::set1(mean);
+  R q = V::zero();
+  for (i = 0; i + W <= n; i += W) {
+    const R dlt = V::sub(V::loadu(x + i), vm);
+    q = V::fmadd(dlt, dlt, q);
+  }
+  float ssq = V::hsum(q);
+  for (; i < n; ++i) ssq += (x[i] - mean) * (x[i] - mean);  // tail in scalar: masked lanes would add mean^2
+  const float var = ssq / static_cast<float>(n);
+  const R rstd = V::set1(1.f / __builtin_sqrtf((var > 0.f ? var : 0.f) + eps));
+  for (i = 0; i < n; i += W) {
+    const int cnt = imin(W, n - i);
+    const R xv = cnt == W ? V::loadu(x + i) : V::load_partial(x + i, cnt);
+    R v = V::mul(V::sub(xv, vm), rstd);
+    if (gamma) v = V::mul(v, cnt == W ? V::loadu(gamma + i) : V::load_partial(gamma + i, cnt));
+    if (beta) v = V::add(v, cnt == W ? V::loadu(beta + i) : V::load_partial(beta + i, cnt));
+    if (cnt == W) V::storeu(y + i, v);
+    else V::store_partial(y + i, v, cnt);
+  }
+}
+
+void activation_impl(Act act, float alpha, size_t n, const float* x, float* y) {
+  size_t i = 0;
+  for (; i + W <= n; i += W) V::storeu(y + i, apply_act(act, alpha, V::loadu(x + i)));
+  if (i < n) {
+    const int rem = static_cast<int>(n - i);
+    V::store_partial(y + i, apply_act(act, alpha, V::load_partial(x + i, rem)), rem);
+  }
+}
+
+// ---- attention ----------------------------------------------------------------------------------
+struct AttnLayout {
+  size_t w_off, bw_off, v_off, bv_off, total;
+};
+inline AttnLayout attn_layout(int D, int A) {
+  AttnLayout L{};
+  const int npan = (A + NB - 1) / NB;
+  L.w_off = 0;
+  L.bw_off = r16(static_cast<size_t>(npan) * D * NB);
+  L.v_off = L.bw_off + r16(static_cast<size_t>(A));
+  L.bv_off = L.v_off + r16(static_cast<size_t>(A));
+  L.total = L.bv_off + 16;
+  return L;
+}
+
+inline float dot(const float* a, const float* b, int n) {
+  R acc = V::zero();
+  int i = 0;
+  for (; i + W <= n; i += W) acc = V::fmadd(V::loadu(a + i), V::loadu(b + i), acc);
+  if (i < n) acc = V::fmadd(V::load_partial(a + i, n - i), V::load_partial(b + i, n - i), acc);
+  return V::hsum(acc);
+}
+
+void additive_attention_impl(int B, int T, int D, int A, const float* packed, const float* h, int layout,
+                             float* ctx, float* weights_out, float* ws) {
+  const AttnLayout L = attn_layout(D, A);
+  float* U = ws;                                         // [T, A]
+  float* s = ws + r16(static_cast<size_t>(T) * A);       // [T]
+  const float* v = packed + L.v_off;
+  const float bv = packed[L.bv_off];
+  for (int b = 0; b < B; ++b) {
+    const float* hb = h + static_cast<ptrdiff_t>(layout == 1 ? b * T : b) * D;
+    const int ldh = layout == 1 ? D : B * D;
+    gemm_packed_impl(T, A, D, hb, ldh, packed + L.w_off, packed + L.bw_off, Epilogue{Act::tanh, 0.f}, U, A);
+    for (int t = 0; t < T; ++t) s[t] = dot(U + static_cast<ptrdiff_t>(t) * A, v, A) + bv;
+    softmax_row(T, s, s);
+    if (weights_out)
+      for (int t = 0; t < T; ++t) weights_out[b * T + t] = s[t];
+    float* cb = ctx + static_cast<ptrdiff_t>(b) * D;
+    for (int i = 0; i < D; i += W) {
+      const int cnt = imin(W, D - i);
+      R acc = V::zero();
+      for (int t = 0; t < T; ++t) {
+        const float* ht = hb + static_cast<ptrdiff_t>(t) * ldh + i;
+        acc = V::fmadd(V::set1(s[t]), cnt == W ? V::loadu(ht) : V::load_partial(ht, cnt), acc);
+      }
+      if (cnt == W) V::storeu(cb + i, acc);
+      else V::store_partial(cb + i, acc, cnt);
+    }
+  }
+}
+
+void sdpa_impl(int BH, int Tq, int Tk, int d, float scale, const float* q, const float* k, const float* v,
+               float* out, float* ws) {
+  for (int i = 0; i < BH; ++i) {
+    const float* qi = q + static_cast<ptrdiff_t>(i) * Tq * d;
+    const float* ki = k + static_cast<ptrdiff_t>(i) * Tk * d;
+    const float* vi = v + static_cast<ptrdiff_t>(i) * Tk * d;
+    float* oi = out + static_cast<ptrdiff_t>(i) * Tq * d;
+    gemm_impl(false, true, Tq, Tk, d, scale, qi, d, ki, d, 0.f, ws, Tk);
+    for (int r = 0; r < Tq; ++r) softmax_row(Tk, ws + static_cast<ptrdiff_t>(r) * Tk, ws + static_cast<ptrdiff_t>(r) * Tk);
+    gemm_impl(false, false, Tq, d, Tk, 1.f, ws, Tk, vi, d, 0.f, oi, d);
+  }
+}
+
+}  // namespace
+
+// ---- entry points (called by dispatch.cpp) ------------------------------------------------------
+size_t gemm_packed_b_floats(int K, int N) {
+  return static_cast<size_t>((N + NB - 1) / NB) * static_cast<size_t>(K) * NB;
+}
+void gemm_pack_b(const float* B, int K, int N, bool trans_b, float* packed) {
+  if (trans_b)
+    pack_panels(K, N, [&](int k, int n) { return B[static_cast<ptrdiff_t>(n) * K + k]; }, packed);
+  else
+    pack_panels(K, N, [&](int k, int n) { return B[static_cast<ptrdiff_t>(k) * N + n]; }, packed);
+}
+void gemm_packed(int M, int N, int K, const float* A, int lda, const float* packed_b, const float* bias,
+                 Epilogue epi, float* C, int ldc) {
+  if (M <= 0 || N <= 0) return;
+  gemm_packed_impl(M, N, K, A, lda, packed_b, bias, epi, C, ldc);
+}
+void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
+          int ldb, float beta, float* C, int ldc) {
+  gemm_impl(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+size_t lstm_packed_floats(int I, int H) { return lstm_layout(I, H).total; }
+void lstm_pack(int I, int H, const float* Wm, const float* Rm, const float* Wb, const float* Rb,
+               float* packed) {
+  const LstmLayout L = lstm_layout(I, H);
+  pack_panels(I, L.G4, [&](int k, int n) {
+    const int s = lstm_src_row(n, H);
+    return s < 0 ? 0.f : Wm[static_cast<ptrdiff_t>(s) * I + k];
+  }, packed + L.w_off);
+  pack_panels(H, L.G4, [&](int k, int n) {
+    const int s = lstm_src_row(n, H);
+    return s < 0 ? 0.f : Rm[static_cast<ptrdiff_t>(s) * H + k];
+  }, packed + L.r_off);
+  for (int n = 0; n < L.G4; ++n) {
+    const int s = lstm_src_row(n, H);
+    packed[L.b_off + n] = s < 0 ? 0.f : (Wb ? Wb[s] : 0.f) + (Rb ? Rb[s] : 0.f);
+  }
+}
+size_t lstm_workspace_floats(LstmDims d) {
+  const LstmLayout L = lstm_layout(d.I, d.H);
+  return r16(static_cast<size_t>(d.T) * d.B * L.G4) + 3 * r16(static_cast<size_t>(d.B) * L.Hp);
+}
+void lstm_forward(LstmDims d, const float* packed, const float* x, int layout, const float* h0,
+                  const float* c0, float* y, float* hT, float* cT, float* ws) {
+  lstm_forward_impl(d, packed, x, layout, h0, c0, y, hT, cT, ws);
+}
+
+size_t additive_attention_packed_floats(int D, int A) { return attn_layout(D, A).total; }
+void additive_attention_pack(int D, int A, const float* Wm, const float* bw, const float* v, float bv,
+                             float* packed) {
+  const AttnLayout L = attn_layout(D, A);
+  pack_panels(D, A, [&](int k, int n) { return Wm[static_cast<ptrdiff_t>(n) * D + k]; }, packed + L.w_off);
+  for (int a = 0; a < A; ++a) {
+    packed[L.bw_off + a] = bw ? bw[a] : 0.f;
+    packed[L.v_off + a] = v[a];
+  }
+  for (int i = 0; i < 16; ++i) packed[L.bv_off + i] = i == 0 ? bv : 0.f;
+}
+size_t additive_attention_workspace_floats(int B, int T, int D, int A) {
+  return r16(static_cast<size_t>(T) * A) + r16(static_cast<size_t>(T));
+}
+void additive_attention(int B, int T, int D, int A, const float* packed, const float* h, int layout,
+                        float* ctx, float* weights_out, float* ws) {
+  additive_attention_impl(B, T, D, A, packed, h, layout, ctx, weights_out, ws);
+}
+size_t sdpa_workspace_floats(int Tq, int Tk) { return r16(static_cast<size_t>(Tq) * Tk); }
+void sdpa(int BH, int Tq, int Tk, int d, float scale, const float* q, const float* k, const float* v,
+          float* out, float* ws) {
+  sdpa_impl(BH, Tq, Tk, d, scale, q, k, v, out, ws);
+}
+void softmax_rows(int rows, int n, const float* x, float* y) {
+  for (int r = 0; r < rows; ++r)
+    softmax_row(n, x + static_cast<ptrdiff_t>(r) * n, y + static_cast<ptrdiff_t>(r) * n);
+}
+void layernorm_rows(int rows, int n, const float* x, const float* gamma, const float* beta, float eps,
+                    float* y) {
+  for (int r = 0; r < rows; ++r)
+    layernorm_row(n, x + static_cast<ptrdiff_t>(r) * n, gamma, beta, eps, y + static_cast<ptrdiff_t>(r) * n);
+}
+void activation(Act act, float alpha, size_t n, const float* x, float* y) { activation_impl(act, alpha, n, x, y); }
+
+}  // namespace tickrt::infer::cpu::TICKRT_ISA_NS
