@@ -64,9 +64,10 @@ class [[nodiscard]] Status {
     return std::string(code_name(code_)) + ": " + message_;
   }
   // Prefix context ("loading model.onnx: ") to an error; no-op on ok.
-  Status& with_context(std::string_view ctx) {
-    if (!ok()) message_.insert(0, std::string(ctx) + ": ");
-    return *this;
+  Status with_context(std::string_view ctx) const {
+    Status s = *this;
+    if (!s.ok()) s.message_.insert(0, std::string(ctx) + ": ");
+    return s;
   }
 
  private:

@@ -1,0 +1,113 @@
+#include "infer/engine.hpp"
+
+#include <cstring>
+
+namespace tickrt::infer {
+
+namespace {
+std::vector<Dims> batch_shapes(const Graph& g, std::int64_t batch, Status& st) {
+  std::vector<Dims> shapes;
+  for (int v : g.inputs) {
+    const Value& val = g.values[v];
+    if (!val.has_shape || val.shape.empty()) {
+      st = Status(Code::invalid_argument, "input '" + val.name + "' has no declared shape: use prepare(shapes)");
+      return {};
+    }
+    Dims d = val.shape;
+    if (d[0] < 0) d[0] = batch;
+    for (std::size_t k = 1; k < d.size(); ++k)
+      if (d[k] < 0) {
+        st = Status(Code::invalid_argument, "input '" + val.name + "' has dynamic axis " + std::to_string(k) +
+                                                " besides the batch: use prepare(shapes)");
+        return {};
+      }
+    shapes.push_back(d);
+  }
+  return shapes;
+}
+}  // namespace
+
+Result<std::shared_ptr<Engine>> Engine::build(Graph g, const BuildOptions& opt, BuildReport* report) {
+  if (opt.batch.min < 1 || opt.batch.min > opt.batch.opt || opt.batch.opt > opt.batch.max)
+    return Status(Code::invalid_argument, "batch profile must satisfy 1 <= min <= opt <= max");
+  if (opt.isa > cpu::detect_isa())
+    return Status(Code::unsupported, std::string("ISA ") + cpu::isa_name(opt.isa) + " is not available on this CPU (best: " +
+                                         cpu::isa_name(cpu::detect_isa()) + ")");
+  TICKRT_RETURN_IF_ERROR(g.validate());
+  TICKRT_RETURN_IF_ERROR(check_supported(g));
+  if (report) report->ops_before = g.op_histogram();
+  if (opt.optimize) {
+    auto st = optimize_graph(g, opt, report ? &report->passes : nullptr);
+    if (!st.ok()) return st.with_context("optimizing");
+  }
+  if (report) report->ops_after = g.op_histogram();
+  // Shape inference + planning at min/opt/max proves the engine runs across its profile and enforces the
+  // workspace limit now, at build time, rather than at the first trade.
+  for (std::int64_t b : {opt.batch.min, opt.batch.opt, opt.batch.max}) {
+    if (!opt.check_profile) break;
+    Status st;
+    auto shapes = batch_shapes(g, b, st);
+    if (!st.ok()) {
+      if (g.inputs.empty()) shapes.clear();
+      else return st;
+    }
+    Plan plan;
+    SpecializeOptions so{opt.isa, opt.workspace_limit};
+    auto ps = specialize(g, shapes, so, plan);
+    if (!ps.ok()) return ps.with_context("batch " + std::to_string(b));
+    if (report) (b == opt.batch.min ? report->plan_min : b == opt.batch.opt ? report->plan_opt : report->plan_max) = plan.stats;
+  }
+  return std::make_shared<Engine>(std::move(g), opt.isa, opt.batch, opt.workspace_limit);
+}
+
+std::string Engine::fingerprint() const {
+  return std::string("tickrt-engine/cpu/") + cpu::isa_name(isa_);
+}
+
+ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine) : engine_(std::move(engine)) {}
+
+Status ExecutionContext::prepare(const std::vector<Dims>& shapes) {
+  for (auto& [s, p] : plans_)
+    if (s == shapes) {
+      cur_ = p.get();
+      bind(*cur_);
+      return Status::Ok();
+    }
+  auto plan = std::make_unique<Plan>();
+  SpecializeOptions so{engine_->isa(), engine_->workspace_limit()};
+  TICKRT_RETURN_IF_ERROR(specialize(engine_->graph(), shapes, so, *plan));
+  if (plan->arena_bytes > arena_.size) {
+    // Grow once; every existing plan re-binds to the new arena. Pre-faulted by allocate()'s memset.
+    arena_ = AlignedBytes::allocate(plan->arena_bytes);
+  }
+  plans_.emplace_back(shapes, std::move(plan));
+  for (auto& [s, p] : plans_) bind(*p);
+  cur_ = plans_.back().second.get();
+  return Status::Ok();
+}
+
+Status ExecutionContext::prepare_batch(std::int64_t batch) {
+  const auto& prof = engine_->profile();
+  if (batch < 1 || batch > prof.max)
+    return Status(Code::out_of_range, "batch " + std::to_string(batch) + " is outside the engine's profile [" +
+                                          std::to_string(prof.min) + ", " + std::to_string(prof.max) + "]: rebuild with --batch");
+  Status st;
+  auto shapes = batch_shapes(engine_->graph(), batch, st);
+  TICKRT_RETURN_IF_ERROR(st);
+  return prepare(shapes);
+}
+
+void ExecutionContext::bind(Plan& p) {
+  std::byte* base = arena_.ptr.get();
+  for (std::size_t v = 0; v < p.tensors.size(); ++v)
+    if (p.offset[v] >= 0) p.tensors[v].data = base + p.offset[v];
+  for (auto& k : p.steps) k.workspace = base + p.workspace_offset;
+}
+
+Code ExecutionContext::run() noexcept {
+  if (!cur_) return Code::invalid_argument;
+  for (const Kernel& k : cur_->steps) k.run(k);
+  return Code::ok;
+}
+
+}  // namespace tickrt::infer

@@ -1,0 +1,35 @@
+// infer/passes/passes.hpp — graph optimisation passes, one per file. Each returns how many rewrites it made
+// (for `tickrt inspect` and the build report) and leaves the graph valid, topologically ordered and SSA.
+// Run order (pipeline.cpp): dead nodes -> constant folding -> Conv+BN(+act) -> LSTM (zero states, glue,
+// packing) -> additive attention -> scaled dot-product attention -> MatMul/Gemm+bias+act -> dead nodes.
+#pragma once
+
+#include "core/status.hpp"
+#include "infer/cpu/kernels.hpp"
+#include "infer/ir/graph.hpp"
+
+namespace tickrt::infer::passes {
+
+// Removes nodes whose outputs reach no graph output.
+Result<int> eliminate_dead_nodes(Graph& g);
+// Evaluates nodes whose inputs are all constants and replaces them by constants.
+Result<int> fold_constants(Graph& g, cpu::Isa isa);
+// Conv -> BatchNormalization folded into the Conv's weights and bias; a following Relu/LeakyRelu becomes
+// the Conv's fused activation (tickrt.FusedConv with pre-packed weights).
+Result<int> fuse_conv_bn_act(Graph& g, cpu::Isa isa);
+// LSTM with constant weights, forward, default activations -> tickrt.FusedLSTM (pre-packed W/R/bias, input
+// projection batched over time); zero initial states (ConstantOfShape->Slice chains) dropped; the
+// Transpose before X and Squeeze/Transpose after Y absorbed into the op's layouts.
+Result<int> fuse_lstm(Graph& g, cpu::Isa isa);
+// h -> MatMul(W)+Add(b) -> Tanh -> MatMul(v)(+Add) -> Softmax(time) -> Mul(h) -> ReduceSum(time)
+// -> tickrt.AdditiveAttention.
+Result<int> fuse_additive_attention(Graph& g, cpu::Isa isa);
+// MatMul(Q, K^T) (* scale) -> Softmax(last) -> MatMul(., V) -> tickrt.SDPA.
+Result<int> fuse_sdpa(Graph& g, cpu::Isa isa);
+// MatMul(X, W const) (+ Add(bias const)) (+ Relu/LeakyRelu/Tanh/Sigmoid) and Gemm(transA=0, B const)
+// (+ act) -> tickrt.FusedGemm with pre-packed B.
+Result<int> fuse_gemm_bias_act(Graph& g, cpu::Isa isa);
+// Chains of float32 elementwise unary ops -> one tickrt.ElementwiseChain pass over memory.
+Result<int> fuse_elementwise_chains(Graph& g, cpu::Isa isa);
+
+}  // namespace tickrt::infer::passes

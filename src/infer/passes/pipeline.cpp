@@ -1,0 +1,18 @@
+#include "infer/engine.hpp"
+#include "infer/passes/passes.hpp"
+
+namespace tickrt::infer {
+
+Status optimize_graph(Graph& g, const BuildOptions& opt, std::vector<PassReport>* report) {
+  auto run = [&](const char* name, Result<int> r) -> Status {
+    if (!r) return r.status().with_context(name);
+    if (report) report->push_back({name, *r});
+    return g.validate().with_context(name);
+  };
+  TICKRT_RETURN_IF_ERROR(run("dead-node elimination", passes::eliminate_dead_nodes(g)));
+  TICKRT_RETURN_IF_ERROR(run("constant folding", passes::fold_constants(g, opt.isa)));
+  TICKRT_RETURN_IF_ERROR(run("dead-node elimination", passes::eliminate_dead_nodes(g)));
+  return Status::Ok();
+}
+
+}  // namespace tickrt::infer
