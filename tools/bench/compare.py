@@ -37,8 +37,10 @@ import os
 import platform
 import shlex
 import statistics
+import resource
 import subprocess
 import sys
+import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODELS = ["lstm_attn_s", "lstm_attn_l", "convlstm", "transformer_s"]
@@ -52,11 +54,32 @@ def log(msg: str) -> None:
     print(f"compare: {msg}", file=sys.stderr, flush=True)
 
 
-def sh(cmd: list[str], env=None) -> list[dict]:
-    """Runs cmd, returns its JSON lines; raises with its stderr when it fails."""
+def cpu_busy_s(cpus: list[int]) -> float:
+    """Busy seconds (user+nice+system+irq+softirq+steal) of these CPUs since boot."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    busy = 0
+    with open("/proc/stat") as f:
+        for line in f:
+            name, *v = line.split()
+            if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cpus:
+                busy += sum(int(x) for x in (v[0], v[1], v[2], v[5], v[6], v[7]))
+    return busy / ticks
+
+
+def sh(cmd: list[str], env=None, cpus: list[int] | None = None) -> list[dict]:
+    """Runs cmd, returns its JSON lines; raises with its stderr when it fails.
+    With `cpus` (the CPUs cmd is pinned to), each row gets "others_cpu_pct": the share of those
+    CPUs' time used by other processes meanwhile (their busy time minus cmd's own CPU time), the
+    noise indicator of that measurement."""
     log(" ".join(shlex.quote(c) for c in cmd))
+    ru0, busy0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), cpu_busy_s(cpus or []), \
+        time.monotonic()
     p = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        text=True)
+    ru1, busy1, t1 = resource.getrusage(resource.RUSAGE_CHILDREN), cpu_busy_s(cpus or []), \
+        time.monotonic()
+    own = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    others = (max(0.0, (busy1 - busy0) - own) / ((t1 - t0) * len(cpus)) * 100) if cpus else None
     if p.returncode != 0:
         raise RuntimeError(f"{cmd[0]} ... failed (exit {p.returncode}):\n{p.stderr[-3000:]}")
     rows = []
@@ -68,6 +91,8 @@ def sh(cmd: list[str], env=None) -> list[dict]:
         missing = [k for k in KEYS if k not in r]
         if missing:
             raise RuntimeError(f"{cmd[0]}: JSON line lacks {missing}: {line}")
+        if others is not None:
+            r["others_cpu_pct"] = round(others, 1)
         rows.append(r)
     if not rows:
         raise RuntimeError(f"{cmd[0]} printed no JSON line; stderr:\n{p.stderr[-3000:]}")
@@ -101,9 +126,12 @@ def deb_version(pkg: str) -> str:
     return p.stdout.strip() or "?"
 
 
+def pinned(cpus: list[int], threads: int) -> list[int]:
+    return cpus[-threads:] if threads <= len(cpus) else cpus
+
+
 def pin(cpus: list[int], threads: int) -> list[str]:
-    use = cpus[-threads:] if threads <= len(cpus) else cpus
-    return ["taskset", "-c", ",".join(map(str, use))]
+    return ["taskset", "-c", ",".join(map(str, pinned(cpus, threads)))]
 
 
 def ensure_inputs(a) -> None:
@@ -140,10 +168,11 @@ def sweep(a, libtorch: str | None, tickrt: str | None) -> list[dict]:
     for threads in a.threads:
         env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
         p = pin(a.cpus, threads)
+        on = pinned(a.cpus, threads)
         for m in a.models:
             if not a.skip_ort:
                 rows += sh(p + ["node", "bench/peers/ort_bench.js", "--models", m, "--batches", b_arg,
-                                "--threads", str(threads), "--seconds", str(a.seconds)], env)
+                                "--threads", str(threads), "--seconds", str(a.seconds)], env, on)
             if libtorch:
                 # PASSIVE: libtorch's OpenMP workers otherwise spin after each parallel region
                 # and fight OpenBLAS's own threads for the same CPUs (measured: lstm_attn_l b64
@@ -151,13 +180,13 @@ def sweep(a, libtorch: str | None, tickrt: str | None) -> list[dict]:
                 rows += sh(p + [libtorch, "--models", m, "--batches", b_arg, "--threads",
                                 str(threads), "--seconds", str(a.seconds), "--pt-dir", a.pt_dir,
                                 "--models-dir", "models", "--variant", a.libtorch_variant],
-                           dict(env, OMP_WAIT_POLICY="PASSIVE"))
+                           dict(env, OMP_WAIT_POLICY="PASSIVE"), on)
             if tickrt:
                 for b in a.batches:
                     cmd = tickrt.format(model=m, onnx=f"models/{m}/model.onnx",
                                         models_dir="models", batch=b, threads=threads,
                                         seconds=a.seconds)
-                    got = sh(p + shlex.split(cmd), env)
+                    got = sh(p + shlex.split(cmd), env, on)
                     for r in got:
                         if (r["model"], int(r["batch"]), int(r["threads"])) != (m, b, threads):
                             raise RuntimeError(f"tickrt line does not match the request "
@@ -181,7 +210,8 @@ def aggregate(runs: list[list[dict]]) -> list[dict]:
                    p99_us=statistics.median(r["p99_us"] for r in rs),
                    throughput_per_s=batch * 1e6 / med if med > 0 else 0.0,
                    iters=sum(r["iters"] for r in rs), runs=len(rs),
-                   spread=(max(meds) - min(meds)) / med if med > 0 else 0.0)
+                   spread=(max(meds) - min(meds)) / med if med > 0 else 0.0,
+                   others=max((r.get("others_cpu_pct", 0.0) for r in rs), default=0.0))
         if impl == "ort":
             row["raw_median_us"] = statistics.median(r["raw_median_us"] for r in rs)
             row["overhead_median_us"] = statistics.median(r["overhead_median_us"] for r in rs)
@@ -198,8 +228,8 @@ def table(rows: list[dict], models: list[str]) -> str:
     rows = sorted(rows, key=lambda r: (models.index(r["model"]) if r["model"] in models else 99,
                                        r["threads"], r["batch"], order.get(r["impl"], 2), r["impl"]))
     ort = {(r["model"], r["batch"], r["threads"]): r for r in rows if r["impl"] == "ort"}
-    lines = ["| model | batch | threads | impl | median µs | p99 µs | samples/s | vs ORT (median) | run spread | note |",
-             "|---|---:|---:|---|---:|---:|---:|---:|---:|---|"]
+    lines = ["| model | batch | threads | impl | median µs | p99 µs | samples/s | vs ORT (median) | run spread | others' CPU | note |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         o = ort.get((r["model"], r["batch"], r["threads"]))
         ratio = ""
@@ -212,7 +242,8 @@ def table(rows: list[dict], models: list[str]) -> str:
                     f"({fmt_us(r['overhead_median_us'])} µs, subtracted)")
         lines.append(f"| {r['model']} | {r['batch']} | {r['threads']} | {r['impl']} | "
                      f"{fmt_us(r['median_us'])} | {fmt_us(r['p99_us'])} | "
-                     f"{r['throughput_per_s']:,.0f} | {ratio} | {100 * r['spread']:.0f}% | {note} |")
+                     f"{r['throughput_per_s']:,.0f} | {ratio} | {100 * r['spread']:.0f}% | "
+                     f"{r['others']:.0f}% | {note} |")
     return "\n".join(lines)
 
 
@@ -304,7 +335,10 @@ by one run of the runner (all implementations in the same run, interleaved per m
 Implementations in this table: {", ".join(impls)}.{"" if tickrt else " **Peers only: tickrt's rows come when its bench binary exists (the runner adds them).**"}
 Each figure is the median over {a.repeat} sweep(s) of the per-sweep median/p99 of single
 synchronous inferences (about {a.seconds:g} s or at least 50 runs each, after 20 warm-up runs);
-"run spread" is (max - min) / median of the per-sweep medians. Load average before/after:
+"run spread" is (max - min) / median of the per-sweep medians; "others' CPU" is the largest
+share, over the sweeps, of the pinned CPUs' time that other processes used while this row was
+measured (from /proc/stat minus the benchmark's own CPU time): the noise indicator; rows above
+about 10% are not trustworthy. Load average before/after:
 {load_before[0]:.2f} / {load_after[0]:.2f} (the machine is shared; figures are noisy when it is
 high). Every implementation's batch-1 and batch-64 outputs were checked against
 models/<name>/golden_b*.npy before timing. samples/s = batch x 10^6 / median µs. "vs ORT" is
