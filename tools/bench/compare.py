@@ -66,11 +66,31 @@ def cpu_busy_s(cpus: list[int]) -> float:
     return busy / ticks
 
 
+WAIT_IDLE = (0.0, 10.0)   # (max seconds to wait, busy % threshold); set from --wait-idle
+
+
+def wait_idle(cpus: list[int]) -> None:
+    """Waits (up to WAIT_IDLE[0] s) until the CPUs were less than WAIT_IDLE[1] % busy over the
+    last 0.5 s, so that a measurement does not start in the middle of someone's compile."""
+    limit, threshold = WAIT_IDLE
+    deadline = time.monotonic() + limit
+    while True:
+        b0 = cpu_busy_s(cpus)
+        time.sleep(0.5)
+        busy = (cpu_busy_s(cpus) - b0) / (0.5 * len(cpus)) * 100
+        if busy < threshold or time.monotonic() >= deadline:
+            if busy >= threshold:
+                log(f"CPUs {cpus} still {busy:.0f}% busy after {limit:g} s: measuring anyway")
+            return
+
+
 def sh(cmd: list[str], env=None, cpus: list[int] | None = None) -> list[dict]:
     """Runs cmd, returns its JSON lines; raises with its stderr when it fails.
     With `cpus` (the CPUs cmd is pinned to), each row gets "others_cpu_pct": the share of those
     CPUs' time used by other processes meanwhile (their busy time minus cmd's own CPU time), the
     noise indicator of that measurement."""
+    if cpus and WAIT_IDLE[0] > 0:
+        wait_idle(cpus)
     log(" ".join(shlex.quote(c) for c in cmd))
     ru0, busy0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), cpu_busy_s(cpus or []), \
         time.monotonic()
@@ -278,7 +298,13 @@ def main() -> int:
     ap.add_argument("--no-docs", action="store_true", help="do not touch docs/BENCHMARKS.md")
     ap.add_argument("--docs", default="docs/BENCHMARKS.md")
     ap.add_argument("--note", default="", help="a paragraph to put under the table")
+    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
+                    help="before each measurement wait up to S s for the pinned CPUs to be idle")
+    ap.add_argument("--idle-threshold", type=float, default=10.0, metavar="PCT",
+                    help="busy %% below which --wait-idle considers the CPUs idle (default 10)")
     a = ap.parse_args()
+    global WAIT_IDLE
+    WAIT_IDLE = (a.wait_idle, a.idle_threshold)
     a.models = a.models.split(",")
     a.batches = [int(b) for b in a.batches.split(",")]
     a.threads = [int(t) for t in a.threads.split(",")]
