@@ -60,6 +60,14 @@ inline R vtanh(R x) {
   return V::copysign(V::blend_lt(a, V::set1(0.625f), ps, pl), x);
 }
 
+// LSTM-cell tanh: the exp form alone (no small-|x| polynomial, no sign juggling). Absolute error
+// <= ~2e-7 everywhere, which is what the cell needs (h and c are sums of O(1) terms); relative error
+// near 0 is not bounded, so the public activation() keeps vtanh.
+inline R vtanh_cell(R x) {
+  const R e = vexp(V::add(x, x));
+  return V::fmadd(V::set1(-2.f), V::rcp(V::add(e, V::set1(1.f))), V::set1(1.f));
+}
+
 inline R vsigmoid(R x) {
   const R e = vexp(V::sub(V::zero(), x));
   return V::rcp(V::add(e, V::set1(1.f)));
@@ -97,9 +105,9 @@ void pack_panels(int K, int N, Get get, float* packed) {
 // REV walks k backwards (the LSTM alternates directions so the part of R still in L1 is read first).
 template <int MR, int P, bool REV>
 inline void mk_acc(int K, const float* A, ptrdiff_t rs, ptrdiff_t cs, const float* Bp, ptrdiff_t ps,
-                   R (&acc)[MR][P][4]) {
+                   R (&acc)[MR][P][4], ptrdiff_t ks = NB) {
   auto step = [&](int k) __attribute__((always_inline)) {
-    const float* b = Bp + static_cast<ptrdiff_t>(k) * NB;
+    const float* b = Bp + static_cast<ptrdiff_t>(k) * ks;
     const float* a = A + static_cast<ptrdiff_t>(k) * cs;
     R bv[P][4];
 #pragma GCC unroll 16
@@ -271,7 +279,7 @@ inline int lstm_src_row(int n, int H) {
 // projection (bias included), adds h_prev @ R^T, then the cell update happens in registers:
 // c = f*c + i*g, h = o*tanh(c). c and h_out are [rows][Hp]; g_in rows are ldg apart.
 template <int MR, int P, bool REV>
-inline void lstm_tile(int H, int Hp, const float* hprev, const float* Rp, const float* gin,
+inline void lstm_tile(int H, int Hp, int npan, const float* hprev, const float* Rp, const float* gin,
                       ptrdiff_t ldg, float* c, float* hout, int pan) {
   R acc[MR][P][4];
 #pragma GCC unroll 8
@@ -280,8 +288,10 @@ inline void lstm_tile(int H, int Hp, const float* hprev, const float* Rp, const 
     for (int p = 0; p < P; ++p)
 #pragma GCC unroll 4
       for (int j = 0; j < 4; ++j) acc[r][p][j] = V::loadu(gin + r * ldg + (pan + p) * NB + j * W);
-  mk_acc<MR, P, REV>(H, hprev, Hp, 1, Rp + static_cast<ptrdiff_t>(pan) * H * NB,
-                     static_cast<ptrdiff_t>(H) * NB, acc);
+  // R is packed in chunks of P1 panels interleaved per k ([k][cnt*NB]): one contiguous stream per pass.
+  const int ch0 = pan / P1 * P1, cnt = imin(P1, npan - ch0);
+  mk_acc<MR, P, REV>(H, hprev, Hp, 1, Rp + static_cast<ptrdiff_t>(ch0) * H * NB + (pan - ch0) * NB, NB, acc,
+                     static_cast<ptrdiff_t>(cnt) * NB);
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 16
@@ -289,22 +299,22 @@ inline void lstm_tile(int H, int Hp, const float* hprev, const float* Rp, const 
       const R i = vsigmoid(acc[r][p][0]);
       const R o = vsigmoid(acc[r][p][1]);
       const R f = vsigmoid(acc[r][p][2]);
-      const R g = vtanh(acc[r][p][3]);
+      const R g = vtanh_cell(acc[r][p][3]);
       float* cp = c + r * Hp + (pan + p) * W;
       const R cn = V::fmadd(f, V::loadu(cp), V::mul(i, g));
       V::storeu(cp, cn);
-      V::storeu(hout + r * Hp + (pan + p) * W, V::mul(o, vtanh(cn)));
+      V::storeu(hout + r * Hp + (pan + p) * W, V::mul(o, vtanh_cell(cn)));
     }
 }
 
 template <bool REV>
-inline void lstm_row1_chunk(int cnt, int H, int Hp, const float* hprev, const float* Rp, const float* gin,
+inline void lstm_row1_chunk(int cnt, int H, int Hp, int npan, const float* hprev, const float* Rp, const float* gin,
                             float* c, float* hout, int pan) {
   switch (cnt) {
-    case 1: lstm_tile<1, 1, REV>(H, Hp, hprev, Rp, gin, 0, c, hout, pan); break;
-    case 2: if constexpr (P1 >= 2) lstm_tile<1, 2, REV>(H, Hp, hprev, Rp, gin, 0, c, hout, pan); break;
-    case 3: if constexpr (P1 >= 3) lstm_tile<1, 3, REV>(H, Hp, hprev, Rp, gin, 0, c, hout, pan); break;
-    case 4: if constexpr (P1 >= 4) lstm_tile<1, 4, REV>(H, Hp, hprev, Rp, gin, 0, c, hout, pan); break;
+    case 1: lstm_tile<1, 1, REV>(H, Hp, npan, hprev, Rp, gin, 0, c, hout, pan); break;
+    case 2: if constexpr (P1 >= 2) lstm_tile<1, 2, REV>(H, Hp, npan, hprev, Rp, gin, 0, c, hout, pan); break;
+    case 3: if constexpr (P1 >= 3) lstm_tile<1, 3, REV>(H, Hp, npan, hprev, Rp, gin, 0, c, hout, pan); break;
+    case 4: if constexpr (P1 >= 4) lstm_tile<1, 4, REV>(H, Hp, npan, hprev, Rp, gin, 0, c, hout, pan); break;
     default: break;
   }
 }
@@ -312,7 +322,7 @@ inline void lstm_row1_chunk(int cnt, int H, int Hp, const float* hprev, const fl
 template <int MR>
 inline void lstm_rows(int H, int Hp, int npan, const float* hprev, const float* Rp, const float* gin,
                       ptrdiff_t ldg, float* c, float* hout) {
-  for (int pan = 0; pan < npan; ++pan) lstm_tile<MR, 1, false>(H, Hp, hprev, Rp, gin, ldg, c, hout, pan);
+  for (int pan = 0; pan < npan; ++pan) lstm_tile<MR, 1, false>(H, Hp, npan, hprev, Rp, gin, ldg, c, hout, pan);
 }
 
 void lstm_forward_impl(LstmDims d, const float* packed, const float* x, int layout, const float* h0,
@@ -348,12 +358,12 @@ void lstm_forward_impl(LstmDims d, const float* packed, const float* x, int layo
       if ((t & 1) == 0) {
         for (int ch = 0; ch < nchunks; ++ch) {
           const int pan = ch * P1;
-          lstm_row1_chunk<false>(imin(P1, npan - pan), H, Hp, hprev, Rp, gin, c, hout, pan);
+          lstm_row1_chunk<false>(imin(P1, npan - pan), H, Hp, npan, hprev, Rp, gin, c, hout, pan);
         }
       } else {
         for (int ch = nchunks - 1; ch >= 0; --ch) {
           const int pan = ch * P1;
-          lstm_row1_chunk<true>(imin(P1, npan - pan), H, Hp, hprev, Rp, gin, c, hout, pan);
+          lstm_row1_chunk<true>(imin(P1, npan - pan), H, Hp, npan, hprev, Rp, gin, c, hout, pan);
         }
       }
     } else {
@@ -538,10 +548,13 @@ void lstm_pack(int I, int H, const float* Wm, const float* Rm, const float* Wb, 
     const int s = lstm_src_row(n, H);
     return s < 0 ? 0.f : Wm[static_cast<ptrdiff_t>(s) * I + k];
   }, packed + L.w_off);
-  pack_panels(H, L.G4, [&](int k, int n) {
+  // R: chunks of P1 panels, each chunk [H][cnt*NB] (k-major across its panels), chunk ch at ch*P1*H*NB.
+  for (int n = 0; n < L.G4; ++n) {
+    const int pan = n / NB, ch0 = pan / P1 * P1, cnt = imin(P1, L.npan - ch0);
     const int s = lstm_src_row(n, H);
-    return s < 0 ? 0.f : Rm[static_cast<ptrdiff_t>(s) * H + k];
-  }, packed + L.r_off);
+    float* dst = packed + L.r_off + static_cast<size_t>(ch0) * H * NB + (pan - ch0) * NB + n % NB;
+    for (int k = 0; k < H; ++k) dst[static_cast<size_t>(k) * cnt * NB] = s < 0 ? 0.f : Rm[static_cast<ptrdiff_t>(s) * H + k];
+  }
   for (int n = 0; n < L.G4; ++n) {
     const int s = lstm_src_row(n, H);
     packed[L.b_off + n] = s < 0 ? 0.f : (Wb ? Wb[s] : 0.f) + (Rb ? Rb[s] : 0.f);
