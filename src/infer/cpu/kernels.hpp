@@ -72,7 +72,12 @@ void gemm(Isa, bool trans_a, bool trans_b, int M, int N, int K, float alpha, con
 //   c_t = f*c_{t-1} + i*g,  h_t = o*tanh(c_t),  gates = x_t W^T + h_{t-1} R^T + Wb + Rb.
 // Packing: the gate columns are permuted so that one panel holds the i, o, f, c gates of the same
 // W hidden units, so the gate math is fused into the recurrent matvec; H is padded to a multiple of
-// W with zero weights. The blob holds W^T and R^T in that panel layout and the summed bias Wb+Rb.
+// W with zero weights. The blob holds, each section starting at a multiple of 16 floats: W^T as gemm
+// panels [I][4Hp]; R^T in chunks of P1 panels (P1 = 4 for avx512/scalar, 3 for avx2), chunk c holding
+// panels c*P1.. as [H][cnt*NB] (k-major across its panels, so one recurrent pass over R is one
+// contiguous stream) at offset c*P1*H*NB; then the summed, permuted bias Wb+Rb [4Hp].
+// Inside the cell, tanh uses the exp form only (absolute error <= ~2e-7; the cell's sums need
+// absolute accuracy); activation() keeps the ~1e-6-relative tanh.
 struct LstmDims {
   int T, B, I, H;
 };
