@@ -266,19 +266,34 @@ Status sm_prepare(PrepareCtx& c) {
 }
 
 // ---- CumSum ---------------------------------------------------------------------------------------
-struct CumParams { std::int64_t outer, n, inner; bool exclusive, reverse; };
+// The axis is usually a constant; when it is a run-time input (the ONNX tests feed it as an int32 graph
+// input) it is read per run, and an out-of-range value yields zeros (a run cannot report errors).
+struct CumParams { Dims dims; std::int64_t axis = -1; bool exclusive, reverse; };
 template <class T>
 void cumsum_run(const Kernel& k) {
   const auto& p = k.p<CumParams>();
   const T* x = k.in[0]->as<T>();
   T* y = k.out[0]->as<T>();
-  for (std::int64_t o = 0; o < p.outer; ++o)
-    for (std::int64_t i = 0; i < p.inner; ++i) {
-      const std::int64_t base = o * p.n * p.inner + i;
+  const std::int64_t r = static_cast<std::int64_t>(p.dims.size());
+  std::int64_t axis = p.axis;
+  if (axis < 0) {
+    axis = k.in[1]->dtype == DType::i32 ? k.in[1]->as<std::int32_t>()[0] : k.in[1]->as<std::int64_t>()[0];
+    axis = norm_axis(axis, r);
+    if (axis < 0 || axis >= r) {
+      std::memset(static_cast<void*>(y), 0, static_cast<std::size_t>(k.out[0]->numel) * sizeof(T));
+      return;
+    }
+  }
+  std::int64_t outer = 1, n = p.dims[axis], inner = 1;
+  for (std::int64_t i = 0; i < axis; ++i) outer *= p.dims[i];
+  for (std::int64_t i = axis + 1; i < r; ++i) inner *= p.dims[i];
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (std::int64_t i = 0; i < inner; ++i) {
+      const std::int64_t base = o * n * inner + i;
       T acc = 0;
-      for (std::int64_t s = 0; s < p.n; ++s) {
-        const std::int64_t j = p.reverse ? p.n - 1 - s : s;
-        const std::int64_t at = base + j * p.inner;
+      for (std::int64_t s = 0; s < n; ++s) {
+        const std::int64_t j = p.reverse ? n - 1 - s : s;
+        const std::int64_t at = base + j * inner;
         if (p.exclusive) { y[at] = acc; acc += x[at]; }
         else { acc += x[at]; y[at] = acc; }
       }
@@ -286,17 +301,18 @@ void cumsum_run(const Kernel& k) {
 }
 Status cumsum_prepare(PrepareCtx& c) {
   if (!c.has(0) || !c.has(1)) return c.fail("expects x and axis inputs");
-  if (!c.in[1].constant) return c.unsupported("axis must be a constant input");
-  const auto av = const_ints(c.in[1]);
-  if (av.size() != 1) return c.fail("axis must be a scalar");
+  if (c.in[1].dtype != DType::i32 && c.in[1].dtype != DType::i64) return c.fail("axis must be int32 or int64");
+  if (numel(c.in[1].dims) != 1) return c.fail("axis must be a scalar, got shape " + dims_str(c.in[1].dims));
   const Dims& in = c.in[0].dims;
   const std::int64_t r = static_cast<std::int64_t>(in.size());
-  const std::int64_t axis = norm_axis(av[0], r);
-  if (axis < 0 || axis >= r) return c.fail("axis " + std::to_string(av[0]) + " out of range for rank " + std::to_string(r));
+  if (r == 0) return c.fail("input must have rank >= 1");
   auto p = std::make_shared<CumParams>();
-  p->outer = 1; p->n = in[axis]; p->inner = 1;
-  for (std::int64_t i = 0; i < axis; ++i) p->outer *= in[i];
-  for (std::int64_t i = axis + 1; i < r; ++i) p->inner *= in[i];
+  p->dims = in;
+  if (c.in[1].constant) {
+    const std::int64_t a = const_ints(c.in[1])[0];
+    p->axis = norm_axis(a, r);
+    if (p->axis < 0 || p->axis >= r) return c.fail("axis " + std::to_string(a) + " out of range for rank " + std::to_string(r));
+  }
   p->exclusive = c.node.attr_i("exclusive", 0) != 0;
   p->reverse = c.node.attr_i("reverse", 0) != 0;
   c.out[0] = TensorInfo{c.in[0].dtype, in};
