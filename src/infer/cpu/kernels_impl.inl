@@ -275,23 +275,32 @@ inline int lstm_src_row(int n, int H) {
   return unit < H ? g * H + unit : -1;
 }
 
-// One fused recurrent tile: rows r (batch) x P panels. acc starts from the precomputed input
-// projection (bias included), adds h_prev @ R^T, then the cell update happens in registers:
-// c = f*c + i*g, h = o*tanh(c). c and h_out are [rows][Hp]; g_in rows are ldg apart.
+// One fused recurrent tile: rows r (batch) x P panels, over k in [k0, k0+kc). acc starts from g
+// (the precomputed input projection with bias, or the partial sum of earlier k blocks), adds
+// h_prev[:, k0:k0+kc] @ R^T; on the last k block the cell update happens in registers:
+// c = f*c + i*g, h = o*tanh(c); otherwise the partial sum goes back to g (the step's own rows of
+// the projection buffer, dead after this step). c and h_out are [rows][Hp]; g rows are ldg apart.
 template <int MR, int P, bool REV>
-inline void lstm_tile(int H, int Hp, int npan, const float* hprev, const float* Rp, const float* gin,
-                      ptrdiff_t ldg, float* c, float* hout, int pan) {
+inline void lstm_tile(int H, int Hp, int npan, const float* hprev, const float* Rp, float* g,
+                      ptrdiff_t ldg, float* c, float* hout, int pan, int k0, int kc, bool last) {
   R acc[MR][P][4];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 16
     for (int p = 0; p < P; ++p)
 #pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j) acc[r][p][j] = V::loadu(gin + r * ldg + (pan + p) * NB + j * W);
+      for (int j = 0; j < 4; ++j) acc[r][p][j] = V::loadu(g + r * ldg + (pan + p) * NB + j * W);
   // R is packed in chunks of P1 panels interleaved per k ([k][cnt*NB]): one contiguous stream per pass.
   const int ch0 = pan / P1 * P1, cnt = imin(P1, npan - ch0);
-  mk_acc<MR, P, REV>(H, hprev, Hp, 1, Rp + static_cast<ptrdiff_t>(ch0) * H * NB + (pan - ch0) * NB, NB, acc,
-                     static_cast<ptrdiff_t>(cnt) * NB);
+  const ptrdiff_t ks = static_cast<ptrdiff_t>(cnt) * NB;
+  mk_acc<MR, P, REV>(kc, hprev + k0, Hp, 1, Rp + static_cast<ptrdiff_t>(ch0) * H * NB + k0 * ks + (pan - ch0) * NB,
+                     NB, acc, ks);
+  if (!last) {
+    for (int r = 0; r < MR; ++r)
+      for (int p = 0; p < P; ++p)
+        for (int j = 0; j < 4; ++j) V::storeu(g + r * ldg + (pan + p) * NB + j * W, acc[r][p][j]);
+    return;
+  }
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 16
@@ -299,30 +308,61 @@ inline void lstm_tile(int H, int Hp, int npan, const float* hprev, const float* 
       const R i = vsigmoid(acc[r][p][0]);
       const R o = vsigmoid(acc[r][p][1]);
       const R f = vsigmoid(acc[r][p][2]);
-      const R g = vtanh_cell(acc[r][p][3]);
+      const R gg = vtanh_cell(acc[r][p][3]);
       float* cp = c + r * Hp + (pan + p) * W;
-      const R cn = V::fmadd(f, V::loadu(cp), V::mul(i, g));
+      const R cn = V::fmadd(f, V::loadu(cp), V::mul(i, gg));
       V::storeu(cp, cn);
       V::storeu(hout + r * Hp + (pan + p) * W, V::mul(o, vtanh_cell(cn)));
     }
 }
 
 template <bool REV>
-inline void lstm_row1_chunk(int cnt, int H, int Hp, int npan, const float* hprev, const float* Rp, const float* gin,
+inline void lstm_row1_chunk(int cnt, int H, int Hp, int npan, const float* hprev, const float* Rp, float* g,
                             float* c, float* hout, int pan) {
   switch (cnt) {
-    case 1: lstm_tile<1, 1, REV>(H, Hp, npan, hprev, Rp, gin, 0, c, hout, pan); break;
-    case 2: if constexpr (P1 >= 2) lstm_tile<1, 2, REV>(H, Hp, npan, hprev, Rp, gin, 0, c, hout, pan); break;
-    case 3: if constexpr (P1 >= 3) lstm_tile<1, 3, REV>(H, Hp, npan, hprev, Rp, gin, 0, c, hout, pan); break;
-    case 4: if constexpr (P1 >= 4) lstm_tile<1, 4, REV>(H, Hp, npan, hprev, Rp, gin, 0, c, hout, pan); break;
+    case 1: lstm_tile<1, 1, REV>(H, Hp, npan, hprev, Rp, g, 0, c, hout, pan, 0, H, true); break;
+    case 2: if constexpr (P1 >= 2) lstm_tile<1, 2, REV>(H, Hp, npan, hprev, Rp, g, 0, c, hout, pan, 0, H, true); break;
+    case 3: if constexpr (P1 >= 3) lstm_tile<1, 3, REV>(H, Hp, npan, hprev, Rp, g, 0, c, hout, pan, 0, H, true); break;
+    case 4: if constexpr (P1 >= 4) lstm_tile<1, 4, REV>(H, Hp, npan, hprev, Rp, g, 0, c, hout, pan, 0, H, true); break;
     default: break;
   }
 }
 
+// Batch > 1, one step: panel-outer, k-block, then row blocks innermost, so one R block
+// (KCL x NB floats = 16 KiB) is reused by every row block from L1; for large H the partial sums go
+// through the step's rows of the projection buffer between k blocks.
+constexpr int KCL = 16384 / (NB * 4);
+
 template <int MR>
-inline void lstm_rows(int H, int Hp, int npan, const float* hprev, const float* Rp, const float* gin,
-                      ptrdiff_t ldg, float* c, float* hout) {
-  for (int pan = 0; pan < npan; ++pan) lstm_tile<MR, 1, false>(H, Hp, npan, hprev, Rp, gin, ldg, c, hout, pan);
+inline void lstm_block(int H, int Hp, int npan, int pan, const float* hprev, const float* Rp, float* g,
+                       ptrdiff_t ldg, float* c, float* hout, int k0, int kc, bool last) {
+  lstm_tile<MR, 1, false>(H, Hp, npan, hprev, Rp, g, ldg, c, hout, pan, k0, kc, last);
+}
+inline void lstm_step_batched(int B, int H, int Hp, int npan, const float* hprev, const float* Rp, float* g,
+                              ptrdiff_t ldg, float* c, float* hout) {
+  for (int pan = 0; pan < npan; ++pan)
+    for (int k0 = 0; k0 < H; k0 += KCL) {
+      const int kc = imin(KCL, H - k0);
+      const bool last = k0 + kc >= H;
+      int m = 0;
+      for (; m + MRMAX <= B; m += MRMAX)
+        lstm_block<MRMAX>(H, Hp, npan, pan, hprev + m * Hp, Rp, g + m * ldg, ldg, c + m * Hp, hout + m * Hp, k0, kc,
+                          last);
+      const int rem = B - m;
+      const float* hp = hprev + m * Hp;
+      float* gm = g + m * ldg;
+      float* cm = c + m * Hp;
+      float* hm = hout + m * Hp;
+      switch (rem) {  // remainder rows as one tile (not row by row: a 1-row tile is latency-bound)
+        case 0: break;
+        case 1: lstm_block<1>(H, Hp, npan, pan, hp, Rp, gm, ldg, cm, hm, k0, kc, last); break;
+        case 2: if constexpr (MRMAX > 2) lstm_block<2>(H, Hp, npan, pan, hp, Rp, gm, ldg, cm, hm, k0, kc, last); break;
+        case 3: if constexpr (MRMAX > 3) lstm_block<3>(H, Hp, npan, pan, hp, Rp, gm, ldg, cm, hm, k0, kc, last); break;
+        case 4: if constexpr (MRMAX > 4) lstm_block<4>(H, Hp, npan, pan, hp, Rp, gm, ldg, cm, hm, k0, kc, last); break;
+        case 5: if constexpr (MRMAX > 5) lstm_block<5>(H, Hp, npan, pan, hp, Rp, gm, ldg, cm, hm, k0, kc, last); break;
+        default: break;
+      }
+    }
 }
 
 void lstm_forward_impl(LstmDims d, const float* packed, const float* x, int layout, const float* h0,
@@ -350,7 +390,7 @@ void lstm_forward_impl(LstmDims d, const float* packed, const float* x, int layo
   for (int t = 0; t < T; ++t) {
     const float* hprev = hbuf[t & 1];
     float* hout = hbuf[(t + 1) & 1];
-    const float* gin = G + static_cast<ptrdiff_t>(layout == 0 ? t * B : t) * G4;
+    float* gin = G + static_cast<ptrdiff_t>(layout == 0 ? t * B : t) * G4;
     if (B == 1) {
       // Serpentine: odd steps walk panels and k backwards, so the tail of R touched last (still in
       // L1 when R exceeds it: H=64 gives 64 KiB vs 48 KiB L1d) is read first.
@@ -367,10 +407,7 @@ void lstm_forward_impl(LstmDims d, const float* packed, const float* x, int layo
         }
       }
     } else {
-      int m = 0;
-      for (; m + MRMAX <= B; m += MRMAX)
-        lstm_rows<MRMAX>(H, Hp, npan, hprev + m * Hp, Rp, gin + m * ldg, ldg, c + m * Hp, hout + m * Hp);
-      for (; m < B; ++m) lstm_rows<1>(H, Hp, npan, hprev + m * Hp, Rp, gin + m * ldg, ldg, c + m * Hp, hout + m * Hp);
+      lstm_step_batched(B, H, Hp, npan, hprev, Rp, gin, ldg, c, hout);
     }
     if (y) {
       for (int b = 0; b < B; ++b) {

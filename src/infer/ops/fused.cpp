@@ -1,2 +1,104 @@
+// tickrt's fused ops (domain "tickrt"), produced by the fusion passes; each wraps an optimized kernel of
+// infer/cpu with its weights pre-packed at build time for the engine's ISA (attribute "isa", checked here).
 #include "infer/ops/common.hpp"
-namespace tickrt::infer::ops { void register_fused(std::vector<OpDef>&) {} }
+
+namespace tickrt::infer::ops {
+namespace {
+
+Status check_isa(PrepareCtx& c) {
+  const auto packed_for = static_cast<cpu::Isa>(c.node.attr_i("isa", 0));
+  if (packed_for != c.isa)
+    return c.fail(std::string("weights were packed for ISA ") + cpu::isa_name(packed_for) + " but the engine runs " + cpu::isa_name(c.isa) +
+                  ": rebuild the engine on this machine");
+  return Status::Ok();
+}
+
+// ---- FusedLSTM: inputs X, packed; outputs Y (3-D, same layout as X), Y_h [1,B,H], Y_c [1,B,H] -----------
+struct LstmParams { cpu::LstmDims d; int layout; };
+void fused_lstm_run(const Kernel& k) {
+  const auto& p = k.p<LstmParams>();
+  float* y = k.out[0] ? k.out[0]->as<float>() : nullptr;
+  float* hT = k.out.size() > 1 && k.out[1] ? k.out[1]->as<float>() : nullptr;
+  float* cT = k.out.size() > 2 && k.out[2] ? k.out[2]->as<float>() : nullptr;
+  cpu::lstm_forward(k.isa, p.d, k.in[1]->as<float>(), k.in[0]->as<float>(), p.layout, nullptr, nullptr, y, hT, cT,
+                    reinterpret_cast<float*>(k.workspace));
+}
+Status fused_lstm_prepare(PrepareCtx& c) {
+  TICKRT_RETURN_IF_ERROR(check_isa(c));
+  const auto& x = c.in[0].dims;
+  const std::int64_t I = c.node.attr_i("I", 0), H = c.node.attr_i("H", 0);
+  const int layout = static_cast<int>(c.node.attr_i("layout", 0));
+  if (x.size() != 3 || x[2] != I) return c.fail("X " + dims_str(x) + " is not [*, *, " + std::to_string(I) + "]");
+  if (numel(c.in[1].dims) < static_cast<std::int64_t>(cpu::lstm_packed_floats(c.isa, static_cast<int>(I), static_cast<int>(H))))
+    return c.fail("packed weights too small");
+  auto p = std::make_shared<LstmParams>();
+  p->layout = layout;
+  p->d = {static_cast<int>(layout ? x[1] : x[0]), static_cast<int>(layout ? x[0] : x[1]), static_cast<int>(I), static_cast<int>(H)};
+  c.out[0] = TensorInfo{DType::f32, {x[0], x[1], H}};
+  if (c.out.size() > 1) c.out[1] = TensorInfo{DType::f32, {1, p->d.B, H}};
+  if (c.out.size() > 2) c.out[2] = TensorInfo{DType::f32, {1, p->d.B, H}};
+  c.k.workspace_bytes = cpu::lstm_workspace_floats(c.isa, p->d) * sizeof(float);
+  c.k.params = p;
+  c.k.run = &fused_lstm_run;
+  return Status::Ok();
+}
+
+// ---- AdditiveAttention: inputs h [B,T,D], packed; output ctx [B,D] -------------------------------------
+struct AttnParams { int B, T, D, A; };
+void additive_attention_run(const Kernel& k) {
+  const auto& p = k.p<AttnParams>();
+  cpu::additive_attention(k.isa, p.B, p.T, p.D, p.A, k.in[1]->as<float>(), k.in[0]->as<float>(), 1, k.out[0]->as<float>(),
+                          nullptr, reinterpret_cast<float*>(k.workspace));
+}
+Status additive_attention_prepare(PrepareCtx& c) {
+  TICKRT_RETURN_IF_ERROR(check_isa(c));
+  const auto& h = c.in[0].dims;
+  const std::int64_t D = c.node.attr_i("D", 0), A = c.node.attr_i("A", 0);
+  if (h.size() != 3 || h[2] != D) return c.fail("h " + dims_str(h) + " is not [B, T, " + std::to_string(D) + "]");
+  auto p = std::make_shared<AttnParams>(AttnParams{static_cast<int>(h[0]), static_cast<int>(h[1]), static_cast<int>(D), static_cast<int>(A)});
+  c.out[0] = TensorInfo{DType::f32, {h[0], D}};
+  c.k.workspace_bytes = cpu::additive_attention_workspace_floats(c.isa, p->B, p->T, p->D, p->A) * sizeof(float);
+  c.k.params = p;
+  c.k.run = &additive_attention_run;
+  return Status::Ok();
+}
+
+// ---- SDPA: inputs q, k, v [B,H,T,d] (contiguous); output [B,H,Tq,d] ----------------------------------------
+struct SdpaParams { int BH, Tq, Tk, d; float scale; };
+void sdpa_run(const Kernel& k) {
+  const auto& p = k.p<SdpaParams>();
+  cpu::sdpa(k.isa, p.BH, p.Tq, p.Tk, p.d, p.scale, k.in[0]->as<float>(), k.in[1]->as<float>(), k.in[2]->as<float>(),
+            k.out[0]->as<float>(), reinterpret_cast<float*>(k.workspace));
+}
+Status sdpa_prepare(PrepareCtx& c) {
+  const auto& q = c.in[0].dims;
+  const auto& kk = c.in[1].dims;
+  const auto& v = c.in[2].dims;
+  if (q.size() < 2 || kk.size() != q.size() || v.size() != q.size()) return c.fail("q, k, v must have the same rank >= 2");
+  const std::size_t r = q.size();
+  std::int64_t bh = 1;
+  for (std::size_t i = 0; i + 2 < r; ++i) {
+    if (kk[i] != q[i] || v[i] != q[i]) return c.fail("q, k, v batch dims differ");
+    bh *= q[i];
+  }
+  if (kk[r - 1] != q[r - 1] || v[r - 2] != kk[r - 2]) return c.fail("q/k/v inner dims differ");
+  auto p = std::make_shared<SdpaParams>(SdpaParams{static_cast<int>(bh), static_cast<int>(q[r - 2]), static_cast<int>(kk[r - 2]),
+                                                    static_cast<int>(q[r - 1]), c.node.attr_f("scale", 1.0f)});
+  if (v[r - 1] != q[r - 1]) return c.unsupported("value width differs from query width");
+  Dims out = q;
+  c.out[0] = TensorInfo{DType::f32, out};
+  c.k.workspace_bytes = cpu::sdpa_workspace_floats(c.isa, p->Tq, p->Tk) * sizeof(float);
+  c.k.params = p;
+  c.k.run = &sdpa_run;
+  return Status::Ok();
+}
+
+}  // namespace
+
+void register_fused(std::vector<OpDef>& r) {
+  r.push_back({"tickrt", "FusedLSTM", &fused_lstm_prepare});
+  r.push_back({"tickrt", "AdditiveAttention", &additive_attention_prepare});
+  r.push_back({"tickrt", "SDPA", &sdpa_prepare});
+}
+
+}  // namespace tickrt::infer::ops

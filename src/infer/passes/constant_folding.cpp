@@ -1,4 +1,5 @@
 #include "infer/passes/passes.hpp"
+#include "infer/ops/op.hpp"
 #include "infer/runtime/plan.hpp"
 
 namespace tickrt::infer::passes {
@@ -14,7 +15,7 @@ Result<int> fold_constants(Graph& g, cpu::Isa isa) {
       if (!g.is_const(v)) { all_const = false; break; }
       ins.push_back(&g.const_data(v));
     }
-    if (!all_const) continue;
+    if (!all_const || !find_op(n.domain, n.op)) continue;   // unsupported ops are reported after fusion
     auto outs = evaluate_node(n, g.opset, isa, ins);
     if (!outs) return outs.status().with_context("constant folding");
     for (std::size_t o = 0; o < n.outputs.size(); ++o) {

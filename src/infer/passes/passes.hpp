@@ -12,6 +12,8 @@ namespace tickrt::infer::passes {
 
 // Removes nodes whose outputs reach no graph output.
 Result<int> eliminate_dead_nodes(Graph& g);
+// Transpose pairs composed, identity transposes and Squeeze(Unsqueeze) removed, Identity dropped.
+Result<int> simplify(Graph& g);
 // Evaluates nodes whose inputs are all constants and replaces them by constants.
 Result<int> fold_constants(Graph& g, cpu::Isa isa);
 // Conv -> BatchNormalization folded into the Conv's weights and bias; a following Relu/LeakyRelu becomes
