@@ -73,8 +73,13 @@ inline R vsigmoid(R x) {
   return V::rcp(V::add(e, V::set1(1.f)));
 }
 
+// Internal epilogue (never passed in by callers): the exp-form tanh, for uses where only absolute
+// accuracy matters (the attention energies feed a dot product and a softmax).
+constexpr Act kActTanhAbs = static_cast<Act>(200);
+
 inline R apply_act(Act act, float alpha, R v) {
   switch (act) {
+    case kActTanhAbs: return vtanh_cell(v);
     case Act::none: return v;
     case Act::relu: return V::max(v, V::zero());
     case Act::leaky_relu:
@@ -523,7 +528,7 @@ void additive_attention_impl(int B, int T, int D, int A, const float* packed, co
   for (int b = 0; b < B; ++b) {
     const float* hb = h + static_cast<ptrdiff_t>(layout == 1 ? b * T : b) * D;
     const int ldh = layout == 1 ? D : B * D;
-    gemm_packed_impl(T, A, D, hb, ldh, packed + L.w_off, packed + L.bw_off, Epilogue{Act::tanh, 0.f}, U, A);
+    gemm_packed_impl(T, A, D, hb, ldh, packed + L.w_off, packed + L.bw_off, Epilogue{kActTanhAbs, 0.f}, U, A);
     for (int t = 0; t < T; ++t) s[t] = dot(U + static_cast<ptrdiff_t>(t) * A, v, A) + bv;
     softmax_row(T, s, s);
     if (weights_out)
