@@ -78,8 +78,8 @@ inline R vsigmoid(R x) {
 constexpr Act kActTanhAbs = static_cast<Act>(200);
 
 inline R apply_act(Act act, float alpha, R v) {
+  if (act == kActTanhAbs) return vtanh_cell(v);
   switch (act) {
-    case kActTanhAbs: return vtanh_cell(v);
     case Act::none: return v;
     case Act::relu: return V::max(v, V::zero());
     case Act::leaky_relu:
@@ -108,24 +108,25 @@ void pack_panels(int K, int N, Get get, float* packed) {
 // ---- micro-kernel -------------------------------------------------------------------------------
 // acc[r][p][j] += sum_k A(r,k) * Bp[p][k][j*W..], A(r,k) = A[r*rs + k*cs]; ps = floats between panels.
 // REV walks k backwards (the LSTM alternates directions so the part of R still in L1 is read first).
-template <int MR, int P, bool REV>
+// NV < 4 uses only the first NV vectors of each panel (narrow last panels: N = 16 is one vector).
+template <int MR, int P, bool REV, int NV>
 inline void mk_acc(int K, const float* A, ptrdiff_t rs, ptrdiff_t cs, const float* Bp, ptrdiff_t ps,
-                   R (&acc)[MR][P][4], ptrdiff_t ks = NB) {
+                   R (&acc)[MR][P][NV], ptrdiff_t ks = NB) {
   auto step = [&](int k) __attribute__((always_inline)) {
     const float* b = Bp + static_cast<ptrdiff_t>(k) * ks;
     const float* a = A + static_cast<ptrdiff_t>(k) * cs;
-    R bv[P][4];
+    R bv[P][NV];
 #pragma GCC unroll 16
     for (int p = 0; p < P; ++p)
 #pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j) bv[p][j] = V::loadu(b + p * ps + j * W);
+      for (int j = 0; j < NV; ++j) bv[p][j] = V::loadu(b + p * ps + j * W);
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
       const R av = V::set1(a[r * rs]);
 #pragma GCC unroll 16
       for (int p = 0; p < P; ++p)
 #pragma GCC unroll 4
-        for (int j = 0; j < 4; ++j) acc[r][p][j] = V::fmadd(av, bv[p][j], acc[r][p][j]);
+        for (int j = 0; j < NV; ++j) acc[r][p][j] = V::fmadd(av, bv[p][j], acc[r][p][j]);
     }
   };
   if constexpr (!REV) {
@@ -147,14 +148,14 @@ inline void store_cols(float* row, int col, int N, R v) {
 }
 
 // One gemm_packed tile: rows m..m+MR, panels pan..pan+P (n0 = pan*NB), C = epi(A B + bias).
-template <int MR, int P>
+template <int MR, int P, int NV = 4>
 inline void gemm_packed_tile(int N, int K, const float* A, int lda, const float* Bp, const float* bias,
                              Epilogue epi, float* C, int ldc, int n0) {
-  R acc[MR][P][4];
+  R acc[MR][P][NV];
 #pragma GCC unroll 16
   for (int p = 0; p < P; ++p)
 #pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) {
+    for (int j = 0; j < NV; ++j) {
       const R b = bias ? load_cols(bias, n0 + p * NB + j * W, N) : V::zero();
 #pragma GCC unroll 8
       for (int r = 0; r < MR; ++r) acc[r][p][j] = b;
@@ -162,7 +163,7 @@ inline void gemm_packed_tile(int N, int K, const float* A, int lda, const float*
   mk_acc<MR, P, false>(K, A, lda, 1, Bp, static_cast<ptrdiff_t>(K) * NB, acc);
   for (int r = 0; r < MR; ++r)
     for (int p = 0; p < P; ++p)
-      for (int j = 0; j < 4; ++j)
+      for (int j = 0; j < NV; ++j)
         store_cols(C + static_cast<ptrdiff_t>(r) * ldc, n0 + p * NB + j * W, N,
                    apply_act(epi.act, epi.alpha, acc[r][p][j]));
 }
@@ -178,8 +179,15 @@ inline void gemm_packed_rows(int N, int K, const float* A, int lda, const float*
     for (; pan + P1 <= npan; pan += P1)
       gemm_packed_tile<1, P1>(N, K, A, lda, packed + pan * pstride, bias, epi, C, ldc, pan * NB);
   }
-  for (; pan < npan; ++pan)
-    gemm_packed_tile<MR, 1>(N, K, A, lda, packed + pan * pstride, bias, epi, C, ldc, pan * NB);
+  for (; pan < npan; ++pan) {
+    const float* Bp = packed + pan * pstride;
+    switch (imin(4, (N - pan * NB + W - 1) / W)) {  // vectors of this panel holding real columns
+      case 1: gemm_packed_tile<MR, 1, 1>(N, K, A, lda, Bp, bias, epi, C, ldc, pan * NB); break;
+      case 2: gemm_packed_tile<MR, 1, 2>(N, K, A, lda, Bp, bias, epi, C, ldc, pan * NB); break;
+      case 3: gemm_packed_tile<MR, 1, 3>(N, K, A, lda, Bp, bias, epi, C, ldc, pan * NB); break;
+      default: gemm_packed_tile<MR, 1, 4>(N, K, A, lda, Bp, bias, epi, C, ldc, pan * NB); break;
+    }
+  }
 }
 
 void gemm_packed_impl(int M, int N, int K, const float* A, int lda, const float* packed,
@@ -205,23 +213,33 @@ void gemm_packed_impl(int M, int N, int K, const float* A, int lda, const float*
 // ---- plain gemm ---------------------------------------------------------------------------------
 constexpr int KC = 8192 / NB;  // K block: the stack panel is KC x NB = 8192 floats = 32 KiB
 
-template <int MR>
+template <int MR, int NV>
 inline void gemm_tile(int N, int kc, const float* A, ptrdiff_t rs, ptrdiff_t cs, const float* Bp,
                       float alpha, float beta, float* C, int ldc, int n0) {
-  R acc[MR][1][4];
+  R acc[MR][1][NV];
   for (int r = 0; r < MR; ++r)
-    for (int j = 0; j < 4; ++j) acc[r][0][j] = V::zero();
+    for (int j = 0; j < NV; ++j) acc[r][0][j] = V::zero();
   mk_acc<MR, 1, false>(kc, A, rs, cs, Bp, 0, acc);
   const R va = V::set1(alpha), vb = V::set1(beta);
   for (int r = 0; r < MR; ++r) {
     float* crow = C + static_cast<ptrdiff_t>(r) * ldc;
-    for (int j = 0; j < 4; ++j) {
+    for (int j = 0; j < NV; ++j) {
       const int col = n0 + j * W;
       R v = V::mul(va, acc[r][0][j]);
       if (beta != 0.f) v = V::fmadd(vb, load_cols(crow, col, N), v);
       store_cols(crow, col, N, v);
     }
   }
+}
+
+template <int NV>
+inline void gemm_rows(int M, int N, int kc, const float* Ak, ptrdiff_t rs, ptrdiff_t cs, const float* buf,
+                      float alpha, float bt, float* C, int ldc, int n0) {
+  int m = 0;
+  for (; m + MRMAX <= M; m += MRMAX)
+    gemm_tile<MRMAX, NV>(N, kc, Ak + m * rs, rs, cs, buf, alpha, bt, C + static_cast<ptrdiff_t>(m) * ldc, ldc, n0);
+  for (; m < M; ++m)
+    gemm_tile<1, NV>(N, kc, Ak + m * rs, rs, cs, buf, alpha, bt, C + static_cast<ptrdiff_t>(m) * ldc, ldc, n0);
 }
 
 void gemm_impl(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
@@ -248,11 +266,12 @@ void gemm_impl(bool ta, bool tb, int M, int N, int K, float alpha, const float* 
                                    : 0.f;
       const float bt = k0 == 0 ? beta : 1.f;
       const float* Ak = A + k0 * cs;
-      int m = 0;
-      for (; m + MRMAX <= M; m += MRMAX)
-        gemm_tile<MRMAX>(N, kc, Ak + m * rs, rs, cs, buf, alpha, bt, C + static_cast<ptrdiff_t>(m) * ldc, ldc, n0);
-      for (; m < M; ++m)
-        gemm_tile<1>(N, kc, Ak + m * rs, rs, cs, buf, alpha, bt, C + static_cast<ptrdiff_t>(m) * ldc, ldc, n0);
+      switch (imin(4, (nv + W - 1) / W)) {
+        case 1: gemm_rows<1>(M, N, kc, Ak, rs, cs, buf, alpha, bt, C, ldc, n0); break;
+        case 2: gemm_rows<2>(M, N, kc, Ak, rs, cs, buf, alpha, bt, C, ldc, n0); break;
+        case 3: gemm_rows<3>(M, N, kc, Ak, rs, cs, buf, alpha, bt, C, ldc, n0); break;
+        default: gemm_rows<4>(M, N, kc, Ak, rs, cs, buf, alpha, bt, C, ldc, n0); break;
+      }
     }
   }
 }
