@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/clock.hpp"
+
 namespace tickrt::infer {
 
 namespace {
@@ -56,7 +58,11 @@ Result<std::shared_ptr<Engine>> Engine::build(Graph g, const BuildOptions& opt, 
     SpecializeOptions so{opt.isa, opt.workspace_limit};
     auto ps = specialize(g, shapes, so, plan);
     if (!ps.ok()) return ps.with_context("batch " + std::to_string(b));
-    if (report) (b == opt.batch.min ? report->plan_min : b == opt.batch.opt ? report->plan_opt : report->plan_max) = plan.stats;
+    if (report) {
+      if (b == opt.batch.min) report->plan_min = plan.stats;
+      if (b == opt.batch.opt) report->plan_opt = plan.stats;
+      if (b == opt.batch.max) report->plan_max = plan.stats;
+    }
   }
   return std::make_shared<Engine>(std::move(g), opt.isa, opt.batch, opt.workspace_limit);
 }
@@ -103,6 +109,17 @@ void ExecutionContext::bind(Plan& p) {
   for (std::size_t v = 0; v < p.tensors.size(); ++v)
     if (p.offset[v] >= 0) p.tensors[v].data = base + p.offset[v];
   for (auto& k : p.steps) k.workspace = base + p.workspace_offset;
+}
+
+Code ExecutionContext::run_profiled(std::vector<std::int64_t>& ns) noexcept {
+  if (!cur_) return Code::invalid_argument;
+  if (ns.size() < cur_->steps.size()) return Code::invalid_argument;
+  for (std::size_t i = 0; i < cur_->steps.size(); ++i) {
+    const std::int64_t t0 = now_ns();
+    cur_->steps[i].run(cur_->steps[i]);
+    ns[i] += now_ns() - t0;
+  }
+  return Code::ok;
 }
 
 Code ExecutionContext::run() noexcept {

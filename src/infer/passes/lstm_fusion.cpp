@@ -133,4 +133,37 @@ Result<int> fuse_lstm(Graph& g, cpu::Isa isa) {
   return fused;
 }
 
+Result<int> relayout_fused_lstm(Graph& g) {
+  // A FusedLSTM in [T,B,*] layout whose X is Transpose(perm [1,0,2]) of a batch-first tensor reads that tensor
+  // directly (layout 1) and hands back Y through a Transpose, which simplify() cancels against the consumer's
+  // own Transpose (torch's batch_first glue), so stacked layers pass [B,T,H] along with no copy.
+  int changed = 0;
+  const std::size_t n0 = g.nodes.size();
+  for (std::size_t i = 0; i < n0; ++i) {
+    Node& f = g.nodes[i];
+    if (f.dead || f.domain != "tickrt" || f.op != "FusedLSTM" || f.attr_i("layout", 0) != 0) continue;
+    const Node* t = producer(g, f.inputs[0]);
+    if (!is_op(t, "Transpose") || t->attr_is("perm") != std::vector<std::int64_t>{1, 0, 2}) continue;
+    f.inputs[0] = t->inputs[0];
+    f.attrs["layout"].i = 1;
+    const int y = f.outputs[0];
+    if (y >= 0) {
+      const int yb = g.add_value(g.unique_name(f.name + "/Ybth"), DType::f32);
+      f.outputs[0] = yb;
+      Node tr;
+      tr.name = g.unique_name(f.name + "/y_to_tbh");
+      tr.op = "Transpose";
+      tr.attrs["perm"].kind = Attr::Kind::is;
+      tr.attrs["perm"].is = {1, 0, 2};
+      tr.inputs = {yb};
+      tr.outputs = {y};
+      g.values[yb].producer = static_cast<int>(i);
+      g.add_node(std::move(tr));
+    }
+    ++changed;
+  }
+  if (changed) TICKRT_RETURN_IF_ERROR(g.topo_sort());
+  return changed;
+}
+
 }  // namespace tickrt::infer::passes

@@ -23,6 +23,8 @@ Result<int> fuse_conv_bn_act(Graph& g, cpu::Isa isa);
 // projection batched over time); zero initial states (ConstantOfShape->Slice chains) dropped; the
 // Transpose before X and Squeeze/Transpose after Y absorbed into the op's layouts.
 Result<int> fuse_lstm(Graph& g, cpu::Isa isa);
+// tickrt.FusedLSTM reading Transpose([1,0,2]) output switches to batch-first input (removing that copy).
+Result<int> relayout_fused_lstm(Graph& g);
 // h -> MatMul(W)+Add(b) -> Tanh -> MatMul(v)(+Add) -> Softmax(time) -> Mul(h) -> ReduceSum(time)
 // -> tickrt.AdditiveAttention.
 Result<int> fuse_additive_attention(Graph& g, cpu::Isa isa);

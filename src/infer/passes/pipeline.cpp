@@ -15,6 +15,8 @@ Status optimize_graph(Graph& g, const BuildOptions& opt, std::vector<PassReport>
   TICKRT_RETURN_IF_ERROR(run("conv+batchnorm folding", passes::fuse_conv_bn_act(g, opt.isa)));
   TICKRT_RETURN_IF_ERROR(run("lstm fusion", passes::fuse_lstm(g, opt.isa)));
   TICKRT_RETURN_IF_ERROR(run("simplify", passes::simplify(g)));
+  TICKRT_RETURN_IF_ERROR(run("lstm relayout", passes::relayout_fused_lstm(g)));
+  TICKRT_RETURN_IF_ERROR(run("simplify", passes::simplify(g)));
   TICKRT_RETURN_IF_ERROR(run("additive attention fusion", passes::fuse_additive_attention(g, opt.isa)));
   TICKRT_RETURN_IF_ERROR(run("sdpa fusion", passes::fuse_sdpa(g, opt.isa)));
   TICKRT_RETURN_IF_ERROR(run("simplify", passes::simplify(g)));
