@@ -101,7 +101,16 @@ Status ExecutionContext::prepare_batch(std::int64_t batch) {
   Status st;
   auto shapes = batch_shapes(engine_->graph(), batch, st);
   TICKRT_RETURN_IF_ERROR(st);
-  return prepare(shapes);
+  TICKRT_RETURN_IF_ERROR(prepare(shapes));
+  if (by_batch_.size() <= static_cast<std::size_t>(batch)) by_batch_.resize(static_cast<std::size_t>(batch) + 1, nullptr);
+  by_batch_[static_cast<std::size_t>(batch)] = cur_;
+  return Status::Ok();
+}
+
+Code ExecutionContext::select_batch(std::int64_t batch) noexcept {
+  if (batch < 0 || static_cast<std::size_t>(batch) >= by_batch_.size() || !by_batch_[static_cast<std::size_t>(batch)]) return Code::not_found;
+  cur_ = by_batch_[static_cast<std::size_t>(batch)];
+  return Code::ok;
 }
 
 void ExecutionContext::bind(Plan& p) {

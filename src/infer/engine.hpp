@@ -90,6 +90,9 @@ class ExecutionContext {
   // Every input's axis 0 (the batch) set to b, other dynamic axes refused.
   Status prepare_batch(std::int64_t batch);
 
+  // Hot path: makes the plan prepared for this batch current (no allocation); not_found if never prepared.
+  [[nodiscard]] Code select_batch(std::int64_t batch) noexcept;
+
   // Pointers valid until the next prepare*(); inputs are written by the caller before run().
   void* input_data(std::size_t i) const { return cur_->tensors[cur_->inputs[i]].data; }
   float* input(std::size_t i) const { return static_cast<float*>(input_data(i)); }
@@ -112,6 +115,7 @@ class ExecutionContext {
   std::shared_ptr<const Engine> engine_;
   std::vector<std::pair<std::vector<Dims>, std::unique_ptr<Plan>>> plans_;
   Plan* cur_ = nullptr;
+  std::vector<Plan*> by_batch_;   // index = batch, filled by prepare_batch
   AlignedBytes arena_;
 };
 

@@ -80,6 +80,12 @@ ConformanceResult run_one(const std::string& dir) {
     r.detail = g.status().to_string();
     return r;
   }
+  for (int v : g->inputs)
+    if (!dtype_supported(g->values[v].dtype) && g->values[v].dtype != DType::undefined) {
+      r.outcome = ConformanceResult::Outcome::unsupported;
+      r.detail = std::string("input type ") + dtype_name(g->values[v].dtype) + " is not supported";
+      return r;
+    }
   std::vector<int> shape_inputs;   // indices of graph inputs bound as constants
   std::set<std::string> ops;
   for (auto& n : g->nodes) ops.insert((n.domain.empty() ? "" : n.domain + ".") + n.op);
@@ -184,7 +190,19 @@ std::vector<ConformanceResult> run_conformance(const std::string& root, const st
 }
 
 const std::vector<std::pair<std::string, std::string>>& conformance_expected_failures() {
-  static const std::vector<std::pair<std::string, std::string>> list = {};
+  // Only tests that cannot pass for a reason outside the engine's control or its stated scope.
+  static const std::vector<std::pair<std::string, std::string>> list = {
+      // libonnx-testdata 1.12: the model declares 'like' as [3,4] but test_data_set_0/input_1.pb holds a [1]
+      // tensor (and the bfloat16 side is stored as UINT16); bfloat16 is also outside the engine's dtypes.
+      {"test_castlike_BFLOAT16_to_FLOAT", "test data contradicts its model ('like' is [1], model says [3,4]); bfloat16 unsupported"},
+      {"test_castlike_BFLOAT16_to_FLOAT_expanded", "test data contradicts its model ('like' is [1], model says [3,4]); bfloat16 unsupported"},
+      {"test_castlike_FLOAT_to_BFLOAT16", "test data contradicts its model ('like' is [1], model says [3,4]); bfloat16 unsupported"},
+      {"test_castlike_FLOAT_to_BFLOAT16_expanded", "test data contradicts its model ('like' is [1], model says [3,4]); bfloat16 unsupported"},
+      // Inference engine: BatchNormalization training_mode=1 (batch statistics, running-mean outputs) is refused
+      // at prepare time as unsupported.
+      {"test_batchnorm_epsilon_training_mode", "BatchNormalization training_mode=1 is training-only; refused as unsupported"},
+      {"test_batchnorm_example_training_mode", "BatchNormalization training_mode=1 is training-only; refused as unsupported"},
+  };
   return list;
 }
 

@@ -30,6 +30,19 @@ Result<int> simplify(Graph& g) {
         g.replace_uses(out, n.inputs[0]);
         n.dead = true;
         ++changed;
+      } else if (identity) {
+        // The output is a graph output (its name is the model's interface): let the producer of the input
+        // write it directly, when nobody else reads the input.
+        const int in = n.inputs[0];
+        const int p = g.values[in].producer;
+        auto cons = g.consumers();
+        if (p >= 0 && !g.is_graph_output(in) && cons[in].size() == 1) {
+          for (int& o : g.nodes[p].outputs)
+            if (o == in) o = out;
+          g.values[out].producer = p;
+          n.dead = true;
+          ++changed;
+        }
       }
     } else if (n.op == "Squeeze") {
       const Node* p = producer(g, n.inputs[0]);
