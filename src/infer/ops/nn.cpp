@@ -173,8 +173,8 @@ Status conv_prepare(PrepareCtx& c) {
   if (!p->pointwise) c.k.workspace_bytes = static_cast<std::size_t>(Kc * g.out_sp()) * sizeof(float);
   c.out[0] = TensorInfo{DType::f32, out_dims(x, p->M, g)};
   c.k.params = p;
+  if (x[1] == 0 && numel(c.out[0].dims) != 0) return c.fail("X " + dims_str(x) + " has zero input channels");
   c.k.run = numel(c.out[0].dims) == 0 ? [](const Kernel&) {} : &conv_run;
-  if (numel(x) == 0 && numel(c.out[0].dims) != 0) return c.fail("empty input");
   return Status::Ok();
 }
 
@@ -236,7 +236,8 @@ Status convt_prepare(PrepareCtx& c) {
   const std::int64_t G = c.node.attr_i("group", 1);
   if (G < 1) return c.fail("group must be >= 1");
   if (w[0] != x[1]) return c.fail("W " + dims_str(w) + "[0] must equal X channels " + std::to_string(x[1]));
-  if (x[1] % G != 0) return c.fail("X channels not divisible by group");
+  if (x[1] == 0) return c.fail("X " + dims_str(x) + " has zero input channels");
+  if (x[1] % G != 0) return c.fail("X channels " + std::to_string(x[1]) + " not divisible by group " + std::to_string(G));
   std::vector<std::int64_t> kernel(w.begin() + 2, w.end());
   if (c.node.has_attr("kernel_shape") && c.node.attr_is("kernel_shape") != kernel)
     return c.fail("kernel_shape " + ints_str(c.node.attr_is("kernel_shape")) + " differs from W " + dims_str(w));
