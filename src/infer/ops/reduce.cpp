@@ -1,5 +1,6 @@
 // Reductions and row-wise normalizers: ReduceSum/Mean/Max/Min/Prod/SumSquare/L1/L2/LogSum/LogSumExp,
-// ArgMax/ArgMin, Softmax/LogSoftmax/Hardmax (opset < 13 "coerce to 2-D" vs >= 13 single axis), CumSum.
+// ArgMax/ArgMin, Softmax/LogSoftmax/Hardmax (opset < 13 "coerce to 2-D" vs >= 13 single axis), CumSum,
+// NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss.
 //
 // Reduce*: axes come from the attribute (ReduceSum < 13, the others < 18) or from a constant input
 // (axes_from handles both); an empty/absent axes list reduces everything unless noop_with_empty_axes=1.
@@ -329,6 +330,108 @@ Status cumsum_prepare(PrepareCtx& c) {
   return Status::Ok();
 }
 
+
+// ---- NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss -------------------------------------------
+// input/scores [N, C, d...], target/labels [N, d...] (int32/int64), optional weight [C]; reduction none /
+// sum / mean (mean divides by the summed weights of the non-ignored targets). SCE takes log_softmax over C
+// first and may also output it. A target outside [0, C) that is not ignore_index is refused at prepare time
+// when the targets are constant; at run time it yields NaN (a run cannot report errors or read out of bounds).
+struct LossParams { std::int64_t N, C, S; std::int64_t ignore; bool has_ignore; int reduction; bool softmax; };
+template <class T, class L>
+void loss_run(const Kernel& k) {
+  const auto& p = k.p<LossParams>();
+  const T* x = k.in[0]->as<T>();
+  const L* tg = k.in[1]->as<L>();
+  const T* w = k.in.size() > 2 && k.in[2] ? k.in[2]->as<T>() : nullptr;
+  T* out = k.out[0]->as<T>();
+  T* logp_out = p.softmax && k.out.size() > 1 && k.out[1] ? k.out[1]->as<T>() : nullptr;
+  // log-probabilities: SCE computes them into the optional output or the workspace; NLL reads the input.
+  const T* lp = x;
+  if (p.softmax) {
+    T* dst = logp_out ? logp_out : reinterpret_cast<T*>(k.workspace);
+    for (std::int64_t n = 0; n < p.N; ++n)
+      for (std::int64_t s = 0; s < p.S; ++s) {
+        const T* xs = x + n * p.C * p.S + s;
+        T* ds = dst + n * p.C * p.S + s;
+        double mx = -std::numeric_limits<double>::infinity();
+        for (std::int64_t c = 0; c < p.C; ++c) mx = std::max(mx, static_cast<double>(xs[c * p.S]));
+        double sum = 0;
+        for (std::int64_t c = 0; c < p.C; ++c) sum += std::exp(static_cast<double>(xs[c * p.S]) - mx);
+        const double ls = std::log(sum);
+        for (std::int64_t c = 0; c < p.C; ++c) ds[c * p.S] = static_cast<T>(static_cast<double>(xs[c * p.S]) - mx - ls);
+      }
+    lp = dst;
+  }
+  double total = 0, wsum = 0;
+  for (std::int64_t n = 0; n < p.N; ++n)
+    for (std::int64_t s = 0; s < p.S; ++s) {
+      const std::int64_t t = static_cast<std::int64_t>(tg[n * p.S + s]);
+      double l = 0, wt = 0;
+      if (!(p.has_ignore && t == p.ignore)) {
+        if (t < 0 || t >= p.C) {
+          l = std::numeric_limits<double>::quiet_NaN();
+          wt = 1;
+        } else {
+          wt = w ? static_cast<double>(w[t]) : 1.0;
+          l = -static_cast<double>(lp[(n * p.C + t) * p.S + s]) * wt;
+        }
+      }
+      if (p.reduction == 0) out[n * p.S + s] = static_cast<T>(l);
+      total += l;
+      wsum += wt;
+    }
+  if (p.reduction == 1) out[0] = static_cast<T>(total);
+  if (p.reduction == 2) out[0] = static_cast<T>(total / wsum);
+}
+template <bool SCE>
+Status loss_prepare(PrepareCtx& c) {
+  if (!c.has(0) || !c.has(1)) return c.fail("expects input and target");
+  const Dims& x = c.in[0].dims;
+  const Dims& t = c.in[1].dims;
+  if (x.size() < 2) return c.fail("input " + dims_str(x) + " needs rank >= 2 ([N, C, ...])");
+  Dims want{x[0]};
+  want.insert(want.end(), x.begin() + 2, x.end());
+  if (t != want) return c.fail("target " + dims_str(t) + " must be " + dims_str(want) + " for input " + dims_str(x));
+  if (c.in[1].dtype != DType::i64 && c.in[1].dtype != DType::i32)
+    return c.fail(std::string("target must be int32 or int64, got ") + dtype_name(c.in[1].dtype));
+  if (c.has(2)) {
+    if (c.in[2].dtype != c.in[0].dtype) return c.fail("weight type differs from input");
+    if (c.in[2].dims != Dims{x[1]}) return c.fail("weight " + dims_str(c.in[2].dims) + " must be [C] = [" + std::to_string(x[1]) + "]");
+  }
+  auto p = std::make_shared<LossParams>();
+  p->N = x[0];
+  p->C = x[1];
+  p->S = numel(want) / std::max<std::int64_t>(x[0], 1);
+  if (x[0] == 0) p->S = 0;
+  p->has_ignore = c.node.has_attr("ignore_index");
+  p->ignore = c.node.attr_i("ignore_index", 0);
+  p->softmax = SCE;
+  const std::string red = c.node.attr_s("reduction", "mean");
+  if (red == "none") p->reduction = 0;
+  else if (red == "sum") p->reduction = 1;
+  else if (red == "mean") p->reduction = 2;
+  else return c.fail("unknown reduction '" + red + "'");
+  if (c.in[1].constant) {
+    for (auto v : const_ints(c.in[1]))
+      if (!(p->has_ignore && v == p->ignore) && (v < 0 || v >= p->C))
+        return c.fail("target value " + std::to_string(v) + " outside [0, " + std::to_string(p->C) + ") and not ignore_index");
+  }
+  c.out[0] = TensorInfo{c.in[0].dtype, p->reduction == 0 ? want : Dims{}};
+  if (c.out.size() > 1) {
+    if (!SCE) return c.fail("NegativeLogLikelihoodLoss has one output");
+    c.out[1] = TensorInfo{c.in[0].dtype, x};
+  }
+  if (SCE) c.k.workspace_bytes = static_cast<std::size_t>(std::max<std::int64_t>(numel(x), 1)) * dtype_size(c.in[0].dtype);
+  c.k.params = p;
+  const bool l64 = c.in[1].dtype == DType::i64;
+  switch (c.in[0].dtype) {
+    case DType::f32: c.k.run = l64 ? &loss_run<float, std::int64_t> : &loss_run<float, std::int32_t>; break;
+    case DType::f64: c.k.run = l64 ? &loss_run<double, std::int64_t> : &loss_run<double, std::int32_t>; break;
+    default: return c.unsupported(std::string("type ") + dtype_name(c.in[0].dtype));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void register_reduce(std::vector<OpDef>& r) {
@@ -348,6 +451,8 @@ void register_reduce(std::vector<OpDef>& r) {
   r.push_back({"", "LogSoftmax", &sm_prepare<Sm::logsoftmax>});
   r.push_back({"", "Hardmax", &sm_prepare<Sm::hardmax>});
   r.push_back({"", "CumSum", &cumsum_prepare});
+  r.push_back({"", "NegativeLogLikelihoodLoss", &loss_prepare<false>});
+  r.push_back({"", "SoftmaxCrossEntropyLoss", &loss_prepare<true>});
 }
 
 }  // namespace tickrt::infer::ops
