@@ -180,7 +180,8 @@ int main(int argc, char** argv) {
     for (auto [T, B, I, H] : {std::array{64, 1, 32, 64}, std::array{64, 1, 64, 64}, std::array{128, 1, 64, 256},
                               std::array{128, 1, 256, 256}, std::array{64, 8, 32, 64}, std::array{64, 64, 32, 64},
                               std::array{64, 8, 64, 64}, std::array{64, 64, 64, 64}, std::array{128, 8, 64, 256},
-                              std::array{128, 64, 64, 256}})
+                              std::array{128, 64, 64, 256}, std::array{128, 8, 256, 256},
+                              std::array{128, 64, 256, 256}})
       benchmark::RegisterBenchmark(("lstm/T" + std::to_string(T) + "_B" + std::to_string(B) + "_I" + std::to_string(I) +
                                     "_H" + std::to_string(H) + s).c_str(), BM_lstm, isa, T, B, I, H);
     benchmark::RegisterBenchmark(("additive_attention/B1_T64_D64_A64" + s).c_str(), BM_attn, isa, 1, 64, 64, 64);
