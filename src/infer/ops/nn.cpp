@@ -1,6 +1,6 @@
 // Convolution, pooling and normalization: Conv, ConvTranspose (float32, im2col / col2im + cpu::gemm),
 // MaxPool (with Indices), AveragePool, GlobalAveragePool, GlobalMaxPool, BatchNormalization (inference),
-// InstanceNormalization, LayerNormalization.
+// InstanceNormalization, LayerNormalization, LRN, MeanVarianceNormalization, MaxUnpool.
 //
 // Spatial ranks 1-3 are handled as 3-D with leading unit dims (kernel 1, stride 1, pad 0), so one loop nest
 // serves Conv1d/2d/3d; spatial rank > 3 is refused. Geometry (pads from auto_pad, output sizes) is fixed at
@@ -582,6 +582,186 @@ Status layernorm_prepare(PrepareCtx& c) {
   return Status::Ok();
 }
 
+
+// ---- LRN (across channels) -------------------------------------------------------------------------
+// y = x / (bias + alpha/size * sum_{c' in [c - (size-1)/2, c + ceil((size-1)/2)]} x[c']^2)^beta
+struct LrnParams { std::int64_t N, C, S, size; float alpha, beta, bias; };
+template <class T>
+void lrn_run(const Kernel& k) {
+  const auto& p = k.p<LrnParams>();
+  const T* x = k.in[0]->as<T>();
+  T* y = k.out[0]->as<T>();
+  const std::int64_t lo = (p.size - 1) / 2, hi = p.size - 1 - lo;
+  for (std::int64_t n = 0; n < p.N; ++n)
+    for (std::int64_t ch = 0; ch < p.C; ++ch)
+      for (std::int64_t s = 0; s < p.S; ++s) {
+        double sq = 0;
+        for (std::int64_t j = std::max<std::int64_t>(0, ch - lo); j <= std::min(p.C - 1, ch + hi); ++j) {
+          const double v = static_cast<double>(x[(n * p.C + j) * p.S + s]);
+          sq += v * v;
+        }
+        const std::int64_t at = (n * p.C + ch) * p.S + s;
+        y[at] = static_cast<T>(static_cast<double>(x[at]) / std::pow(p.bias + p.alpha / static_cast<double>(p.size) * sq, p.beta));
+      }
+}
+Status lrn_prepare(PrepareCtx& c) {
+  if (!c.has(0)) return c.fail("expects an input");
+  const Dims& x = c.in[0].dims;
+  if (x.size() < 2) return c.fail("X " + dims_str(x) + " needs rank >= 2 ([N, C, ...])");
+  if (!c.node.has_attr("size")) return c.fail("size is required");
+  auto p = std::make_shared<LrnParams>();
+  p->N = x[0]; p->C = x[1]; p->S = 1;
+  for (std::size_t i = 2; i < x.size(); ++i) p->S *= x[i];
+  p->size = c.node.attr_i("size", 1);
+  if (p->size < 1) return c.fail("size must be >= 1");
+  p->alpha = c.node.attr_f("alpha", 1e-4f);
+  p->beta = c.node.attr_f("beta", 0.75f);
+  p->bias = c.node.attr_f("bias", 1.0f);
+  c.out[0] = TensorInfo{c.in[0].dtype, x};
+  c.k.params = p;
+  switch (c.in[0].dtype) {
+    case DType::f32: c.k.run = &lrn_run<float>; break;
+    case DType::f64: c.k.run = &lrn_run<double>; break;
+    default: return c.unsupported(std::string("type ") + dtype_name(c.in[0].dtype));
+  }
+  return Status::Ok();
+}
+
+// ---- MeanVarianceNormalization: (x - E[x]) / (sqrt(E[x^2] - E[x]^2) + 1e-9) over `axes` (default 0,2,3) ----
+struct MvnParams { int rank; std::int64_t in_dims[kMaxRank]; std::int64_t st_stride[kMaxRank]; std::int64_t nstat, group; };
+template <class T>
+void mvn_run(const Kernel& k) {
+  const auto& p = k.p<MvnParams>();
+  const T* x = k.in[0]->as<T>();
+  T* y = k.out[0]->as<T>();
+  double* m1 = reinterpret_cast<double*>(k.workspace);
+  double* m2 = m1 + p.nstat;
+  const std::int64_t n = k.in[0]->numel;
+  for (std::int64_t i = 0; i < 2 * p.nstat; ++i) m1[i] = 0;
+  auto walk = [&](auto&& f) {
+    std::int64_t idx[kMaxRank] = {};
+    std::int64_t off = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      f(i, off);
+      for (int d = p.rank - 1; d >= 0; --d) {
+        ++idx[d];
+        off += p.st_stride[d];
+        if (idx[d] < p.in_dims[d]) break;
+        off -= p.st_stride[d] * idx[d];
+        idx[d] = 0;
+      }
+    }
+  };
+  walk([&](std::int64_t i, std::int64_t o) { const double v = static_cast<double>(x[i]); m1[o] += v; m2[o] += v * v; });
+  for (std::int64_t i = 0; i < p.nstat; ++i) { m1[i] /= static_cast<double>(p.group); m2[i] /= static_cast<double>(p.group); }
+  walk([&](std::int64_t i, std::int64_t o) {
+    const double sd = std::sqrt(std::max(0.0, m2[o] - m1[o] * m1[o]));
+    y[i] = static_cast<T>((static_cast<double>(x[i]) - m1[o]) / (sd + 1e-9));
+  });
+}
+Status mvn_prepare(PrepareCtx& c) {
+  if (!c.has(0)) return c.fail("expects an input");
+  const Dims& x = c.in[0].dims;
+  const int r = static_cast<int>(x.size());
+  if (r > kMaxRank) return c.unsupported("rank > 8");
+  std::vector<std::int64_t> axes = c.node.has_attr("axes") ? c.node.attr_is("axes") : std::vector<std::int64_t>{0, 2, 3};
+  std::vector<char> red(r, 0);
+  for (auto a : axes) {
+    const std::int64_t n = norm_axis(a, r);
+    if (n < 0 || n >= r) return c.fail("axis " + std::to_string(a) + " out of range for rank " + std::to_string(r));
+    red[n] = 1;
+  }
+  auto p = std::make_shared<MvnParams>();
+  p->rank = r;
+  Dims st;
+  for (int i = 0; i < r; ++i) st.push_back(red[i] ? 1 : x[i]);
+  const Dims ss = strides_of(st);
+  for (int i = 0; i < r; ++i) { p->in_dims[i] = x[i]; p->st_stride[i] = red[i] ? 0 : ss[i]; }
+  p->nstat = numel(st);
+  p->group = p->nstat ? numel(x) / p->nstat : 0;
+  if (numel(x) > 0 && p->group == 0) return c.fail("empty normalization group");
+  c.out[0] = TensorInfo{c.in[0].dtype, x};
+  c.k.workspace_bytes = static_cast<std::size_t>(std::max<std::int64_t>(p->nstat, 1)) * 2 * sizeof(double);
+  c.k.params = p;
+  switch (c.in[0].dtype) {
+    case DType::f32: c.k.run = &mvn_run<float>; break;
+    case DType::f64: c.k.run = &mvn_run<double>; break;
+    default: return c.unsupported(std::string("type ") + dtype_name(c.in[0].dtype));
+  }
+  return Status::Ok();
+}
+
+// ---- MaxUnpool: Y = zeros(output shape); Y[coords(I[i])] = X[i] ---------------------------------------------
+// I (MaxPool's Indices) are flat offsets into the unpooled shape implied by kernel/strides/pads; with an explicit,
+// larger output_shape the values keep their coordinates (the extra rows/columns stay zero), as the ONNX tests and
+// ONNX Runtime do. Indices outside the implied shape or the output are dropped (never written out of bounds).
+struct UnpoolParams { int rank; std::int64_t implied[kMaxRank]; std::int64_t out[kMaxRank]; bool same; };
+void maxunpool_run(const Kernel& k) {
+  const auto& p = k.p<UnpoolParams>();
+  const std::size_t es = dtype_size(k.in[0]->dtype);
+  const std::int64_t ny = k.out[0]->numel;
+  std::memset(k.out[0]->data, 0, static_cast<std::size_t>(ny) * es);
+  const std::int64_t* idx = k.in[1]->as<std::int64_t>();
+  std::int64_t nimp = 1;
+  for (int d = 0; d < p.rank; ++d) nimp *= p.implied[d];
+  for (std::int64_t i = 0; i < k.in[0]->numel; ++i) {
+    std::int64_t at = idx[i];
+    if (at < 0 || at >= nimp) continue;
+    if (!p.same) {
+      std::int64_t rem = at, o = 0, mul = 1;
+      bool ok = true;
+      for (int d = p.rank - 1; d >= 0; --d) {
+        const std::int64_t cd = rem % p.implied[d];
+        rem /= p.implied[d];
+        if (cd >= p.out[d]) ok = false;
+        o += cd * mul;
+        mul *= p.out[d];
+      }
+      if (!ok) continue;
+      at = o;
+    }
+    std::memcpy(k.out[0]->data + at * es, k.in[0]->data + i * es, es);
+  }
+}
+Status maxunpool_prepare(PrepareCtx& c) {
+  if (!c.has(0) || !c.has(1)) return c.fail("expects X and I inputs");
+  const Dims& x = c.in[0].dims;
+  if (c.in[1].dtype != DType::i64) return c.fail("I must be int64");
+  if (c.in[1].dims != x) return c.fail("I " + dims_str(c.in[1].dims) + " must have X's shape " + dims_str(x));
+  if (x.size() < 3) return c.fail("X " + dims_str(x) + " needs rank >= 3");
+  if (x.size() > static_cast<std::size_t>(kMaxRank)) return c.unsupported("rank > 8");
+  const std::size_t ns = x.size() - 2;
+  auto kernel = c.node.attr_is("kernel_shape");
+  if (kernel.size() != ns) return c.fail("kernel_shape must have " + std::to_string(ns) + " values");
+  auto strides = c.node.attr_is("strides");
+  auto pads = c.node.attr_is("pads");
+  if (strides.empty()) strides.assign(ns, 1);
+  if (pads.empty()) pads.assign(2 * ns, 0);
+  if (strides.size() != ns || pads.size() != 2 * ns) return c.fail("strides/pads have the wrong number of values");
+  Dims implied{x[0], x[1]};
+  for (std::size_t i = 0; i < ns; ++i) {
+    const std::int64_t o = (x[2 + i] - 1) * strides[i] + kernel[i] - pads[i] - pads[i + ns];
+    if (o < 1) return c.fail("output spatial dim " + std::to_string(i) + " would be " + std::to_string(o));
+    implied.push_back(o);
+  }
+  Dims out = implied;
+  if (c.has(2)) {
+    if (!c.in[2].constant) return c.unsupported("output_shape must be a constant");
+    out = const_ints(c.in[2]);
+    if (out.size() != x.size()) return c.fail("output_shape " + dims_str(out) + " must have rank " + std::to_string(x.size()));
+    for (auto v : out) if (v < 0) return c.fail("output_shape " + dims_str(out) + " has a negative dimension");
+  }
+  if (dtype_size(c.in[0].dtype) == 0) return c.unsupported(std::string("type ") + dtype_name(c.in[0].dtype));
+  auto p = std::make_shared<UnpoolParams>();
+  p->rank = static_cast<int>(x.size());
+  for (int d = 0; d < p->rank; ++d) { p->implied[d] = implied[d]; p->out[d] = out[d]; }
+  p->same = implied == out;
+  c.out[0] = TensorInfo{c.in[0].dtype, out};
+  c.k.params = p;
+  c.k.run = &maxunpool_run;
+  return Status::Ok();
+}
+
 }  // namespace
 
 void register_nn(std::vector<OpDef>& r) {
@@ -594,6 +774,9 @@ void register_nn(std::vector<OpDef>& r) {
   r.push_back({"", "BatchNormalization", &chan_norm_prepare<true>});
   r.push_back({"", "InstanceNormalization", &chan_norm_prepare<false>});
   r.push_back({"", "LayerNormalization", &layernorm_prepare});
+  r.push_back({"", "LRN", &lrn_prepare});
+  r.push_back({"", "MeanVarianceNormalization", &mvn_prepare});
+  r.push_back({"", "MaxUnpool", &maxunpool_prepare});
 }
 
 }  // namespace tickrt::infer::ops

@@ -1,6 +1,6 @@
 // Reductions and row-wise normalizers: ReduceSum/Mean/Max/Min/Prod/SumSquare/L1/L2/LogSum/LogSumExp,
 // ArgMax/ArgMin, Softmax/LogSoftmax/Hardmax (opset < 13 "coerce to 2-D" vs >= 13 single axis), CumSum,
-// NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss.
+// TopK, NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss.
 //
 // Reduce*: axes come from the attribute (ReduceSum < 13, the others < 18) or from a constant input
 // (axes_from handles both); an empty/absent axes list reduces everything unless noop_with_empty_axes=1.
@@ -432,6 +432,68 @@ Status loss_prepare(PrepareCtx& c) {
   return Status::Ok();
 }
 
+
+// ---- TopK -----------------------------------------------------------------------------------------------
+// Values and int64 Indices of the k largest (largest=1) or smallest along axis, always sorted (sorted=0 leaves
+// the order unspecified, so sorted output is valid); ties keep the lower index first. K must be a constant.
+struct TopKParams { std::int64_t outer, n, inner, k; bool largest; };
+template <class T>
+void topk_run(const Kernel& k) {
+  const auto& p = k.p<TopKParams>();
+  const T* x = k.in[0]->as<T>();
+  T* vals = k.out[0] ? k.out[0]->as<T>() : nullptr;
+  std::int64_t* idx = k.out.size() > 1 && k.out[1] ? k.out[1]->as<std::int64_t>() : nullptr;
+  std::int64_t* order = reinterpret_cast<std::int64_t*>(k.workspace);
+  for (std::int64_t o = 0; o < p.outer; ++o)
+    for (std::int64_t i = 0; i < p.inner; ++i) {
+      const T* xs = x + o * p.n * p.inner + i;
+      for (std::int64_t j = 0; j < p.n; ++j) order[j] = j;
+      auto before = [&](std::int64_t a, std::int64_t b) {
+        const T va = xs[a * p.inner], vb = xs[b * p.inner];
+        if (va == vb) return a < b;
+        return p.largest ? va > vb : va < vb;
+      };
+      std::partial_sort(order, order + p.k, order + p.n, before);
+      for (std::int64_t j = 0; j < p.k; ++j) {
+        const std::int64_t at = (o * p.k + j) * p.inner + i;
+        if (vals) vals[at] = xs[order[j] * p.inner];
+        if (idx) idx[at] = order[j];
+      }
+    }
+}
+Status topk_prepare(PrepareCtx& c) {
+  if (!c.has(0)) return c.fail("expects an input");
+  const Dims& x = c.in[0].dims;
+  const std::int64_t r = static_cast<std::int64_t>(x.size());
+  if (r == 0) return c.fail("input must have rank >= 1");
+  std::int64_t kk = 0;
+  if (c.opset < 10) kk = c.node.attr_i("k", -1);
+  else {
+    if (!c.has(1)) return c.fail("expects a K input");
+    if (!c.in[1].constant) return c.unsupported("K must be a constant (output shapes are fixed when the engine is specialized)");
+    const auto kv = const_ints(c.in[1]);
+    if (kv.size() != 1) return c.fail("K must hold one value, got shape " + dims_str(c.in[1].dims));
+    kk = kv[0];
+  }
+  const std::int64_t axis = norm_axis(c.node.attr_i("axis", -1), r);
+  if (axis < 0 || axis >= r) return c.fail("axis out of range for rank " + std::to_string(r));
+  if (kk < 0 || kk > x[axis]) return c.fail("K=" + std::to_string(kk) + " outside [0, " + std::to_string(x[axis]) + "] for axis " + std::to_string(axis));
+  auto p = std::make_shared<TopKParams>();
+  p->outer = 1; p->n = x[axis]; p->inner = 1; p->k = kk;
+  for (std::int64_t i = 0; i < axis; ++i) p->outer *= x[i];
+  for (std::int64_t i = axis + 1; i < r; ++i) p->inner *= x[i];
+  p->largest = c.node.attr_i("largest", 1) != 0;
+  Dims out = x;
+  out[axis] = kk;
+  c.out[0] = TensorInfo{c.in[0].dtype, out};
+  if (c.out.size() > 1) c.out[1] = TensorInfo{DType::i64, out};
+  c.k.workspace_bytes = static_cast<std::size_t>(std::max<std::int64_t>(p->n, 1)) * sizeof(std::int64_t);
+  c.k.params = p;
+  if (!dispatch_numeric(c.in[0].dtype, [&](auto tag) { c.k.run = &topk_run<typename decltype(tag)::type>; }))
+    return c.unsupported(std::string("type ") + dtype_name(c.in[0].dtype));
+  return Status::Ok();
+}
+
 }  // namespace
 
 void register_reduce(std::vector<OpDef>& r) {
@@ -451,6 +513,7 @@ void register_reduce(std::vector<OpDef>& r) {
   r.push_back({"", "LogSoftmax", &sm_prepare<Sm::logsoftmax>});
   r.push_back({"", "Hardmax", &sm_prepare<Sm::hardmax>});
   r.push_back({"", "CumSum", &cumsum_prepare});
+  r.push_back({"", "TopK", &topk_prepare});
   r.push_back({"", "NegativeLogLikelihoodLoss", &loss_prepare<false>});
   r.push_back({"", "SoftmaxCrossEntropyLoss", &loss_prepare<true>});
 }
