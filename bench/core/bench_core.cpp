@@ -17,7 +17,6 @@
 #include <sched.h>
 
 #include <atomic>
-#include <boost/lockfree/spsc_queue.hpp>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -27,6 +26,10 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#if TICKRT_BENCH_BOOST_LOCKFREE
+#include <boost/lockfree/spsc_queue.hpp>
+#endif
 
 #include "core/clock.hpp"
 #include "core/fixed_point.hpp"
@@ -96,12 +99,14 @@ struct TickrtQ {
   bool push(std::uint64_t v) { return q.try_push(v); }
   bool pop(std::uint64_t& v) { return q.try_pop(v); }
 };
+#if TICKRT_BENCH_BOOST_LOCKFREE
 struct BoostQ {
   boost::lockfree::spsc_queue<std::uint64_t> q;
   explicit BoostQ(std::size_t cap) : q(cap) {}
   bool push(std::uint64_t v) { return q.push(v); }
   bool pop(std::uint64_t& v) { return q.pop(v); }
 };
+#endif
 
 constexpr std::uint64_t kStop = ~std::uint64_t{0};
 constexpr std::size_t kRingCap = 1 << 16;  // as SPSCQueue's benchmark (queue size 65536)
@@ -147,11 +152,14 @@ void BM_spsc_throughput(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(next), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_spsc_throughput<TickrtQ>)->Name("BM_spsc_throughput/tickrt")->UseRealTime()->Unit(benchmark::kMillisecond);
+#if TICKRT_BENCH_BOOST_LOCKFREE
 BENCHMARK(BM_spsc_throughput<BoostQ>)->Name("BM_spsc_throughput/boost")->UseRealTime()->Unit(benchmark::kMillisecond);
+#endif
 
 // Round trip: the producer pushes one item to `ping`, the echo thread (CPU 1) pops it and
-// pushes it to `pong`, the producer pops it. One iteration = one round trip = two
-// cache-line hand-offs each way; this is the latency a stage sees through two rings.
+// pushes it to `pong`, the producer pops it. One iteration = one round trip: the latency a
+// stage sees through a request ring and a reply ring. Time is the mean; counters p50_ns /
+// p99_ns / p99.9_ns come from per-round-trip rdtsc stamps.
 template <class Q>
 void BM_spsc_roundtrip(benchmark::State& state) {
   if (std::thread::hardware_concurrency() < 2) { state.SkipWithError("needs 2 CPUs"); return; }
@@ -168,12 +176,19 @@ void BM_spsc_roundtrip(benchmark::State& state) {
     }
   });
   PinGuard pin(0);
+  // Each round trip is also stamped with rdtsc into a histogram: on a shared machine a few
+  // preempted round trips (ms each) dominate the mean, while p50 shows the hand-off cost.
+  const TscClock* clk = tsc();
+  auto hist = std::make_unique<LatencyHistogram>();
   std::uint64_t i = 0, back = 0, bad = 0;
   for (auto _ : state) {
+    const std::uint64_t t0 = TscClock::ticks();
     while (!ping.push(i)) {
     }
     while (!pong.pop(back)) {
     }
+    const std::uint64_t t1 = TscClock::ticks();
+    hist->record(static_cast<std::int64_t>(t1 - t0));
     bad += back != i;
     ++i;
   }
@@ -183,10 +198,18 @@ void BM_spsc_roundtrip(benchmark::State& state) {
   }
   echo.join();
   if (bad) state.SkipWithError("echo returned a wrong item");
+  if (clk != nullptr && hist->count() > 0) {
+    // Histogram of ticks; convert the reported percentiles (includes one rdtsc, ~7 ns).
+    state.counters["p50_ns"] = static_cast<double>(clk->ticks_to_ns(hist->percentile(50)));
+    state.counters["p99_ns"] = static_cast<double>(clk->ticks_to_ns(hist->percentile(99)));
+    state.counters["p99.9_ns"] = static_cast<double>(clk->ticks_to_ns(hist->percentile(99.9)));
+  }
   if (!pin.ok) state.SkipWithError("pthread_setaffinity_np failed");
 }
 BENCHMARK(BM_spsc_roundtrip<TickrtQ>)->Name("BM_spsc_roundtrip/tickrt")->UseRealTime();
+#if TICKRT_BENCH_BOOST_LOCKFREE
 BENCHMARK(BM_spsc_roundtrip<BoostQ>)->Name("BM_spsc_roundtrip/boost")->UseRealTime();
+#endif
 
 // ---- decimal parsing ----------------------------------------------------------------------
 // Binance-shaped strings: prices with 8 fractional digits, small quantities, integers.
