@@ -21,8 +21,9 @@
 // ISAs (and, for lstm_forward at batch 1, between time steps), so results are not bitwise equal
 // across ISAs.
 //
-// Pointers: float inputs need no particular alignment (unaligned loads are used); packed blobs
-// must be 64-byte aligned (aligned loads are used on them). Strides (lda, ldb, ldc) are in floats.
+// Pointers: no pointer needs any particular alignment for correctness (all vector loads/stores are
+// the unaligned forms); packed blobs and workspaces should be 64-byte aligned so that panel rows
+// start on cache lines (one line per 16 floats instead of two). Strides (lda, ldb, ldc) are in floats.
 // Limits: dimensions are int and must be >= 1 unless stated; products like T*B*4H must fit int32.
 #pragma once
 
