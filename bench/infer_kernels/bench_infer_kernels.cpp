@@ -174,7 +174,9 @@ int main(int argc, char** argv) {
                            std::array{64, 64, 64}, std::array{4096, 256, 64}})
       benchmark::RegisterBenchmark(("gemm_packed/M" + std::to_string(M) + "_N" + std::to_string(N) + "_K" +
                                     std::to_string(K) + s).c_str(), BM_gemm_packed, isa, M, N, K);
-    for (auto [M, N, K] : {std::array{64, 64, 16}, std::array{64, 16, 64}, std::array{64, 256, 64}})
+    // plain gemm: sdpa's two products, and convlstm's im2col conv (M = 16 output channels, N = positions)
+    for (auto [M, N, K] : {std::array{64, 64, 16}, std::array{64, 16, 64}, std::array{64, 256, 64},
+                           std::array{16, 1220, 64}})
       benchmark::RegisterBenchmark(("gemm/M" + std::to_string(M) + "_N" + std::to_string(N) + "_K" +
                                     std::to_string(K) + s).c_str(), BM_gemm, isa, false, M, N, K);
     for (auto [T, B, I, H] : {std::array{64, 1, 32, 64}, std::array{64, 1, 64, 64}, std::array{128, 1, 64, 256},

@@ -238,8 +238,18 @@ inline void gemm_rows(int M, int N, int kc, const float* Ak, ptrdiff_t rs, ptrdi
   int m = 0;
   for (; m + MRMAX <= M; m += MRMAX)
     gemm_tile<MRMAX, NV>(N, kc, Ak + m * rs, rs, cs, buf, alpha, bt, C + static_cast<ptrdiff_t>(m) * ldc, ldc, n0);
-  for (; m < M; ++m)
-    gemm_tile<1, NV>(N, kc, Ak + m * rs, rs, cs, buf, alpha, bt, C + static_cast<ptrdiff_t>(m) * ldc, ldc, n0);
+  // Remainder rows as one tile (a 1-row tile is FMA-latency-bound: conv weights have M = 16 rows).
+  const float* Am = Ak + m * rs;
+  float* Cm = C + static_cast<ptrdiff_t>(m) * ldc;
+  switch (M - m) {
+    case 0: break;
+    case 1: gemm_tile<1, NV>(N, kc, Am, rs, cs, buf, alpha, bt, Cm, ldc, n0); break;
+    case 2: if constexpr (MRMAX > 2) gemm_tile<2, NV>(N, kc, Am, rs, cs, buf, alpha, bt, Cm, ldc, n0); break;
+    case 3: if constexpr (MRMAX > 3) gemm_tile<3, NV>(N, kc, Am, rs, cs, buf, alpha, bt, Cm, ldc, n0); break;
+    case 4: if constexpr (MRMAX > 4) gemm_tile<4, NV>(N, kc, Am, rs, cs, buf, alpha, bt, Cm, ldc, n0); break;
+    case 5: if constexpr (MRMAX > 5) gemm_tile<5, NV>(N, kc, Am, rs, cs, buf, alpha, bt, Cm, ldc, n0); break;
+    default: break;
+  }
 }
 
 void gemm_impl(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
