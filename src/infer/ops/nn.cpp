@@ -109,10 +109,25 @@ void im2col(const Geom& g, std::int64_t cg, const float* x, float* col) {
             for (std::int64_t o1 = 0; o1 < g.out[1]; ++o1) {
               const std::int64_t i1 = o1 * g.s[1] - g.pb[1] + b * g.d[1];
               const bool row_ok = i0 >= 0 && i0 < g.in[0] && i1 >= 0 && i1 < g.in[1];
+              if (!row_ok) {
+                std::memset(dst, 0, static_cast<std::size_t>(g.out[2]) * sizeof(float));
+                dst += g.out[2];
+                continue;
+              }
               const float* xr = xc + (i0 * g.in[1] + i1) * g.in[2];
+              if (g.s[2] == 1 && g.out[2] >= 16) {   // unit stride, long rows: one contiguous copy between zero borders
+                const std::int64_t shift = e * g.d[2] - g.pb[2];   // i2 = o2 + shift
+                const std::int64_t lo = std::clamp<std::int64_t>(-shift, 0, g.out[2]);
+                const std::int64_t hi = std::clamp<std::int64_t>(g.in[2] - shift, lo, g.out[2]);
+                std::memset(dst, 0, static_cast<std::size_t>(lo) * sizeof(float));
+                std::memcpy(dst + lo, xr + lo + shift, static_cast<std::size_t>(hi - lo) * sizeof(float));
+                std::memset(dst + hi, 0, static_cast<std::size_t>(g.out[2] - hi) * sizeof(float));
+                dst += g.out[2];
+                continue;
+              }
               for (std::int64_t o2 = 0; o2 < g.out[2]; ++o2) {
                 const std::int64_t i2 = o2 * g.s[2] - g.pb[2] + e * g.d[2];
-                *dst++ = row_ok && i2 >= 0 && i2 < g.in[2] ? xr[i2] : 0.0f;
+                *dst++ = i2 >= 0 && i2 < g.in[2] ? xr[i2] : 0.0f;
               }
             }
           }
