@@ -24,6 +24,8 @@ struct ReduceParams {
   std::int64_t out_stride[kMaxRank] = {};   // stride in the output for each input axis; 0 on reduced axes
   std::int64_t group = 1;                   // input elements folded into one output element
   bool identity = false;                    // noop_with_empty_axes with no axes: copy
+  bool contiguous = false;                  // the reduced axes are one contiguous block [a, b)
+  std::int64_t outer = 1, red = 1, inner = 1;
 };
 
 template <class T> using AccOf = std::conditional_t<std::is_floating_point_v<T>, double, std::int64_t>;
@@ -48,6 +50,13 @@ void reduce_run(const Kernel& k) {
   }
   for (std::int64_t i = 0; i < nout; ++i) acc[i] = init;
   auto walk = [&](auto&& f) {
+    if (p.contiguous) {   // reduced axes form one block: plain (outer, red, inner) loops, no index bookkeeping
+      const T* xp = x;
+      for (std::int64_t o = 0; o < p.outer; ++o)
+        for (std::int64_t r = 0; r < p.red; ++r, xp += p.inner)
+          for (std::int64_t i = 0; i < p.inner; ++i) f(o * p.inner + i, static_cast<A>(xp[i]));
+      return;
+    }
     std::int64_t idx[kMaxRank] = {};
     std::int64_t off = 0;
     for (std::int64_t i = 0; i < nin; ++i) {
@@ -127,6 +136,15 @@ Status reduce_prepare(PrepareCtx& c) {
   for (int i = 0; i < r; ++i) {
     p->in_dims[i] = in[i];
     p->out_stride[i] = red[i] ? 0 : fs[i];
+  }
+  {
+    int first = -1, last = -1, count = 0;
+    for (int i = 0; i < r; ++i)
+      if (red[i]) { if (first < 0) first = i; last = i; ++count; }
+    if (first >= 0 && count == last - first + 1) {
+      p->contiguous = true;
+      for (int i = 0; i < r; ++i) (i < first ? p->outer : i <= last ? p->red : p->inner) *= in[i];
+    }
   }
   const std::int64_t nout = numel(full);
   p->group = nout ? numel(in) / std::max<std::int64_t>(nout, 1) : 0;
