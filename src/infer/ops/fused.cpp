@@ -93,9 +93,71 @@ Status sdpa_prepare(PrepareCtx& c) {
   return Status::Ok();
 }
 
+// ---- FusedConv: 2-D conv, group 1, no padding, dilation 1, + bias + activation --------------------------
+// inputs X [N,C,H,W], W [M,C,KH,KW] (BatchNorm already folded in), B [M]; attrs strides, act, alpha.
+// Kernels of width 1 with stride 1 are a sum over KH of GEMMs on row-shifted views of X (no im2col copy):
+//   out[m, oh*W + w] = sum_kh W_kh[m, :] . X[:, (oh + kh)*W + w]  with X as a [C, H*W] matrix.
+// Other shapes build the im2col matrix [C*KH*KW, OH*OW] in the workspace and run one GEMM.
+struct ConvFParams { int N, C, H, W, M, KH, KW, SH, SW, OH, OW; cpu::Act act; float alpha; bool shifted; };
+void fused_conv_run(const Kernel& k) {
+  const auto& p = k.p<ConvFParams>();
+  const float* x = k.in[0]->as<float>();
+  const float* w = k.in[1]->as<float>();     // [M, C, KH, KW]
+  const float* wk = k.in[3]->as<float>();    // shifted path: [KH][M][C] re-laid at prepare
+  const float* b = k.in[2]->as<float>();
+  float* y = k.out[0]->as<float>();
+  float* ws = reinterpret_cast<float*>(k.workspace);
+  const int P = p.OH * p.OW, K = p.C * p.KH * p.KW;
+  for (int n = 0; n < p.N; ++n) {
+    const float* xn = x + static_cast<std::size_t>(n) * p.C * p.H * p.W;
+    float* yn = y + static_cast<std::size_t>(n) * p.M * P;
+    for (int m = 0; m < p.M; ++m)
+      for (int i = 0; i < P; ++i) yn[m * P + i] = b[m];
+    if (p.shifted) {
+      for (int kh = 0; kh < p.KH; ++kh)
+        cpu::gemm(k.isa, false, false, p.M, P, p.C, 1.0f, wk + static_cast<std::size_t>(kh) * p.M * p.C, p.C, xn + kh * p.W, p.H * p.W, 1.0f, yn, P);
+    } else {
+      for (int c = 0; c < p.C; ++c)
+        for (int kh = 0; kh < p.KH; ++kh)
+          for (int kw = 0; kw < p.KW; ++kw) {
+            float* row = ws + static_cast<std::size_t>((c * p.KH + kh) * p.KW + kw) * P;
+            for (int oh = 0; oh < p.OH; ++oh) {
+              const float* src = xn + (static_cast<std::size_t>(c) * p.H + oh * p.SH + kh) * p.W + kw;
+              for (int ow = 0; ow < p.OW; ++ow) row[oh * p.OW + ow] = src[ow * p.SW];
+            }
+          }
+      cpu::gemm(k.isa, false, false, p.M, P, K, 1.0f, w, K, ws, P, 1.0f, yn, P);
+    }
+    if (p.act != cpu::Act::none) cpu::activation(k.isa, p.act, p.alpha, static_cast<std::size_t>(p.M) * P, yn, yn);
+  }
+}
+Status fused_conv_prepare(PrepareCtx& c) {
+  const auto& x = c.in[0].dims;
+  const auto& w = c.in[1].dims;
+  if (x.size() != 4 || w.size() != 4 || x[1] != w[1]) return c.fail("expects X [N,C,H,W] and W [M,C,KH,KW] with matching C");
+  auto strides = c.node.attr_is("strides");
+  if (strides.size() != 2) strides = {1, 1};
+  auto p = std::make_shared<ConvFParams>();
+  p->N = static_cast<int>(x[0]); p->C = static_cast<int>(x[1]); p->H = static_cast<int>(x[2]); p->W = static_cast<int>(x[3]);
+  p->M = static_cast<int>(w[0]); p->KH = static_cast<int>(w[2]); p->KW = static_cast<int>(w[3]);
+  p->SH = static_cast<int>(strides[0]); p->SW = static_cast<int>(strides[1]);
+  if (p->H < p->KH || p->W < p->KW) return c.fail("input " + dims_str(x) + " smaller than the kernel");
+  p->OH = (p->H - p->KH) / p->SH + 1;
+  p->OW = (p->W - p->KW) / p->SW + 1;
+  p->act = static_cast<cpu::Act>(c.node.attr_i("act", 0));
+  p->alpha = c.node.attr_f("alpha", 0.01f);
+  p->shifted = p->KW == 1 && p->SW == 1 && p->SH == 1;
+  c.out[0] = TensorInfo{DType::f32, {x[0], w[0], p->OH, p->OW}};
+  if (!p->shifted) c.k.workspace_bytes = static_cast<std::size_t>(p->C) * p->KH * p->KW * p->OH * p->OW * sizeof(float);
+  c.k.params = p;
+  c.k.run = &fused_conv_run;
+  return Status::Ok();
+}
+
 }  // namespace
 
 void register_fused(std::vector<OpDef>& r) {
+  r.push_back({"tickrt", "FusedConv", &fused_conv_prepare});
   r.push_back({"tickrt", "FusedLSTM", &fused_lstm_prepare});
   r.push_back({"tickrt", "AdditiveAttention", &additive_attention_prepare});
   r.push_back({"tickrt", "SDPA", &sdpa_prepare});

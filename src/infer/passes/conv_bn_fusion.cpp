@@ -48,6 +48,56 @@ Result<int> fuse_conv_bn_act(Graph& g, cpu::Isa) {
     ++fused;
   }
   g.compact();
+  // Conv (2-D, group 1, no padding, no dilation, constant W and B) + optional Relu/LeakyRelu -> tickrt.FusedConv.
+  Uses u2(g);
+  const std::size_t n0 = g.nodes.size();
+  for (std::size_t i = 0; i < n0; ++i) {
+    Node& conv = g.nodes[i];
+    if (conv.dead || !conv.domain.empty() || conv.op != "Conv") continue;
+    const TensorData* W = const_f32(g, conv.inputs[1]);
+    const TensorData* B = conv.inputs.size() > 2 && conv.inputs[2] >= 0 ? const_f32(g, conv.inputs[2]) : nullptr;
+    if (!W || W->dims.size() != 4 || conv.attr_i("group", 1) != 1 || conv.attr_s("auto_pad", "NOTSET") != "NOTSET") continue;
+    if (conv.inputs.size() > 2 && conv.inputs[2] >= 0 && !B) continue;
+    bool plain = true;
+    for (auto v : conv.attr_is("pads")) plain = plain && v == 0;
+    for (auto v : conv.attr_is("dilations")) plain = plain && v == 1;
+    if (!plain) continue;
+    const std::int64_t M = W->dims[0], C = W->dims[1], KH = W->dims[2], KW = W->dims[3];
+    std::vector<float> bias(static_cast<std::size_t>(M), 0.0f);
+    if (B) std::copy(B->as<float>(), B->as<float>() + M, bias.begin());
+    // W re-laid as [KH][M][C] for the shifted-GEMM path (used when KW == 1).
+    std::vector<float> wk(static_cast<std::size_t>(KH * M * C));
+    for (std::int64_t kh = 0; kh < KH; ++kh)
+      for (std::int64_t m = 0; m < M; ++m)
+        for (std::int64_t c = 0; c < C; ++c) wk[(kh * M + m) * C + c] = W->as<float>()[((m * C + c) * KH + kh) * KW];
+    Node f;
+    f.name = conv.name;
+    f.op = "FusedConv";
+    f.domain = "tickrt";
+    f.inputs = {conv.inputs[0], conv.inputs[1], g.add_constant(g.unique_name(conv.name + "/bias"), make_f32(bias, {M})),
+                g.add_constant(g.unique_name(conv.name + "/W_khmc"), make_f32(wk, {KH, M, C}))};
+    f.attrs["strides"].kind = Attr::Kind::is;
+    f.attrs["strides"].is = conv.attr_is("strides");
+    int out = conv.outputs[0];
+    const int c = u2.sole_consumer(g, out);
+    std::int64_t act = 0;
+    float alpha = 0.01f;
+    if (c >= 0 && g.nodes[c].domain.empty() && (g.nodes[c].op == "Relu" || g.nodes[c].op == "LeakyRelu")) {
+      act = g.nodes[c].op == "Relu" ? static_cast<std::int64_t>(cpu::Act::relu) : static_cast<std::int64_t>(cpu::Act::leaky_relu);
+      alpha = g.nodes[c].attr_f("alpha", 0.01f);
+      g.nodes[c].dead = true;
+      out = g.nodes[c].outputs[0];
+    }
+    f.attrs["act"].i = act;
+    f.attrs["alpha"].kind = Attr::Kind::f;
+    f.attrs["alpha"].f = alpha;
+    f.outputs = {out};
+    conv.dead = true;
+    g.add_node(std::move(f));
+    ++fused;
+  }
+  if (fused) TICKRT_RETURN_IF_ERROR(g.topo_sort());
+  g.compact();
   return fused;
 }
 
