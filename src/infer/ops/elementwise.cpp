@@ -15,7 +15,20 @@ struct BinParams {
   bool same = false;      // identical shapes: flat loop
   bool b_scalar = false;
   bool a_scalar = false;
+  std::int64_t b_suffix = 0;  // b repeats over the leading axes of a (bias, position table): period
+  std::int64_t a_suffix = 0;
 };
+
+// True when `small` (leading 1s ignored) equals the trailing dims of `out`: it repeats with period numel(small).
+bool is_suffix(const Dims& small, const Dims& out) {
+  std::size_t lead = 0;
+  while (lead < small.size() && small[lead] == 1) ++lead;
+  const std::size_t n = small.size() - lead;
+  if (n == 0 || n > out.size()) return false;
+  for (std::size_t i = 0; i < n; ++i)
+    if (small[lead + i] != out[out.size() - n + i]) return false;
+  return true;
+}
 
 enum class BinOp { add, sub, mul, div, pow, max, min, eq, lt, gt, le, ge, land, lor, lxor, mod_c, mod_f, prelu, bitand_, bitor_ };
 
@@ -75,6 +88,14 @@ void bin_run(const Kernel& k) {
   } else if (p.a_scalar) {
     const T av = a[0];
     for (std::int64_t i = 0; i < n; ++i) y[i] = static_cast<O>(bin<T, OP>(av, b[i]));
+  } else if (p.b_suffix) {
+    const std::int64_t m = p.b_suffix;
+    for (std::int64_t o = 0; o < n; o += m)
+      for (std::int64_t j = 0; j < m; ++j) y[o + j] = static_cast<O>(bin<T, OP>(a[o + j], b[j]));
+  } else if (p.a_suffix) {
+    const std::int64_t m = p.a_suffix;
+    for (std::int64_t o = 0; o < n; o += m)
+      for (std::int64_t j = 0; j < m; ++j) y[o + j] = static_cast<O>(bin<T, OP>(a[j], b[o + j]));
   } else {
     const BroadcastMap maps[2] = {p.ma, p.mb};
     for_each_broadcast<2>(maps, n, [&](std::int64_t i, const std::int64_t* off) {
@@ -103,6 +124,10 @@ Status bin_prepare(PrepareCtx& c) {
   p->same = c.in[0].dims == out && c.in[1].dims == out;
   p->b_scalar = numel(c.in[1].dims) == 1 && c.in[0].dims == out;
   p->a_scalar = numel(c.in[0].dims) == 1 && c.in[1].dims == out;
+  if (!p->same && !p->b_scalar && !p->a_scalar) {
+    if (c.in[0].dims == out && is_suffix(c.in[1].dims, out)) p->b_suffix = numel(c.in[1].dims);
+    else if (c.in[1].dims == out && is_suffix(c.in[0].dims, out)) p->a_suffix = numel(c.in[0].dims);
+  }
   p->ma = make_broadcast_map(c.in[0].dims, out);
   p->mb = make_broadcast_map(c.in[1].dims, out);
   c.k.params = p;

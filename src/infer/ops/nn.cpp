@@ -1,4 +1,4 @@
-// Convolution, pooling and normalization: Conv, ConvTranspose (float32, im2col / col2im + cpu::gemm),
+// Convolution, pooling and normalization: Conv, ConvTranspose (float32, im2col / col2im + cpu::gemm), ConvInteger,
 // MaxPool (with Indices), AveragePool, GlobalAveragePool, GlobalMaxPool, BatchNormalization (inference),
 // InstanceNormalization, LayerNormalization, LRN, MeanVarianceNormalization, MaxUnpool.
 //
@@ -589,6 +589,7 @@ Status layernorm_prepare(PrepareCtx& c) {
   if (c.node.attr_i("stash_type", 1) != 1 && c.out.size() > 1) return c.unsupported("stash_type other than 1 (float32)");
   for (std::size_t o = 1; o < c.out.size() && o < 3; ++o) c.out[o] = TensorInfo{st, stat};
   c.k.params = p;
+  if (numel(x) == 0) { c.k.run = [](const Kernel&) {}; return Status::Ok(); }
   switch (c.in[0].dtype) {
     case DType::f32: c.k.run = &layernorm_run<float>; break;
     case DType::f64: c.k.run = &layernorm_run<double>; break;
@@ -777,11 +778,91 @@ Status maxunpool_prepare(PrepareCtx& c) {
   return Status::Ok();
 }
 
+
+// ---- ConvInteger: int32 y = sum (x - x_zp) * (w - w_zp); padding contributes zero (pads hold x_zp) ---------
+// A direct reference loop (quantized models are not on tickrt's hot path); w_zp is a scalar or one per output
+// channel.
+struct ConvIntParams { Geom g; std::int64_t M = 0, G = 1; bool w_zp_per_channel = false; };
+template <class X, class Wt>
+void convint_run(const Kernel& k) {
+  const auto& p = k.p<ConvIntParams>();
+  const Geom& g = p.g;
+  const X* x = k.in[0]->as<X>();
+  const Wt* w = k.in[1]->as<Wt>();
+  const std::int32_t xzp = k.in.size() > 2 && k.in[2] ? static_cast<std::int32_t>(k.in[2]->as<X>()[0]) : 0;
+  const Wt* wzp = k.in.size() > 3 && k.in[3] ? k.in[3]->as<Wt>() : nullptr;
+  std::int32_t* y = k.out[0]->as<std::int32_t>();
+  const std::int64_t cg = g.C / p.G, mg = p.M / p.G, isp = g.in_sp(), ksp = g.k_sp();
+  std::int64_t oi = 0;
+  for (std::int64_t n = 0; n < g.N; ++n)
+    for (std::int64_t m = 0; m < p.M; ++m) {
+      const std::int64_t gi = m / mg;
+      const std::int32_t wz = wzp ? static_cast<std::int32_t>(wzp[p.w_zp_per_channel ? m : 0]) : 0;
+      for (std::int64_t o0 = 0; o0 < g.out[0]; ++o0)
+        for (std::int64_t o1 = 0; o1 < g.out[1]; ++o1)
+          for (std::int64_t o2 = 0; o2 < g.out[2]; ++o2, ++oi) {
+            std::int32_t acc = 0;
+            for (std::int64_t c = 0; c < cg; ++c) {
+              const X* xc = x + (n * g.C + gi * cg + c) * isp;
+              const Wt* wc = w + (m * cg + c) * ksp;
+              for (std::int64_t a = 0; a < g.k[0]; ++a) {
+                const std::int64_t i0 = o0 * g.s[0] - g.pb[0] + a * g.d[0];
+                if (i0 < 0 || i0 >= g.in[0]) continue;
+                for (std::int64_t b = 0; b < g.k[1]; ++b) {
+                  const std::int64_t i1 = o1 * g.s[1] - g.pb[1] + b * g.d[1];
+                  if (i1 < 0 || i1 >= g.in[1]) continue;
+                  for (std::int64_t e = 0; e < g.k[2]; ++e) {
+                    const std::int64_t i2 = o2 * g.s[2] - g.pb[2] + e * g.d[2];
+                    if (i2 < 0 || i2 >= g.in[2]) continue;
+                    acc += (static_cast<std::int32_t>(xc[(i0 * g.in[1] + i1) * g.in[2] + i2]) - xzp) *
+                           (static_cast<std::int32_t>(wc[(a * g.k[1] + b) * g.k[2] + e]) - wz);
+                  }
+                }
+              }
+            }
+            y[oi] = acc;
+          }
+    }
+}
+Status convint_prepare(PrepareCtx& c) {
+  if (!c.has(0) || !c.has(1)) return c.fail("expects x and w inputs");
+  const DType xt = c.in[0].dtype, wt = c.in[1].dtype;
+  auto is8 = [](DType t) { return t == DType::u8 || t == DType::i8; };
+  if (!is8(xt) || !is8(wt)) return c.unsupported(std::string("ConvInteger on ") + dtype_name(xt) + " x " + dtype_name(wt) + " (int8/uint8 only)");
+  const Dims& x = c.in[0].dims;
+  const Dims& w = c.in[1].dims;
+  if (x.size() < 3) return c.fail("x " + dims_str(x) + " needs rank >= 3");
+  if (w.size() != x.size()) return c.fail("w " + dims_str(w) + " and x " + dims_str(x) + " ranks differ");
+  const std::int64_t G = c.node.attr_i("group", 1);
+  if (G < 1) return c.fail("group must be >= 1");
+  if (x[1] != w[1] * G) return c.fail("x channels " + std::to_string(x[1]) + " != w " + dims_str(w) + "[1] * group " + std::to_string(G));
+  if (w[0] % G != 0) return c.fail("w output channels not divisible by group");
+  std::vector<std::int64_t> kernel(w.begin() + 2, w.end());
+  if (c.node.has_attr("kernel_shape") && c.node.attr_is("kernel_shape") != kernel) return c.fail("kernel_shape differs from w " + dims_str(w));
+  auto p = std::make_shared<ConvIntParams>();
+  TICKRT_RETURN_IF_ERROR(conv_geom(c, x, kernel, false, p->g));
+  p->M = w[0];
+  p->G = G;
+  if (c.has(2) && (c.in[2].dtype != xt || numel(c.in[2].dims) != 1)) return c.fail("x_zero_point must be one value of x's type");
+  if (c.has(3)) {
+    if (c.in[3].dtype != wt) return c.fail("w_zero_point must have w's type");
+    const std::int64_t nz = numel(c.in[3].dims);
+    if (nz != 1 && nz != w[0]) return c.fail("w_zero_point " + dims_str(c.in[3].dims) + " must hold 1 or " + std::to_string(w[0]) + " values");
+    p->w_zp_per_channel = nz != 1;
+  }
+  c.out[0] = TensorInfo{DType::i32, out_dims(x, p->M, p->g)};
+  c.k.params = p;
+  if (xt == DType::u8) c.k.run = wt == DType::u8 ? &convint_run<std::uint8_t, std::uint8_t> : &convint_run<std::uint8_t, std::int8_t>;
+  else c.k.run = wt == DType::u8 ? &convint_run<std::int8_t, std::uint8_t> : &convint_run<std::int8_t, std::int8_t>;
+  return Status::Ok();
+}
+
 }  // namespace
 
 void register_nn(std::vector<OpDef>& r) {
   r.push_back({"", "Conv", &conv_prepare});
   r.push_back({"", "ConvTranspose", &convt_prepare});
+  r.push_back({"", "ConvInteger", &convint_prepare});
   r.push_back({"", "MaxPool", &pool_prepare<true>});
   r.push_back({"", "AveragePool", &pool_prepare<false>});
   r.push_back({"", "GlobalAveragePool", &global_prepare<false>});
