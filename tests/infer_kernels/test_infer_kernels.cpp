@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "infer/cpu/amx.hpp"
 #include "infer/cpu/kernels.hpp"
 
 namespace k = tickrt::infer::cpu;
@@ -285,6 +286,39 @@ TEST(Lstm, MatchesOnnxReference) {
       else
         for (float v : y) ASSERT_EQ(v, -9.f);
     }
+}
+
+// The AMX projection (three-way BF16 split) on its own, odd M and K, against the double reference:
+// it must meet the same FP32-level bound as the FMA GEMM.
+TEST(Amx, SplitBf16GemmMatchesReference) {
+  if (k::detect_isa() < Isa::avx512 || !k::amx::available()) GTEST_SKIP() << "no AMX here (or TICKRT_AMX=0)";
+  unsigned seed = 4000;
+  for (int M : {1, 15, 17, 64, 65})
+    for (int K : {1, 31, 32, 33, 64, 100})
+      for (int N : {64, 192}) {
+        auto A = rnd(static_cast<size_t>(M) * K, seed++, -3.f, 3.f);
+        auto B = rnd(static_cast<size_t>(K) * N, seed++, -0.5f, 0.5f);
+        auto bias = rnd(N, seed++);
+        struct Ctx { const std::vector<float>* B; int N; } ctx{&B, N};
+        Buf packed(k::amx::packed_floats(K, N));
+        k::amx::pack_b(K, N, [](const void* p, int kk, int n) {
+          const Ctx& c = *static_cast<const Ctx*>(p);
+          return (*c.B)[static_cast<size_t>(kk) * c.N + n];
+        }, &ctx, packed.data());
+        Buf ws(k::amx::workspace_floats(M, K));
+        std::vector<float> C(static_cast<size_t>(M) * N);
+        k::amx::gemm(M, N, K, A.data(), K, packed.data(), bias.data(), C.data(), N, ws.data());
+        ASSERT_TRUE(ws.canaries_ok() && packed.canaries_ok());
+        for (int m = 0; m < M; ++m)
+          for (int n = 0; n < N; ++n) {
+            double r = bias[n], mag = std::fabs(bias[n]);
+            for (int kk = 0; kk < K; ++kk) {
+              r += static_cast<double>(A[m * K + kk]) * B[kk * N + n];
+              mag += std::fabs(A[m * K + kk] * B[kk * N + n]);
+            }
+            ASSERT_NEAR(C[m * N + n], r, 1e-6 * (mag + 1)) << "M=" << M << " K=" << K << " N=" << N;
+          }
+      }
 }
 
 // Two runs with the same inputs give bit-identical outputs (no state left in the workspace).

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "infer/cpu/amx.hpp"
 #include "infer/cpu/kernels_isa.hpp"
 
 namespace tickrt::infer::cpu {
@@ -49,7 +50,11 @@ Isa detect_uncached() {
 }  // namespace
 
 Isa detect_isa() {
-  static const Isa isa = detect_uncached();  // thread-safe static init; getenv read once
+  static const Isa isa = [] {
+    const Isa i = detect_uncached();
+    if (i == Isa::avx512) (void)amx::available();  // asks the OS for tile state here, on the setup path
+    return i;
+  }();  // thread-safe static init; getenv read once
   return isa;
 }
 

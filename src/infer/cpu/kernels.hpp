@@ -76,7 +76,10 @@ void gemm(Isa, bool trans_a, bool trans_b, int M, int N, int K, float alpha, con
 // W with zero weights. The blob holds, each section starting at a multiple of 16 floats: W^T as gemm
 // panels [I][4Hp]; R^T in chunks of P1 panels (P1 = 4 for avx512/scalar, 3 for avx2), chunk c holding
 // panels c*P1.. as [H][cnt*NB] (k-major across its panels, so one recurrent pass over R is one
-// contiguous stream) at offset c*P1*H*NB; then the summed, permuted bias Wb+Rb [4Hp].
+// contiguous stream) at offset c*P1*H*NB; then the summed, permuted bias Wb+Rb [4Hp]; avx512 blobs
+// then carry W^T once more as AMX BF16 tiles split three ways (hi, mid, lo; see amx.hpp), used for the
+// input projection when the CPU and OS provide AMX (same FP32-level accuracy, ~1.4-1.9x faster on
+// lstm_attn_s's projections; TICKRT_AMX=0 turns it off). The layout does not depend on AMX presence.
 // Inside the cell, tanh uses the exp form only (absolute error <= ~2e-7; the cell's sums need
 // absolute accuracy); activation() keeps the ~1e-6-relative tanh.
 struct LstmDims {

@@ -13,6 +13,9 @@
 
 #include "infer/cpu/kernels.hpp"
 #include "infer/cpu/simd.hpp"
+#if defined(TICKRT_KERNELS_ISA_AVX512)
+#include "infer/cpu/amx.hpp"
+#endif
 
 namespace tickrt::infer::cpu::TICKRT_ISA_NS {
 namespace {
@@ -289,7 +292,7 @@ void gemm_impl(bool ta, bool tb, int M, int N, int K, float alpha, const float* 
 // ---- LSTM ---------------------------------------------------------------------------------------
 struct LstmLayout {
   int Hp, G4, npan;
-  size_t w_off, r_off, b_off, total;
+  size_t w_off, r_off, b_off, amx_off, total;
 };
 inline LstmLayout lstm_layout(int I, int H) {
   LstmLayout L{};
@@ -299,7 +302,13 @@ inline LstmLayout lstm_layout(int I, int H) {
   L.w_off = 0;
   L.r_off = r16(static_cast<size_t>(L.npan) * I * NB);
   L.b_off = L.r_off + r16(static_cast<size_t>(L.npan) * H * NB);
-  L.total = L.b_off + r16(static_cast<size_t>(L.G4));
+  L.amx_off = L.b_off + r16(static_cast<size_t>(L.G4));
+  L.total = L.amx_off;
+#if defined(TICKRT_KERNELS_ISA_AVX512)
+  // avx512 blobs always carry the AMX copy of W^T (three BF16 parts), so the layout does not depend
+  // on whether this CPU/OS has AMX; it is used when amx::available().
+  L.total += r16(amx::packed_floats(I, L.G4));
+#endif
   return L;
 }
 // Packed gate column n (panel u = n / NB, gate g = (n % NB) / W, lane l) <- ONNX row g*H + u*W + l.
@@ -412,7 +421,13 @@ void lstm_forward_impl(LstmDims d, const float* packed, const float* x, int layo
   const float* Rp = packed + L.r_off;
 
   // Input projection for all steps at once (rows in x's own order), bias Wb+Rb folded in.
-  gemm_packed_impl(T * B, G4, I, x, I, packed + L.w_off, packed + L.b_off, Epilogue{}, G, G4);
+#if defined(TICKRT_KERNELS_ISA_AVX512)
+  if (amx::available())
+    amx::gemm(T * B, G4, I, x, I, packed + L.amx_off, packed + L.b_off, G, G4,
+              c + r16(static_cast<size_t>(B) * Hp));
+  else
+#endif
+    gemm_packed_impl(T * B, G4, I, x, I, packed + L.w_off, packed + L.b_off, Epilogue{}, G, G4);
 
   for (int b = 0; b < B; ++b)
     for (int k = 0; k < Hp; ++k) {
@@ -630,10 +645,22 @@ void lstm_pack(int I, int H, const float* Wm, const float* Rm, const float* Wb, 
     const int s = lstm_src_row(n, H);
     packed[L.b_off + n] = s < 0 ? 0.f : (Wb ? Wb[s] : 0.f) + (Rb ? Rb[s] : 0.f);
   }
+#if defined(TICKRT_KERNELS_ISA_AVX512)
+  struct Ctx { const float* Wm; int I, H; } ctx{Wm, I, H};
+  amx::pack_b(I, L.G4, [](const void* p, int k, int n) {
+    const Ctx& c = *static_cast<const Ctx*>(p);
+    const int s = lstm_src_row(n, c.H);
+    return s < 0 ? 0.f : c.Wm[static_cast<ptrdiff_t>(s) * c.I + k];
+  }, &ctx, packed + L.amx_off);
+#endif
 }
 size_t lstm_workspace_floats(LstmDims d) {
   const LstmLayout L = lstm_layout(d.I, d.H);
-  return r16(static_cast<size_t>(d.T) * d.B * L.G4) + 3 * r16(static_cast<size_t>(d.B) * L.Hp);
+  size_t n = r16(static_cast<size_t>(d.T) * d.B * L.G4) + 3 * r16(static_cast<size_t>(d.B) * L.Hp);
+#if defined(TICKRT_KERNELS_ISA_AVX512)
+  n += r16(amx::workspace_floats(d.T * d.B, d.I));  // BF16 split of x for the AMX projection
+#endif
+  return n;
 }
 void lstm_forward(LstmDims d, const float* packed, const float* x, int layout, const float* h0,
                   const float* c0, float* y, float* hT, float* cT, float* ws) {
