@@ -8,13 +8,13 @@
 // 64x64->128 multiply and a shift, using a rate calibrated once against CLOCK_MONOTONIC.
 // It is offered because it measured cheaper than now_ns() on the project machine:
 //
-//   Measured with `build-core/bin/bench_core --benchmark_filter=BM_clock --benchmark_repetitions=3`
-//   on Intel(R) Xeon(R) Processor (KVM guest, clocksource tsc, 2 vCPUs shared with builds),
-//   2026-11-29, wall time per call (docs/BENCHMARKS.md "## core" has the full table):
-//     now_ns() (clock_gettime vDSO)           ~32 ns
-//     std::chrono::steady_clock::now()        ~32 ns (the same vDSO call)
-//     TscClock::ticks() (rdtsc)               ~11 ns
-//     TscClock::now_ns() (rdtsc + mul-shift)  ~12 ns
+//   Measured with `bench/core/run_bench_core.sh build-core` (bench_core, 5 repetitions,
+//   median CPU time per call) on Intel(R) Xeon(R) Processor (KVM guest, clocksource tsc,
+//   2 vCPUs shared with other builds), 2026-11-29, two runs (docs/BENCHMARKS.md "## core"):
+//     now_ns() (clock_gettime vDSO)           16.6 / 16.6 ns
+//     std::chrono::steady_clock::now()        16.4 / 16.2 ns (the same vDSO call)
+//     TscClock::ticks() (rdtsc)                7.15 / 7.14 ns
+//     TscClock::now_ns() (rdtsc + mul-shift)   8.13 / 8.08 ns  (2.0x cheaper than steady_clock)
 //   clock_gettime does an rdtsc too, plus the vDSO's seqlock reads and its own scaling.
 //
 // When to use which:
