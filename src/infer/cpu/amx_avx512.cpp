@@ -147,10 +147,19 @@ void gemm(int M, int N, int K, const float* A, int lda, const float* packed, con
   // m-blocks instead of all of B coming from L2 for every block.
   for (int t0 = 0; t0 < nt; t0 += 4) {
     for (int m0 = 0; m0 < Mp; m0 += 16) {
-      _tile_zero(0);
-      _tile_zero(1);
-      _tile_zero(2);
-      _tile_zero(3);
+      // C tiles start from the bias: a tile load with row stride 0 repeats the 16 bias floats.
+      if (bias) {
+        const float* bb = bias + t0 * 16;
+        _tile_loadd(0, bb, 0);
+        _tile_loadd(1, bb + 16, 0);
+        _tile_loadd(2, bb + 32, 0);
+        _tile_loadd(3, bb + 48, 0);
+      } else {
+        _tile_zero(0);
+        _tile_zero(1);
+        _tile_zero(2);
+        _tile_zero(3);
+      }
       for (int kc = 0; kc < kch; ++kc) {
         const size_t aoff = static_cast<size_t>(m0) * Kp + kc * 32;
         const float* bt = packed + (static_cast<size_t>(kc) * nt + t0) * 3 * kTileFloats;
@@ -170,18 +179,23 @@ void gemm(int M, int N, int K, const float* A, int lda, const float* packed, con
           _tile_dpbf16ps(3, 4, 5);
         }
       }
+      if (m0 + 16 <= M) {  // full block: tiles straight to C
+        float* c0 = C + static_cast<ptrdiff_t>(m0) * ldc + t0 * 16;
+        const long cstride = static_cast<long>(ldc) * 4;
+        _tile_stored(0, c0, cstride);
+        _tile_stored(1, c0 + 16, cstride);
+        _tile_stored(2, c0 + 32, cstride);
+        _tile_stored(3, c0 + 48, cstride);
+        continue;
+      }
       _tile_stored(0, stage, 64);
       _tile_stored(1, stage + 256, 64);
       _tile_stored(2, stage + 512, 64);
       _tile_stored(3, stage + 768, 64);
-      const int rows = M - m0 < 16 ? M - m0 : 16;
-      for (int j = 0; j < 4; ++j) {
-        const int n0 = (t0 + j) * 16;
-        const __m512 bv = bias ? _mm512_loadu_ps(bias + n0) : _mm512_setzero_ps();
-        for (int r = 0; r < rows; ++r)
-          _mm512_storeu_ps(C + static_cast<ptrdiff_t>(m0 + r) * ldc + n0,
-                           _mm512_add_ps(_mm512_loadu_ps(stage + j * 256 + r * 16), bv));
-      }
+      for (int j = 0; j < 4; ++j)
+        for (int r = 0; m0 + r < M; ++r)
+          _mm512_storeu_ps(C + static_cast<ptrdiff_t>(m0 + r) * ldc + (t0 + j) * 16,
+                           _mm512_loadu_ps(stage + j * 256 + r * 16));
     }
   }
   _tile_release();
