@@ -73,7 +73,7 @@ class TscClock {
   static bool invariant_tsc_available() noexcept {
 #if TICKRT_HAS_TSC
     unsigned a = 0, b = 0, c = 0, d = 0;
-    if (__get_cpuid_max(0x80000000u, nullptr) < 0x80000007u) return false;
+    if (static_cast<unsigned>(__get_cpuid_max(0x80000000u, nullptr)) < 0x80000007u) return false;
     __cpuid(0x80000007u, a, b, c, d);
     return (d & (1u << 8)) != 0;
 #else
@@ -135,7 +135,8 @@ class TscClock {
   }
   // A signed tick interval in ns: one 64x64->128 multiply and a shift.
   std::int64_t ticks_to_ns(std::int64_t dt) const noexcept {
-    const __int128 p = static_cast<__int128>(dt) * static_cast<__int128>(mult_);
+    __extension__ using i128 = __int128;  // GNU extension (g++ and clang); quiet under -Wpedantic
+    const i128 p = static_cast<i128>(dt) * static_cast<i128>(mult_);
     return static_cast<std::int64_t>(p >> kShift);
   }
   std::int64_t now_ns() const noexcept { return to_ns(ticks()); }

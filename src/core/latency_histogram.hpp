@@ -35,6 +35,8 @@
 namespace tickrt {
 
 class LatencyHistogram {
+  __extension__ using u128 = unsigned __int128;  // GNU extension (g++ and clang): exact sums
+
  public:
   static constexpr int kSubBucketBits = 7;                         // 128 sub-buckets / octave
   static constexpr int kSubBuckets = 1 << kSubBucketBits;           // 128
@@ -52,7 +54,7 @@ class LatencyHistogram {
     const std::uint64_t v = ns < 0 ? 0 : static_cast<std::uint64_t>(ns);
     counts_[index_of(v)] += n;
     total_ += n;
-    sum_ += static_cast<unsigned __int128>(v) * n;
+    sum_ += static_cast<u128>(v) * n;
     min_ = std::min(min_, v);
     max_ = std::max(max_, v);
   }
@@ -137,7 +139,7 @@ class LatencyHistogram {
  private:
   std::array<std::uint64_t, kBucketCount> counts_;
   std::uint64_t total_;
-  unsigned __int128 sum_;
+  u128 sum_;
   std::uint64_t min_;
   std::uint64_t max_;
 };

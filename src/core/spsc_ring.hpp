@@ -118,7 +118,9 @@ class SpscRing {
         std::destroy_at(slot(h));
       }
     }
-    ::operator delete(static_cast<void*>(slots_), bytes_, std::align_val_t{kAlign});
+    // Unsized aligned delete: the sized form needs -fsized-deallocation on clang 14
+    // (the fuzz build's compiler).
+    ::operator delete(static_cast<void*>(slots_), std::align_val_t{kAlign});
   }
 
   SpscRing(const SpscRing&) = delete;
