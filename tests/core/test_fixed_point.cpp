@@ -110,8 +110,9 @@ TEST(Decimal, VeryLongDigitStrings) {
   expect_ok("7.00000001" + std::string(5000, '0'), 700'000'001);
   expect_err("7.00000001" + std::string(5000, '0') + "1", DecimalError::too_precise);
   expect_err(std::string(5000, '9'), DecimalError::overflow);
-  expect_err("1" + std::string(11, '0'), DecimalError::overflow);
-  expect_ok("1" + std::string(10, '0'), 10'000'000'000LL * 100'000'000LL);
+  expect_err("100000000000", DecimalError::overflow);  // 1e11: 12 integer digits
+  expect_ok("10000000000", 10'000'000'000LL * 100'000'000LL);  // 1e10 fits
+  expect_err("-100000000000", DecimalError::overflow);
 }
 
 TEST(Decimal, ConstexprUsable) {
