@@ -29,8 +29,14 @@
 //    (head_cache_ for the producer, tail_cache_ for the consumer), also on its
 //    own line. The producer only reloads head_ when its cached value says the
 //    ring is full, the consumer only reloads tail_ when its cached value says
-//    empty. In a streaming steady state this turns one cross-core cache miss
-//    per item into one per `capacity` items (the "cache-line ping-pong" fix).
+//    empty. So the producer touches the consumer's index line at most once per
+//    `capacity` pushes while the consumer keeps up, and the consumer touches the
+//    producer's once per batch it finds waiting (once per item only when it is
+//    the faster side, spinning on an empty ring). Without the caches each side
+//    reads the other's index on every call: one coherence miss per item (the
+//    "cache-line ping-pong" that boost::lockfree::spsc_queue 1.74 pays; see
+//    docs/BENCHMARKS.md "## core"). The element data itself still crosses
+//    cores: one line per 64 / sizeof(T) items.
 //  * The slot array is allocated 64-byte aligned and its size rounded up to a
 //    multiple of 64, so no unrelated heap object shares its first or last line.
 //
