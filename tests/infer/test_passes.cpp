@@ -185,3 +185,19 @@ TEST(Simplify, TransposePairsComposeAndIdentityVanishes) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(b.g.nodes.size(), 1u);
 }
+
+TEST(ElementwiseChains, UnaryAndScalarOpsBecomeOnePass) {
+  GB b;
+  int x = b.input("x", {3, 1000});
+  int a = b.node("Mul", {x, b.scalar("k", 1.5f)});
+  int t = b.node("Tanh", {a});
+  int s = b.node("Sub", {b.scalar("one", 1.0f), t});
+  int r = b.node("Relu", {s});
+  b.output(b.node("Div", {r, b.scalar("d", 4.0f)}));
+  BuildReport rep;
+  const auto ref = run_graph(b.g, false, {{3, 1000}});
+  const auto opt = run_graph(b.g, true, {{3, 1000}}, &rep);
+  EXPECT_EQ(rep.ops_after.at("tickrt.ElementwiseChain"), 1);
+  EXPECT_EQ(rep.ops_after.size(), 1u);
+  EXPECT_LE(max_abs_diff(ref, opt), 1e-6);
+}

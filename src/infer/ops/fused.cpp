@@ -1,5 +1,8 @@
 // tickrt's fused ops (domain "tickrt"), produced by the fusion passes; each wraps an optimized kernel of
 // infer/cpu with its weights pre-packed at build time for the engine's ISA (attribute "isa", checked here).
+#include <algorithm>
+#include <cmath>
+
 #include "infer/ops/common.hpp"
 
 namespace tickrt::infer::ops {
@@ -154,9 +157,58 @@ Status fused_conv_prepare(PrepareCtx& c) {
   return Status::Ok();
 }
 
+// ---- ElementwiseChain: float32 links applied per element in blocks that stay in L1 ------------------------
+struct ChainParams { std::vector<std::int64_t> ops; std::vector<float> args; };
+void chain_run(const Kernel& k) {
+  const auto& p = k.p<ChainParams>();
+  const float* x = k.in[0]->as<float>();
+  float* y = k.out[0]->as<float>();
+  const std::int64_t n = k.out[0]->numel;
+  constexpr std::int64_t kBlock = 1024;
+  for (std::int64_t b0 = 0; b0 < n; b0 += kBlock) {
+    const std::int64_t m = std::min(kBlock, n - b0);
+    float* yb = y + b0;
+    const float* src = x + b0;
+    for (std::size_t l = 0; l < p.ops.size(); ++l) {
+      const float a = p.args[l];
+      switch (p.ops[l]) {
+        case 0: cpu::activation(k.isa, cpu::Act::relu, 0, static_cast<std::size_t>(m), src, yb); break;
+        case 1: cpu::activation(k.isa, cpu::Act::leaky_relu, a, static_cast<std::size_t>(m), src, yb); break;
+        case 2: cpu::activation(k.isa, cpu::Act::tanh, 0, static_cast<std::size_t>(m), src, yb); break;
+        case 3: cpu::activation(k.isa, cpu::Act::sigmoid, 0, static_cast<std::size_t>(m), src, yb); break;
+        case 4: for (std::int64_t i = 0; i < m; ++i) yb[i] = std::exp(src[i]); break;
+        case 5: for (std::int64_t i = 0; i < m; ++i) yb[i] = -src[i]; break;
+        case 6: for (std::int64_t i = 0; i < m; ++i) yb[i] = std::fabs(src[i]); break;
+        case 7: for (std::int64_t i = 0; i < m; ++i) yb[i] = std::sqrt(src[i]); break;
+        case 8: for (std::int64_t i = 0; i < m; ++i) yb[i] = src[i] + a; break;
+        case 9: for (std::int64_t i = 0; i < m; ++i) yb[i] = src[i] - a; break;
+        case 10: for (std::int64_t i = 0; i < m; ++i) yb[i] = a - src[i]; break;
+        case 11: for (std::int64_t i = 0; i < m; ++i) yb[i] = src[i] * a; break;
+        case 12: for (std::int64_t i = 0; i < m; ++i) yb[i] = src[i] / a; break;
+        case 13: for (std::int64_t i = 0; i < m; ++i) yb[i] = a / src[i]; break;
+        default: break;
+      }
+      src = yb;   // later links work in place on the block
+    }
+  }
+}
+Status chain_prepare(PrepareCtx& c) {
+  if (c.in[0].dtype != DType::f32) return c.fail("ElementwiseChain is float32");
+  auto p = std::make_shared<ChainParams>();
+  p->ops = c.node.attr_is("ops");
+  p->args = c.node.attr_fs("args");
+  if (p->ops.size() != p->args.size() || p->ops.empty()) return c.fail("ops/args mismatch");
+  for (auto o : p->ops) if (o < 0 || o > 13) return c.fail("unknown link " + std::to_string(o));
+  c.out[0] = TensorInfo{DType::f32, c.in[0].dims};
+  c.k.params = p;
+  c.k.run = &chain_run;
+  return Status::Ok();
+}
+
 }  // namespace
 
 void register_fused(std::vector<OpDef>& r) {
+  r.push_back({"tickrt", "ElementwiseChain", &chain_prepare});
   r.push_back({"tickrt", "FusedConv", &fused_conv_prepare});
   r.push_back({"tickrt", "FusedLSTM", &fused_lstm_prepare});
   r.push_back({"tickrt", "AdditiveAttention", &additive_attention_prepare});
