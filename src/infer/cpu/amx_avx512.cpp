@@ -107,13 +107,19 @@ void pack_b(int K, int N, float (*get)(const void*, int, int), const void* ctx, 
           }
 }
 
+// Rows per pass: A's three BF16 copies for 256 rows stay in L2 while every column quad reads them
+// (converting all of a T*B = 8192-row A up front made AMX 2x slower than the FMA GEMM there).
+constexpr int kChunkRows = 256;
+
 size_t workspace_floats(int M, int K) {
-  const size_t Mp = static_cast<size_t>((M + 15) / 16 * 16), Kp = static_cast<size_t>((K + 31) / 32 * 32);
+  const int Mc = M < kChunkRows ? M : kChunkRows;
+  const size_t Mp = static_cast<size_t>((Mc + 15) / 16 * 16), Kp = static_cast<size_t>((K + 31) / 32 * 32);
   return 3 * Mp * Kp / 2 + 16 * 16 * 4;  // three BF16 copies of A + a 4-tile C staging buffer
 }
 
-void gemm(int M, int N, int K, const float* A, int lda, const float* packed, const float* bias, float* C,
-          int ldc, float* ws) {
+namespace {
+void gemm_chunk(int M, int N, int K, const float* A, int lda, const float* packed, const float* bias, float* C,
+                int ldc, float* ws) {
   const int Mp = (M + 15) / 16 * 16, Kp = (K + 31) / 32 * 32, kch = Kp / 32, nt = (N + 15) / 16;
   auto* a16 = reinterpret_cast<uint16_t*>(ws);
   const size_t part = static_cast<size_t>(Mp) * Kp;
@@ -199,6 +205,16 @@ void gemm(int M, int N, int K, const float* A, int lda, const float* packed, con
     }
   }
   _tile_release();
+}
+}  // namespace
+
+void gemm(int M, int N, int K, const float* A, int lda, const float* packed, const float* bias, float* C,
+          int ldc, float* ws) {
+  for (int m0 = 0; m0 < M; m0 += kChunkRows) {
+    const int mc = M - m0 < kChunkRows ? M - m0 : kChunkRows;
+    gemm_chunk(mc, N, K, A + static_cast<ptrdiff_t>(m0) * lda, lda, packed, bias,
+               C + static_cast<ptrdiff_t>(m0) * ldc, ldc, ws);
+  }
 }
 
 }  // namespace tickrt::infer::cpu::amx
