@@ -59,37 +59,32 @@ Status axes_from(const PrepareCtx& c, const char* attr, std::size_t input_index,
 
 }  // namespace ops
 
-const OpDef* find_op(std::string_view domain, std::string_view op) {
-  static const std::vector<OpDef> registry = [] {
-    std::vector<OpDef> r;
-    ops::register_elementwise(r);
-    ops::register_shape_ops(r);
-    ops::register_reduce(r);
-    ops::register_linalg(r);
-    ops::register_nn(r);
-    ops::register_rnn(r);
-    ops::register_fused(r);
-    return r;
+namespace {
+const std::vector<OpDef>& registry() {
+  static const std::vector<OpDef> r = [] {
+    std::vector<OpDef> v;
+    ops::register_elementwise(v);
+    ops::register_shape_ops(v);
+    ops::register_reduce(v);
+    ops::register_linalg(v);
+    ops::register_nn(v);
+    ops::register_rnn(v);
+    ops::register_fused(v);
+    return v;
   }();
-  for (const auto& d : registry)
+  return r;
+}
+}  // namespace
+
+const OpDef* find_op(std::string_view domain, std::string_view op) {
+  for (const auto& d : registry())
     if (d.domain == domain && d.op == op) return &d;
   return nullptr;
 }
 
 std::vector<std::string> supported_ops() {
   std::vector<std::string> out;
-  for (const char* dom : {"", "tickrt"}) {
-    (void)dom;
-  }
-  std::vector<OpDef> r;
-  ops::register_elementwise(r);
-  ops::register_shape_ops(r);
-  ops::register_reduce(r);
-  ops::register_linalg(r);
-  ops::register_nn(r);
-  ops::register_rnn(r);
-  ops::register_fused(r);
-  for (auto& d : r) out.push_back((d.domain.empty() ? "" : std::string(d.domain) + ".") + std::string(d.op));
+  for (auto& d : registry()) out.push_back((d.domain.empty() ? "" : std::string(d.domain) + ".") + std::string(d.op));
   std::sort(out.begin(), out.end());
   return out;
 }

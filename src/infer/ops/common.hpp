@@ -36,6 +36,23 @@ inline void for_each_broadcast(const BroadcastMap (&m)[N], std::int64_t total, F
   }
 }
 
+// Copies n elements of x into y in output order, walking x with per-axis strides (Transpose, Slice, ...).
+template <class T>
+inline void strided_gather(const T* x, T* y, std::int64_t n, int rank, const std::int64_t* out_dims, const std::int64_t* stride) {
+  std::int64_t idx[kMaxRank] = {};
+  std::int64_t off = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    y[i] = x[off];
+    for (int d = rank - 1; d >= 0; --d) {
+      ++idx[d];
+      off += stride[d];
+      if (idx[d] < out_dims[d]) break;
+      off -= stride[d] * idx[d];
+      idx[d] = 0;
+    }
+  }
+}
+
 // Dispatch a functor template over the numeric dtypes: F<T>::run(...) or a generic lambda with a tag.
 template <class T> struct Tag { using type = T; };
 template <class F>

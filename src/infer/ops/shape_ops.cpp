@@ -159,22 +159,7 @@ void transpose_rows_run(const Kernel& k) {
 template <class T>
 void transpose_run(const Kernel& k) {
   const auto& p = k.p<PermParams>();
-  const T* x = k.in[0]->as<T>();
-  T* y = k.out[0]->as<T>();
-  const std::int64_t n = k.out[0]->numel;
-  std::int64_t idx[kMaxRank] = {};
-  std::int64_t off = 0;
-  const int r = p.rank;
-  for (std::int64_t i = 0; i < n; ++i) {
-    y[i] = x[off];
-    for (int d = r - 1; d >= 0; --d) {
-      ++idx[d];
-      off += p.in_stride[d];
-      if (idx[d] < p.out_dims[d]) break;
-      off -= p.in_stride[d] * idx[d];
-      idx[d] = 0;
-    }
-  }
+  strided_gather(k.in[0]->as<T>(), k.out[0]->as<T>(), k.out[0]->numel, p.rank, p.out_dims, p.in_stride);
 }
 Status transpose_prepare(PrepareCtx& c) {
   const auto& in = c.in[0].dims;
@@ -314,21 +299,7 @@ struct SliceParams { int rank; std::int64_t out_dims[kMaxRank]; std::int64_t in_
 template <class T>
 void slice_run(const Kernel& k) {
   const auto& p = k.p<SliceParams>();
-  const T* x = k.in[0]->as<T>() + p.base;
-  T* y = k.out[0]->as<T>();
-  const std::int64_t n = k.out[0]->numel;
-  std::int64_t idx[kMaxRank] = {};
-  std::int64_t off = 0;
-  for (std::int64_t i = 0; i < n; ++i) {
-    y[i] = x[off];
-    for (int d = p.rank - 1; d >= 0; --d) {
-      ++idx[d];
-      off += p.in_stride[d];
-      if (idx[d] < p.out_dims[d]) break;
-      off -= p.in_stride[d] * idx[d];
-      idx[d] = 0;
-    }
-  }
+  strided_gather(k.in[0]->as<T>() + p.base, k.out[0]->as<T>(), k.out[0]->numel, p.rank, p.out_dims, p.in_stride);
 }
 Status slice_prepare(PrepareCtx& c) {
   const auto& in = c.in[0].dims;
