@@ -78,9 +78,7 @@ Result<int> fuse_elementwise_chains(Graph& g, cpu::Isa) {
     g.add_node(std::move(f));
     ++fused;
   }
-  if (fused) TICKRT_RETURN_IF_ERROR(g.topo_sort());
-  g.compact();
-  return fused;
+  return finish_rewrites(g, fused);
 }
 
 }  // namespace tickrt::infer::passes

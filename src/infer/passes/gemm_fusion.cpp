@@ -85,9 +85,7 @@ Result<int> fuse_gemm_bias_act(Graph& g, cpu::Isa isa) {
     g.add_node(std::move(f));
     ++fused;
   }
-  if (fused) TICKRT_RETURN_IF_ERROR(g.topo_sort());
-  g.compact();
-  return fused;
+  return finish_rewrites(g, fused);
 }
 
 }  // namespace tickrt::infer::passes

@@ -128,9 +128,7 @@ Result<int> fuse_lstm(Graph& g, cpu::Isa isa) {
     for (auto& gl : glue) g.add_node(std::move(gl));
     ++fused;
   }
-  if (fused) TICKRT_RETURN_IF_ERROR(g.topo_sort());
-  g.compact();
-  return fused;
+  return finish_rewrites(g, fused);
 }
 
 Result<int> relayout_fused_lstm(Graph& g) {

@@ -43,4 +43,11 @@ inline TensorData make_f32(const std::vector<float>& v, Dims dims) {
   return TensorData::from_bytes(DType::f32, std::move(dims), v.data(), v.size() * sizeof(float));
 }
 
+// Ends a rewriting pass: appended fused nodes are put back in topological order, dead nodes dropped.
+inline Result<int> finish_rewrites(Graph& g, int rewrites) {
+  if (rewrites) TICKRT_RETURN_IF_ERROR(g.topo_sort());
+  g.compact();
+  return rewrites;
+}
+
 }  // namespace tickrt::infer::passes
