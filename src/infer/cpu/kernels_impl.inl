@@ -217,12 +217,12 @@ void gemm_packed_impl(int M, int N, int K, const float* A, int lda, const float*
 constexpr int KC = 8192 / NB;  // K block: the stack panel is KC x NB = 8192 floats = 32 KiB
 
 template <int MR, int NV>
-inline void gemm_tile(int N, int kc, const float* A, ptrdiff_t rs, ptrdiff_t cs, const float* Bp,
+inline void gemm_tile(int N, int kc, const float* A, ptrdiff_t rs, ptrdiff_t cs, const float* Bp, ptrdiff_t ks,
                       float alpha, float beta, float* C, int ldc, int n0) {
   R acc[MR][1][NV];
   for (int r = 0; r < MR; ++r)
     for (int j = 0; j < NV; ++j) acc[r][0][j] = V::zero();
-  mk_acc<MR, 1, false>(kc, A, rs, cs, Bp, 0, acc);
+  mk_acc<MR, 1, false>(kc, A, rs, cs, Bp, 0, acc, ks);
   const R va = V::set1(alpha), vb = V::set1(beta);
   for (int r = 0; r < MR; ++r) {
     float* crow = C + static_cast<ptrdiff_t>(r) * ldc;
@@ -237,20 +237,20 @@ inline void gemm_tile(int N, int kc, const float* A, ptrdiff_t rs, ptrdiff_t cs,
 
 template <int NV>
 inline void gemm_rows(int M, int N, int kc, const float* Ak, ptrdiff_t rs, ptrdiff_t cs, const float* buf,
-                      float alpha, float bt, float* C, int ldc, int n0) {
+                      ptrdiff_t ks, float alpha, float bt, float* C, int ldc, int n0) {
   int m = 0;
   for (; m + MRMAX <= M; m += MRMAX)
-    gemm_tile<MRMAX, NV>(N, kc, Ak + m * rs, rs, cs, buf, alpha, bt, C + static_cast<ptrdiff_t>(m) * ldc, ldc, n0);
+    gemm_tile<MRMAX, NV>(N, kc, Ak + m * rs, rs, cs, buf, ks, alpha, bt, C + static_cast<ptrdiff_t>(m) * ldc, ldc, n0);
   // Remainder rows as one tile (a 1-row tile is FMA-latency-bound: conv weights have M = 16 rows).
   const float* Am = Ak + m * rs;
   float* Cm = C + static_cast<ptrdiff_t>(m) * ldc;
   switch (M - m) {
     case 0: break;
-    case 1: gemm_tile<1, NV>(N, kc, Am, rs, cs, buf, alpha, bt, Cm, ldc, n0); break;
-    case 2: if constexpr (MRMAX > 2) gemm_tile<2, NV>(N, kc, Am, rs, cs, buf, alpha, bt, Cm, ldc, n0); break;
-    case 3: if constexpr (MRMAX > 3) gemm_tile<3, NV>(N, kc, Am, rs, cs, buf, alpha, bt, Cm, ldc, n0); break;
-    case 4: if constexpr (MRMAX > 4) gemm_tile<4, NV>(N, kc, Am, rs, cs, buf, alpha, bt, Cm, ldc, n0); break;
-    case 5: if constexpr (MRMAX > 5) gemm_tile<5, NV>(N, kc, Am, rs, cs, buf, alpha, bt, Cm, ldc, n0); break;
+    case 1: gemm_tile<1, NV>(N, kc, Am, rs, cs, buf, ks, alpha, bt, Cm, ldc, n0); break;
+    case 2: if constexpr (MRMAX > 2) gemm_tile<2, NV>(N, kc, Am, rs, cs, buf, ks, alpha, bt, Cm, ldc, n0); break;
+    case 3: if constexpr (MRMAX > 3) gemm_tile<3, NV>(N, kc, Am, rs, cs, buf, ks, alpha, bt, Cm, ldc, n0); break;
+    case 4: if constexpr (MRMAX > 4) gemm_tile<4, NV>(N, kc, Am, rs, cs, buf, ks, alpha, bt, Cm, ldc, n0); break;
+    case 5: if constexpr (MRMAX > 5) gemm_tile<5, NV>(N, kc, Am, rs, cs, buf, ks, alpha, bt, Cm, ldc, n0); break;
     default: break;
   }
 }
@@ -272,18 +272,27 @@ void gemm_impl(bool ta, bool tb, int M, int N, int K, float alpha, const float* 
     const int nv = imin(NB, N - n0);
     for (int k0 = 0; k0 < K; k0 += KC) {
       const int kc = imin(KC, K - k0);
-      for (int k = 0; k < kc; ++k)
-        for (int j = 0; j < NB; ++j)
-          buf[k * NB + j] = j < nv ? (tb ? B[static_cast<ptrdiff_t>(n0 + j) * ldb + k0 + k]
-                                         : B[static_cast<ptrdiff_t>(k0 + k) * ldb + n0 + j])
-                                   : 0.f;
+      // A full-width panel of a row-major B is read in place (rows ldb apart): no copy. Transposed B
+      // and the ragged last panel are packed into the stack buffer first.
+      const float* Bp = buf;
+      ptrdiff_t ks = NB;
+      if (!tb && nv == NB) {
+        Bp = B + static_cast<ptrdiff_t>(k0) * ldb + n0;
+        ks = ldb;
+      } else {
+        for (int k = 0; k < kc; ++k)
+          for (int j = 0; j < NB; ++j)
+            buf[k * NB + j] = j < nv ? (tb ? B[static_cast<ptrdiff_t>(n0 + j) * ldb + k0 + k]
+                                           : B[static_cast<ptrdiff_t>(k0 + k) * ldb + n0 + j])
+                                     : 0.f;
+      }
       const float bt = k0 == 0 ? beta : 1.f;
       const float* Ak = A + k0 * cs;
       switch (imin(4, (nv + W - 1) / W)) {
-        case 1: gemm_rows<1>(M, N, kc, Ak, rs, cs, buf, alpha, bt, C, ldc, n0); break;
-        case 2: gemm_rows<2>(M, N, kc, Ak, rs, cs, buf, alpha, bt, C, ldc, n0); break;
-        case 3: gemm_rows<3>(M, N, kc, Ak, rs, cs, buf, alpha, bt, C, ldc, n0); break;
-        default: gemm_rows<4>(M, N, kc, Ak, rs, cs, buf, alpha, bt, C, ldc, n0); break;
+        case 1: gemm_rows<1>(M, N, kc, Ak, rs, cs, Bp, ks, alpha, bt, C, ldc, n0); break;
+        case 2: gemm_rows<2>(M, N, kc, Ak, rs, cs, Bp, ks, alpha, bt, C, ldc, n0); break;
+        case 3: gemm_rows<3>(M, N, kc, Ak, rs, cs, Bp, ks, alpha, bt, C, ldc, n0); break;
+        default: gemm_rows<4>(M, N, kc, Ak, rs, cs, Bp, ks, alpha, bt, C, ldc, n0); break;
       }
     }
   }
