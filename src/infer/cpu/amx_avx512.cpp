@@ -58,7 +58,14 @@ struct alignas(64) TileCfg {
   uint8_t rows[16] = {};
 };
 
+#if defined(__AMX_TILE__) && defined(__AMX_BF16__)
+#define TICKRT_AMX_COMPILED 1
+#endif
+
 bool detect() {
+#if !defined(TICKRT_AMX_COMPILED)
+  return false;  // compiler without AMX support: the FMA path runs
+#endif
   unsigned a = 0, b = 0, c = 0, d = 0;
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
   const bool amx_bf16 = d & (1u << 22), amx_tile = d & (1u << 24);
@@ -120,6 +127,7 @@ size_t workspace_floats(int M, int K) {
 namespace {
 void gemm_chunk(int M, int N, int K, const float* A, int lda, const float* packed, const float* bias, float* C,
                 int ldc, float* ws) {
+#if defined(TICKRT_AMX_COMPILED)
   const int Mp = (M + 15) / 16 * 16, Kp = (K + 31) / 32 * 32, kch = Kp / 32, nt = (N + 15) / 16;
   auto* a16 = reinterpret_cast<uint16_t*>(ws);
   const size_t part = static_cast<size_t>(Mp) * Kp;
@@ -205,6 +213,9 @@ void gemm_chunk(int M, int N, int K, const float* A, int lda, const float* packe
     }
   }
   _tile_release();
+#else
+  (void)M, (void)N, (void)K, (void)A, (void)lda, (void)packed, (void)bias, (void)C, (void)ldc, (void)ws;
+#endif
 }
 }  // namespace
 
