@@ -12,9 +12,12 @@
 // (F/BW/DQ/VL). Each lives in its own translation unit compiled with its own flags
 // (kernels_scalar.cpp, kernels_avx2.cpp, kernels_avx512.cpp, all instantiating kernels_impl.inl).
 // The `Isa` argument picks the variant; it must be <= detect_isa() and equal to the Isa used to
-// pack the weights that are passed in (packed layouts differ by ISA).
+// pack the weights that are passed in (packed layouts differ by ISA). On avx512, lstm_forward's input
+// projection runs on AMX tiles when the CPU and OS provide them (amx_avx512.cpp; the OS permission is
+// requested inside detect_isa(); env TICKRT_AMX=0 disables it).
 //
-// Precision: FP32 throughout, accumulation in FP32. exp/tanh/sigmoid are vectorised polynomial
+// Precision: FP32 throughout, accumulation in FP32 (the AMX path splits each operand into three BF16
+// parts and keeps the six leading products: error ~2^-26 relative, tested to 1e-6 of sum|a||b|). exp/tanh/sigmoid are vectorised polynomial
 // evaluations (Cephes-style) targeting max relative error ~1e-6 or better, saturating without
 // NaN/Inf for large |x|. Results match a double-precision reference within ~1e-5 relative
 // for the sizes used by tickrt's models (K <= a few thousand). Summation order differs between
@@ -78,8 +81,8 @@ void gemm(Isa, bool trans_a, bool trans_b, int M, int N, int K, float alpha, con
 // panels c*P1.. as [H][cnt*NB] (k-major across its panels, so one recurrent pass over R is one
 // contiguous stream) at offset c*P1*H*NB; then the summed, permuted bias Wb+Rb [4Hp]; avx512 blobs
 // then carry W^T once more as AMX BF16 tiles split three ways (hi, mid, lo; see amx.hpp), used for the
-// input projection when the CPU and OS provide AMX (same FP32-level accuracy, ~1.4-1.9x faster on
-// lstm_attn_s's projections; TICKRT_AMX=0 turns it off). The layout does not depend on AMX presence.
+// input projection when the CPU and OS provide AMX (same FP32-level accuracy, ~1.5x faster on
+// lstm_attn_s's projections, docs/BENCHMARKS.md ## kernels; TICKRT_AMX=0 turns it off). The layout does not depend on AMX presence.
 // Inside the cell, tanh uses the exp form only (absolute error <= ~2e-7; the cell's sums need
 // absolute accuracy); activation() keeps the ~1e-6-relative tanh.
 struct LstmDims {
