@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps configure build demo test fuzz-smoke fuzz bench clean
+.PHONY: all deps configure build demo test fuzz-smoke fuzz bench models clean
 
 all: build
 
@@ -43,6 +43,14 @@ fuzz: fuzz-smoke
 ## make bench: Google Benchmark binaries (see docs/BENCHMARKS.md for the exact commands).
 bench: build
 	@for b in $(BUILD)/bin/bench_*; do echo "== $$b"; $$b; done
+
+## make models: export the features of every capture under ../shared/data/binance_ws, then train
+## lstm_attn_s, convlstm and transformer_s (CPU, a few minutes) into models/trained/ (docs/MODELS.md).
+CAPTURES ?= ../shared/data/binance_ws
+DATASET  ?= $(BUILD)/datasets/all
+models: build
+	@$(BUILD)/bin/tickrt features $$(find $(CAPTURES) -type f -name '*.gz' | sort) -o $(DATASET)
+	@/usr/bin/python3 tools/train/train.py --data $(DATASET) --out models/trained --tickrt $(BUILD)/bin/tickrt
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)
