@@ -234,8 +234,13 @@ def span(ds: data.Dataset, lo: int, hi: int) -> str:
 def card(name: str, ds: data.Dataset, res: dict) -> str:
     m, meta = res["test"], ds.meta
     L = [f"# Model card: {name} (trained)", ""]
-    L += ["**Status: trained on a few minutes-to-hours of real Binance WebSocket captures. A research "
-          "artefact for testing tickrt's pipeline end to end, not a trading signal.**", ""]
+    mins = sum((ds.ts[g["rows"][1] - 1] - ds.ts[g["rows"][0]]) / 60e9 for g in ds.segments)
+    if meta.get("placeholder"):
+        L += ["**Status: PLACEHOLDER - trained on SYNTHETIC data from tools/train/placeholder.py, not market "
+              "data. Do not use.**", ""]
+    else:
+        L += [f"**Status: trained on about {mins:.0f} minutes of real Binance WebSocket captures in total. A research "
+              "artefact for testing tickrt's pipeline end to end, not a trading signal.**", ""]
     L += ["## Model", "", f"- Architecture: {res['architecture']}",
           f"- Parameters: {res['params']:,}; file model.onnx {res['onnx_bytes']:,} bytes (ONNX opset {OPSET}, "
           "input `x` float32 [batch, 64, F], output `logits` float32 [batch, 3] = down/flat/up)",
@@ -302,16 +307,20 @@ def conclusion(name: str, m: dict, ds: data.Dataset) -> str:
     ll, bll = m["log_loss"], m["baseline_prior_log_loss"]
     mins = sum((ds.ts[g["rows"][1] - 1] - ds.ts[g["rows"][0]]) / 60e9 for g in ds.segments)
     s = []
-    if acc > base:
+    se = math.sqrt(max(base * (1 - base), 1e-12) / max(m["n"], 1))
+    if acc > base + 2 * se:
         s.append(f"Test accuracy {acc:.3f} is above the majority-class baseline {base:.3f} "
-                 f"(+{100 * (acc - base):.1f} points)")
+                 f"(+{100 * (acc - base):.1f} points).")
+    elif acc > base:
+        s.append(f"Test accuracy {acc:.3f} is only {100 * (acc - base):.1f} points above the majority-class "
+                 f"baseline {base:.3f}, within two naive standard errors: no evidence that it beats the baseline.")
     else:
         s.append(f"Test accuracy {acc:.3f} does NOT beat the majority-class baseline {base:.3f} "
-                 f"({100 * (acc - base):+.1f} points); class weighting trades accuracy for recall of the "
-                 "minority classes")
-    s.append(f"macro-F1 {f1:.3f} vs {bf1:.3f} for the baseline, log-loss {ll:.3f} vs {bll:.3f} for the "
-             f"class-frequency prior ({'better' if ll < bll else 'not better'} than the prior).")
-    se = math.sqrt(max(base * (1 - base), 1e-12) / max(m["n"], 1))
+                 f"({100 * (acc - base):+.1f} points; class weighting trades accuracy for recall of the "
+                 "minority classes).")
+    s.append(f"Macro-F1 {f1:.3f} vs {bf1:.3f} for the baseline (which predicts one class only); log-loss "
+             f"{ll:.3f} vs {bll:.3f} for the train class-frequency prior: the predicted probabilities are "
+             f"{'better' if ll < bll else 'WORSE'} than the prior's.")
     s.append(f"With {m['n']:,} overlapping test windows (strongly autocorrelated: neighbouring windows share "
              f"63 of 64 rows and most of their label horizon) the effective sample is far smaller than the "
              f"count, so even the naive standard error of about {100 * se:.1f} points understates the "
