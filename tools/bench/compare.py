@@ -277,14 +277,15 @@ def table(rows: list[dict], models: list[str]) -> str:
 
 
 def write_docs(path: str, body: str) -> None:
+    """Replaces the SECTION (up to the next "## " heading) of `path`, leaving the rest as is."""
     text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+    body = SECTION + "\n\n" + body.strip("\n") + "\n"
     start = text.find(SECTION + "\n")
     if start < 0:
-        text = text.rstrip("\n") + "\n\n" + SECTION + "\n" + body + "\n"
+        text = text.rstrip("\n") + "\n\n" + body
     else:
         nxt = text.find("\n## ", start + len(SECTION))
-        end = nxt + 1 if nxt >= 0 else len(text)
-        text = text[:start] + SECTION + "\n" + body + "\n" + ("\n" if nxt >= 0 else "") + text[end:]
+        text = text[:start] + body + ("\n" + text[nxt + 1:] if nxt >= 0 else "")
     with open(path, "w") as f:
         f.write(text)
 
