@@ -12,7 +12,7 @@ usage:
   /usr/bin/python3 tools/bench/compare.py --repeat 2 --seconds 2
   /usr/bin/python3 tools/bench/compare.py --models lstm_attn_s --batches 1 --threads 1 --no-docs
   /usr/bin/python3 tools/bench/compare.py --tickrt \
-      'build/bin/bench_infer --json --model {onnx} --name {model} --batch {batch} --threads {threads} --seconds {seconds}'
+      'build/bin/tickrt bench {onnx} --name {model} --batch {batch} --threads {threads} --seconds {seconds} --json'
 
 The tickrt command template: placeholders {model} (name, e.g. lstm_attn_s), {onnx} (path of
 models/<name>/model.onnx), {models_dir}, {batch}, {threads}, {seconds}. It is run once per
@@ -23,7 +23,7 @@ least one JSON line (other lines are ignored) with:
    "iters": int}
 Several lines (e.g. "impl": "tickrt_bf16") are allowed: each becomes a row. It should check its
 output against the goldens itself and exit non-zero on a mismatch (the peers do).
-Without --tickrt, the runner uses DEFAULT_TICKRT when build/bin/bench_infer exists.
+Without --tickrt, the runner uses DEFAULT_TICKRT when build/bin/tickrt has a `bench --json` verb.
 
 Pinning: threads=1 runs on --cpus' last CPU; threads=N runs on the last N CPUs of --cpus
 (default: all CPUs of the machine). OPENBLAS_NUM_THREADS and OMP_NUM_THREADS are set to N.
@@ -44,8 +44,9 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODELS = ["lstm_attn_s", "lstm_attn_l", "convlstm", "transformer_s"]
-DEFAULT_TICKRT = ("build/bin/bench_infer --json --model {onnx} --name {model} --batch {batch} "
-                  "--threads {threads} --seconds {seconds}")
+# The engine's own verb (apps/tickrt/cmd_engine.cpp: `tickrt bench ... --json`).
+DEFAULT_TICKRT = ("build/bin/tickrt bench {onnx} --name {model} --batch {batch} "
+                  "--threads {threads} --seconds {seconds} --json")
 SECTION = "## engine vs peers"
 KEYS = ("impl", "model", "batch", "threads", "median_us", "p99_us", "throughput_per_s", "iters")
 
@@ -166,6 +167,14 @@ def ensure_inputs(a) -> None:
     if any(not os.path.exists(os.path.join(ov, f"{m}.onnx")) for m in a.models):
         subprocess.run(["/usr/bin/python3", "tools/bench/make_overhead_models.py", ov], cwd=ROOT,
                        check=True, stdout=subprocess.DEVNULL)
+
+
+def has_bench_verb(binary: str) -> bool:
+    if not os.path.exists(binary):
+        return False
+    p = subprocess.run([binary, "bench", "--help"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    return p.returncode == 0 and "--json" in p.stdout
 
 
 def find_libtorch(a) -> str | None:
@@ -332,11 +341,12 @@ def main() -> int:
     if not a.no_tickrt:
         if a.tickrt:
             tickrt = a.tickrt
-        elif os.path.exists(os.path.join(ROOT, "build/bin/bench_infer")):
+        elif has_bench_verb(os.path.join(ROOT, "build/bin/tickrt")):
             tickrt = DEFAULT_TICKRT
-            log(f"found build/bin/bench_infer: using '{tickrt}'")
+            log(f"found build/bin/tickrt with a 'bench --json' verb: using '{tickrt}'")
         else:
-            log("no tickrt command (build/bin/bench_infer absent, no --tickrt): peers only")
+            log("no tickrt command (build/bin/tickrt lacks 'bench --json', no --tickrt): "
+                "peers only")
 
     load_before = os.getloadavg()
     started = dt.datetime.now(dt.timezone.utc)
