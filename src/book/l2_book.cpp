@@ -13,9 +13,8 @@ std::string_view book_state_name(BookState s) noexcept {
   return "?";
 }
 
-L2Book::L2Book(Market market, const Config& cfg) : market_(market), cfg_(cfg) {
-  bids_.reserve(cfg.level_capacity);
-  asks_.reserve(cfg.level_capacity);
+L2Book::L2Book(Market market, const Config& cfg)
+    : market_(market), cfg_(cfg), bids_(/*bids=*/true, cfg.level_capacity), asks_(/*bids=*/false, cfg.level_capacity) {
   pend_.reserve(cfg.buffer_events);
   pend_levels_.reserve(cfg.buffer_levels);
 }
@@ -37,86 +36,36 @@ void L2Book::clear_sides() noexcept {
   crossed_ = false;
 }
 
-bool L2Book::best_bid(Level& out) const noexcept {
-  if (bids_.empty()) return false;
-  out = bids_.back();
-  return true;
-}
-
-bool L2Book::best_ask(Level& out) const noexcept {
-  if (asks_.empty()) return false;
-  out = asks_.back();
-  return true;
-}
-
-static std::size_t copy_top(const std::vector<Level>& side, Level* out, std::size_t n) noexcept {
-  const std::size_t k = std::min(n, side.size());
-  for (std::size_t i = 0; i < k; ++i) out[i] = side[side.size() - 1 - i];
-  return k;
-}
-std::size_t L2Book::top_bids(Level* out, std::size_t n) const noexcept { return copy_top(bids_, out, n); }
-std::size_t L2Book::top_asks(Level* out, std::size_t n) const noexcept { return copy_top(asks_, out, n); }
-
-// Bids ascending: the level for price p is at the first element with price >= p.
-void L2Book::set_bid(Level l) noexcept {
-  const std::size_t cap = bids_.capacity();
-  auto it = std::lower_bound(bids_.begin(), bids_.end(), l.price,
-                             [](const Level& a, Price p) { return a.price < p; });
-  if (it != bids_.end() && it->price == l.price) {
-    if (l.qty.is_zero()) bids_.erase(it);
-    else it->qty = l.qty;
-  } else if (!l.qty.is_zero()) {
-    bids_.insert(it, l);
-    if (bids_.capacity() != cap) ++c_.level_grows;
-  }
-}
-
-// Asks descending: the level for price p is at the first element with price <= p.
-void L2Book::set_ask(Level l) noexcept {
-  const std::size_t cap = asks_.capacity();
-  auto it = std::lower_bound(asks_.begin(), asks_.end(), l.price,
-                             [](const Level& a, Price p) { return a.price > p; });
-  if (it != asks_.end() && it->price == l.price) {
-    if (l.qty.is_zero()) asks_.erase(it);
-    else it->qty = l.qty;
-  } else if (!l.qty.is_zero()) {
-    asks_.insert(it, l);
-    if (asks_.capacity() != cap) ++c_.level_grows;
-  }
-}
+bool L2Book::best_bid(Level& out) const noexcept { return bids_.best(out); }
+bool L2Book::best_ask(Level& out) const noexcept { return asks_.best(out); }
+std::size_t L2Book::top_bids(Level* out, std::size_t n) const noexcept { return bids_.top(out, n); }
+std::size_t L2Book::top_asks(Level* out, std::size_t n) const noexcept { return asks_.top(out, n); }
 
 void L2Book::check_crossed() noexcept {
-  crossed_ = !bids_.empty() && !asks_.empty() && bids_.back().price >= asks_.back().price;
+  Level bb, ba;
+  crossed_ = bids_.best(bb) && asks_.best(ba) && bb.price >= ba.price;
   if (crossed_) ++c_.crossed;
 }
 
-void L2Book::load_side(std::vector<Level>& side, std::span<const Level> src, bool ascending) noexcept {
-  // Binance sends best first, i.e. the reverse of our order: copy backwards, then verify.
+void L2Book::load_side(BookSide& side, std::span<const Level> src) noexcept {
+  // Binance sends best first: walking it backwards appends worst -> best, each strictly better.
+  // Anything else (never seen from Binance; fuzz input) goes through set(): sorted insert,
+  // duplicates keep the last quantity, zeros skipped.
   side.clear();
-  bool sorted = true;
+  const std::size_t g = side.grows();
   for (std::size_t i = src.size(); i-- > 0;) {
     const Level& l = src[i];
     if (l.qty.is_zero()) continue;
-    if (!side.empty()) {
-      const Price prev = side.back().price;
-      if (ascending ? !(prev < l.price) : !(prev > l.price)) sorted = false;
-    }
-    side.push_back(l);
+    if (!side.append_better(l)) (void)side.set(l);
   }
-  if (!sorted) {
-    // Not strictly ordered (never seen from Binance; fuzz input): sort, then keep one level per
-    // price. Plain std::sort: in place, no allocation.
-    if (ascending) std::sort(side.begin(), side.end(), [](const Level& a, const Level& b) { return a.price < b.price; });
-    else std::sort(side.begin(), side.end(), [](const Level& a, const Level& b) { return a.price > b.price; });
-    side.erase(std::unique(side.begin(), side.end(),
-                           [](const Level& a, const Level& b) { return a.price == b.price; }),
-               side.end());
-  }
+  c_.level_grows += side.grows() - g;
 }
 
 void L2Book::apply_levels(const Diff& d) noexcept {
-  for (const Level& l : d.bids) set_bid(l);
-  for (const Level& l : d.asks) set_ask(l);
+  const std::size_t g = bids_.grows() + asks_.grows();
+  for (const Level& l : d.bids) (void)bids_.set(l);  // false only when out of memory: level lost
+  for (const Level& l : d.asks) (void)asks_.set(l);
+  c_.level_grows += bids_.grows() + asks_.grows() - g;
 }
 
 DiffResult L2Book::buffer(const Diff& d) noexcept {
@@ -204,8 +153,8 @@ SnapshotResult L2Book::on_snapshot(std::uint64_t last_update_id, std::span<const
     ++c_.snapshots_ignored;
     return SnapshotResult::ignored;
   }
-  load_side(bids_, bids, /*ascending=*/true);
-  load_side(asks_, asks, /*ascending=*/false);
+  load_side(bids_, bids);
+  load_side(asks_, asks);
   ++c_.snapshots;
   last_id_ = last_update_id;
   state_ = BookState::synced;

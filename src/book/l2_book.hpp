@@ -22,9 +22,10 @@
 //  6. After every change, best bid >= best ask counts as crossed; a crossed book is not tradable.
 // A snapshot older than a synced book (L < its id) is ignored (counted).
 //
-// Layout: each side is a sorted array with the best price at the END (bids ascending, asks
-// descending), because nearly all changes hit the top: insert/erase there memmoves a few
-// levels only. Lookup is a binary search. Top-N copies the last N entries into a caller buffer.
+// Layout: each side keeps its levels sorted worst -> best with the best price at the END, in
+// fixed 64-level chunks (book/book_side.hpp): the top is the last element, a change memmoves at
+// most one chunk wherever it lands (Binance diffs hit deep levels too), lookup is two binary
+// searches. Top-N copies from the end into a caller buffer. Measured in docs/BENCHMARKS.md.
 #pragma once
 
 #include <cstddef>
@@ -33,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "book/book_side.hpp"
 #include "feed/events.hpp"
 
 namespace tickrt::book {
@@ -85,7 +87,7 @@ class L2Book {
   L2Book& operator=(const L2Book&) = delete;
 
   // REST snapshot: levels best first as Binance sends them (any order is accepted: it is sorted
-  // if needed; zero quantities are skipped; duplicate prices keep the last).
+  // if needed; zero quantities are skipped; of duplicate prices the first listed wins).
   [[nodiscard]] SnapshotResult on_snapshot(std::uint64_t last_update_id, std::span<const Level> bids,
                                            std::span<const Level> asks) noexcept;
   [[nodiscard]] DiffResult on_diff(const feed::DepthUpdateFields& d) noexcept;
@@ -127,11 +129,9 @@ class L2Book {
   DiffResult apply_live(const Diff& d) noexcept;
   DiffResult buffer(const Diff& d) noexcept;
   void apply_levels(const Diff& d) noexcept;
-  void set_bid(Level l) noexcept;
-  void set_ask(Level l) noexcept;
   void check_crossed() noexcept;
   void clear_sides() noexcept;
-  static void load_side(std::vector<Level>& side, std::span<const Level> src, bool ascending) noexcept;
+  void load_side(BookSide& side, std::span<const Level> src) noexcept;
 
   Market market_;
   Config cfg_;
@@ -140,8 +140,8 @@ class L2Book {
   bool crossed_ = false;
   bool after_break_ = false;    // a gap/sync failure happened: the next sync counts as a resync
   std::uint64_t last_id_ = 0;
-  std::vector<Level> bids_;     // ascending price: best bid at back()
-  std::vector<Level> asks_;     // descending price: best ask at back()
+  BookSide bids_;               // worst -> best: highest bid last
+  BookSide asks_;               // worst -> best: lowest ask last
   std::vector<Pending> pend_;
   std::size_t pend_head_ = 0;   // first live entry of pend_
   std::vector<Level> pend_levels_;

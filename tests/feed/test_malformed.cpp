@@ -218,3 +218,45 @@ TEST(Malformed, UnresolvedSnapshotReportedAtEndOfFile) {
 }
 
 }  // namespace
+
+namespace {
+// The parser's fast decimal path must give exactly core's parse_decimal result (or reject
+// exactly when it rejects) for any string: random decimal-ish strings in a bookTicker price.
+TEST(Malformed, FastDecimalPathMatchesCoreParseDecimal) {
+  const std::string tmpl =
+      R"({"stream":"btcusdt@bookTicker","data":{"u":1,"s":"BTCUSDT","b":"@","B":"1","a":"2","A":"1"}})";
+  std::mt19937 rng(7);
+  const char alphabet[] = "0123456789000000.-+xe";
+  LineParser p;
+  Event ev;
+  int agree_ok = 0;
+  for (int iter = 0; iter < 200000; ++iter) {
+    std::string s;
+    const int len = static_cast<int>(rng() % 22);
+    const bool canonical = rng() % 2;
+    if (canonical) {  // the shapes the fast path takes, incl. boundary lengths
+      const int ip = 1 + static_cast<int>(rng() % 12), fd = static_cast<int>(rng() % 10);
+      for (int i = 0; i < ip; ++i) s += static_cast<char>('0' + rng() % 10);
+      if (rng() % 4) { s += '.'; for (int i = 0; i < fd; ++i) s += static_cast<char>('0' + rng() % 10); }
+    } else {
+      for (int i = 0; i < len; ++i) s += alphabet[rng() % (sizeof(alphabet) - 1)];
+    }
+    std::string line = kTs + tmpl;
+    line.replace(line.find('@', line.find("\"b\"")), 1, s);
+    FileContext fc;
+    const LineError e = p.parse(line, fc, ev);
+    std::int64_t want = 0;
+    const DecimalError de = parse_decimal(s, want);
+    if (de != DecimalError::ok) {
+      EXPECT_EQ(e, LineError::bad_decimal) << s;
+    } else if (want < 0) {
+      EXPECT_EQ(e, LineError::negative_value) << s;
+    } else {
+      ASSERT_EQ(e, LineError::ok) << s;
+      EXPECT_EQ(ev.ticker.bid_price.raw, want) << s;
+      ++agree_ok;
+    }
+  }
+  EXPECT_GT(agree_ok, 50000);
+}
+}  // namespace
