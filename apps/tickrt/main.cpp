@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   tickrt::cli::register_demo(app);
   tickrt::cli::register_replay(app);
   tickrt::cli::register_engine(app);
+  tickrt::cli::register_features(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
