@@ -11,8 +11,8 @@ namespace tickrt::cli {
 
 void register_replay(CLI::App& app);   // cmd_replay.cpp: tickrt replay <captures...>
 void register_demo(CLI::App& app);     // cmd_demo.cpp:   tickrt demo
-void register_engine(CLI::App& app);
-void register_features(CLI::App& app); // cmd_features.cpp: tickrt features <captures...> -o <dir>   // cmd_engine.cpp: tickrt build | infer | inspect | conformance
+void register_engine(CLI::App& app);   // cmd_engine.cpp: tickrt build | infer | inspect | conformance
+void register_features(CLI::App& app); // cmd_features.cpp: tickrt features <captures...> -o <dir>
 
 // Root of the project's data/ folder: $TICKRT_DATA, else <source dir>/data.
 std::string data_dir();
