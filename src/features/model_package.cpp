@@ -59,6 +59,13 @@ void ModelPackage::normalize(const float* raw, std::size_t rows, float* out) con
     for (std::size_t j = 0; j < F; ++j) out[r * F + j] = (raw[r * F + j] - mean[j]) * inv_std[j];
 }
 
+bool ModelPackage::fill_input(const FeatureEngine& fe, float* out) const noexcept {
+  const std::span<const float> w = fe.window();
+  if (mean.size() != kNumFeatures || fe.config().window != window || w.size() != window * kNumFeatures) return false;
+  normalize(w.data(), window, out);
+  return true;
+}
+
 Result<ModelPackage> parse_model_package(const std::map<std::string, std::string>& md) {
   ModelPackage p;
   const std::string *feat, *win, *samp, *lab, *mean, *sd;

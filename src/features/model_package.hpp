@@ -36,6 +36,10 @@ struct ModelPackage {
 
   // Normalises `rows` rows of raw features ([rows, F], F == features.size()) into out.
   void normalize(const float* raw, std::size_t rows, float* out) const noexcept;
+  // Per inference: the engine's window, normalised, into the model input `out` ([T, F] float32).
+  // false (nothing written) until the engine holds T rows, or when T or F differ from the package
+  // (check_model_package() at setup makes that impossible).
+  [[nodiscard]] bool fill_input(const FeatureEngine& fe, float* out) const noexcept;
 };
 
 // From a graph's metadata (infer::Graph::metadata). Missing key, bad integer or float, or a

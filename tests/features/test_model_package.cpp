@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "features/model_package.hpp"
 #include "infer/onnx/onnx_import.hpp"
@@ -157,4 +158,31 @@ TEST(ModelPackage, TrainedModelsCarryAMatchingPackage) {
     }
   }
   if (!seen) GTEST_SKIP() << "no models/trained/*/model.onnx yet (tools/train makes them)";
+}
+
+TEST(ModelPackage, FillInputFromTheEngineWindow) {
+  auto md = good();
+  md["tickrt.window"] = "3";
+  auto p = parse_model_package(md);
+  ASSERT_TRUE(p.ok());
+  FeatureConfig cfg;
+  cfg.window = 3;
+  ASSERT_TRUE(check_model_package(*p, cfg).ok());
+  FeatureEngine fe(cfg);
+  float row[kNumFeatures], in[3 * kNumFeatures];
+  std::vector<std::vector<float>> rows;
+  for (int k = 0; k < 5; ++k) {
+    EXPECT_EQ(p->fill_input(fe, in), k >= 3) << k;  // not before T rows
+    fe.sample(static_cast<std::int64_t>(k) * 1'000'000'000, row);
+    rows.emplace_back(row, row + kNumFeatures);
+  }
+  ASSERT_TRUE(p->fill_input(fe, in));
+  for (std::size_t r = 0; r < 3; ++r)
+    for (std::size_t j = 0; j < kNumFeatures; ++j)
+      EXPECT_FLOAT_EQ(in[r * kNumFeatures + j], (rows[2 + r][j] - p->mean[j]) / p->std_[j]) << r << " " << j;
+  FeatureConfig other;
+  other.window = 4;
+  FeatureEngine fe4(other);
+  for (int k = 0; k < 5; ++k) fe4.sample(k, row);
+  EXPECT_FALSE(p->fill_input(fe4, in));  // window mismatch: refused, not overrun
 }
