@@ -111,8 +111,10 @@ Status check_model_package(const ModelPackage& pkg, const FeatureConfig& running
                                           std::to_string(kFeatureSchemaVersion) + ")"};
   }
   if (pkg.features.size() != kNumFeatures) {
-    const std::string first = pkg.features.size() > kNumFeatures ? "'" + pkg.features[kNumFeatures] + "' (model only)"
-                                                                 : "'" + std::string(kFeatureNames[n]) + "' (code only)";
+    // Built by append: g++ 12 warns falsely (-Wrestrict) on "'" + std::string temporaries here.
+    std::string first(1, '\'');
+    if (pkg.features.size() > kNumFeatures) first.append(pkg.features[kNumFeatures]).append("' (model only)");
+    else first.append(kFeatureNames[n]).append("' (code only)");
     return {Code::invalid_argument, "model package: the model has " + std::to_string(pkg.features.size()) +
                                         " features, the running code " + std::to_string(kNumFeatures) +
                                         "; first mismatching feature at " + std::to_string(n) + ": " + first};
