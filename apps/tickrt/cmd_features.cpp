@@ -76,6 +76,9 @@ void register_features(CLI::App& app) {
       std::cerr << "tickrt features: " << st.to_string() << "\n";
       throw CLI::RuntimeError(1);
     }
+    if (sum.rows == 0)
+      std::cerr << "tickrt features: warning: 0 rows: no session's book became tradable (a capture needs a depth "
+                   "snapshot, or must continue a file that had one)\n";
     for (const auto& s : sum.sessions)
       std::printf("session %d %s %s: %zu file(s), %llu rows, %llu malformed lines, %llu gaps\n", s.index,
                   std::string(feed::market_name(s.market)).c_str(), s.symbol.c_str(), s.files.size(),
