@@ -2,6 +2,7 @@
 // infer/cpu with its weights pre-packed at build time for the engine's ISA (attribute "isa", checked here).
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "infer/ops/common.hpp"
 
@@ -96,29 +97,82 @@ Status sdpa_prepare(PrepareCtx& c) {
   return Status::Ok();
 }
 
+// ---- MHA: input qkv [B,T,3D] (the packed in-projection, q | k | v along the last axis); output [B,T,D] -----
+// Per (b, head h): S = scale * Q_bh K_bh^T [T,T] (workspace), softmax over rows, out_bh = S V_bh written at
+// column h*dh of out's rows (stride D): the head split and merge are strides, not copies (passes/mha_fusion.cpp).
+struct MhaParams { int B, T, D, H, dh; float scale; };
+void mha_run(const Kernel& k) {
+  const auto& p = k.p<MhaParams>();
+  const float* x = k.in[0]->as<float>();
+  float* y = k.out[0]->as<float>();
+  float* s = reinterpret_cast<float*>(k.workspace);
+  const int ld = 3 * p.D;
+  for (int b = 0; b < p.B; ++b) {
+    const float* xb = x + static_cast<std::size_t>(b) * p.T * ld;
+    float* yb = y + static_cast<std::size_t>(b) * p.T * p.D;
+    for (int h = 0; h < p.H; ++h) {
+      const float* q = xb + h * p.dh;
+      cpu::gemm(k.isa, false, true, p.T, p.T, p.dh, p.scale, q, ld, q + p.D, ld, 0.0f, s, p.T);
+      cpu::softmax_rows(k.isa, p.T, p.T, s, s);
+      cpu::gemm(k.isa, false, false, p.T, p.dh, p.T, 1.0f, s, p.T, q + 2 * p.D, ld, 0.0f, yb + h * p.dh, p.D);
+    }
+  }
+}
+// What Reshape(target [t0, t1, rest...]) gives for dims 0 and 1 of an input [B, T, ...] of `total` elements
+// whose trailing target dims multiply to `rest` (ONNX rules: 0 copies the input dim, -1 is inferred).
+bool reshape_keeps_bt(std::int64_t t0, std::int64_t t1, std::int64_t B, std::int64_t T, std::int64_t rest) {
+  std::int64_t d0 = t0 == 0 ? B : t0, d1 = t1 == 0 ? T : t1;
+  const std::int64_t total = B * T * rest;
+  if (d0 == -1 && d1 > 0) d0 = total / (d1 * rest);
+  else if (d1 == -1 && d0 > 0) d1 = total / (d0 * rest);
+  return d0 == B && d1 == T;
+}
+Status mha_prepare(PrepareCtx& c) {
+  const auto& x = c.in[0].dims;
+  const std::int64_t H = c.node.attr_i("heads", 0), dh = c.node.attr_i("head_dim", 0), D = H * dh;
+  if (H <= 0 || dh <= 0) return c.fail("heads and head_dim must be positive");
+  if (c.in[0].dtype != DType::f32 || x.size() != 3 || x[2] != 3 * D)
+    return c.fail("qkv " + dims_str(x) + " is not float32 [B, T, " + std::to_string(3 * D) + "]");
+  if (x[0] < 1 || x[1] < 1) return c.fail("empty qkv " + dims_str(x));
+  if (!reshape_keeps_bt(c.node.attr_i("r0", 0), c.node.attr_i("r1", 0), x[0], x[1], D) ||
+      !reshape_keeps_bt(c.node.attr_i("o0", 0), c.node.attr_i("o1", 0), x[0], x[1], D))
+    return c.unsupported("the head reshapes of this graph do not keep [B, T] for qkv " + dims_str(x));
+  auto p = std::make_shared<MhaParams>(MhaParams{static_cast<int>(x[0]), static_cast<int>(x[1]), static_cast<int>(D), static_cast<int>(H),
+                                                 static_cast<int>(dh), c.node.attr_f("scale", 1.0f)});
+  c.out[0] = TensorInfo{DType::f32, {x[0], x[1], D}};
+  c.k.workspace_bytes = static_cast<std::size_t>(x[1]) * static_cast<std::size_t>(x[1]) * sizeof(float);
+  c.k.params = p;
+  c.k.run = &mha_run;
+  return Status::Ok();
+}
+
 // ---- FusedConv: 2-D conv, group 1, no padding, dilation 1, + bias + activation --------------------------
 // inputs X [N,C,H,W], W [M,C,KH,KW] (BatchNorm already folded in), B [M]; attrs strides, act, alpha.
-// Kernels of width 1 with stride 1 are a sum over KH of GEMMs on row-shifted views of X (no im2col copy):
-//   out[m, oh*W + w] = sum_kh W_kh[m, :] . X[:, (oh + kh)*W + w]  with X as a [C, H*W] matrix.
-// Other shapes build the im2col matrix [C*KH*KW, OH*OW] in the workspace and run one GEMM.
-struct ConvFParams { int N, C, H, W, M, KH, KW, SH, SW, OH, OW; cpu::Act act; float alpha; bool shifted; };
+// Per sample, one GEMM with the bias folded in as an extra K row:
+//   Y[M, P] = [W | b] [M, K+1] @ [im2col(X) ; 1] [K+1, P],   K = C*KH*KW, P = OH*OW,
+// then the activation in place (vectorised). The im2col rows are in W's own (c, kh, kw) order, so the
+// weight matrix is W as stored plus a bias column (built once at prepare). Kernels of width 1 with stride 1
+// (the KHx1 time convolutions) copy each row (c, kh) as one contiguous run of OH*W floats (a memcpy of
+// X[c, kh:kh+OH, :]); one GEMM with K = C*KH replaces KH accumulating GEMMs of K = C (each re-reading
+// and re-writing Y) and the separate bias fill: measured faster on convlstm (docs/BENCHMARKS.md).
+struct ConvFParams { int N, C, H, W, M, KH, KW, SH, SW, OH, OW; cpu::Act act; float alpha; bool rows_contig; std::vector<float> wb; };
 void fused_conv_run(const Kernel& k) {
   const auto& p = k.p<ConvFParams>();
   const float* x = k.in[0]->as<float>();
-  const float* w = k.in[1]->as<float>();     // [M, C, KH, KW]
-  const float* wk = k.in[3]->as<float>();    // shifted path: [KH][M][C] re-laid at prepare
-  const float* b = k.in[2]->as<float>();
+  const float* wb = p.wb.data();            // [M, K+1]
   float* y = k.out[0]->as<float>();
   float* ws = reinterpret_cast<float*>(k.workspace);
   const int P = p.OH * p.OW, K = p.C * p.KH * p.KW;
+  float* ones = ws + static_cast<std::size_t>(K) * P;
+  for (int i = 0; i < P; ++i) ones[i] = 1.0f;
   for (int n = 0; n < p.N; ++n) {
     const float* xn = x + static_cast<std::size_t>(n) * p.C * p.H * p.W;
     float* yn = y + static_cast<std::size_t>(n) * p.M * P;
-    for (int m = 0; m < p.M; ++m)
-      for (int i = 0; i < P; ++i) yn[m * P + i] = b[m];
-    if (p.shifted) {
-      for (int kh = 0; kh < p.KH; ++kh)
-        cpu::gemm(k.isa, false, false, p.M, P, p.C, 1.0f, wk + static_cast<std::size_t>(kh) * p.M * p.C, p.C, xn + kh * p.W, p.H * p.W, 1.0f, yn, P);
+    if (p.rows_contig) {
+      for (int c = 0; c < p.C; ++c)
+        for (int kh = 0; kh < p.KH; ++kh)
+          std::memcpy(ws + static_cast<std::size_t>(c * p.KH + kh) * P, xn + (static_cast<std::size_t>(c) * p.H + kh) * p.W,
+                      static_cast<std::size_t>(P) * sizeof(float));
     } else {
       for (int c = 0; c < p.C; ++c)
         for (int kh = 0; kh < p.KH; ++kh)
@@ -126,11 +180,13 @@ void fused_conv_run(const Kernel& k) {
             float* row = ws + static_cast<std::size_t>((c * p.KH + kh) * p.KW + kw) * P;
             for (int oh = 0; oh < p.OH; ++oh) {
               const float* src = xn + (static_cast<std::size_t>(c) * p.H + oh * p.SH + kh) * p.W + kw;
-              for (int ow = 0; ow < p.OW; ++ow) row[oh * p.OW + ow] = src[ow * p.SW];
+              float* dst = row + oh * p.OW;
+              if (p.SW == 1 && p.OW >= 16) std::memcpy(dst, src, static_cast<std::size_t>(p.OW) * sizeof(float));
+              else for (int ow = 0; ow < p.OW; ++ow) dst[ow] = src[ow * p.SW];
             }
           }
-      cpu::gemm(k.isa, false, false, p.M, P, K, 1.0f, w, K, ws, P, 1.0f, yn, P);
     }
+    cpu::gemm(k.isa, false, false, p.M, P, K + 1, 1.0f, wb, K + 1, ws, P, 0.0f, yn, P);
     if (p.act != cpu::Act::none) cpu::activation(k.isa, p.act, p.alpha, static_cast<std::size_t>(p.M) * P, yn, yn);
   }
 }
@@ -138,20 +194,31 @@ Status fused_conv_prepare(PrepareCtx& c) {
   const auto& x = c.in[0].dims;
   const auto& w = c.in[1].dims;
   if (x.size() != 4 || w.size() != 4 || x[1] != w[1]) return c.fail("expects X [N,C,H,W] and W [M,C,KH,KW] with matching C");
+  if (!c.in[1].constant || !c.in[2].constant) return c.fail("W and B must be constants");
   auto strides = c.node.attr_is("strides");
   if (strides.size() != 2) strides = {1, 1};
   auto p = std::make_shared<ConvFParams>();
   p->N = static_cast<int>(x[0]); p->C = static_cast<int>(x[1]); p->H = static_cast<int>(x[2]); p->W = static_cast<int>(x[3]);
   p->M = static_cast<int>(w[0]); p->KH = static_cast<int>(w[2]); p->KW = static_cast<int>(w[3]);
   p->SH = static_cast<int>(strides[0]); p->SW = static_cast<int>(strides[1]);
+  if (p->SH < 1 || p->SW < 1) return c.fail("strides must be >= 1");
   if (p->H < p->KH || p->W < p->KW) return c.fail("input " + dims_str(x) + " smaller than the kernel");
+  if (numel(c.in[2].dims) != p->M) return c.fail("bias has " + std::to_string(numel(c.in[2].dims)) + " values, expected " + std::to_string(p->M));
   p->OH = (p->H - p->KH) / p->SH + 1;
   p->OW = (p->W - p->KW) / p->SW + 1;
   p->act = static_cast<cpu::Act>(c.node.attr_i("act", 0));
   p->alpha = c.node.attr_f("alpha", 0.01f);
-  p->shifted = p->KW == 1 && p->SW == 1 && p->SH == 1;
+  p->rows_contig = p->KW == 1 && p->SW == 1 && p->SH == 1;
+  const std::size_t K = static_cast<std::size_t>(p->C) * p->KH * p->KW;
+  p->wb.resize(static_cast<std::size_t>(p->M) * (K + 1));
+  const float* wsrc = c.in[1].constant->as<float>();
+  const float* bsrc = c.in[2].constant->as<float>();
+  for (int m = 0; m < p->M; ++m) {
+    std::copy(wsrc + m * K, wsrc + (m + 1) * K, p->wb.begin() + static_cast<std::ptrdiff_t>(m * (K + 1)));
+    p->wb[m * (K + 1) + K] = bsrc[m];
+  }
   c.out[0] = TensorInfo{DType::f32, {x[0], w[0], p->OH, p->OW}};
-  if (!p->shifted) c.k.workspace_bytes = static_cast<std::size_t>(p->C) * p->KH * p->KW * p->OH * p->OW * sizeof(float);
+  c.k.workspace_bytes = (K + 1) * static_cast<std::size_t>(p->OH) * p->OW * sizeof(float);
   c.k.params = p;
   c.k.run = &fused_conv_run;
   return Status::Ok();
@@ -213,6 +280,7 @@ void register_fused(std::vector<OpDef>& r) {
   r.push_back({"tickrt", "FusedLSTM", &fused_lstm_prepare});
   r.push_back({"tickrt", "AdditiveAttention", &additive_attention_prepare});
   r.push_back({"tickrt", "SDPA", &sdpa_prepare});
+  r.push_back({"tickrt", "MHA", &mha_prepare});
 }
 
 }  // namespace tickrt::infer::ops

@@ -62,20 +62,14 @@ Result<int> fuse_conv_bn_act(Graph& g, cpu::Isa) {
     for (auto v : conv.attr_is("pads")) plain = plain && v == 0;
     for (auto v : conv.attr_is("dilations")) plain = plain && v == 1;
     if (!plain) continue;
-    const std::int64_t M = W->dims[0], C = W->dims[1], KH = W->dims[2], KW = W->dims[3];
+    const std::int64_t M = W->dims[0];
     std::vector<float> bias(static_cast<std::size_t>(M), 0.0f);
     if (B) std::copy(B->as<float>(), B->as<float>() + M, bias.begin());
-    // W re-laid as [KH][M][C] for the shifted-GEMM path (used when KW == 1).
-    std::vector<float> wk(static_cast<std::size_t>(KH * M * C));
-    for (std::int64_t kh = 0; kh < KH; ++kh)
-      for (std::int64_t m = 0; m < M; ++m)
-        for (std::int64_t c = 0; c < C; ++c) wk[(kh * M + m) * C + c] = W->as<float>()[((m * C + c) * KH + kh) * KW];
     Node f;
     f.name = conv.name;
     f.op = "FusedConv";
     f.domain = "tickrt";
-    f.inputs = {conv.inputs[0], conv.inputs[1], g.add_constant(g.unique_name(conv.name + "/bias"), make_f32(bias, {M})),
-                g.add_constant(g.unique_name(conv.name + "/W_khmc"), make_f32(wk, {KH, M, C}))};
+    f.inputs = {conv.inputs[0], conv.inputs[1], g.add_constant(g.unique_name(conv.name + "/bias"), make_f32(bias, {M}))};
     f.attrs["strides"].kind = Attr::Kind::is;
     f.attrs["strides"].is = conv.attr_is("strides");
     int out = conv.outputs[0];

@@ -30,6 +30,8 @@ Result<int> relayout_fused_lstm(Graph& g);
 Result<int> fuse_additive_attention(Graph& g, cpu::Isa isa);
 // MatMul(Q, K^T) (* scale) -> Softmax(last) -> MatMul(., V) -> tickrt.SDPA.
 Result<int> fuse_sdpa(Graph& g, cpu::Isa isa);
+// Split(qkv) -> Reshape/Transpose per head -> tickrt.SDPA -> Transpose -> Reshape -> tickrt.MHA(qkv) (no copies).
+Result<int> fuse_mha(Graph& g);
 // MatMul(X, W const) (+ Add(bias const)) (+ Relu/LeakyRelu/Tanh/Sigmoid) and Gemm(transA=0, B const)
 // (+ act) -> tickrt.FusedGemm with pre-packed B.
 Result<int> fuse_gemm_bias_act(Graph& g, cpu::Isa isa);
