@@ -57,6 +57,8 @@ def fmt_floats(v: np.ndarray) -> str:
 
 
 def label_string(meta: dict) -> str:
+    if isinstance(meta.get("label"), str):
+        return meta["label"]
     return f"mid_direction:h={meta['horizon']}:deadband_bps={meta['deadband_bps']:g}"
 
 
@@ -338,8 +340,9 @@ def main() -> None:
     ap.add_argument("--data", default=os.path.join(ROOT, "build", "datasets", "all"))
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "trained"))
     ap.add_argument("--models", default=",".join(archs.NAMES))
-    ap.add_argument("--budget-s", type=float, default=90.0, help="training wall-clock budget per model")
-    ap.add_argument("--max-epochs", type=int, default=40)
+    ap.add_argument("--budget-s", type=float, default=240.0,
+                    help="wall-clock safety cap per model (normally max-epochs or early stopping ends first)")
+    ap.add_argument("--max-epochs", type=int, default=15)
     ap.add_argument("--patience", type=int, default=4)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--epoch-samples", type=int, default=4096)
@@ -370,7 +373,10 @@ def main() -> None:
     horizon = int(ds.meta["horizon"])
     data.split(ds, T, horizon)
     mean, std = data.norm_stats(ds)
-    xn = ((ds.x - mean) / std).astype(np.float32)
+    # (x - mean) * (1 / std) in float32: the same arithmetic as features::ModelPackage::normalize
+    # in the running pipeline, so training sees bit-identical inputs.
+    inv = (np.float32(1.0) / std).astype(np.float32)
+    xn = ((ds.x - mean) * inv).astype(np.float32)
     F = xn.shape[1]
     cc = {k: data.class_counts(ds.y[ds.ends[k]]) for k in data.SPLITS}
     log(f"dataset {a.data}: {len(ds.y):,} rows, F={F}, {len(ds.segments)} sessions, horizon {horizon}")
@@ -399,6 +405,7 @@ def main() -> None:
         "tickrt.norm_std": fmt_floats(std),
         "tickrt.classes": ",".join(CLASSES),
         "tickrt.schema_version": str(ds.meta.get("schema_version", "")),
+        "tickrt.schema_hash": str(ds.meta.get("schema_hash", "")),
     }
     summary = {}
     for name in a.models.split(","):
