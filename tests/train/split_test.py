@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """ctest train.split: tools/train/data.py's time splits on a small synthetic dataset (made here,
 in memory, not market data): no window crosses a session or a split, windows end on defined
-labels, the gap between splits is >= horizon rows (so no label of one split sees rows of the
+labels, concurrent sessions are cut at the same wall-clock times (no test minute of one
+session inside the train minutes of another), the gap between splits is >= horizon rows (so no label of one split sees rows of the
 next), and the normalisation statistics come from train rows only.
 Exit 0 pass, 1 fail, 77 skipped (no numpy)."""
 from __future__ import annotations
@@ -25,7 +26,10 @@ def main() -> int:
     sess = np.concatenate([np.full(m, s, np.int32) for s, m in enumerate(lens)])
     y = rng.integers(-1, 3, n).astype(np.int64)
     x = rng.standard_normal((n, 5)).astype(np.float32)
-    ds = data.Dataset("mem", {"features": list("abcde")}, x, y, np.arange(n, dtype=np.int64), sess)
+    # overlapping clocks (all sessions start at t = 0, like BTC/ETH spot/futures captured together):
+    # one time group, one pair of cut times for all
+    ts = np.concatenate([np.arange(m, dtype=np.int64) * 100 for m in lens])
+    ds = data.Dataset("mem", {"features": list("abcde")}, x, y, ts, sess)
     T, h = 64, 10
     data.split(ds, T, h)
     errs = []
@@ -45,7 +49,9 @@ def main() -> int:
                 errs.append(f"{k}: window ending {i} shares rows with another split"); break
             where[rows] = split_id
     for g in ds.segments:
-        if g["val"][0] - g["train"][1] < h or g["test"][0] - g["val"][1] < h:
+        nonempty_val = g["val"][1] > g["val"][0]
+        nonempty_test = g["test"][1] > g["test"][0]
+        if (nonempty_val and g["val"][0] - g["train"][1] < h) or (nonempty_test and g["test"][0] - g["val"][1] < h):
             errs.append(f"session {g['session']}: gap < horizon {h}: {g}")
         for k in data.SPLITS:
             lo, hi = g[k]
@@ -56,8 +62,20 @@ def main() -> int:
     # label horizon of the last train window end stays out of validation rows
     for g in ds.segments:
         tr = ds.ends["train"][(ds.ends["train"] >= g["train"][0]) & (ds.ends["train"] < g["train"][1])]
-        if len(tr) and tr.max() + h >= g["val"][0]:
+        if len(tr) and g["val"][1] > g["val"][0] and tr.max() + h >= g["val"][0]:
             errs.append(f"session {g['session']}: train label at {tr.max()} reaches validation row {g['val'][0]}")
+    if len(ds.groups) != 1:
+        errs.append(f"overlapping sessions should form one time group, got {len(ds.groups)}")
+    gr = ds.groups[0]
+    tr_rows = data.train_rows(ds)
+    if (ts[tr_rows] >= gr["t_val_ns"]).any():
+        errs.append("a train row lies at or after the validation cut time of its group")
+    for k, cut in (("val", gr["t_val_ns"]), ("test", gr["t_test_ns"])):
+        first = ds.ends[k] - (T - 1)
+        if (ts[first] < cut).any():
+            errs.append(f"a {k} window starts before its group's cut time")
+    if not any(g["train"][1] == g["rows"][1] for g in ds.segments):
+        errs.append("the short session should be all train (it ends before the group's validation cut)")
     mean, std = data.norm_stats(ds)
     r = data.train_rows(ds)
     if not np.allclose(mean, x[r].mean(0), atol=1e-5) or np.allclose(mean, x.mean(0), atol=1e-7):

@@ -5,8 +5,14 @@ int64 [N] (0 down, 1 flat, 2 up, -1 undefined), timestamps.npy int64 [N] ns, ses
 [N], meta.json. A sample is the window of T rows ending at row i, all in one session, with a
 defined label at row i.
 
-Splits, per session, by time: rows [s, a) train, [a + gap, b) validation, [b + gap, e) test,
-with a = s + 0.70 n, b = s + 0.85 n and gap = horizon rows. A window must lie wholly inside
+Splits by wall-clock time: sessions whose time spans overlap (e.g. BTC and ETH, spot and
+futures, captured in the same minutes) form one group, and the group's span [t0, t1] is cut at
+ta = t0 + 0.70 (t1 - t0) and tb = t0 + 0.85 (t1 - t0) for EVERY session of the group. Cutting
+each session at its own 70 % instead would leak: a short session's test minutes would fall in a
+longer concurrent session's train minutes, and the mid moves of BTC spot and BTC futures at the
+same instant are nearly the same label. Per session, rows [s, a) train, [a + gap, b) validation,
+[b + gap, e) test, a / b = the first rows at or after ta / tb, gap = horizon rows (a session that
+ends before ta is all train). A window must lie wholly inside
 its segment (its first row is >= the segment start), so no window crosses a split; the label
 of the last train row looks `horizon` rows ahead, i.e. at most into the gap, never into
 validation data. So between the last row a train sample sees (input or label) and the first
@@ -34,6 +40,7 @@ class Dataset:
     sess: np.ndarray         # int32 [N]
     ends: dict = field(default_factory=dict)      # split -> int64 window-end rows
     segments: list = field(default_factory=list)  # per session: dict of split -> (lo, hi) rows
+    groups: list = field(default_factory=list)    # time-overlap groups: span and cut times (ns)
 
 
 def load(path: str) -> Dataset:
@@ -72,14 +79,29 @@ def split(ds: Dataset, T: int, horizon: int, fracs=(0.70, 0.15, 0.15)) -> None:
     ids = ds.sess[starts]
     if len(set(ids.tolist())) != len(ids):
         raise SystemExit(f"{ds.dir}/session.npy: a session's rows are not contiguous")
+    # groups of sessions with overlapping time spans (sweep over spans sorted by start)
+    order = sorted(range(len(starts)), key=lambda j: ds.ts[starts[j]])
+    group = [0] * len(starts)
+    gspan = []
+    for j in order:
+        lo, hi = int(ds.ts[starts[j]]), int(ds.ts[stops[j] - 1])
+        if gspan and lo <= gspan[-1][1]:
+            gspan[-1][1] = max(gspan[-1][1], hi)
+        else:
+            gspan.append([lo, hi])
+        group[j] = len(gspan) - 1
     ends = {k: [] for k in SPLITS}
     ds.segments = []
-    for s, e in zip(starts, stops):
-        m = e - s
-        a = s + int(fracs[0] * m)
-        b = s + int((fracs[0] + fracs[1]) * m)
-        seg = {"train": (s, a), "val": (a + horizon, b), "test": (b + horizon, e)}
-        ds.segments.append({"session": int(ds.sess[s]), "rows": (int(s), int(e)),
+    ds.groups = [{"t_first_ns": g[0], "t_last_ns": g[1],
+                  "t_val_ns": g[0] + int(fracs[0] * (g[1] - g[0])),
+                  "t_test_ns": g[0] + int((fracs[0] + fracs[1]) * (g[1] - g[0]))} for g in gspan]
+    for j, (s, e) in enumerate(zip(starts, stops)):
+        g = ds.groups[group[j]]
+        a = s + int(np.searchsorted(ds.ts[s:e], g["t_val_ns"], side="left"))
+        b = s + int(np.searchsorted(ds.ts[s:e], g["t_test_ns"], side="left"))
+        a, b = min(a, e), max(min(b, e), min(a + horizon, e))
+        seg = {"train": (s, a), "val": (min(a + horizon, e), b), "test": (min(b + horizon, e), e)}
+        ds.segments.append({"session": int(ds.sess[s]), "rows": (int(s), int(e)), "group": group[j],
                             **{k: (int(lo), int(hi)) for k, (lo, hi) in seg.items()}})
         for k, (lo, hi) in seg.items():
             r = np.arange(lo + T - 1, hi, dtype=np.int64)

@@ -252,19 +252,25 @@ def card(name: str, ds: data.Dataset, res: dict) -> str:
           f"{meta['deadband_bps']:g} bps; 0 down, 1 flat, 2 up)",
           f"- ONNX metadata_props: {', '.join('`' + k + '`' for k in res['metadata_keys'])}", ""]
     L += ["## Data", "", f"Dataset `{os.path.relpath(ds.dir, ROOT)}` (schema {meta.get('schema_version', '?')}), "
-          f"{len(ds.y):,} rows, {len(ds.segments)} sessions. Split by time inside every session: "
-          "70 % train / 15 % validation / 15 % test, a gap of `horizon` rows between splits, windows never "
-          "cross a split.", "",
-          "| session | file | symbol | market | rows | train rows | val rows | test rows | time span |",
-          "|---|---|---|---|---|---|---|---|---|"]
+          f"{len(ds.y):,} rows, {len(ds.segments)} sessions. Split by wall-clock time: sessions captured in "
+          "overlapping minutes form a group, cut at 70 % / 85 % of the group's span (the same instants for "
+          "every session of the group, so no test minute of one symbol/market lies in another's train "
+          "minutes); a gap of `horizon` rows after each cut; windows never cross a split or a session.", "",
+          "| group | span | validation from | test from |", "|---|---|---|---|"]
+    f = lambda t: datetime.datetime.utcfromtimestamp(t / 1e9).strftime("%Y-%m-%d %H:%M:%S")  # noqa: E731
+    for i, g in enumerate(ds.groups):
+        L.append(f"| {i} | {f(g['t_first_ns'])} .. {f(g['t_last_ns'])} UTC | {f(g['t_val_ns'])} | {f(g['t_test_ns'])} |")
+    L += ["",
+          "| session | group | files | symbol | market | rows | train rows | val rows | test rows | time span |",
+          "|---|---|---|---|---|---|---|---|---|---|"]
     sess_meta = {int(s.get("session", i)): s for i, s in enumerate(meta.get("sessions", []))}
     for g in ds.segments:
         s = sess_meta.get(g["session"], {})
-        fl = s.get("file") or s.get("files") or "?"
-        if isinstance(fl, list):
-            fl = ", ".join(os.path.basename(str(v)) for v in fl)
+        fl = s.get("files") or s.get("file") or "?"
+        fl = ", ".join(os.path.relpath(str(v), os.path.join(ROOT, "..")) if os.path.isabs(str(v)) else str(v)
+                       for v in (fl if isinstance(fl, list) else [fl]))
         r = g["rows"]
-        L.append(f"| {g['session']} | {os.path.basename(str(fl))} | {s.get('symbol', '?')} | {s.get('market', '?')} | "
+        L.append(f"| {g['session']} | {g['group']} | {fl} | {s.get('symbol', '?')} | {s.get('market', '?')} | "
                  f"{r[1] - r[0]:,} | {g['train'][0]}..{g['train'][1]} | {g['val'][0]}..{g['val'][1]} | "
                  f"{g['test'][0]}..{g['test'][1]} | {span(ds, r[0], r[1])} |")
     L += ["", "Windows (samples) and class counts (down / flat / up) per split:", "",
@@ -328,7 +334,8 @@ def conclusion(name: str, m: dict, ds: data.Dataset) -> str:
              f"count, so even the naive standard error of about {100 * se:.1f} points understates the "
              "uncertainty.")
     s.append(f"The whole dataset spans about {mins:.0f} minutes of captures across {len(ds.segments)} sessions; "
-             "the test split is the last 15 % of each session, i.e. minutes per session, from one regime. "
+             "the test split is the last 15 % of each group of concurrent sessions, i.e. a few minutes of "
+             "one evening per group, and BTC/ETH spot/futures in the same minutes are not independent samples. "
              "Nothing here shows a tradeable edge. Claims would need weeks to months of continuous captures "
              "per symbol and market (many independent days for walk-forward validation), evaluation net of "
              "fees and spread, and stability across regimes.")
@@ -424,7 +431,7 @@ def main() -> None:
         with torch.no_grad():
             ref_par = model(torch.from_numpy(par_x)).numpy()
         np.save(os.path.join(d, "parity_logits.npy"), ref_par.astype(np.float32))
-        res = {"model": name, "architecture": archs.describe(name, F),
+        res = {"model": name, "architecture": archs.describe(name, F), "time_groups": ds.groups,
                "params": int(sum(p.numel() for p in model.parameters())),
                "onnx_bytes": os.path.getsize(onnx_path), "onnx_ops": ops, "metadata_keys": list(props),
                "dataset": os.path.relpath(ds.dir, ROOT), "dataset_meta": {k: v for k, v in ds.meta.items()
