@@ -39,11 +39,17 @@ TEST_P(FusedConvPaths, MatchesReferenceConvBnAct) {
 
 INSTANTIATE_TEST_SUITE_P(
     Paths, FusedConvPaths,
-    ::testing::Values(ConvCase{{3, 5, 12, 7}, {6, 5, 4, 1}, {1, 1}, "LeakyRelu"},   // KHx1 stride 1: contiguous rows
-                      ConvCase{{2, 4, 9, 40}, {5, 4, 1, 2}, {1, 2}, "Relu"},        // 1xKW stride 2, wide rows
-                      ConvCase{{2, 4, 9, 10}, {5, 4, 1, 10}, {1, 1}, "LeakyRelu"},  // kernel as wide as the input
-                      ConvCase{{2, 3, 20, 20}, {4, 3, 1, 3}, {1, 1}, "none"},       // stride 1, OW >= 16: row memcpy
-                      ConvCase{{1, 3, 11, 9}, {4, 3, 3, 2}, {2, 1}, "Relu"}));     // generic 2-D kernel, strided
+    ::testing::Values(
+        // channel-major form (P = OH*OW > 128)
+        ConvCase{{3, 5, 30, 7}, {6, 5, 4, 1}, {1, 1}, "LeakyRelu"},   // KHx1 stride 1: contiguous im2col rows
+        ConvCase{{2, 4, 9, 40}, {5, 4, 1, 2}, {1, 2}, "Relu"},        // 1xKW stride 2: gathered rows
+        ConvCase{{2, 3, 20, 20}, {4, 3, 1, 3}, {1, 1}, "none"},       // stride 1, OW >= 16: row memcpy
+        ConvCase{{1, 3, 41, 9}, {4, 3, 3, 2}, {2, 1}, "Relu"},        // generic 2-D kernel, strided
+        // pixel-major form (P <= 128): gemm_packed with the bias/activation epilogue, then a transpose
+        ConvCase{{3, 5, 12, 7}, {6, 5, 4, 1}, {1, 1}, "LeakyRelu"},
+        ConvCase{{2, 4, 9, 10}, {5, 4, 1, 10}, {1, 1}, "LeakyRelu"},  // kernel as wide as the input (OW = 1)
+        ConvCase{{2, 16, 52, 1}, {16, 16, 4, 1}, {1, 1}, "none"},     // convlstm's last blocks
+        ConvCase{{1, 3, 11, 9}, {4, 3, 3, 2}, {2, 1}, "Relu"}));
 
 // torch's nn.MultiheadAttention export: qkv -> Split -> Reshape/Transpose per head -> attention -> merge.
 int mha_graph(GB& b, int qkv, std::int64_t T, std::int64_t H, std::int64_t dh, std::int64_t split_axis) {

@@ -155,9 +155,43 @@ Status mha_prepare(PrepareCtx& c) {
 // (the KHx1 time convolutions) copy each row (c, kh) as one contiguous run of OH*W floats (a memcpy of
 // X[c, kh:kh+OH, :]); one GEMM with K = C*KH replaces KH accumulating GEMMs of K = C (each re-reading
 // and re-writing Y) and the separate bias fill: measured faster on convlstm (docs/BENCHMARKS.md).
-struct ConvFParams { int N, C, H, W, M, KH, KW, SH, SW, OH, OW; cpu::Act act; float alpha; bool rows_contig; std::vector<float> wb; };
+// Narrow outputs (P <= kPixelMajorMaxP: the last convolutions of convlstm, P = 46..52) take the pixel-major form
+// instead: A = im2col^T [P, K] (each patch row gathered once), one gemm_packed against W^T packed at prepare with
+// the bias and activation in its epilogue, then a [P, M] -> [M, P] transpose; the channel-major form would pack
+// its ragged B panel (K x 64 floats, mostly padding) on every call.
+constexpr int kPixelMajorMaxP = 128;
+struct ConvFParams {
+  int N, C, H, W, M, KH, KW, SH, SW, OH, OW; cpu::Act act; float alpha; bool rows_contig, pixel_major;
+  std::vector<float> wb;                 // channel-major: [M, K+1], bias as the last column
+  std::vector<float> packed, bias;       // pixel-major: W^T packed for gemm_packed, bias [M]
+};
+void fused_conv_pixel_major(const Kernel& k, const ConvFParams& p) {
+  const float* x = k.in[0]->as<float>();
+  float* y = k.out[0]->as<float>();
+  const int P = p.OH * p.OW, K = p.C * p.KH * p.KW;
+  float* a = reinterpret_cast<float*>(k.workspace);
+  float* t = a + static_cast<std::size_t>(P) * K;
+  for (int n = 0; n < p.N; ++n) {
+    const float* xn = x + static_cast<std::size_t>(n) * p.C * p.H * p.W;
+    float* yn = y + static_cast<std::size_t>(n) * p.M * P;
+    for (int oh = 0; oh < p.OH; ++oh)
+      for (int ow = 0; ow < p.OW; ++ow) {
+        float* row = a + static_cast<std::size_t>(oh * p.OW + ow) * K;
+        for (int c = 0; c < p.C; ++c)
+          for (int kh = 0; kh < p.KH; ++kh) {
+            const float* src = xn + (static_cast<std::size_t>(c) * p.H + oh * p.SH + kh) * p.W + ow * p.SW;
+            float* dst = row + (c * p.KH + kh) * p.KW;
+            for (int kw = 0; kw < p.KW; ++kw) dst[kw] = src[kw];
+          }
+      }
+    cpu::gemm_packed(k.isa, P, p.M, K, a, K, p.packed.data(), p.bias.data(), cpu::Epilogue{p.act, p.alpha}, t, p.M);
+    for (int m = 0; m < p.M; ++m)
+      for (int i = 0; i < P; ++i) yn[static_cast<std::size_t>(m) * P + i] = t[static_cast<std::size_t>(i) * p.M + m];
+  }
+}
 void fused_conv_run(const Kernel& k) {
   const auto& p = k.p<ConvFParams>();
+  if (p.pixel_major) return fused_conv_pixel_major(k, p);
   const float* x = k.in[0]->as<float>();
   const float* wb = p.wb.data();            // [M, K+1]
   float* y = k.out[0]->as<float>();
@@ -210,15 +244,24 @@ Status fused_conv_prepare(PrepareCtx& c) {
   p->alpha = c.node.attr_f("alpha", 0.01f);
   p->rows_contig = p->KW == 1 && p->SW == 1 && p->SH == 1;
   const std::size_t K = static_cast<std::size_t>(p->C) * p->KH * p->KW;
-  p->wb.resize(static_cast<std::size_t>(p->M) * (K + 1));
+  const std::size_t P = static_cast<std::size_t>(p->OH) * p->OW;
   const float* wsrc = c.in[1].constant->as<float>();
   const float* bsrc = c.in[2].constant->as<float>();
-  for (int m = 0; m < p->M; ++m) {
-    std::copy(wsrc + m * K, wsrc + (m + 1) * K, p->wb.begin() + static_cast<std::ptrdiff_t>(m * (K + 1)));
-    p->wb[m * (K + 1) + K] = bsrc[m];
+  p->pixel_major = P <= static_cast<std::size_t>(kPixelMajorMaxP);
+  if (p->pixel_major) {
+    p->packed.resize(cpu::gemm_packed_b_floats(c.isa, static_cast<int>(K), p->M));
+    cpu::gemm_pack_b(c.isa, wsrc, static_cast<int>(K), p->M, true, p->packed.data());   // W [M, K] is B^T
+    p->bias.assign(bsrc, bsrc + p->M);
+    c.k.workspace_bytes = P * (K + static_cast<std::size_t>(p->M)) * sizeof(float);
+  } else {
+    p->wb.resize(static_cast<std::size_t>(p->M) * (K + 1));
+    for (int m = 0; m < p->M; ++m) {
+      std::copy(wsrc + m * K, wsrc + (m + 1) * K, p->wb.begin() + static_cast<std::ptrdiff_t>(m * (K + 1)));
+      p->wb[m * (K + 1) + K] = bsrc[m];
+    }
+    c.k.workspace_bytes = (K + 1) * P * sizeof(float);
   }
   c.out[0] = TensorInfo{DType::f32, {x[0], w[0], p->OH, p->OW}};
-  c.k.workspace_bytes = (K + 1) * static_cast<std::size_t>(p->OH) * p->OW * sizeof(float);
   c.k.params = p;
   c.k.run = &fused_conv_run;
   return Status::Ok();
