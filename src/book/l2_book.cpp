@@ -63,8 +63,12 @@ void L2Book::load_side(BookSide& side, std::span<const Level> src) noexcept {
 
 void L2Book::apply_levels(const Diff& d) noexcept {
   const std::size_t g = bids_.grows() + asks_.grows();
-  for (const Level& l : d.bids) (void)bids_.set(l);  // false only when out of memory: level lost
-  for (const Level& l : d.asks) (void)asks_.set(l);
+  // One finger per side per diff (book_side.hpp): a diff's levels come best first, so each
+  // level is usually in the chunk of the one before it. set() is false only when out of
+  // memory: the level is lost (counted via grows).
+  BookSide::Finger fb, fa;
+  for (const Level& l : d.bids) (void)bids_.set(l, fb);
+  for (const Level& l : d.asks) (void)asks_.set(l, fa);
   c_.level_grows += bids_.grows() + asks_.grows() - g;
 }
 

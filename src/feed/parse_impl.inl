@@ -106,7 +106,7 @@ template <class Tag>
 
 // Eight ASCII digits at p -> their value, or false if any is not a digit (SWAR, as simdjson's
 // parse_eight_digits_unrolled).
-[[nodiscard]] inline bool eight_digits(const char* p, std::uint64_t& out) noexcept {
+[[nodiscard]] [[gnu::always_inline]] inline bool eight_digits(const char* p, std::uint64_t& out) noexcept {
   std::uint64_t x;
   std::memcpy(&x, p, 8);
   if ((((x & 0xF0F0F0F0F0F0F0F0ull) | (((x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >> 4)) !=
@@ -123,20 +123,41 @@ template <class Tag>
 
 inline constexpr std::int64_t kPow10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
+// SWAR over the 8 bytes at p (the JSON buffer is padded, so reading past the string is safe;
+// the caller bounds what it accepts by the text's end). t = bytes ^ '0'; a byte is a digit iff
+// its t is <= 9. Returns a mask with bit 7 set in each non-digit byte.
+[[nodiscard]] [[gnu::always_inline]] inline std::uint64_t nondigit_mask(std::uint64_t t) noexcept {
+  return (((t & 0x7F7F7F7F7F7F7F7Full) + 0x7676767676767676ull) | t) & 0x8080808080808080ull;
+}
+// Value of the first n (1..8) digit bytes of t (already ^ '0'): shifted to the top so the bytes
+// below are leading zeros, then simdjson's eight-digit reduction.
+[[nodiscard]] [[gnu::always_inline]] inline std::uint64_t leading_digits_value(std::uint64_t t, unsigned n) noexcept {
+  std::uint64_t x = t << (8 * (8 - n));
+  x = (x * 10) + (x >> 8);
+  x = (((x & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+       (((x >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
+  return x;
+}
+
 // The body of a JSON string holding a decimal, p just after the opening quote; advances p past
 // the closing quote. Fast path for the canonical shapes Binance sends ("61837.63000000",
-// "61800.20", "1001": 1-10 integer digits, optional '.', 0-8 fraction digits), one pass, the
-// 8-digit spot fraction in one SWAR step. Anything else (sign, 9+ fraction digits, 11+ integer
-// digits, ".5", escapes, letters) goes to core's parse_decimal on the whole string, so results
-// are exactly core's (tests/feed checks random strings against parse_decimal).
+// "61800.20", "1001": 1-7 integer digits, optional '.', 0-8 fraction digits): one 8-byte SWAR
+// step per part, no per-byte loop (the per-byte loop was the top of get_levels in callgrind).
+// Anything else (sign, 9+ fraction digits, 8+ integer digits, ".5", escapes, letters) goes to
+// core's parse_decimal on the whole string, so results are exactly core's (tests/feed checks
+// random strings against parse_decimal).
 template <class Tag>
-[[nodiscard]] [[gnu::flatten]] inline LineError scan_decimal_body(const char*& p, const char* e,
+[[nodiscard]] [[gnu::flatten, gnu::always_inline]] inline LineError scan_decimal_body(const char*& p, const char* e,
                                                                   Fixed<Tag>& out) noexcept {
   const char* const s = p;
-  std::int64_t ip = 0;
-  const char* q = p;
-  while (q < e && static_cast<unsigned>(*q - '0') <= 9u && q - s < 10) ip = ip * 10 + (*q++ - '0');
-  if (q != s && q < e && static_cast<unsigned>(*q - '0') > 9u) {
+  std::uint64_t w;
+  std::memcpy(&w, s, 8);
+  const std::uint64_t t = w ^ 0x3030303030303030ull;
+  const std::uint64_t nd = nondigit_mask(t);
+  const unsigned n1 = nd ? static_cast<unsigned>(__builtin_ctzll(nd)) >> 3 : 8u;
+  if (n1 >= 1 && n1 <= 7 && e - s > static_cast<std::ptrdiff_t>(n1)) {
+    const std::int64_t ip = static_cast<std::int64_t>(leading_digits_value(t, n1));
+    const char* q = s + n1;
     if (*q == '"') {
       out.raw = ip * kDecimalScale;
       p = q + 1;
@@ -150,13 +171,18 @@ template <class Tag>
         p = q + 9;
         return LineError::ok;
       }
-      std::int64_t frac = 0;
-      const char* f = q;
-      while (f < e && static_cast<unsigned>(*f - '0') <= 9u && f - q < 8) frac = frac * 10 + (*f++ - '0');
-      if (f < e && *f == '"') {
-        out.raw = ip * kDecimalScale + frac * kPow10[8 - (f - q)];
-        p = f + 1;
-        return LineError::ok;
+      std::uint64_t w2;
+      std::memcpy(&w2, q, 8);
+      const std::uint64_t t2 = w2 ^ 0x3030303030303030ull;
+      const std::uint64_t nd2 = nondigit_mask(t2);
+      if (nd2) {
+        const unsigned n2 = static_cast<unsigned>(__builtin_ctzll(nd2)) >> 3;  // 0..7 digits
+        if (e - q > static_cast<std::ptrdiff_t>(n2) && q[n2] == '"') {
+          const std::int64_t frac = n2 ? static_cast<std::int64_t>(leading_digits_value(t2, n2)) : 0;
+          out.raw = ip * kDecimalScale + frac * kPow10[8 - n2];
+          p = q + n2 + 1;
+          return LineError::ok;
+        }
       }
     }
   }
@@ -200,10 +226,25 @@ template <class Tag>
   ws();
   if (p < e && *p == ']') return LineError::ok;
   for (;;) {
+    Level lvl;
+    // Compact form first (what Binance sends: no whitespace): ["<price>","<qty>"] checked two
+    // bytes at a time; the general form below re-scans the same level from its start.
+    const char* const lvl_start = p;
+    if (e - p >= 8 && p[0] == '[' && p[1] == '"') {
+      p += 2;
+      if (scan_decimal_body(p, e, lvl.price) == LineError::ok && lvl.price.raw >= 0 && e - p >= 3 &&
+          p[0] == ',' && p[1] == '"') {
+        p += 2;
+        if (scan_decimal_body(p, e, lvl.qty) == LineError::ok && lvl.qty.raw >= 0 && p < e && *p == ']') {
+          ++p;
+          goto level_done;
+        }
+      }
+      p = lvl_start;
+    }
     if (p == e || *p != '[') return LineError::wrong_type;
     ++p;
     ws();
-    Level lvl;
     if (LineError r = scan_decimal(p, e, lvl.price); r != LineError::ok) return r;
     ws();
     if (p == e || *p != ',') return LineError::wrong_type;
@@ -213,6 +254,7 @@ template <class Tag>
     ws();
     if (p == e || *p != ']') return LineError::wrong_type;
     ++p;
+  level_done:
     ws();
     if (buf.size == buf.cap && !buf.grow()) return LineError::too_many_levels;
     buf.data[buf.size++] = lvl;
