@@ -45,10 +45,10 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{{2, 4, 9, 40}, {5, 4, 1, 2}, {1, 2}, "Relu"},        // 1xKW stride 2: gathered rows
         ConvCase{{2, 3, 20, 20}, {4, 3, 1, 3}, {1, 1}, "none"},       // stride 1, OW >= 16: row memcpy
         ConvCase{{1, 3, 41, 9}, {4, 3, 3, 2}, {2, 1}, "Relu"},        // generic 2-D kernel, strided
-        // pixel-major form (P <= 128): gemm_packed with the bias/activation epilogue, then a transpose
-        ConvCase{{3, 5, 12, 7}, {6, 5, 4, 1}, {1, 1}, "LeakyRelu"},
-        ConvCase{{2, 4, 9, 10}, {5, 4, 1, 10}, {1, 1}, "LeakyRelu"},  // kernel as wide as the input (OW = 1)
+        ConvCase{{3, 5, 12, 7}, {6, 5, 4, 1}, {1, 1}, "LeakyRelu"},   // contiguous rows, narrow output
         ConvCase{{2, 16, 52, 1}, {16, 16, 4, 1}, {1, 1}, "none"},     // convlstm's last blocks
+        // pixel-major form (gathered patches, P <= 128): gemm_packed with the bias/activation epilogue, transpose
+        ConvCase{{2, 4, 9, 10}, {5, 4, 1, 10}, {1, 1}, "LeakyRelu"},  // kernel as wide as the input (OW = 1)
         ConvCase{{1, 3, 11, 9}, {4, 3, 3, 2}, {2, 1}, "Relu"}));
 
 // torch's nn.MultiheadAttention export: qkv -> Split -> Reshape/Transpose per head -> attention -> merge.

@@ -155,10 +155,13 @@ Status mha_prepare(PrepareCtx& c) {
 // (the KHx1 time convolutions) copy each row (c, kh) as one contiguous run of OH*W floats (a memcpy of
 // X[c, kh:kh+OH, :]); one GEMM with K = C*KH replaces KH accumulating GEMMs of K = C (each re-reading
 // and re-writing Y) and the separate bias fill: measured faster on convlstm (docs/BENCHMARKS.md).
-// Narrow outputs (P <= kPixelMajorMaxP: the last convolutions of convlstm, P = 46..52) take the pixel-major form
+// Narrow outputs of gathered (not contiguous-row) patches (P <= kPixelMajorMaxP: convlstm's 1x10 block, P = 52)
+// take the pixel-major form
 // instead: A = im2col^T [P, K] (each patch row gathered once), one gemm_packed against W^T packed at prepare with
 // the bias and activation in its epilogue, then a [P, M] -> [M, P] transpose; the channel-major form would pack
-// its ragged B panel (K x 64 floats, mostly padding) on every call.
+// its ragged B panel (K x 64 floats, mostly padding) on every call. Measured per layer (tickrt bench --profile,
+// batch 1): the 1x10 block 17 -> 7 us; the 4x1 blocks with contiguous rows (P = 49, 46) were slower pixel-major
+// (1.8 -> 6.5 us: the per-pixel gather of 4-float runs costs more than the row memcpys), so they stay channel-major.
 constexpr int kPixelMajorMaxP = 128;
 struct ConvFParams {
   int N, C, H, W, M, KH, KW, SH, SW, OH, OW; cpu::Act act; float alpha; bool rows_contig, pixel_major;
@@ -247,7 +250,7 @@ Status fused_conv_prepare(PrepareCtx& c) {
   const std::size_t P = static_cast<std::size_t>(p->OH) * p->OW;
   const float* wsrc = c.in[1].constant->as<float>();
   const float* bsrc = c.in[2].constant->as<float>();
-  p->pixel_major = P <= static_cast<std::size_t>(kPixelMajorMaxP);
+  p->pixel_major = !p->rows_contig && P <= static_cast<std::size_t>(kPixelMajorMaxP);
   if (p->pixel_major) {
     p->packed.resize(cpu::gemm_packed_b_floats(c.isa, static_cast<int>(K), p->M));
     cpu::gemm_pack_b(c.isa, wsrc, static_cast<int>(K), p->M, true, p->packed.data());   // W [M, K] is B^T
