@@ -17,7 +17,10 @@ namespace {
 
 std::string floats(float v) {
   std::string s;
-  for (std::size_t i = 0; i < kNumFeatures; ++i) s += (i ? "," : "") + std::to_string(v + static_cast<float>(i));
+  for (std::size_t i = 0; i < kNumFeatures; ++i) {
+    if (i) s += ',';
+    s += std::to_string(v + static_cast<float>(i));
+  }
   return s;
 }
 
