@@ -37,7 +37,6 @@ import time
 import warnings
 
 import numpy as np
-import onnx
 import torch
 from torch import nn
 
@@ -181,6 +180,7 @@ def export(model: nn.Module, path: str, F: int, props: dict) -> dict:
         torch.onnx.export(model, (ex,), tmp, opset_version=OPSET, input_names=["x"], output_names=["logits"],
                           dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}},
                           training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=True)
+        import onnx  # here: a --train-only run (another machine) needs no onnx
         m = onnx.load(tmp)
     del m.metadata_props[:]
     for k, v in props.items():
@@ -282,7 +282,7 @@ def card(name: str, ds: data.Dataset, res: dict) -> str:
     L += ["", "## Training", "",
           f"- Adam lr {res['settings']['lr']:g}, weight decay {res['settings']['weight_decay']:g}, batch "
           f"{res['settings']['batch']}, gradient clip 1.0, {res['settings']['epoch_samples']:,} random train windows "
-          f"per epoch, seed {archs.SEEDS[name]}, CPU, {res['settings']['threads']} threads",
+          f"per epoch, seed {archs.SEEDS[name]}, CPU only; trained with {tr.get('trained_on', '?')}",
           f"- Class-weighted cross-entropy, weights {', '.join('%.3f' % v for v in tr['class_weights'])}",
           f"- Early stopping on validation loss ({tr['val_windows_used']:,} validation windows, patience "
           f"{res['settings']['patience']}); ran {tr['epochs_run']} epochs in {tr['train_seconds']} s, stopped by "
@@ -362,6 +362,10 @@ def main() -> None:
     ap.add_argument("--parity-windows", type=int, default=0,
                     help="committed parity batch size (default: as many as fit in ~0.5 MB)")
     ap.add_argument("--allow-placeholder", action="store_true")
+    ap.add_argument("--train-only", metavar="DIR", default="",
+                    help="train, save <DIR>/<name>.pt (state_dict) + <name>.json (history), nothing else")
+    ap.add_argument("--load-state", metavar="DIR", default="",
+                    help="skip training: load the weights and history a --train-only run saved in DIR")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     # torch 1.13 exporter chatter (constant folding under PRESERVE, LSTM batch note): the export
@@ -417,7 +421,24 @@ def main() -> None:
     summary = {}
     for name in a.models.split(","):
         log(f"== {name}")
-        model, info = train_one(name, ds, xn, a, log)
+        if a.load_state:
+            model = archs.build(name, F)
+            model.load_state_dict(torch.load(os.path.join(a.load_state, name + ".pt"), map_location="cpu"))
+            model.eval()
+            with open(os.path.join(a.load_state, name + ".json")) as f:
+                info = json.load(f)
+            log(f"  loaded weights trained by {info.get('trained_on', '?')}: {info['epochs_run']} epochs, "
+                f"best {info['best_epoch']}, stopped by {info['stopped_by']}")
+        else:
+            model, info = train_one(name, ds, xn, a, log)
+            info["trained_on"] = (f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
+                                  f"{os.cpu_count()} CPUs")
+        if a.train_only:
+            os.makedirs(a.train_only, exist_ok=True)
+            torch.save(model.state_dict(), os.path.join(a.train_only, name + ".pt"))
+            with open(os.path.join(a.train_only, name + ".json"), "w") as f:
+                json.dump(info, f, indent=1)
+            continue
         logits = predict(model, xn, te)
         m = metrics(yte, logits, prior, majority)
         log(f"  test: acc {m['accuracy']:.4f} (majority baseline {m['baseline_majority_accuracy']:.4f}), "
@@ -452,6 +473,9 @@ def main() -> None:
         with open(os.path.join(d, "model_card.md"), "w") as f:
             f.write(card(name, ds, res))
         summary[name] = (m["accuracy"], m["baseline_majority_accuracy"], m["macro_f1"])
+    if a.train_only:
+        log(f"weights and histories in {a.train_only}")
+        return
     log("== summary (test accuracy / majority baseline / macro-F1)")
     for k, v in summary.items():
         log(f"  {k:14s} {v[0]:.4f} / {v[1]:.4f} / {v[2]:.4f}")
