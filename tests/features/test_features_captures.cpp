@@ -39,8 +39,11 @@ std::vector<std::string> all_captures() {
 }
 
 #define NEED_DATA(...)                                                                         \
-  for (const std::string& f : std::vector<std::string>{__VA_ARGS__})                           \
-    if (!fs::exists(f)) GTEST_SKIP() << f << " absent (bundled captures under ../shared/data)";
+  for (const std::string& f : std::vector<std::string>{__VA_ARGS__}) {                         \
+    if (!fs::exists(f)) {                                                                      \
+      GTEST_SKIP() << f << " absent (bundled captures under ../shared/data)";                  \
+    }                                                                                          \
+  }
 
 struct FiniteSink final : RowSink {
   std::uint64_t rows = 0, bad = 0;
@@ -155,7 +158,9 @@ TEST(FeatureCaptures, SessionsAndLabels) {
   std::uint64_t counts[4] = {};
   for (std::size_t i = 0; i < n; ++i) {
     ++counts[lab[i] + 1];
-    if (i + 7 >= n || ses[i + 7] != ses[i]) EXPECT_EQ(lab[i], -1) << i;  // last h rows of a session
+    if (i + 7 >= n || ses[i + 7] != ses[i]) {
+      EXPECT_EQ(lab[i], -1) << i;  // last h rows of a session
+    }
     if (i && ses[i] == ses[i - 1]) {
       EXPECT_EQ(ts[i] - ts[i - 1], 100'000'000) << i;  // clock rows, no holes
     } else if (i) {

@@ -75,7 +75,9 @@ TEST(FeatureEngine, EmptyBookGivesFiniteZeros) {
   fe.sample(2, r.v);
   for (std::size_t i = 0; i < kNumFeatures; ++i) {
     EXPECT_TRUE(std::isfinite(r.v[i])) << kFeatureNames[i];
-    if (kFeatureNames[i] != "trade_age_s") EXPECT_EQ(r.v[i], 0.0f) << kFeatureNames[i];
+    if (kFeatureNames[i] != "trade_age_s") {
+      EXPECT_EQ(r.v[i], 0.0f) << kFeatureNames[i];
+    }
   }
   EXPECT_EQ(r["trade_age_s"], static_cast<float>(kMaxTradeAge_s));
 }
