@@ -25,7 +25,8 @@
 // Layout: each side keeps its levels sorted worst -> best with the best price at the END, in
 // fixed 64-level chunks (book/book_side.hpp): the top is the last element, a change memmoves at
 // most one chunk wherever it lands (Binance diffs hit deep levels too), lookup is two binary
-// searches. Top-N copies from the end into a caller buffer. Measured in docs/BENCHMARKS.md.
+// searches unless the per-diff finger (where the diff's previous level landed) already points
+// at the place. Top-N copies from the end into a caller buffer. Measured in docs/BENCHMARKS.md.
 #pragma once
 
 #include <cstddef>
