@@ -207,6 +207,7 @@ struct ExecReport {
   std::int64_t commission_raw = 0;  // quote-asset fee of this fill, 1e-8 units (negative = rebate)
   std::int64_t transact_ns = 0;     // exchange time (Binance "T", ms -> ns)
   std::int64_t local_ns = 0;        // local monotonic receive stamp
+  std::int64_t request_sent_ns = 0; // first report answering a request: when its last byte was written (exec/gateway.hpp)
 };
 
 static_assert(std::is_trivially_copyable_v<OrderRequest>);
