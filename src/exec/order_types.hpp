@@ -170,6 +170,7 @@ enum class RejectCode : std::int16_t {
   disconnected = -1001,
   too_many_requests = -1003,   // HTTP 429 (request weight) / -1015 too many orders
   too_many_orders = -1015,
+  filter_failure = -1013,       // Binance "Filter failure: PRICE_FILTER|LOT_SIZE|NOTIONAL"
   timestamp_outside_recv_window = -1021,
   invalid_signature = -1022,
   illegal_chars = -1100,
