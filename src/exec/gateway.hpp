@@ -137,10 +137,12 @@ class Gateway {
   // Open orders on the exchange for `symbol` (Binance GET /api/v3/openOrders; FIX
   // OrderMassStatusRequest). Each as ExecReport{exec_type = status}.
   [[nodiscard]] virtual Result<std::vector<ExecReport>> open_orders(std::string_view symbol) = 0;
-  // One order's state (GET /api/v3/order; FIX OrderStatusRequest). reject = no_such_order when the
-  // exchange does not know the id.
+  // One order's state (GET /api/v3/order; FIX OrderStatusRequest), named by client_order_id or,
+  // when that is empty, by exchange_order_id (recovery maps a myTrades orderId back to its client
+  // id this way). reject = no_such_order when the exchange does not know the order.
   [[nodiscard]] virtual Result<ExecReport> query_order(std::string_view symbol,
-                                                       std::string_view client_order_id) = 0;
+                                                       std::string_view client_order_id,
+                                                       std::uint64_t exchange_order_id = 0) = 0;
   // Own trades with trade_id >= from_trade_id (GET /api/v3/myTrades fromId), each as
   // ExecReport{exec_type = trade}; client_order_id may be empty (myTrades carries only orderId):
   // the caller maps exchange_order_id. FIX: Code::unsupported unless the acceptor offers it.
