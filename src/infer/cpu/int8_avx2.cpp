@@ -1,0 +1,7 @@
+// infer/cpu/int8_avx2.cpp — the avx2 build of int8_fp16_impl.inl (INT8 and FP16 weight kernels), compiled with
+// its own flags (CMakeLists.txt). Nothing else lives here.
+#define TICKRT_KERNELS_ISA_AVX2 1
+#define TICKRT_I8_AVX2 1
+#define TICKRT_ISA_NS i8_avx2
+#include "infer/cpu/int8_isa.hpp"
+#include "infer/cpu/int8_fp16_impl.inl"
