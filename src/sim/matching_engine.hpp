@@ -137,6 +137,7 @@ struct SimConfig {
   std::uint64_t first_trade_id = 1;
   std::size_t max_closed_orders = 1u << 20;  // closed orders remembered for query() (oldest dropped)
   bool record_fills = true;                  // keep the fill ledger (fills())
+  bool emit_book_updates = true;             // ReportSink::on_book_update calls (off: cheaper backtests)
   FaultConfig faults;
 };
 
