@@ -1,0 +1,326 @@
+// pipeline/config.cpp — TOML -> PipelineConfig with errors that name the key.
+#include "pipeline/config.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#define TOML_EXCEPTIONS 1
+#include <toml++/toml.h>
+
+namespace tickrt::pipeline {
+
+std::string_view thread_mode_name(ThreadMode m) noexcept { return m == ThreadMode::inline_ ? "inline" : "pipelined"; }
+std::string_view idle_name(IdleKind k) noexcept {
+  switch (k) {
+    case IdleKind::busy: return "busy";
+    case IdleKind::yield: return "yield";
+    case IdleKind::sleep: return "sleep";
+  }
+  return "?";
+}
+std::string_view feed_source_name(FeedSource s) noexcept {
+  switch (s) {
+    case FeedSource::sim: return "sim";
+    case FeedSource::url: return "url";
+    case FeedSource::capture: return "capture";
+  }
+  return "?";
+}
+
+const std::string_view kDefaultConfigToml = R"toml(# tickrt run: embedded default configuration (configs/tickrt.toml documents every key)
+[feed]
+source = "sim"
+capture = "data/captures/spot_btcusdt_20240808.gz"
+speed = 1.0
+duration_s = 60.0
+
+[model]
+path = "models/trained/lstm_attn_s/model.onnx"
+
+[threads]
+mode = "inline"
+
+[batch]
+max_batch = 8
+max_delay_us = 50
+coalesce = true
+)toml";
+
+namespace {
+
+// Walks one table: each get_*() marks its key known, checks the type and range, and records the
+// first error as "<origin>: key 'table.key': ..."; finish() reports keys nobody asked for.
+class TableReader {
+ public:
+  TableReader(const toml::table* t, std::string prefix, std::string origin, Status& st)
+      : t_(t), prefix_(std::move(prefix)), origin_(std::move(origin)), st_(st) {}
+
+  void get_str(const char* key, std::string& out) {
+    const toml::node* n = find(key);
+    if (!n) return;
+    if (auto v = n->value<std::string>()) out = *v;
+    else fail(key, n, "expected a string");
+  }
+  void get_bool(const char* key, bool& out) {
+    const toml::node* n = find(key);
+    if (!n) return;
+    if (auto v = n->value_exact<bool>()) out = *v;
+    else fail(key, n, "expected true or false");
+  }
+  void get_double(const char* key, double& out, double lo, double hi) {
+    const toml::node* n = find(key);
+    if (!n) return;
+    std::optional<double> v;
+    if (n->is_integer()) v = static_cast<double>(*n->value<std::int64_t>());
+    else if (n->is_floating_point()) v = *n->value<double>();
+    if (!v) return fail(key, n, "expected a number");
+    if (!(*v >= lo && *v <= hi)) return fail(key, n, range_msg(lo, hi));
+    out = *v;
+  }
+  template <class I>
+  void get_int(const char* key, I& out, std::int64_t lo, std::int64_t hi) {
+    const toml::node* n = find(key);
+    if (!n) return;
+    auto v = n->value_exact<std::int64_t>();
+    if (!v) return fail(key, n, "expected an integer");
+    if (*v < lo || *v > hi) return fail(key, n, range_msg(static_cast<double>(lo), static_cast<double>(hi)));
+    out = static_cast<I>(*v);
+  }
+  template <class E>
+  void get_enum(const char* key, E& out, std::initializer_list<std::pair<const char*, E>> choices) {
+    const toml::node* n = find(key);
+    if (!n) return;
+    auto v = n->value<std::string>();
+    std::string names;
+    for (const auto& [name, e] : choices) {
+      if (v && *v == name) { out = e; return; }
+      names += names.empty() ? name : std::string("|") + name;
+    }
+    fail(key, n, "expected one of " + names + (v ? ", got \"" + *v + "\"" : ", got a non-string"));
+  }
+  void get_str_list(const char* key, std::vector<std::string>& out) {
+    const toml::node* n = find(key);
+    if (!n) return;
+    const toml::array* a = n->as_array();
+    if (!a) return fail(key, n, "expected an array of strings");
+    out.clear();
+    for (const toml::node& e : *a) {
+      auto s = e.value<std::string>();
+      if (!s) return fail(key, &e, "expected an array of strings");
+      out.push_back(*s);
+    }
+  }
+  void mark(const char* key) { known_.insert(key); }
+  void finish() {
+    if (!t_ || !st_.ok()) return;
+    for (const auto& [k, v] : *t_) {
+      if (!known_.count(std::string(k.str()))) {
+        fail_raw(std::string(k.str()), &v, "unknown key");
+        return;
+      }
+    }
+  }
+
+ private:
+  const toml::node* find(const char* key) {
+    known_.insert(key);
+    if (!t_ || !st_.ok()) return nullptr;
+    return t_->get(key);
+  }
+  static std::string range_msg(double lo, double hi) {
+    std::ostringstream o;
+    o << "out of range [" << lo << ", " << hi << "]";
+    return o.str();
+  }
+  void fail(const char* key, const toml::node* n, const std::string& what) { fail_raw(key, n, what); }
+  void fail_raw(const std::string& key, const toml::node* n, const std::string& what) {
+    if (!st_.ok()) return;
+    std::ostringstream o;
+    o << origin_;
+    if (n) o << ":" << n->source().begin.line;
+    o << ": key '" << prefix_ << key << "': " << what;
+    st_ = Status(Code::invalid_argument, o.str());
+  }
+
+  const toml::table* t_;
+  std::string prefix_, origin_;
+  Status& st_;
+  std::set<std::string> known_;
+};
+
+void read_thread(const toml::table* t, const std::string& name, const std::string& origin, ThreadConfig& tc, Status& st) {
+  TableReader r(t, "threads." + name + ".", origin, st);
+  r.get_int("cpu", tc.cpu, -1, 4095);
+  r.get_enum<IdleKind>("idle", tc.idle, {{"busy", IdleKind::busy}, {"yield", IdleKind::yield}, {"sleep", IdleKind::sleep}});
+  r.get_int("sleep_us", tc.sleep_us, 1, 1'000'000);
+  r.finish();
+}
+
+}  // namespace
+
+Result<PipelineConfig> parse_config(std::string_view text, std::string_view origin_sv, const std::string& base_dir) {
+  const std::string origin(origin_sv);
+  toml::table root;
+  try {
+    root = toml::parse(text, origin_sv);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream o;
+    o << origin << ":" << e.source().begin.line << ":" << e.source().begin.column << ": TOML syntax: " << e.description();
+    return Result<PipelineConfig>(Code::parse_error, o.str());
+  }
+  PipelineConfig c;
+  c.base_dir = base_dir;
+  c.capture = "data/captures/spot_btcusdt_20240808.gz";
+  c.model = "models/trained/lstm_attn_s/model.onnx";
+  Status st;
+  auto table = [&](const char* name) -> const toml::table* {
+    const toml::node* n = root.get(name);
+    if (!n) return nullptr;
+    if (!n->is_table()) {
+      if (st.ok())
+        st = Status(Code::invalid_argument, origin + ":" + std::to_string(n->source().begin.line) + ": key '" + name +
+                                                "': expected a table [" + name + "]");
+      return nullptr;
+    }
+    return n->as_table();
+  };
+  {
+    TableReader r(&root, "", origin, st);
+    // The top level holds only tables; each is read below.
+    for (const char* t : {"feed", "model", "threads", "batch", "strategy", "risk", "exec", "metrics", "report"}) r.mark(t);
+    r.finish();
+  }
+  {
+    TableReader r(table("feed"), "feed.", origin, st);
+    r.get_enum<FeedSource>("source", c.source, {{"sim", FeedSource::sim}, {"url", FeedSource::url}, {"capture", FeedSource::capture}});
+    r.get_str("capture", c.capture);
+    r.get_str_list("symbols", c.symbols);
+    r.get_str("ws_url", c.ws_url);
+    r.get_str("rest_url", c.rest_url);
+    r.get_double("speed", c.speed, 0.0, 1e6);
+    r.get_double("duration_s", c.duration_s, 0.0, 1e9);
+    r.get_int("reconnect_ms", c.reconnect_ms, 0, 3'600'000);
+    r.get_int("extra_symbols", c.extra_symbols, 0, 1023);
+    r.finish();
+  }
+  {
+    TableReader r(table("model"), "model.", origin, st);
+    r.get_str("path", c.model);
+    r.get_bool("watch", c.watch);
+    r.get_int("watch_ms", c.watch_ms, 10, 3'600'000);
+    r.get_int("workspace_limit_mb", c.workspace_limit_mb, 0, 1 << 20);
+    r.get_bool("require_golden", c.require_golden);
+    r.get_double("golden_tol", c.golden_tol, 0.0, 1.0);
+    r.finish();
+  }
+  {
+    const toml::table* t = table("threads");
+    TableReader r(t, "threads.", origin, st);
+    r.get_enum<ThreadMode>("mode", c.mode, {{"inline", ThreadMode::inline_}, {"pipelined", ThreadMode::pipelined}});
+    r.get_int("infer_threads", c.infer_threads, 1, 64);
+    r.get_int("ring_capacity", c.ring_capacity, 2, 1 << 20);
+    for (const char* sub : {"feed", "infer", "exec"}) {
+      const toml::node* n = t ? t->get(sub) : nullptr;
+      ThreadConfig& tc = std::string_view(sub) == "feed" ? c.feed : std::string_view(sub) == "infer" ? c.infer : c.exec;
+      if (n && !n->is_table()) {
+        if (st.ok())
+          st = Status(Code::invalid_argument, origin + ":" + std::to_string(n->source().begin.line) + ": key 'threads." +
+                                                  sub + "': expected a table [threads." + sub + "]");
+      } else if (n) {
+        read_thread(n->as_table(), sub, origin, tc, st);
+      }
+    }
+    // sub-tables are known keys of [threads]
+    if (t && st.ok()) {
+      for (const auto& [k, v] : *t) {
+        const std::string key(k.str());
+        if (key != "mode" && key != "infer_threads" && key != "ring_capacity" && key != "feed" && key != "infer" && key != "exec") {
+          st = Status(Code::invalid_argument, origin + ":" + std::to_string(v.source().begin.line) + ": key 'threads." + key + "': unknown key");
+          break;
+        }
+      }
+    }
+  }
+  {
+    TableReader r(table("batch"), "batch.", origin, st);
+    r.get_int("max_batch", c.max_batch, 1, 256);
+    r.get_int("max_delay_us", c.max_delay_us, 0, 1'000'000);
+    r.get_bool("coalesce", c.coalesce);
+    r.finish();
+  }
+  {
+    TableReader r(table("strategy"), "strategy.", origin, st);
+    r.get_double("threshold", c.threshold, 0.0, 1.0);
+    r.get_double("order_qty", c.order_qty, 1e-8, 1e6);
+    r.get_double("max_position", c.max_position, 0.0, 1e9);
+    r.get_int("quote_offset_ticks", c.quote_offset_ticks, 0, 1000);
+    r.get_int("order_ttl_ms", c.order_ttl_ms, 1, 86'400'000);
+    r.finish();
+  }
+  {
+    TableReader r(table("risk"), "risk.", origin, st);
+    r.get_double("max_notional", c.max_notional, 0.0, 1e12);
+    r.get_int("max_orders_per_s", c.max_orders_per_s, 1, 1'000'000);
+    r.get_int("max_open_orders", c.max_open_orders, 1, 100'000);
+    r.finish();
+  }
+  {
+    TableReader r(table("exec"), "exec.", origin, st);
+    r.get_enum<GatewayKind>("gateway", c.gateway, {{"rest", GatewayKind::rest}, {"ws", GatewayKind::ws}});
+    r.get_str("journal", c.journal);
+    r.get_str("api_key", c.api_key);
+    r.get_str("api_secret", c.api_secret);
+    r.finish();
+  }
+  {
+    TableReader r(table("metrics"), "metrics.", origin, st);
+    r.get_bool("enabled", c.metrics);
+    r.get_str("listen", c.metrics_listen);
+    r.get_str("control_token", c.control_token);
+    r.finish();
+  }
+  {
+    TableReader r(table("report"), "report.", origin, st);
+    r.get_bool("print_orders", c.print_orders);
+    r.get_int("max_order_lines", c.max_order_lines, 0, 1'000'000);
+    r.finish();
+  }
+  if (!st.ok()) return st;
+  // Cross-key checks.
+  if (c.source == FeedSource::url && c.symbols.empty())
+    return Result<PipelineConfig>(Code::invalid_argument, origin + ": key 'feed.symbols': required when feed.source = \"url\"");
+  for (const std::string& s : c.symbols) {
+    if (s.empty() || s.size() > 20)
+      return Result<PipelineConfig>(Code::invalid_argument, origin + ": key 'feed.symbols': bad symbol \"" + s + "\"");
+  }
+  if (c.source != FeedSource::url && c.capture.empty())
+    return Result<PipelineConfig>(Code::invalid_argument, origin + ": key 'feed.capture': empty");
+  if (c.model.empty()) return Result<PipelineConfig>(Code::invalid_argument, origin + ": key 'model.path': empty");
+  return c;
+}
+
+Result<PipelineConfig> load_config(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Result<PipelineConfig>(Code::not_found, path + ": cannot open config file");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string text = ss.str();
+  std::filesystem::path dir = std::filesystem::absolute(std::filesystem::path(path)).parent_path();
+  return parse_config(text, path, dir.string());
+}
+
+Result<PipelineConfig> default_config(const std::string& source_root) {
+  return parse_config(kDefaultConfigToml, "<embedded default config>", source_root);
+}
+
+std::string resolve_path(const PipelineConfig& cfg, const std::string& p) {
+  if (p.empty()) return p;
+  std::filesystem::path fp(p);
+  if (fp.is_absolute() || cfg.base_dir.empty()) return p;
+  return (std::filesystem::path(cfg.base_dir) / fp).lexically_normal().string();
+}
+
+}  // namespace tickrt::pipeline

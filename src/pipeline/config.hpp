@@ -1,0 +1,108 @@
+// pipeline/config.hpp — `tickrt run` configuration: one TOML file (toml++), every key optional.
+//
+// Who calls: setup only (apps/tickrt/cmd_run.cpp, tests, benches). parse_config() returns a
+// Status whose message names the file, the key ("threads.mode") and what is wrong with its value
+// ("expected one of inline|pipelined, got \"fast\""), and any key it does not know (a typo must
+// not silently fall back to a default). kDefaultConfigToml is the embedded default: running with
+// no --config is the same as running with that text (configs/tickrt.toml is a commented copy).
+//
+// Relative paths (capture, model, journal) are resolved against `base_dir` (the source tree's
+// data/.. for the embedded default, the config file's directory otherwise) at load time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.hpp"
+
+namespace tickrt::pipeline {
+
+enum class ThreadMode : std::uint8_t { inline_, pipelined };
+enum class IdleKind : std::uint8_t { busy, yield, sleep };
+enum class FeedSource : std::uint8_t { sim, url, capture };
+enum class GatewayKind : std::uint8_t { rest, ws };
+
+std::string_view thread_mode_name(ThreadMode m) noexcept;
+std::string_view idle_name(IdleKind k) noexcept;
+std::string_view feed_source_name(FeedSource s) noexcept;
+
+struct ThreadConfig {
+  int cpu = -1;              // -1: not pinned; else the CPU id for pthread_setaffinity_np
+  IdleKind idle = IdleKind::busy;
+  int sleep_us = 50;         // idle = sleep: nanosleep this long per empty poll
+};
+
+struct PipelineConfig {
+  // [feed]
+  FeedSource source = FeedSource::sim;  // sim: in-process venue replaying `capture`; url: a real
+                                        // exchange (ws_url/rest_url); capture: read the file
+                                        // directly (no network: benches, tests)
+  std::string capture;                  // default: data/captures/spot_btcusdt_20240808.gz
+  std::vector<std::string> symbols;     // url source: symbols to subscribe (upper case)
+  std::string ws_url = "wss://stream.binance.com:9443";
+  std::string rest_url = "https://api.binance.com";
+  double speed = 1.0;                   // sim/capture replay speed (0 = as fast as possible)
+  double duration_s = 60.0;             // stop after this long (0 = until the capture ends / SIGINT)
+  int reconnect_ms = 1000;              // url/sim: wait before reconnecting
+  int extra_symbols = 0;                // capture source: replay the capture again under N renamed
+                                        // symbols (batching bench: 1, 8, 64, 256 symbols)
+  // [model]
+  std::string model;                    // default: models/trained/lstm_attn_s/model.onnx
+  bool watch = false;                   // poll the model file's mtime and hot-swap on change
+  int watch_ms = 250;
+  std::uint64_t workspace_limit_mb = 0; // engine activations + scratch at max batch; 0 = unlimited
+  bool require_golden = false;          // refuse a model without parity data beside it
+  double golden_tol = 1e-4;
+  // [threads]
+  ThreadMode mode = ThreadMode::inline_;
+  ThreadConfig feed;                    // inline mode: the one thread
+  ThreadConfig infer;
+  ThreadConfig exec;
+  int infer_threads = 1;
+  int ring_capacity = 1024;
+  // [batch]
+  int max_batch = 8;
+  int max_delay_us = 50;
+  bool coalesce = true;
+  // [strategy]
+  double threshold = 0.45;              // act when P(up) or P(down) exceeds this
+  double order_qty = 0.001;             // base asset per order
+  double max_position = 0.01;
+  int quote_offset_ticks = 0;           // 0 = join the best price; >0 = improve by N price ticks
+  std::int64_t order_ttl_ms = 2000;     // cancel a resting order after this long
+  // [risk]
+  double max_notional = 1000.0;         // quote asset per order
+  int max_orders_per_s = 20;
+  int max_open_orders = 4;
+  // [exec]
+  GatewayKind gateway = GatewayKind::rest;
+  std::string journal = "tickrt-journal.db";  // SQLite (exec/journal.hpp)
+  std::string api_key = "tickrt-demo-key";
+  std::string api_secret = "tickrt-demo-secret";
+  // [metrics]
+  bool metrics = true;
+  std::string metrics_listen = "127.0.0.1:9464";
+  std::string control_token;            // empty: control endpoints refused
+  // [report]
+  bool print_orders = true;             // print every order / fill line
+  int max_order_lines = 40;
+
+  std::string base_dir;                 // what relative paths are resolved against
+};
+
+// The embedded default configuration (same keys and values as the defaults above).
+extern const std::string_view kDefaultConfigToml;
+
+// Parses TOML text. `origin` names the source in messages (a path or "<embedded>").
+Result<PipelineConfig> parse_config(std::string_view toml_text, std::string_view origin, const std::string& base_dir);
+// Reads and parses a file; base_dir = the file's directory.
+Result<PipelineConfig> load_config(const std::string& path);
+// The embedded default, base_dir = source_root.
+Result<PipelineConfig> default_config(const std::string& source_root);
+
+// Resolve a relative path against cfg.base_dir.
+std::string resolve_path(const PipelineConfig& cfg, const std::string& p);
+
+}  // namespace tickrt::pipeline

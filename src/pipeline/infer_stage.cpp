@@ -1,0 +1,127 @@
+// pipeline/infer_stage.cpp — inline and batched inference (hot path, see infer_stage.hpp).
+#include "pipeline/infer_stage.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "pipeline/threads.hpp"
+
+namespace tickrt::pipeline {
+
+namespace {
+
+// Copies the model outputs of window i of the current plan into r.
+void take_outputs(const infer::ExecutionContext& ctx, std::size_t i, std::size_t n_out, InferResult& r) noexcept {
+  const std::size_t n = std::min(n_out, kMaxOutputs);
+  const float* y = ctx.output(0) + i * n_out;
+  for (std::size_t c = 0; c < n; ++c) r.out[c] = y[c];
+  r.n_out = static_cast<std::uint8_t>(n);
+}
+
+}  // namespace
+
+InferStage::InferStage(ModelSlot& slot, BatchConfig bc, TscClock clock) : slot_(slot), bc_(bc), clock_(clock) {
+  bc_.max_batch = std::clamp(bc_.max_batch, 1, 256);
+  meta_.resize(static_cast<std::size_t>(bc_.max_batch));
+  raw_.resize(static_cast<std::size_t>(bc_.max_batch) * kMaxWindowFloats);
+  slot_of_sym_.assign(kMaxSymbols, -1);
+  // ns -> TSC ticks for the delay check (one multiply-free compare per poll).
+  max_delay_ticks_ = static_cast<std::int64_t>(static_cast<double>(bc_.max_delay_ns) * std::max(clock_.ghz(), 1e-9));
+}
+
+bool InferStage::infer_one(const SampleMeta& meta, const features::FeatureEngine& fe, InferResult& out) noexcept {
+  ModelInstance* inst = slot_.current();
+  infer::ExecutionContext& ctx = *inst->ctx;
+  out.meta = meta;
+  out.enqueue_tsc = 0;
+  out.batch = 1;
+  out.model_version = inst->model->version;
+  out.infer_start = TscClock::ticks();
+  out.ok = false;
+  if (ctx.select_batch(1) != Code::ok || !inst->model->package.fill_input(fe, ctx.input(0)) || ctx.run() != Code::ok) {
+    ++c_.run_errors;
+    out.infer_end = TscClock::ticks();
+    return false;
+  }
+  take_outputs(ctx, 0, inst->model->out_floats, out);
+  out.ok = true;
+  out.infer_end = TscClock::ticks();
+  ++c_.inferences;
+  ++c_.batches;
+  ++c_.batch_hist[1];
+  return true;
+}
+
+bool enqueue_window(SpscRing<InferRequest>& ring, const SampleMeta& meta, const features::FeatureEngine& fe) noexcept {
+  const std::span<const float> w = fe.window();
+  if (w.size() > kMaxWindowFloats) return false;
+  return ring.try_emplace(meta, w);  // the window is copied straight into the ring slot
+}
+
+void InferStage::stage(const InferRequest& r) noexcept {
+  int at = staged_;
+  const feed::SymbolId sym = r.meta.symbol;
+  if (bc_.coalesce && sym < kMaxSymbols && slot_of_sym_[sym] >= 0) {
+    at = slot_of_sym_[sym];  // newer window of a staged symbol: replace it in place
+    ++c_.coalesced;
+  } else {
+    ++staged_;
+    if (sym < kMaxSymbols) slot_of_sym_[sym] = static_cast<std::int16_t>(at);
+  }
+  InferResult& m = meta_[static_cast<std::size_t>(at)];
+  m.meta = r.meta;
+  m.enqueue_tsc = r.enqueue_tsc;
+  std::memcpy(raw_.data() + static_cast<std::size_t>(at) * kMaxWindowFloats, r.x, r.n_floats * sizeof(float));
+}
+
+int InferStage::poll(SpscRing<InferRequest>& in, SpscRing<InferResult>& out) noexcept {
+  InferRequest* r = in.front();
+  if (r == nullptr) return 0;
+  const std::uint64_t first_enq = r->enqueue_tsc;
+  stage(*r);
+  in.pop();
+  // Gather until the batch is full or the first window has waited max_delay.
+  while (staged_ < bc_.max_batch) {
+    r = in.front();
+    if (r != nullptr) {
+      stage(*r);
+      in.pop();
+      continue;
+    }
+    if (static_cast<std::int64_t>(TscClock::ticks() - first_enq) >= max_delay_ticks_) break;
+    cpu_relax();
+  }
+  const int b = staged_;
+  ModelInstance* inst = slot_.current();  // adopt a swapped model between batches only
+  infer::ExecutionContext& ctx = *inst->ctx;
+  const LoadedModel& m = *inst->model;
+  const std::uint64_t t0 = TscClock::ticks();
+  bool ok = ctx.select_batch(b) == Code::ok;
+  if (ok) {
+    float* x = ctx.input(0);
+    for (int i = 0; i < b; ++i)
+      m.package.normalize(raw_.data() + static_cast<std::size_t>(i) * kMaxWindowFloats, m.package.window,
+                          x + static_cast<std::size_t>(i) * m.in_floats);
+    ok = ctx.run() == Code::ok;
+  }
+  const std::uint64_t t1 = TscClock::ticks();
+  if (!ok) c_.run_errors += static_cast<std::uint64_t>(b);
+  for (int i = 0; i < b; ++i) {
+    InferResult& res = meta_[static_cast<std::size_t>(i)];
+    res.infer_start = t0;
+    res.infer_end = t1;
+    res.batch = static_cast<std::uint16_t>(b);
+    res.model_version = m.version;
+    res.ok = ok;
+    if (ok) take_outputs(ctx, static_cast<std::size_t>(i), m.out_floats, res);
+    if (res.meta.symbol < kMaxSymbols) slot_of_sym_[res.meta.symbol] = -1;
+    if (!out.try_push(res)) ++c_.results_dropped;
+  }
+  staged_ = 0;
+  c_.inferences += static_cast<std::uint64_t>(b);
+  ++c_.batches;
+  ++c_.batch_hist[std::min(b, 256)];
+  return b;
+}
+
+}  // namespace tickrt::pipeline

@@ -1,0 +1,111 @@
+// pipeline/infer_stage.hpp — model-input windows -> model outputs, one at a time (inline mode) or
+// dynamically batched from an SPSC ring (pipelined mode).
+//
+// Who calls: the thread that owns the ModelSlot (inline: the one pipeline thread; pipelined: an
+// inference thread). Not thread-safe; one InferStage per inference thread.
+//
+// Dynamic batching (pipelined): poll() pops the first waiting request, then keeps popping until
+// max_batch windows are staged or max_delay has passed since the FIRST one was enqueued (so a
+// lone request waits at most max_delay; a burst goes out as one batch). With coalescing on, a
+// newer window of a symbol already staged replaces the older one (only the newest window per
+// symbol is worth inferring: the older decision would be stale before it is made); replaced
+// windows are counted (coalesced), never silently lost. The batch then runs on the slot's
+// current model instance (hot swap: adopted between batches, never during one), each window
+// normalised with THAT model's package (a swapped model may carry other normalisation stats).
+//
+// Hot path: no allocation (staging buffers sized at construction for max_batch windows), no locks.
+// Limits: a window of at most kMaxWindowFloats floats, at most kMaxOutputs outputs per window.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/spsc_ring.hpp"
+#include "pipeline/market.hpp"
+#include "pipeline/model.hpp"
+
+namespace tickrt::pipeline {
+
+inline constexpr std::size_t kMaxWindowFloats = 2048;  // T x F: 64 x 24 = 1536 fits
+inline constexpr std::size_t kMaxOutputs = 8;
+
+// Feed thread -> inference thread. The raw (un-normalised) window travels by value: the producer
+// copies it out of the FeatureEngine ring, which it keeps updating.
+struct InferRequest {
+  InferRequest(const SampleMeta& m, std::span<const float> w) noexcept
+      : meta(m), enqueue_tsc(TscClock::ticks()), n_floats(static_cast<std::uint32_t>(w.size())) {
+    std::memcpy(x, w.data(), w.size() * sizeof(float));  // caller checked w.size() <= kMaxWindowFloats
+  }
+  SampleMeta meta;
+  std::uint64_t enqueue_tsc = 0;
+  std::uint32_t n_floats = 0;
+  // 64-byte aligned: the copy in and out is whole cache lines, and the slot array is 64-aligned.
+  alignas(64) float x[kMaxWindowFloats];
+};
+
+// Inference thread -> execution (pipelined) / straight on (inline).
+struct InferResult {
+  SampleMeta meta;
+  std::uint64_t enqueue_tsc = 0;   // 0 in inline mode (no queue)
+  std::uint64_t infer_start = 0;   // TSC
+  std::uint64_t infer_end = 0;
+  std::uint64_t model_version = 0;
+  std::uint16_t batch = 1;
+  std::uint8_t n_out = 0;
+  bool ok = false;                 // engine run returned ok
+  float out[kMaxOutputs] = {};
+};
+
+struct BatchConfig {
+  int max_batch = 8;
+  std::int64_t max_delay_ns = 50'000;
+  bool coalesce = true;
+};
+
+struct InferCounters {
+  std::uint64_t inferences = 0;   // windows inferred
+  std::uint64_t batches = 0;
+  std::uint64_t coalesced = 0;    // windows replaced by a newer one of the same symbol
+  std::uint64_t run_errors = 0;
+  std::uint64_t results_dropped = 0;  // result ring full
+  std::uint64_t batch_hist[257] = {}; // batches by size
+};
+
+class InferStage {
+ public:
+  InferStage(ModelSlot& slot, BatchConfig bc, TscClock clock);
+  InferStage(const InferStage&) = delete;
+  InferStage& operator=(const InferStage&) = delete;
+
+  // Inline: the window of `fe` -> out. False when the model could not run (counted).
+  [[nodiscard]] bool infer_one(const SampleMeta& meta, const features::FeatureEngine& fe, InferResult& out) noexcept;
+
+  // Pipelined: one batch from `in` into `out`; returns the number of windows inferred (0: idle).
+  int poll(SpscRing<InferRequest>& in, SpscRing<InferResult>& out) noexcept;
+
+  const InferCounters& counters() const noexcept { return c_; }
+  ModelSlot& slot() noexcept { return slot_; }
+
+ private:
+  void stage(const InferRequest& r) noexcept;
+
+  ModelSlot& slot_;
+  BatchConfig bc_;
+  TscClock clock_;
+  std::int64_t max_delay_ticks_ = 0;
+  int staged_ = 0;
+  std::vector<InferResult> meta_;          // [max_batch]
+  std::vector<float> raw_;                 // [max_batch, kMaxWindowFloats]
+  std::vector<std::int16_t> slot_of_sym_;  // [kMaxSymbols], -1 = not staged
+  InferCounters c_;
+};
+
+// Feed side of pipelined mode: copies the symbol's window into the ring. False (counted by the
+// caller as a dropped tick) when the ring is full.
+[[nodiscard]] bool enqueue_window(SpscRing<InferRequest>& ring, const SampleMeta& meta, const features::FeatureEngine& fe) noexcept;
+
+}  // namespace tickrt::pipeline

@@ -1,0 +1,66 @@
+// pipeline/latency.hpp — per-stage latency histograms of the tick-to-order path and the table
+// `tickrt run` / `make demo` print.
+//
+// Stages (each a core/latency_histogram.hpp, ns; intervals from TscClock stamps on one time base):
+//   receive->parsed    frame read -> event parsed
+//   book               parsed -> book updated
+//   features           book -> features updated and window sampled (ticks that sampled)
+//   queue wait         window enqueued -> picked by the inference thread (pipelined mode)
+//   inference          engine run incl. input normalisation (per window; a batch counts for each)
+//   decision+risk      strategy + risk checks + OMS submit (ticks that made an order)
+//   order encode+send  OMS enqueue -> the gateway's write returned (exec/gateway.hpp t2 - t1)
+//   tick->order queued receive -> the order request is in the gateway ring (this thread's work)
+//   tick->order sent   receive -> the gateway's write returned (internal tick-to-order)
+//   wire-to-wire       venue side: market-data frame sent -> the order it caused read (loopback)
+// Who calls: each recording thread owns its own StageLatency; the reporting thread merges them
+// after the threads stopped (or reads copies): LatencyHistogram is single-threaded.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/latency_histogram.hpp"
+
+namespace tickrt::pipeline {
+
+enum class Stage : std::uint8_t {
+  recv_parsed = 0,
+  book,
+  features,
+  queue_wait,
+  inference,
+  decision_risk,
+  encode_send,
+  tick_to_queued,
+  tick_to_sent,
+  wire_to_wire,
+  count_
+};
+inline constexpr std::size_t kStageCount = static_cast<std::size_t>(Stage::count_);
+std::string_view stage_name(Stage s) noexcept;
+// Prometheus-friendly name ("recv_parsed", ...).
+std::string_view stage_key(Stage s) noexcept;
+
+struct StageLatency {
+  std::array<LatencyHistogram, kStageCount> h;
+  void record(Stage s, std::int64_t ns) noexcept { h[static_cast<std::size_t>(s)].record(ns); }
+  LatencyHistogram& operator[](Stage s) noexcept { return h[static_cast<std::size_t>(s)]; }
+  const LatencyHistogram& operator[](Stage s) const noexcept { return h[static_cast<std::size_t>(s)]; }
+  void merge(const StageLatency& o) noexcept {
+    for (std::size_t i = 0; i < kStageCount; ++i) h[i].merge(o.h[i]);
+  }
+  void reset() noexcept {
+    for (auto& x : h) x.reset();
+  }
+};
+
+// The article's budget (docs/PIPELINE.md): 6.6 ms in process, 9.8 ms with the network.
+inline constexpr double kBudgetInProcessUs = 6600.0;
+inline constexpr double kBudgetWireUs = 9800.0;
+
+// Markdown-ish table: stage | count | P50 | P95 | P99 | P99.9 | max (µs), plus the budget lines.
+std::string latency_table(const StageLatency& l);
+
+}  // namespace tickrt::pipeline

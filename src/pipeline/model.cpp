@@ -1,0 +1,368 @@
+// pipeline/model.cpp — model load/validation and the hot-swap machinery (setup/background paths).
+#include "pipeline/model.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+#include "infer/npy.hpp"
+#include "infer/onnx/onnx_import.hpp"
+#include "pipeline/threads.hpp"
+
+namespace tickrt::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool ends_with(const std::string& s, std::string_view suf) {
+  return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
+}
+
+// Runs `n` windows (x: [n, T, F]) through ctx in batches of up to max_batch; writes [n, C] to y.
+Status run_windows(infer::ExecutionContext& ctx, int max_batch, const float* x, std::size_t n, std::size_t in_floats,
+                   std::size_t out_floats, std::vector<float>& y) {
+  y.assign(n * out_floats, 0.f);
+  for (std::size_t i = 0; i < n;) {
+    const std::size_t b = std::min<std::size_t>(static_cast<std::size_t>(max_batch), n - i);
+    if (ctx.select_batch(static_cast<std::int64_t>(b)) != Code::ok)
+      return Status(Code::internal, "batch " + std::to_string(b) + " not prepared");
+    std::memcpy(ctx.input(0), x + i * in_floats, b * in_floats * sizeof(float));
+    const Code c = ctx.run();
+    if (c != Code::ok) return Status(c, "engine run failed at window " + std::to_string(i) + ": " + std::string(code_name(c)));
+    std::memcpy(y.data() + i * out_floats, ctx.output(0), b * out_floats * sizeof(float));
+    i += b;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ModelInstance>> make_instance(std::shared_ptr<const LoadedModel> m, int max_batch) {
+  auto inst = std::make_unique<ModelInstance>();
+  inst->model = m;
+  inst->ctx = std::make_unique<infer::ExecutionContext>(m->engine);
+  const int maxb = std::min<int>(max_batch, static_cast<int>(m->engine->profile().max));
+  for (int b = maxb; b >= 1; --b) {  // largest first: the arena is sized once
+    Status st = inst->ctx->prepare_batch(b);
+    if (!st.ok()) return st.with_context(m->path + ": prepare batch " + std::to_string(b));
+  }
+  if (inst->ctx->select_batch(1) != Code::ok) return Status(Code::internal, m->path + ": batch 1 not prepared");
+  return inst;
+}
+
+Result<std::shared_ptr<const LoadedModel>> load_model(const ModelOptions& opt) {
+  using R = Result<std::shared_ptr<const LoadedModel>>;
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string& path = opt.path;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return R(Code::not_found, path + ": model file not found");
+  if (opt.max_batch < 1) return R(Code::invalid_argument, path + ": max_batch must be >= 1");
+
+  std::shared_ptr<const infer::Engine> engine;
+  const infer::Graph* graph = nullptr;
+  if (ends_with(path, ".engine")) {
+    auto e = infer::Engine::load(path);
+    if (!e.ok()) return e.status().with_context(path);
+    if (e.value()->profile().max < opt.max_batch)
+      return R(Code::invalid_argument, path + ": engine file built for batch <= " + std::to_string(e.value()->profile().max) +
+                                           ", the pipeline needs " + std::to_string(opt.max_batch) + " (batch.max_batch)");
+    engine = std::move(e.value());
+    graph = &engine->graph();
+  }
+  infer::Graph g;
+  if (!engine) {
+    auto gr = infer::import_onnx_file(path);
+    if (!gr.ok()) return gr.status().with_context(path);
+    g = std::move(gr.value());
+    graph = &g;
+  }
+  // The model package before the (slower) build: a model for other features is refused at once.
+  auto pkg = features::parse_model_package(graph->metadata);
+  if (!pkg.ok()) return pkg.status().with_context(path);
+  Status pst = features::check_model_package(pkg.value(), opt.features);
+  if (!pst.ok()) return pst.with_context(path + ": model package check");
+  auto lm = std::make_shared<LoadedModel>();
+  lm->package = std::move(pkg.value());
+  lm->path = path;
+  lm->version = opt.version;
+  if (!engine) {
+    infer::BuildOptions bo;
+    bo.batch = {1, 1, std::max<std::int64_t>(1, opt.max_batch)};
+    bo.workspace_limit = opt.workspace_limit;
+    auto e = infer::Engine::build(std::move(g), bo);
+    if (!e.ok()) return e.status().with_context(path + ": engine build");
+    engine = std::move(e.value());
+  }
+  lm->engine = engine;
+  if (engine->num_inputs() != 1 || engine->num_outputs() < 1)
+    return R(Code::unsupported, path + ": the pipeline needs one input [batch, T, F] and an output [batch, C]");
+  lm->in_floats = lm->package.window * lm->package.features.size();
+  {
+    const infer::Dims& in = engine->input_shape(0);
+    std::int64_t per = 1;
+    for (std::size_t i = 1; i < in.size(); ++i) per *= in[i];
+    if (in.size() < 2 || per != static_cast<std::int64_t>(lm->in_floats))
+      return R(Code::invalid_argument, path + ": input '" + engine->input_name(0) + "' does not hold window x features = " +
+                                           std::to_string(lm->in_floats) + " floats per sample");
+  }
+  auto inst = make_instance(lm, opt.max_batch);
+  if (!inst.ok()) return inst.status();
+  infer::ExecutionContext& ctx = *inst.value()->ctx;
+  {
+    const infer::Dims& od = ctx.output_dims(0);
+    std::int64_t per = 1;
+    for (std::size_t i = 1; i < od.size(); ++i) per *= od[i];
+    lm->out_floats = static_cast<std::size_t>(per);
+    if (ctx.output_dtype(0) != infer::DType::f32 || per < 1)
+      return R(Code::unsupported, path + ": output '" + engine->output_name(0) + "' is not float32 [batch, C]");
+  }
+  // Golden validation.
+  const fs::path dir = fs::path(path).parent_path();
+  const fs::path ref_p = dir / "parity_logits.npy";
+  fs::path x_p = dir / "parity_x.npy";
+  if (!fs::exists(x_p, ec)) x_p = dir.parent_path() / "parity_x.npy";
+  std::ostringstream v;
+  if (fs::exists(ref_p, ec) && fs::exists(x_p, ec)) {
+    auto x = infer::read_npy(x_p.string());
+    if (!x.ok()) return x.status().with_context(path + ": golden input");
+    auto ref = infer::read_npy(ref_p.string());
+    if (!ref.ok()) return ref.status().with_context(path + ": golden output");
+    const std::size_t n = x.value().dims.empty() ? 0 : static_cast<std::size_t>(x.value().dims[0]);
+    if (x.value().dtype != infer::DType::f32 || static_cast<std::size_t>(x.value().count()) != n * lm->in_floats || n == 0)
+      return R(Code::invalid_argument, path + ": golden input " + x_p.string() + " is not float32 [n, T, F] for this model");
+    if (ref.value().dtype != infer::DType::f32 || static_cast<std::size_t>(ref.value().count()) != n * lm->out_floats)
+      return R(Code::invalid_argument, path + ": golden output " + ref_p.string() + " is not float32 [" + std::to_string(n) + ", " +
+                                           std::to_string(lm->out_floats) + "]");
+    std::vector<float> y;
+    TICKRT_RETURN_IF_ERROR(run_windows(ctx, opt.max_batch, x.value().as<float>(), n, lm->in_floats, lm->out_floats, y)
+                               .with_context(path + ": golden run"));
+    const float* r = ref.value().as<float>();
+    double maxd = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::size_t am_e = 0, am_r = 0;
+      for (std::size_t c = 0; c < lm->out_floats; ++c) {
+        const float a = y[i * lm->out_floats + c], b = r[i * lm->out_floats + c];
+        if (!std::isfinite(a))
+          return R(Code::corrupt, path + ": golden validation: window " + std::to_string(i) + " output " + std::to_string(c) + " is not finite");
+        maxd = std::max(maxd, static_cast<double>(std::fabs(a - b)));
+        if (a > y[i * lm->out_floats + am_e]) am_e = c;
+        if (b > r[i * lm->out_floats + am_r]) am_r = c;
+      }
+      const double tie = std::fabs(r[i * lm->out_floats + am_e] - r[i * lm->out_floats + am_r]);
+      if (am_e != am_r && tie > opt.golden_tol)
+        return R(Code::corrupt, path + ": golden validation: window " + std::to_string(i) + " argmax " + std::to_string(am_e) +
+                                    " vs reference " + std::to_string(am_r));
+    }
+    if (maxd > opt.golden_tol) {
+      std::ostringstream o;
+      o << path << ": golden validation failed: max |engine - reference| = " << maxd << " > tolerance " << opt.golden_tol
+        << " over " << n << " windows of " << x_p.string();
+      return R(Code::corrupt, o.str());
+    }
+    v << "golden: " << n << " windows, max |diff| " << maxd << " <= " << opt.golden_tol;
+  } else {
+    if (opt.require_golden)
+      return R(Code::not_found, path + ": no golden data (" + ref_p.string() + " + parity_x.npy) and model.require_golden = true");
+    // Synthetic window: the package's mean (a normalised zero) must give finite outputs.
+    std::vector<float> x(lm->in_floats, 0.f), y;
+    TICKRT_RETURN_IF_ERROR(run_windows(ctx, 1, x.data(), 1, lm->in_floats, lm->out_floats, y).with_context(path + ": smoke run"));
+    for (float f : y)
+      if (!std::isfinite(f)) return R(Code::corrupt, path + ": smoke run: non-finite output on a zero window");
+    v << "no golden data beside the model: finite outputs on a zero window only";
+  }
+  lm->validation = v.str();
+  lm->load_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  return std::shared_ptr<const LoadedModel>(std::move(lm));
+}
+
+// ---- ModelSlot ----------------------------------------------------------------------------------
+
+ModelSlot::ModelSlot(std::unique_ptr<ModelInstance> first) : cur_(first.release()) {
+  running_version_.store(cur_->model->version, std::memory_order_relaxed);
+}
+
+ModelSlot::~ModelSlot() {
+  collect();
+  delete pending_.exchange(nullptr);
+  delete retire_overflow_;
+  delete cur_;
+}
+
+void ModelSlot::adopt() noexcept {
+  ModelInstance* p = pending_.exchange(nullptr, std::memory_order_acq_rel);
+  if (!p) return;
+  ModelInstance* old = cur_;
+  cur_ = p;
+  running_version_.store(p->model->version, std::memory_order_relaxed);
+  adopted_.fetch_add(1, std::memory_order_relaxed);
+  if (!retired_.try_push(old)) {
+    // The swapper has not collected 16 retirements: keep one aside (freed by collect()/dtor).
+    if (retire_overflow_ == nullptr) retire_overflow_ = old;
+  }
+}
+
+bool ModelSlot::publish(ModelInstance* inst) noexcept {
+  ModelInstance* expected = nullptr;
+  return pending_.compare_exchange_strong(expected, inst, std::memory_order_acq_rel);
+}
+
+int ModelSlot::collect() noexcept {
+  int n = 0;
+  ModelInstance* p = nullptr;
+  while (retired_.try_pop(p)) {
+    delete p;
+    ++n;
+  }
+  return n;
+}
+
+// ---- ModelSwapper -------------------------------------------------------------------------------
+
+ModelSwapper::ModelSwapper(ModelOptions opt, std::shared_ptr<const LoadedModel> first, std::vector<ModelSlot*> slots,
+                           bool watch, int watch_ms)
+    : opt_(std::move(opt)), slots_(std::move(slots)), watch_(watch), watch_ms_(watch_ms), model_(std::move(first)) {}
+
+ModelSwapper::~ModelSwapper() { stop(); }
+
+void ModelSwapper::start() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void ModelSwapper::stop() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  for (ModelSlot* s : slots_) s->collect();
+}
+
+void ModelSwapper::request_swap(const std::string& path) {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    queue_.push_back(path.empty() ? opt_.path : path);
+  }
+  cv_.notify_all();
+}
+
+bool ModelSwapper::wait_idle(int timeout_ms) {
+  std::unique_lock<std::mutex> lk(mu_);
+  return cv_.wait_for(lk, std::chrono::milliseconds(timeout_ms), [&] { return queue_.empty() && !busy_; });
+}
+
+SwapResult ModelSwapper::last_result() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return last_;
+}
+
+std::shared_ptr<const LoadedModel> ModelSwapper::current_model() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return model_;
+}
+
+void ModelSwapper::loop() {
+  name_current_thread("tickrt-swap");
+  make_current_thread_background();
+  auto stamp = [](const std::string& p) -> std::int64_t {
+    struct stat sb;
+    if (::stat(p.c_str(), &sb) != 0) return -1;
+    return static_cast<std::int64_t>(sb.st_mtim.tv_sec) * 1'000'000'000 + sb.st_mtim.tv_nsec + sb.st_size;
+  };
+  std::int64_t seen = stamp(opt_.path);
+  for (;;) {
+    std::string job;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      cv_.wait_for(lk, std::chrono::milliseconds(watch_ ? watch_ms_ : 50), [&] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      if (!queue_.empty()) {
+        job = queue_.front();
+        queue_.erase(queue_.begin());
+        busy_ = true;
+      }
+    }
+    for (ModelSlot* s : slots_) s->collect();
+    if (job.empty() && watch_) {
+      const std::int64_t now = stamp(opt_.path);
+      if (now != seen && now != -1) {
+        // Wait one more period for the writer to finish, then build what is there.
+        std::this_thread::sleep_for(std::chrono::milliseconds(watch_ms_));
+        seen = stamp(opt_.path);
+        job = opt_.path;
+        std::lock_guard<std::mutex> g(mu_);
+        busy_ = true;
+      }
+    }
+    if (!job.empty()) {
+      do_swap(job);
+      {
+        std::lock_guard<std::mutex> g(mu_);
+        busy_ = false;
+      }
+      cv_.notify_all();
+    }
+  }
+}
+
+void ModelSwapper::do_swap(const std::string& path) {
+  const auto t0 = std::chrono::steady_clock::now();
+  SwapResult r;
+  r.path = path;
+  ModelOptions o = opt_;
+  o.path = path;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    o.version = model_->version + 1;
+  }
+  auto m = load_model(o);
+  std::vector<std::unique_ptr<ModelInstance>> insts;
+  Status st = m.ok() ? Status::Ok() : m.status();
+  if (st.ok()) {
+    const std::shared_ptr<const LoadedModel>& lm = m.value();
+    for (std::size_t i = 0; i < slots_.size() && st.ok(); ++i) {
+      auto inst = make_instance(lm, opt_.max_batch);
+      if (!inst.ok()) st = inst.status();
+      else insts.push_back(std::move(inst.value()));
+    }
+  }
+  if (st.ok()) {
+    // Publish to every inference thread; a slot that has not adopted the previous swap yet is
+    // retried until it does (it adopts at its next inference).
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      ModelInstance* p = insts[i].release();
+      while (!slots_[i]->publish(p)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        std::lock_guard<std::mutex> g(mu_);
+        if (stop_) { delete p; p = nullptr; break; }
+      }
+    }
+    std::lock_guard<std::mutex> g(mu_);
+    model_ = m.value();
+    r.ok = true;
+    r.version = m.value()->version;
+    r.message = m.value()->validation;
+    ok_.fetch_add(1);
+  } else {
+    r.ok = false;
+    r.message = st.to_string();
+    std::lock_guard<std::mutex> g(mu_);
+    r.version = model_->version;
+    failed_.fetch_add(1);
+  }
+  r.build_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    last_ = r;
+  }
+  if (on_result_) on_result_(r);
+}
+
+}  // namespace tickrt::pipeline

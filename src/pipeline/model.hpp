@@ -1,0 +1,155 @@
+// pipeline/model.hpp — the model the pipeline runs: load + check + validate, and hot swap.
+//
+// load_model() (setup path, any thread): ONNX file (or a tickrt engine file) -> model package
+// (features/model_package.hpp: feature list, window, sampling must match the running feature code)
+// -> Engine::build for batches 1..max_batch within the workspace limit -> validation on golden
+// data: when <model dir>/parity_logits.npy and a parity_x.npy (the model's dir or its parent) are
+// present, every window is run and max |engine - reference| must be <= tol (and the argmax equal
+// except for ties within tol); without golden data only finite outputs on a synthetic window are
+// required (or the load fails when require_golden). Every failure names the file and the reason.
+//
+// ModelSlot (hot swap): one per inference thread. The inference thread calls `current()` at the
+// top of each inference (one relaxed atomic load when nothing is pending; adopting a published
+// instance is one pointer exchange) and keeps using the instance for the whole batch, so an
+// in-flight inference always finishes on the engine it started with. The retired instance goes
+// back through an SPSC ring to the swapper's background thread, which frees it: no free, no
+// allocation, no lock on the hot path.
+//
+// ModelSwapper: owns the background thread (SCHED_IDLE / nice 19). request_swap(path) (control
+// endpoint, CLI, tests; any thread) queues a build; the thread also polls the model file's mtime
+// when watching. A model that fails to load or validate is refused: the old one keeps running and
+// last_result() says why.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/spsc_ring.hpp"
+#include "core/status.hpp"
+#include "features/features.hpp"
+#include "features/model_package.hpp"
+#include "infer/engine.hpp"
+
+namespace tickrt::pipeline {
+
+struct ModelOptions {
+  std::string path;
+  int max_batch = 8;
+  std::size_t workspace_limit = 0;  // bytes; 0 = unlimited
+  bool require_golden = false;
+  double golden_tol = 1e-4;
+  features::FeatureConfig features;
+  std::uint64_t version = 1;        // stamped into LoadedModel::version
+};
+
+// Immutable once loaded; shared by all instances made from it.
+struct LoadedModel {
+  std::shared_ptr<const infer::Engine> engine;
+  features::ModelPackage package;
+  std::string path;
+  std::string validation;     // what was checked, e.g. "golden: 85 windows, max |diff| 4.8e-07"
+  std::int64_t load_ms = 0;   // wall time of load + build + validation
+  std::uint64_t version = 0;  // 1 for the first model, +1 per adopted swap
+  std::size_t in_floats = 0;  // T * F per window
+  std::size_t out_floats = 0; // outputs per window (3 for down/flat/up)
+};
+
+Result<std::shared_ptr<const LoadedModel>> load_model(const ModelOptions& opt);
+
+// One execution context, prepared for every batch 1..max_batch, bound to one model.
+struct ModelInstance {
+  std::shared_ptr<const LoadedModel> model;
+  std::unique_ptr<infer::ExecutionContext> ctx;
+};
+Result<std::unique_ptr<ModelInstance>> make_instance(std::shared_ptr<const LoadedModel> m, int max_batch);
+
+class ModelSlot {
+ public:
+  explicit ModelSlot(std::unique_ptr<ModelInstance> first);
+  ~ModelSlot();
+  ModelSlot(const ModelSlot&) = delete;
+  ModelSlot& operator=(const ModelSlot&) = delete;
+
+  // Inference thread (hot path): the instance to use for the next inference.
+  ModelInstance* current() noexcept {
+    ModelInstance* p = pending_.load(std::memory_order_acquire);
+    if (p != nullptr) [[unlikely]] adopt();
+    return cur_;
+  }
+  // Swapper thread: publish a new instance (ownership passes to the slot). False when the slot
+  // still has an unadopted instance (the caller keeps ownership and retries).
+  [[nodiscard]] bool publish(ModelInstance* inst) noexcept;
+  // Swapper thread: frees the instances the inference thread retired. Returns how many.
+  int collect() noexcept;
+  std::uint64_t adopted() const noexcept { return adopted_.load(std::memory_order_relaxed); }
+  // The version the inference thread runs now (any thread; relaxed).
+  std::uint64_t running_version() const noexcept { return running_version_.load(std::memory_order_relaxed); }
+
+ private:
+  void adopt() noexcept;
+  ModelInstance* cur_;                       // inference thread only
+  std::atomic<ModelInstance*> pending_{nullptr};
+  SpscRing<ModelInstance*> retired_{16};     // inference thread -> swapper thread
+  ModelInstance* retire_overflow_ = nullptr; // never in practice: the ring holds 16
+  std::atomic<std::uint64_t> adopted_{0};
+  std::atomic<std::uint64_t> running_version_{0};
+};
+
+struct SwapResult {
+  bool ok = false;
+  std::string path;
+  std::string message;       // reason on failure, validation summary on success
+  std::uint64_t version = 0;
+  std::int64_t build_ms = 0;
+};
+
+class ModelSwapper {
+ public:
+  // `slots` are the inference threads' slots (owned by the caller, outliving the swapper).
+  ModelSwapper(ModelOptions opt, std::shared_ptr<const LoadedModel> first, std::vector<ModelSlot*> slots,
+               bool watch, int watch_ms);
+  ~ModelSwapper();
+  ModelSwapper(const ModelSwapper&) = delete;
+  ModelSwapper& operator=(const ModelSwapper&) = delete;
+
+  void start();
+  void stop();
+  // Any thread: queue a swap to `path` (empty = reload the current path).
+  void request_swap(const std::string& path);
+  // Blocks until the queue is empty and the last request finished (tests, CLI); false on timeout.
+  bool wait_idle(int timeout_ms);
+  SwapResult last_result() const;
+  std::uint64_t swaps_ok() const noexcept { return ok_.load(); }
+  std::uint64_t swaps_failed() const noexcept { return failed_.load(); }
+  std::shared_ptr<const LoadedModel> current_model() const;
+  // Called on the background thread after each attempt (metrics, logs).
+  void on_result(std::function<void(const SwapResult&)> f) { on_result_ = std::move(f); }
+
+ private:
+  void loop();
+  void do_swap(const std::string& path);
+
+  ModelOptions opt_;
+  std::vector<ModelSlot*> slots_;
+  bool watch_;
+  int watch_ms_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> queue_;
+  bool busy_ = false;
+  bool stop_ = false;
+  std::shared_ptr<const LoadedModel> model_;
+  SwapResult last_;
+  std::atomic<std::uint64_t> ok_{0}, failed_{0};
+  std::function<void(const SwapResult&)> on_result_;
+  std::thread thread_;
+};
+
+}  // namespace tickrt::pipeline
