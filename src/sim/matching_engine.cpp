@@ -396,14 +396,20 @@ struct MatchingEngine::Impl {
       n = std::min(total, n * 4);
     }
   }
-  std::int64_t visible_at(Symbol& s, bool bid, Price p) {
-    std::int64_t v = 0;
-    if (replay_live(s)) v = std::max<std::int64_t>(0, shown_at(s, bid, p) - consumed_at(s, bid, p));
+  // Visible quantity at a price: displayed (known_shown_raw when the caller knows it, else our
+  // level's mirror, else a lookup in the displayed book) minus consumption, plus ours.
+  std::int64_t visible_at(Symbol& s, bool bid, Price p, std::int64_t known_shown_raw) {
     const std::ptrdiff_t li = s.side(bid).find(p);
-    if (li >= 0) v += s.side(bid).levels[static_cast<std::size_t>(li)].ours_raw;
+    const PriceLevel* lv = li >= 0 ? &s.side(bid).levels[static_cast<std::size_t>(li)] : nullptr;
+    std::int64_t v = 0;
+    if (replay_live(s)) {
+      const std::int64_t shown = known_shown_raw >= 0 ? known_shown_raw : lv ? lv->displayed_raw : shown_at(s, bid, p);
+      v = std::max<std::int64_t>(0, shown - consumed_at(s, bid, p));
+    }
+    if (lv) v += lv->ours_raw;
     return v;
   }
-  void book_update(SymbolIndex si, bool bid, Price p, std::int64_t now) {
+  void book_update(SymbolIndex si, bool bid, Price p, std::int64_t now, std::int64_t known_shown_raw = -1) {
     touched_book = true;
     if (!sink || !cfg.emit_book_updates) return;
     Symbol& s = syms[si];
@@ -411,7 +417,7 @@ struct MatchingEngine::Impl {
     u.symbol = si;
     u.side = bid ? Side::buy : Side::sell;
     u.price = p;
-    u.qty = Qty::from_raw(visible_at(s, bid, p));
+    u.qty = Qty::from_raw(visible_at(s, bid, p, known_shown_raw));
     u.update_id = s.update_id + 1;
     u.ts_ns = now;
     sink->on_book_update(u);
@@ -651,14 +657,14 @@ struct MatchingEngine::Impl {
     std::size_t have = 0, di = 0;
     const bool live = replay_live(s);
     // takes up to `avail` of displayed liquidity at p; returns what was taken
-    auto take_shown = [&](Price p, std::int64_t avail) -> std::int64_t {
+    auto take_shown = [&](Price p, std::int64_t avail, std::int64_t shown_raw) -> std::int64_t {
       const std::int64_t t = std::min(avail, pool[slot].leaves().raw);
       if (t <= 0) return 0;
       add_consumed(s, !buy, p, t);
       const std::uint64_t tid = next_trade_id++;
       fill(slot, p, Qty::from_raw(t), false, kReplayAccount, tid, now);
       public_trade(si, tid, p, Qty::from_raw(t), /*buyer_is_maker=*/!buy, now);
-      book_update(si, !buy, p, now);
+      book_update(si, !buy, p, now, shown_raw);
       return t;
     };
 
@@ -674,20 +680,23 @@ struct MatchingEngine::Impl {
       const Price p = use_o ? po : pd;
       if (!crosses(p)) break;
       if (!use_o) {  // displayed only at this price
-        take_shown(p, dl->qty.raw - consumed_at(s, !buy, p));
+        take_shown(p, dl->qty.raw - consumed_at(s, !buy, p), dl->qty.raw);
         ++di;
         continue;
       }
       // Our resting orders at p, interleaved with the displayed queue ahead of each of them.
-      std::int64_t shown_avail = 0;
+      std::int64_t shown_avail = 0, shown_raw = -1;
       const bool shown_here = have_d && pd == p;
-      if (shown_here) shown_avail = dl->qty.raw - consumed_at(s, !buy, p);
+      if (shown_here) {
+        shown_raw = dl->qty.raw;
+        shown_avail = shown_raw - consumed_at(s, !buy, p);
+      }
       std::uint32_t x = ours.levels.back().head;
       bool stp_taker = false;
       while (x != kNil && pool[slot].leaves().raw > 0) {
         const std::uint32_t nx = pool[x].next;
         if (shown_avail > 0 && pool[x].ahead_raw > 0) {
-          const std::int64_t t = take_shown(p, std::min(shown_avail, pool[x].ahead_raw));
+          const std::int64_t t = take_shown(p, std::min(shown_avail, pool[x].ahead_raw), shown_raw);
           shown_avail -= t;
           for (std::uint32_t y = x; y != kNil; y = pool[y].next) {
             pool[y].ahead_raw = std::max<std::int64_t>(0, pool[y].ahead_raw - t);
@@ -720,7 +729,7 @@ struct MatchingEngine::Impl {
       if (stp_taker) return true;
       if (pool[slot].leaves().raw > 0 && shown_here) {
         // our level at p is exhausted (or gone): the rest of the displayed queue at p
-        take_shown(p, shown_avail);
+        take_shown(p, shown_avail, shown_raw);
         ++di;
       }
     }
@@ -815,7 +824,7 @@ struct MatchingEngine::Impl {
     o.st.account = a;
     o.st.side = req.side;
     o.st.type = req.type;
-    o.st.tif = req.tif;
+    o.st.tif = req.type == OrderType::limit_maker ? TimeInForce::gtc : req.tif;  // Binance: no TIF for LIMIT_MAKER
     o.st.stp = req.stp;
     o.st.status = OrderStatus::new_;
     o.st.price = is_market ? Price{} : req.price;
@@ -845,7 +854,7 @@ struct MatchingEngine::Impl {
     if (!fok_expire) {
       const bool stp_expired = match(si, slot, now);
       if (pool[slot].leaves().raw > 0) {
-        if (stp_expired || is_market || req.tif != TimeInForce::gtc) expire = true;
+        if (stp_expired || is_market || pool[slot].st.tif != TimeInForce::gtc) expire = true;
         else {
           link(s, slot);  // rests (GTC limit / limit_maker)
           book_update(si, buy, req.price, now);
@@ -1013,7 +1022,7 @@ struct MatchingEngine::Impl {
       clear_consumed(s, bid, l.price);
       const std::ptrdiff_t li = side.find(l.price);
       if (li >= 0) requeue(side.levels[static_cast<std::size_t>(li)], l.qty.raw);
-      book_update(si, bid, l.price, now);
+      book_update(si, bid, l.price, now, l.qty.raw);
     }
   }
 
