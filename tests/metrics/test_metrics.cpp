@@ -519,3 +519,37 @@ TEST(Prometheus, ScrapesTheServerAndAnswersAQuery) {
 
 }  // namespace
 }  // namespace tickrt::metrics
+
+namespace tickrt::metrics {
+namespace {
+
+// promtool (shipped with prometheus) lints the exposition: parse errors and naming problems.
+TEST(Prometheus, PromtoolAcceptsTheStandardSet) {
+  if (::access("/usr/bin/promtool", X_OK) != 0) GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
+  Registry r;
+  const std::string_view stages[] = {"book", "inference"};
+  const std::string_view symbols[] = {"BTCUSDT", "ETHUSDT"};
+  auto m = register_standard(r, "0.1.0", stages, symbols);
+  ASSERT_TRUE(m.ok());
+  risk::RiskEngine eng(risk::AccountLimits{}, 0);
+  ASSERT_TRUE(register_risk(r, eng).ok());
+  m->stage_latency[0]->observe(1234);
+  const std::string path = std::filesystem::temp_directory_path() / ("tickrt_promtool_" + std::to_string(::getpid()) + ".txt");
+  {
+    std::ofstream f(path);
+    f << r.render();
+  }
+  const std::string cmd = "/usr/bin/promtool check metrics < " + path + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p)) out += buf;
+  const int rc = ::pclose(p);
+  std::filesystem::remove(path);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out, "") << out;
+}
+
+}  // namespace
+}  // namespace tickrt::metrics
