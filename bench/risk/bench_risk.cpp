@@ -95,6 +95,29 @@ void BM_tickrt_check_pass(benchmark::State& st) { run_tickrt(st, "60000", Reason
 void BM_tickrt_check_refuse_collar(benchmark::State& st) { run_tickrt(st, "60200", Reason::price_collar, false); }
 void BM_tickrt_check_pass_with_clock_read(benchmark::State& st) { run_tickrt(st, "60000", Reason::ok, true); }
 
+// The per-book-update call: store the top, mark PnL over every symbol, test the loss limits.
+void BM_tickrt_on_market(benchmark::State& st) {
+  Tickrt t;
+  exec::ExecReport f;
+  f.exec_type = exec::ExecType::trade;
+  f.last_price = P("60000");
+  f.last_qty = Q("0.5");
+  (void)t.eng.on_fill(t.sym, f);
+  MarketTop m;
+  m.bid = P("60000");
+  m.ask = P("60001");
+  m.state = book::BookState::synced;
+  std::int64_t now = 2;
+  for (auto _ : st) {
+    m.update_ns = now++;
+    m.bid.raw ^= 1'000'000;  // the mid moves by 0.005 back and forth
+    benchmark::DoNotOptimize(m);
+    bool tripped = t.eng.on_market(t.sym, m);
+    benchmark::DoNotOptimize(tripped);
+  }
+  if (t.eng.latched()) st.SkipWithError("kill switch tripped in the benchmark");
+}
+
 // ---- naive peer --------------------------------------------------------------------------
 struct NaiveSymbol {
   double bid = 0, ask = 0, position = 0;
@@ -251,6 +274,7 @@ void BM_clock_now_ns(benchmark::State& st) {
 BENCHMARK(BM_tickrt_check_pass);
 BENCHMARK(BM_tickrt_check_refuse_collar);
 BENCHMARK(BM_tickrt_check_pass_with_clock_read);
+BENCHMARK(BM_tickrt_on_market);
 BENCHMARK(BM_naive_check_pass);
 BENCHMARK(BM_naive_check_refuse_collar);
 BENCHMARK(BM_clock_now_ns);

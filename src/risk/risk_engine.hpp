@@ -177,8 +177,8 @@ class RiskEngine {
   // ---- state ---------------------------------------------------------------------------------
   Qty position(SymbolId sym) const noexcept { return sym < nsym_ ? sym_[sym].position : Qty{}; }
   std::int64_t pnl_raw() const noexcept;              // quote, 1e-8 units, marked at the mids
-  std::int64_t peak_pnl_raw() const noexcept { return peak_pnl_; }
-  std::int64_t day_start_pnl_raw() const noexcept { return day_start_pnl_; }
+  std::int64_t peak_pnl_raw() const noexcept { return static_cast<std::int64_t>(peak_pnl_ / kDecimalScale); }
+  std::int64_t day_start_pnl_raw() const noexcept { return static_cast<std::int64_t>(day_start_pnl_ / kDecimalScale); }
   const RiskCounters& counters() const noexcept { return c_; }
   const AccountLimits& limits() const noexcept { return acct_; }
   const SymbolLimits& limits(SymbolId sym) const noexcept { return sym_[sym].limits; }
@@ -210,8 +210,11 @@ class RiskEngine {
   std::atomic<bool> kill_requested_{false};
   KillCause cause_ = KillCause::none;
   std::int64_t latched_ns_ = 0;
-  std::int64_t peak_pnl_ = 0;
-  std::int64_t day_start_pnl_ = 0;
+  // PnL bookkeeping in 1e-16 quote units (the product of two 1e-8 fixed-point values): the
+  // per-book-update evaluation compares 128-bit values and never divides (__divti3 is slow).
+  __extension__ __int128 peak_pnl_ = 0;
+  __extension__ __int128 day_start_pnl_ = 0;
+  __extension__ __int128 pnl_wide() const noexcept;
   std::int64_t last_ns_ = 0;
   std::string reset_reason_;
   RiskCounters c_;

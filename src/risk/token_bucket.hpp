@@ -32,6 +32,7 @@ class TokenBucket {
   void reset(const Config& c, std::int64_t now_ns) noexcept {
     rate_ = std::min<std::int64_t>(c.rate_per_s, kUnit);
     cap_ = static_cast<std::int64_t>(std::min<std::uint32_t>(c.burst, 1u << 31)) * kUnit;
+    full_after_ns_ = rate_ > 0 ? cap_ / rate_ + 1 : 0;  // divided once here, not per take
     level_ = cap_;
     last_ns_ = now_ns;
   }
@@ -56,14 +57,15 @@ class TokenBucket {
     if (dt <= 0) return;
     last_ns_ = now_ns;
     if (rate_ == 0) return;
-    const std::int64_t missing = cap_ - level_;
-    // dt * rate could overflow for long idle spells: compare dt with missing / rate first.
-    if (dt >= missing / rate_ + 1) level_ = cap_;
+    // dt * rate could overflow for long idle spells: any dt that refills even an empty bucket
+    // (full_after_ns_) is capped before the product is formed; below it dt * rate < cap.
+    if (dt >= full_after_ns_) level_ = cap_;
     else level_ = std::min(cap_, level_ + dt * rate_);
   }
 
   std::int64_t rate_ = 0;   // nano-tokens per ns == tokens per s
   std::int64_t cap_ = 0;
+  std::int64_t full_after_ns_ = 0;
   std::int64_t level_ = 0;
   std::int64_t last_ns_ = 0;
 };
