@@ -25,6 +25,29 @@ bool token_equal(std::string_view presented, std::string_view expected) noexcept
   return diff == 0 && !expected.empty();
 }
 
+Status parse_listen(std::string_view text, ServerConfig& cfg) {
+  const std::string t(text);
+  const auto colon = t.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == t.size()) {
+    return {Code::invalid_argument, "metrics listen '" + t + "': expected host:port (e.g. 127.0.0.1:9464)"};
+  }
+  std::string host = t.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned long port = 0;
+  const std::string ps = t.substr(colon + 1);
+  for (char c : ps) {
+    if (c < '0' || c > '9' || port > 65535) return {Code::invalid_argument, "metrics listen '" + t + "': bad port '" + ps + "'"};
+    port = port * 10 + static_cast<unsigned long>(c - '0');
+  }
+  if (port > 65535) return {Code::invalid_argument, "metrics listen '" + t + "': port above 65535"};
+  beast::error_code ec;
+  (void)asio::ip::make_address(host, ec);
+  if (ec) return {Code::invalid_argument, "metrics listen '" + t + "': '" + host + "' is not an IP address"};
+  cfg.address = host;
+  cfg.port = static_cast<std::uint16_t>(port);
+  return Status::Ok();
+}
+
 struct MetricsServer::Impl {
   MetricsServer& srv;
   asio::io_context ioc{1};

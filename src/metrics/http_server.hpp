@@ -92,6 +92,9 @@ class MetricsServer {
   friend struct Session;
 };
 
+// "host:port" (IPv4 literal, or [IPv6]:port) into cfg.address / cfg.port; the error names the text.
+Status parse_listen(std::string_view text, ServerConfig& cfg);
+
 // Constant-time comparison of a presented token with the configured one (no early exit on the
 // first differing byte; the length difference is folded in too).
 bool token_equal(std::string_view presented, std::string_view expected) noexcept;

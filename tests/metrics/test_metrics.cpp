@@ -402,6 +402,21 @@ TEST(Server, ControlDisabledWithoutTokenAndBindErrorsNameTheAddress) {
   EXPECT_FALSE(third.start().ok());
 }
 
+TEST(Server, ParseListen) {
+  ServerConfig c;
+  ASSERT_TRUE(parse_listen("0.0.0.0:9100", c).ok());
+  EXPECT_EQ(c.address, "0.0.0.0");
+  EXPECT_EQ(c.port, 9100);
+  ASSERT_TRUE(parse_listen("[::1]:0", c).ok());
+  EXPECT_EQ(c.address, "::1");
+  EXPECT_EQ(c.port, 0);
+  for (const char* bad : {"9464", "localhost:9464", "127.0.0.1:", "127.0.0.1:70000", "127.0.0.1:9x", ":9464"}) {
+    Status st = parse_listen(bad, c);
+    EXPECT_FALSE(st.ok()) << bad;
+    EXPECT_NE(st.message().find(bad), std::string::npos) << st.message();
+  }
+}
+
 TEST(Server, TokenCompare) {
   EXPECT_TRUE(token_equal("abc", "abc"));
   EXPECT_FALSE(token_equal("abd", "abc"));
