@@ -1,8 +1,9 @@
 // sim/matching_engine.cpp — see matching_engine.hpp for the contract and docs/SIMULATOR.md for
 // the model.
 //
-// Layout: orders live in one pool (vector + free list) and are linked FIFO per price level by
-// slot index; each symbol side keeps its levels in a vector sorted worst -> best (best at the
+// Layout: orders live in a deque indexed by exchange order id (ids are consecutive; the oldest
+// closed ones are dropped beyond max_closed_orders), linked FIFO per price level and per
+// account by id; each symbol side keeps its levels in a vector sorted worst -> best (best at the
 // back, as book/ does), so the top is back() and inserting a new best level is a push_back.
 // Replay: the displayed book is a book::L2Book; per our level we mirror the displayed quantity at
 // that price (displayed_raw), so a diff tells us the change at our level without a lookup.
@@ -86,7 +87,10 @@ std::string_view reject_reason_name(RejectReason r) noexcept {
 
 namespace {
 
-constexpr std::uint32_t kNil = 0xFFFFFFFFu;
+// Orders are addressed by their exchange order id (consecutive), which indexes the order
+// history deque directly: no id -> slot hash map.
+using Slot = std::uint64_t;
+constexpr Slot kNil = ~Slot{0};
 
 // price*qty in 1e-8 quote units, floored (both operands are 1e-8 fixed point and positive).
 inline std::int64_t quote_of(Price p, Qty q) noexcept {
@@ -121,7 +125,8 @@ enum RngKind { kRngDropMd = 0, kRngGap, kRngAckDelay, kRngLoseAck, kRngReject, k
 struct Order {
   OrderState st;
   SymbolIndex sym = kNoSymbolIndex;
-  std::uint32_t prev = kNil, next = kNil;
+  Slot prev = kNil, next = kNil;          // FIFO at the price level
+  Slot acc_prev = kNil, acc_next = kNil;  // the account's open orders
   std::int64_t locked_raw = 0;     // what this order still holds (quote for buys, base for sells)
   std::int64_t ahead_raw = 0;      // replay: displayed quantity ahead of us
   bool live = false;
@@ -133,7 +138,7 @@ struct PriceLevel {
   std::int64_t ours_raw = 0;       // remaining qty of our orders here
   std::int64_t displayed_raw = 0;  // replay: displayed qty at this price as last known
   std::int64_t traded_raw = 0;     // replay: real traded qty here since the last diff at this price
-  std::uint32_t head = kNil, tail = kNil;
+  Slot head = kNil, tail = kNil;
 };
 
 // One side of our orders: levels sorted worst -> best (best = back()).
@@ -183,17 +188,29 @@ struct Account {
   bool exists = false;
   std::vector<Balance> bal;            // by asset index
   std::vector<std::uint16_t> touched;  // asset indices in first-touch order
+  Slot open_head = kNil;               // open orders, newest first
 };
 
-// key of (account, symbol, client id) for the client-id map
-std::string clid_key(AccountId a, SymbolIndex s, const ClientOrderId& c) {
-  std::string k;
-  k.reserve(8 + c.len);
-  k.append(reinterpret_cast<const char*>(&a), sizeof a);
-  k.append(reinterpret_cast<const char*>(&s), sizeof s);
-  k.append(c.data, c.len);
-  return k;
-}
+// Key of (account, symbol, client id) for the client-id map: fixed size, no allocation.
+struct ClidKey {
+  AccountId account;
+  SymbolIndex symbol;
+  ClientOrderId clid;
+  friend bool operator==(const ClidKey& a, const ClidKey& b) noexcept {
+    return a.account == b.account && a.symbol == b.symbol && a.clid == b.clid;
+  }
+};
+struct ClidHash {
+  std::size_t operator()(const ClidKey& k) const noexcept {
+    std::uint64_t h = 0xCBF29CE484222325ull ^ (std::uint64_t{k.account} << 16 | k.symbol);
+    for (std::uint8_t i = 0; i < k.clid.len && i < ClientOrderId::capacity(); ++i) {
+      h ^= static_cast<unsigned char>(k.clid.data[i]);
+      h *= 0x100000001B3ull;  // FNV-1a
+    }
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+};
+inline ClidKey clid_key(AccountId a, SymbolIndex s, const ClientOrderId& c) noexcept { return ClidKey{a, s, c}; }
 
 }  // namespace
 
@@ -205,13 +222,10 @@ struct MatchingEngine::Impl {
   std::vector<AssetName> assets;
   std::vector<SymbolIndex> feed_map;  // feed::SymbolId -> engine symbol
   std::vector<Account> accounts;
-  std::vector<Order> pool;
-  std::vector<std::uint32_t> free_slots;
-  std::unordered_map<std::uint64_t, std::uint32_t> open_by_id;
-  std::unordered_map<std::string, std::uint64_t> latest_by_clid;
-  std::deque<OrderState> closed;
-  std::uint64_t closed_first_seq = 0;
-  std::unordered_map<std::uint64_t, std::uint64_t> closed_by_id;  // id -> seq
+  std::deque<Order> orders;   // every accepted order by id: orders[id - base]; closed ones at the
+  Slot base = 1;              // front are dropped beyond max_closed_orders
+  std::uint64_t closed_count = 0;
+  std::unordered_map<ClidKey, std::uint64_t, ClidHash> latest_by_clid;
   std::vector<Fill> ledger;
   std::uint64_t next_order_id = 1, next_trade_id = 1;
   ReportSink* sink = nullptr;
@@ -220,7 +234,7 @@ struct MatchingEngine::Impl {
   std::vector<Level> scratch;  // displayed levels copied out of an L2Book (cursor walks)
   std::vector<Level> lookup;   // shown_at()'s own copy: it runs inside walks (book updates)
   // per-request state
-  std::uint32_t muted_slot = kNil;  // lost ack: reports of this order during this submit are withheld
+  Slot muted_slot = kNil;  // lost ack: reports of this order during this submit are withheld
   std::int64_t deliver_ns = 0;
   bool touched_book = false;
 
@@ -298,10 +312,10 @@ struct MatchingEngine::Impl {
     return d;
   }
 
-  void report(std::uint32_t slot, ExecType et, std::int64_t now, const Fill* f = nullptr,
+  void report(Slot slot, ExecType et, std::int64_t now, const Fill* f = nullptr,
               const ClientOrderId* cancel_clid = nullptr) {
     if (!sink || slot == muted_slot) return;
-    const Order& o = pool[slot];
+    const Order& o = at(slot);
     ExecReport r;
     r.symbol = o.st.symbol;
     r.client_order_id = o.st.client_order_id;
@@ -427,19 +441,28 @@ struct MatchingEngine::Impl {
     touched_book = false;
   }
 
-  // ---- order pool ---------------------------------------------------------------------------
-  std::uint32_t alloc_slot() {
-    if (!free_slots.empty()) {
-      const std::uint32_t s = free_slots.back();
-      free_slots.pop_back();
-      return s;
-    }
-    pool.emplace_back();
-    return static_cast<std::uint32_t>(pool.size() - 1);
+  // ---- order history ------------------------------------------------------------------------
+  Order& at(Slot id) noexcept { return orders[id - base]; }
+  const Order& at(Slot id) const noexcept { return orders[id - base]; }
+  bool known(std::uint64_t id) const noexcept { return id >= base && id - base < orders.size(); }
+  bool is_open(std::uint64_t id) const noexcept { return known(id) && at(id).live; }
+
+  // A new order slot with the next exchange id, linked into its account's open list.
+  Slot new_order(Account& acc) {
+    const Slot id = next_order_id++;
+    if (orders.empty()) base = id;
+    orders.emplace_back();
+    Order& o = orders.back();
+    o.st.exchange_order_id = id;
+    o.live = true;
+    o.acc_next = acc.open_head;
+    if (acc.open_head != kNil) at(acc.open_head).acc_prev = id;
+    acc.open_head = id;
+    return id;
   }
 
-  void link(Symbol& s, std::uint32_t slot) {
-    Order& o = pool[slot];
+  void link(Symbol& s, Slot slot) {
+    Order& o = at(slot);
     OurSide& side = s.side(o.st.side == Side::buy);
     std::ptrdiff_t li = side.find(o.st.price);
     if (li < 0) {
@@ -453,28 +476,29 @@ struct MatchingEngine::Impl {
     o.st.queue_ahead = Qty::from_raw(o.ahead_raw);
     o.prev = lv.tail;
     o.next = kNil;
-    if (lv.tail != kNil) pool[lv.tail].next = slot; else lv.head = slot;
+    if (lv.tail != kNil) at(lv.tail).next = slot; else lv.head = slot;
     lv.tail = slot;
     lv.ours_raw += o.leaves().raw;
   }
 
   // Removes a resting order from its level (the level goes when empty).
-  void unlink(Symbol& s, std::uint32_t slot) {
-    Order& o = pool[slot];
+  void unlink(Symbol& s, Slot slot) {
+    Order& o = at(slot);
     OurSide& side = s.side(o.st.side == Side::buy);
     const std::ptrdiff_t li = side.find(o.st.price);
     if (li < 0) return;
     PriceLevel& lv = side.levels[static_cast<std::size_t>(li)];
-    if (o.prev != kNil) pool[o.prev].next = o.next; else lv.head = o.next;
-    if (o.next != kNil) pool[o.next].prev = o.prev; else lv.tail = o.prev;
+    if (o.prev != kNil) at(o.prev).next = o.next; else lv.head = o.next;
+    if (o.next != kNil) at(o.next).prev = o.prev; else lv.tail = o.prev;
     lv.ours_raw -= o.leaves().raw;
     o.prev = o.next = kNil;
     if (lv.head == kNil) side.levels.erase(side.levels.begin() + li);
   }
 
-  // Releases what the order still locks and moves it to the closed history.
-  void close(std::uint32_t slot) {
-    Order& o = pool[slot];
+  // Releases what the order still locks, takes it off its account's open list; the oldest
+  // closed orders beyond max_closed_orders are forgotten (query() no longer finds them).
+  void close(Slot slot) {
+    Order& o = at(slot);
     Account& acc = accounts[o.st.account];
     const Symbol& s = syms[o.sym];
     if (o.locked_raw != 0) {
@@ -483,41 +507,29 @@ struct MatchingEngine::Impl {
       b.free_raw += o.locked_raw;
       o.locked_raw = 0;
     }
-    open_by_id.erase(o.st.exchange_order_id);
-    remember_closed(o.st);
+    if (o.acc_prev != kNil) at(o.acc_prev).acc_next = o.acc_next; else acc.open_head = o.acc_next;
+    if (o.acc_next != kNil) at(o.acc_next).acc_prev = o.acc_prev;
+    o.acc_prev = o.acc_next = kNil;
     o.live = false;
-    free_slots.push_back(slot);
-  }
-
-  void remember_closed(const OrderState& st) {
-    if (cfg.max_closed_orders == 0) {
-      auto it = latest_by_clid.find(clid_key(st.account, find_symbol(st.symbol.view()), st.client_order_id));
-      if (it != latest_by_clid.end() && it->second == st.exchange_order_id) latest_by_clid.erase(it);
-      return;
-    }
-    if (closed.size() >= cfg.max_closed_orders) {
-      const OrderState& old = closed.front();
-      closed_by_id.erase(old.exchange_order_id);
-      auto it = latest_by_clid.find(clid_key(old.account, find_symbol(old.symbol.view()), old.client_order_id));
+    ++closed_count;
+    // Only closed orders at the front can go (an old open order holds the ones behind it).
+    while (closed_count > cfg.max_closed_orders && !orders.empty() && !orders.front().live) {
+      const OrderState& old = orders.front().st;
+      auto it = latest_by_clid.find(clid_key(old.account, orders.front().sym, old.client_order_id));
       if (it != latest_by_clid.end() && it->second == old.exchange_order_id) latest_by_clid.erase(it);
-      closed.pop_front();
-      ++closed_first_seq;
+      orders.pop_front();
+      ++base;
+      --closed_count;
     }
-    closed_by_id[st.exchange_order_id] = closed_first_seq + closed.size();
-    closed.push_back(st);
   }
 
-  const OrderState* find_state(std::uint64_t id) const noexcept {
-    if (auto it = open_by_id.find(id); it != open_by_id.end()) return &pool[it->second].st;
-    if (auto it = closed_by_id.find(id); it != closed_by_id.end()) return &closed[it->second - closed_first_seq];
-    return nullptr;
-  }
+  const OrderState* find_state(std::uint64_t id) const noexcept { return known(id) ? &at(id).st : nullptr; }
 
   // ---- fills --------------------------------------------------------------------------------
   // Books one fill of order `slot` (already matched), updates balances, ledger and reports.
-  Fill fill(std::uint32_t slot, Price px, Qty q, bool maker, AccountId counterparty, std::uint64_t trade_id,
+  Fill fill(Slot slot, Price px, Qty q, bool maker, AccountId counterparty, std::uint64_t trade_id,
             std::int64_t now) {
-    Order& o = pool[slot];
+    Order& o = at(slot);
     Symbol& s = syms[o.sym];
     Account& acc = accounts[o.st.account];
     Fill f;
@@ -584,14 +596,14 @@ struct MatchingEngine::Impl {
 
   // Fill a resting (maker) order by q at px from an outside source (replay trade/cross or an
   // engine taker); keeps the level total in step and closes the order when done.
-  void maker_fill(Symbol& s, std::uint32_t slot, Price px, Qty q, AccountId counterparty, std::uint64_t tid,
+  void maker_fill(Symbol& s, Slot slot, Price px, Qty q, AccountId counterparty, std::uint64_t tid,
                   std::int64_t now) {
-    Order& o = pool[slot];
+    Order& o = at(slot);
     OurSide& side = s.side(o.st.side == Side::buy);
     const std::ptrdiff_t li = side.find(o.st.price);
     if (li >= 0) side.levels[static_cast<std::size_t>(li)].ours_raw -= q.raw;
     fill(slot, px, q, true, counterparty, tid, now);
-    if (pool[slot].leaves().raw == 0) {
+    if (at(slot).leaves().raw == 0) {
       unlink(s, slot);
       close(slot);
     }
@@ -632,9 +644,9 @@ struct MatchingEngine::Impl {
       }
       if (use_o) {
         const PriceLevel& lv = ours.levels[oi - 1];
-        for (std::uint32_t x = lv.head; x != kNil; x = pool[x].next) {
-          if (pool[x].st.account == acc && stp != StpMode::none) continue;
-          take(p, pool[x].leaves().raw);
+        for (Slot x = lv.head; x != kNil; x = at(x).next) {
+          if (at(x).st.account == acc && stp != StpMode::none) continue;
+          take(p, at(x).leaves().raw);
         }
         --oi;
       }
@@ -642,13 +654,13 @@ struct MatchingEngine::Impl {
   }
 
   // Matches taker `slot` against the opposite side; returns true if the taker was expired by STP.
-  bool match(SymbolIndex si, std::uint32_t slot, std::int64_t now) {
+  bool match(SymbolIndex si, Slot slot, std::int64_t now) {
     Symbol& s = syms[si];
-    const bool buy = pool[slot].st.side == Side::buy;
-    const bool has_limit = pool[slot].st.type != OrderType::market;
-    const Price limit = pool[slot].st.price;
-    const AccountId acc = pool[slot].st.account;
-    const StpMode stp = pool[slot].st.stp;
+    const bool buy = at(slot).st.side == Side::buy;
+    const bool has_limit = at(slot).st.type != OrderType::market;
+    const Price limit = at(slot).st.price;
+    const AccountId acc = at(slot).st.account;
+    const StpMode stp = at(slot).st.stp;
     OurSide& ours = s.side(!buy);
     auto crosses = [&](Price p) { return !has_limit || (buy ? p <= limit : p >= limit); };
 
@@ -658,9 +670,10 @@ struct MatchingEngine::Impl {
     const bool live = replay_live(s);
     // takes up to `avail` of displayed liquidity at p; returns what was taken
     auto take_shown = [&](Price p, std::int64_t avail, std::int64_t shown_raw) -> std::int64_t {
-      const std::int64_t t = std::min(avail, pool[slot].leaves().raw);
+      const std::int64_t t = std::min(avail, at(slot).leaves().raw);
       if (t <= 0) return 0;
       add_consumed(s, !buy, p, t);
+      ++c.replay_taker_fills;
       const std::uint64_t tid = next_trade_id++;
       fill(slot, p, Qty::from_raw(t), false, kReplayAccount, tid, now);
       public_trade(si, tid, p, Qty::from_raw(t), /*buyer_is_maker=*/!buy, now);
@@ -668,7 +681,7 @@ struct MatchingEngine::Impl {
       return t;
     };
 
-    while (pool[slot].leaves().raw > 0) {
+    while (at(slot).leaves().raw > 0) {
       const bool have_o = !ours.levels.empty();
       const Level* dl = live ? shown_level(s, !buy, di, have) : nullptr;
       while (dl && dl->qty.raw - consumed_at(s, !buy, dl->price) <= 0) dl = shown_level(s, !buy, ++di, have);
@@ -691,25 +704,25 @@ struct MatchingEngine::Impl {
         shown_raw = dl->qty.raw;
         shown_avail = shown_raw - consumed_at(s, !buy, p);
       }
-      std::uint32_t x = ours.levels.back().head;
+      Slot x = ours.levels.back().head;
       bool stp_taker = false;
-      while (x != kNil && pool[slot].leaves().raw > 0) {
-        const std::uint32_t nx = pool[x].next;
-        if (shown_avail > 0 && pool[x].ahead_raw > 0) {
-          const std::int64_t t = take_shown(p, std::min(shown_avail, pool[x].ahead_raw), shown_raw);
+      while (x != kNil && at(slot).leaves().raw > 0) {
+        const Slot nx = at(x).next;
+        if (shown_avail > 0 && at(x).ahead_raw > 0) {
+          const std::int64_t t = take_shown(p, std::min(shown_avail, at(x).ahead_raw), shown_raw);
           shown_avail -= t;
-          for (std::uint32_t y = x; y != kNil; y = pool[y].next) {
-            pool[y].ahead_raw = std::max<std::int64_t>(0, pool[y].ahead_raw - t);
-            pool[y].st.queue_ahead = Qty::from_raw(pool[y].ahead_raw);
+          for (Slot y = x; y != kNil; y = at(y).next) {
+            at(y).ahead_raw = std::max<std::int64_t>(0, at(y).ahead_raw - t);
+            at(y).st.queue_ahead = Qty::from_raw(at(y).ahead_raw);
           }
-          if (pool[slot].leaves().raw == 0) break;
+          if (at(slot).leaves().raw == 0) break;
         }
-        if (pool[x].st.account == acc && stp != StpMode::none) {
+        if (at(x).st.account == acc && stp != StpMode::none) {
           ++c.stp_expired;
           if (stp == StpMode::expire_maker || stp == StpMode::expire_both) {
             unlink(s, x);
-            pool[x].st.status = OrderStatus::expired;
-            pool[x].st.updated_ns = now;
+            at(x).st.status = OrderStatus::expired;
+            at(x).st.updated_ns = now;
             report(x, ExecType::expired, now);
             book_update(si, !buy, p, now);
             close(x);
@@ -718,16 +731,16 @@ struct MatchingEngine::Impl {
           x = nx;
           continue;
         }
-        const Qty q = std::min(pool[x].leaves(), pool[slot].leaves());
+        const Qty q = std::min(at(x).leaves(), at(slot).leaves());
         const std::uint64_t tid = next_trade_id++;
-        fill(slot, p, q, false, pool[x].st.account, tid, now);
+        fill(slot, p, q, false, at(x).st.account, tid, now);
         maker_fill(s, x, p, q, acc, tid, now);
         public_trade(si, tid, p, q, /*buyer_is_maker=*/!buy, now);
         book_update(si, !buy, p, now);
         x = nx;
       }
       if (stp_taker) return true;
-      if (pool[slot].leaves().raw > 0 && shown_here) {
+      if (at(slot).leaves().raw > 0 && shown_here) {
         // our level at p is exhausted (or gone): the rest of the displayed queue at p
         take_shown(p, shown_avail, shown_raw);
         ++di;
@@ -768,7 +781,7 @@ struct MatchingEngine::Impl {
       return reject(RejectReason::min_notional);
     if (!req.client_order_id.empty()) {
       auto it = latest_by_clid.find(clid_key(a, si, req.client_order_id));
-      if (it != latest_by_clid.end() && open_by_id.count(it->second)) return reject(RejectReason::duplicate_order);
+      if (it != latest_by_clid.end() && is_open(it->second)) return reject(RejectReason::duplicate_order);
     }
     if (rng[kRngReject].chance(cfg.faults.reject)) {
       ++c.faults_rejected;
@@ -809,13 +822,10 @@ struct MatchingEngine::Impl {
     }
 
     // Accepted.
-    const std::uint32_t slot = alloc_slot();
-    Order& o = pool[slot];
-    o = Order{};
+    const Slot slot = new_order(*acc);
+    Order& o = at(slot);
     o.sym = si;
-    o.live = true;
     o.st.symbol = s.spec.name;
-    o.st.exchange_order_id = next_order_id++;
     if (req.client_order_id.empty()) {
       (void)o.st.client_order_id.assign("sim-" + std::to_string(o.st.exchange_order_id));
     } else {
@@ -836,7 +846,6 @@ struct MatchingEngine::Impl {
       b.locked_raw += lock;
       o.locked_raw = lock;
     }
-    open_by_id[o.st.exchange_order_id] = slot;
     latest_by_clid[clid_key(a, si, o.st.client_order_id)] = o.st.exchange_order_id;
     ++c.orders_accepted;
 
@@ -853,15 +862,15 @@ struct MatchingEngine::Impl {
     bool expire = fok_expire;
     if (!fok_expire) {
       const bool stp_expired = match(si, slot, now);
-      if (pool[slot].leaves().raw > 0) {
-        if (stp_expired || is_market || pool[slot].st.tif != TimeInForce::gtc) expire = true;
+      if (at(slot).leaves().raw > 0) {
+        if (stp_expired || is_market || at(slot).st.tif != TimeInForce::gtc) expire = true;
         else {
           link(s, slot);  // rests (GTC limit / limit_maker)
           book_update(si, buy, req.price, now);
         }
       }
     }
-    Order& done = pool[slot];
+    Order& done = at(slot);
     out.executed = done.st.cum_qty;
     out.cum_quote_raw = done.st.cum_quote_raw;
     if (expire) {
@@ -890,19 +899,18 @@ struct MatchingEngine::Impl {
   }
 
   // Finds the open order slot of account/symbol by exchange id or client id; kNil if none.
-  std::uint32_t find_open(AccountId a, SymbolIndex si, std::uint64_t id, const ClientOrderId& clid) const {
+  Slot find_open(AccountId a, SymbolIndex si, std::uint64_t id, const ClientOrderId& clid) const {
     if (id == 0) {
       if (clid.empty()) return kNil;
       auto it = latest_by_clid.find(clid_key(a, si, clid));
       if (it == latest_by_clid.end()) return kNil;
       id = it->second;
     }
-    auto it = open_by_id.find(id);
-    if (it == open_by_id.end()) return kNil;
-    const Order& o = pool[it->second];
+    if (!is_open(id)) return kNil;
+    const Order& o = at(id);
     if (o.st.account != a || o.sym != si) return kNil;
     if (!clid.empty() && !(o.st.client_order_id == clid)) return kNil;
-    return it->second;
+    return id;
   }
 
   CancelResult cancel(AccountId a, const CancelRequest& req, std::int64_t now) {
@@ -910,27 +918,28 @@ struct MatchingEngine::Impl {
     if (a >= kMaxAccounts) return cancel_reject(RejectReason::bad_account);
     const SymbolIndex si = find_symbol(req.symbol.view());
     if (si == kNoSymbolIndex) return cancel_reject(RejectReason::unknown_symbol);
-    const std::uint32_t slot = find_open(a, si, req.exchange_order_id, req.orig_client_order_id);
+    const Slot slot = find_open(a, si, req.exchange_order_id, req.orig_client_order_id);
     if (slot == kNil) return cancel_reject(RejectReason::unknown_order);
     CancelResult out;
-    cancel_slot(si, slot, now, &req.client_order_id);
-    out.order = closed.empty() ? OrderState{} : closed.back();
-    if (cfg.max_closed_orders == 0) out.order = pool[slot].st;
+    out.order = cancel_slot(si, slot, now, &req.client_order_id);
     out.deliver_ns = deliver_ns;
     ++c.cancels;
     end_request(si);
     return out;
   }
 
-  void cancel_slot(SymbolIndex si, std::uint32_t slot, std::int64_t now, const ClientOrderId* cancel_clid) {
+  // Cancels an open order; returns its final state (the slot may be forgotten by close()).
+  OrderState cancel_slot(SymbolIndex si, Slot slot, std::int64_t now, const ClientOrderId* cancel_clid) {
     Symbol& s = syms[si];
     unlink(s, slot);
-    Order& o = pool[slot];
+    Order& o = at(slot);
     o.st.status = OrderStatus::canceled;
     o.st.updated_ns = now;
     report(slot, ExecType::canceled, now, nullptr, cancel_clid);
     book_update(si, o.st.side == Side::buy, o.st.price, now);
+    const OrderState st = o.st;
     close(slot);
+    return st;
   }
 
   RejectCode cancel_all(AccountId a, const SymbolName& symbol, std::int64_t now, std::vector<OrderState>* out) {
@@ -938,14 +947,18 @@ struct MatchingEngine::Impl {
     if (a >= kMaxAccounts) return RejectCode::bad_api_key;
     const SymbolIndex si = find_symbol(symbol.view());
     if (si == kNoSymbolIndex) return RejectCode::bad_symbol;
-    std::vector<std::pair<std::uint64_t, std::uint32_t>> mine;
-    for (const auto& [id, slot] : open_by_id)
-      if (pool[slot].st.account == a && pool[slot].sym == si) mine.emplace_back(id, slot);
-    std::sort(mine.begin(), mine.end());  // deterministic: exchange id order
-    for (const auto& [id, slot] : mine) {
-      cancel_slot(si, slot, now, nullptr);
-      ++c.cancels;
-      if (out) out->push_back(pool[slot].st);
+    // The account's open list is newest first; cancel oldest first (exchange id order).
+    Slot x = accounts.size() > a ? accounts[a].open_head : kNil;
+    Slot last = kNil;
+    for (; x != kNil; x = at(x).acc_next) last = x;
+    for (x = last; x != kNil;) {
+      const Slot prev = at(x).acc_prev;  // read before cancel unlinks x
+      if (at(x).sym == si) {
+        const OrderState st = cancel_slot(si, x, now, nullptr);
+        ++c.cancels;
+        if (out) out->push_back(st);
+      }
+      x = prev;
     }
     end_request(si);
     return RejectCode::none;
@@ -960,8 +973,8 @@ struct MatchingEngine::Impl {
     // Real trades at this price since the last diff already moved the queue: only the rest of
     // the decrease counts as cancels.
     const std::int64_t cancels = std::max<std::int64_t>(0, dec - lv.traded_raw);
-    for (std::uint32_t x = lv.head; x != kNil; x = pool[x].next) {
-      std::int64_t& ahead = pool[x].ahead_raw;
+    for (Slot x = lv.head; x != kNil; x = at(x).next) {
+      std::int64_t& ahead = at(x).ahead_raw;
       if (cancels > 0) {
         switch (cfg.queue_model) {
           case QueueModel::proportional:
@@ -972,7 +985,7 @@ struct MatchingEngine::Impl {
         }
       }
       ahead = std::clamp<std::int64_t>(ahead, 0, std::max<std::int64_t>(0, new_raw));
-      pool[x].st.queue_ahead = Qty::from_raw(ahead);
+      at(x).st.queue_ahead = Qty::from_raw(ahead);
     }
     lv.displayed_raw = new_raw;
     lv.traded_raw = 0;
@@ -989,12 +1002,13 @@ struct MatchingEngine::Impl {
       if (!best_shown(s, !bid, best)) continue;
       while (!side.levels.empty() && (bid ? side.levels.back().price >= best.price : side.levels.back().price <= best.price)) {
         const Price p = side.levels.back().price;
-        const std::uint32_t x = side.levels.back().head;
+        const Slot x = side.levels.back().head;
         const std::uint64_t tid = next_trade_id++;
-        const Qty q = pool[x].leaves();
+        const Qty q = at(x).leaves();
         maker_fill(s, x, p, q, kReplayAccount, tid, now);
         public_trade(si, tid, p, q, /*buyer_is_maker=*/bid, now);
         book_update(si, bid, p, now);
+        ++c.replay_fills_cross;
         ++n;
       }
     }
@@ -1008,9 +1022,9 @@ struct MatchingEngine::Impl {
         lv.traded_raw = 0;
         const std::int64_t d = shown_at(s, bid, lv.price);
         lv.displayed_raw = d;
-        for (std::uint32_t x = lv.head; x != kNil; x = pool[x].next) {
-          pool[x].ahead_raw = std::min(pool[x].ahead_raw, d);
-          pool[x].st.queue_ahead = Qty::from_raw(pool[x].ahead_raw);
+        for (Slot x = lv.head; x != kNil; x = at(x).next) {
+          at(x).ahead_raw = std::min(at(x).ahead_raw, d);
+          at(x).st.queue_ahead = Qty::from_raw(at(x).ahead_raw);
         }
       }
   }
@@ -1035,12 +1049,13 @@ struct MatchingEngine::Impl {
     // Strictly through our price: filled fully.
     while (!side.levels.empty() && side.better(side.levels.back().price, t.price)) {
       const Price p = side.levels.back().price;
-      const std::uint32_t x = side.levels.back().head;
+      const Slot x = side.levels.back().head;
       const std::uint64_t tid = next_trade_id++;
-      const Qty q = pool[x].leaves();
+      const Qty q = at(x).leaves();
       maker_fill(s, x, p, q, kReplayAccount, tid, now);
       public_trade(si, tid, p, q, bid, now);
       book_update(si, bid, p, now);
+      ++c.replay_fills_through;
       ++n;
     }
     const std::ptrdiff_t li = side.find(t.price);
@@ -1050,35 +1065,36 @@ struct MatchingEngine::Impl {
     lv.traded_raw += t.qty.raw;
     std::int64_t rem = t.qty.raw;
     std::int64_t shown_taken = 0;
-    std::uint32_t x = lv.head;
-    std::vector<std::pair<std::uint32_t, std::int64_t>>& hits = hits_scratch;
+    Slot x = lv.head;
+    std::vector<std::pair<Slot, std::int64_t>>& hits = hits_scratch;
     hits.clear();
     while (x != kNil && rem > 0) {
-      const std::int64_t need = std::max<std::int64_t>(0, pool[x].ahead_raw - shown_taken);
+      const std::int64_t need = std::max<std::int64_t>(0, at(x).ahead_raw - shown_taken);
       const std::int64_t tk = std::min(rem, need);
       rem -= tk;
       shown_taken += tk;
-      const std::int64_t f = std::min(rem, pool[x].leaves().raw);
+      const std::int64_t f = std::min(rem, at(x).leaves().raw);
       if (f > 0) {
         hits.emplace_back(x, f);
         rem -= f;
       }
-      x = pool[x].next;
+      x = at(x).next;
     }
-    for (std::uint32_t y = lv.head; y != kNil; y = pool[y].next) {
-      pool[y].ahead_raw = std::max<std::int64_t>(0, pool[y].ahead_raw - shown_taken);
-      pool[y].st.queue_ahead = Qty::from_raw(pool[y].ahead_raw);
+    for (Slot y = lv.head; y != kNil; y = at(y).next) {
+      at(y).ahead_raw = std::max<std::int64_t>(0, at(y).ahead_raw - shown_taken);
+      at(y).st.queue_ahead = Qty::from_raw(at(y).ahead_raw);
     }
     for (const auto& [slot, f] : hits) {  // fills may remove the level: collected first
       const std::uint64_t tid = next_trade_id++;
       maker_fill(s, slot, t.price, Qty::from_raw(f), kReplayAccount, tid, now);
       public_trade(si, tid, t.price, Qty::from_raw(f), bid, now);
+      ++c.replay_fills_queue;
       ++n;
     }
     if (!hits.empty()) book_update(si, bid, t.price, now);
     return n;
   }
-  std::vector<std::pair<std::uint32_t, std::int64_t>> hits_scratch;
+  std::vector<std::pair<Slot, std::int64_t>> hits_scratch;
 
   MarketEventResult on_market_event(const feed::Event& ev) {
     MarketEventResult r;
@@ -1181,6 +1197,7 @@ MatchingEngine::MatchingEngine(SimConfig cfg) : impl_(std::make_unique<Impl>()) 
   if (m.status.ok() && (f.ack_delay_ns < 0 || f.ack_jitter_ns < 0))
     m.status = Status(Code::invalid_argument, "sim config: ack_delay_ns/ack_jitter_ns must be >= 0");
   m.next_order_id = m.cfg.first_order_id;
+  m.latest_by_clid.reserve(1u << 14);
   m.next_trade_id = m.cfg.first_trade_id;
   for (int k = 0; k < kRngCount; ++k)
     m.rng[k].s = static_cast<std::uint64_t>(m.cfg.seed) ^ (0xA0761D6478BD642Full * static_cast<std::uint64_t>(k + 1));
@@ -1293,12 +1310,12 @@ std::optional<OrderState> MatchingEngine::query(AccountId account, const SymbolN
 void MatchingEngine::open_orders(AccountId account, const SymbolName* symbol, std::vector<OrderState>& out) const {
   const Impl& m = *impl_;
   out.clear();
-  for (const auto& [id, slot] : m.open_by_id) {
-    const OrderState& st = m.pool[slot].st;
-    if (st.account == account && (!symbol || st.symbol == *symbol)) out.push_back(st);
+  if (account >= m.accounts.size()) return;
+  for (Slot x = m.accounts[account].open_head; x != kNil; x = m.at(x).acc_next) {
+    const OrderState& st = m.at(x).st;
+    if (!symbol || st.symbol == *symbol) out.push_back(st);
   }
-  std::sort(out.begin(), out.end(),
-            [](const OrderState& a, const OrderState& b) { return a.exchange_order_id < b.exchange_order_id; });
+  std::reverse(out.begin(), out.end());  // the list is newest first
 }
 
 Balance MatchingEngine::balance(AccountId account, std::string_view asset) const noexcept {

@@ -295,6 +295,11 @@ struct EngineCounters {
   std::uint64_t market_events_unmapped = 0;
   std::uint64_t faults_rejected = 0;
   std::uint64_t faults_acks_lost = 0;
+  // Replay fills of our resting orders, by cause (docs/SIMULATOR.md):
+  std::uint64_t replay_fills_queue = 0;    // real trade at our price after the queue ahead was gone
+  std::uint64_t replay_fills_through = 0;  // real trade strictly through our price
+  std::uint64_t replay_fills_cross = 0;    // displayed opposite side crossed our price
+  std::uint64_t replay_taker_fills = 0;    // our takers against displayed liquidity
 };
 
 class MatchingEngine {

@@ -20,6 +20,12 @@ inline Qty qt(std::string_view s) {
   return q;
 }
 inline std::int64_t raw(std::string_view s) { return px(s).raw; }
+// prefix + number, built by append (g++ 12 -Wrestrict false positive on "lit" + std::to_string)
+inline std::string idn(const char* prefix, long long i) {
+  std::string s(prefix);
+  s.append(std::to_string(i));
+  return s;
+}
 
 struct Report {
   AccountId account;

@@ -34,13 +34,13 @@ FlowResult run_flow(const SimConfig& cfg, int n = 3000) {
     const std::string price = std::to_string(10000 + ticks) + ".00";
     const std::string qty = "0." + std::to_string(1 + g() % 9);
     const std::uint64_t kind = g() % 10;
-    OrderRequest r = order("o" + std::to_string(i), side, price, qty);
+    OrderRequest r = order(idn("o", i), side, price, qty);
     if (kind == 0) r.type = OrderType::market;
     if (kind == 1) r.tif = TimeInForce::ioc;
     if (kind == 2) r.type = OrderType::limit_maker;
     if (kind == 3) r.stp = StpMode::expire_maker;
     out.results.push_back(eng.submit(a, r, 1000 + i));
-    if (g() % 5 == 0) (void)eng.cancel(a, cancel_of("o" + std::to_string(i - static_cast<int>(g() % 20))), 1000 + i);
+    if (g() % 5 == 0) (void)eng.cancel(a, cancel_of(idn("o", i - static_cast<int>(g() % 20))), 1000 + i);
   }
   out.fills = eng.fills();
   out.reports = rec.reports;
@@ -94,11 +94,11 @@ TEST(SimFaults, RejectFraction) {
   MatchingEngine eng(c);
   int rejected = 0;
   for (int i = 0; i < 4000; ++i) {
-    const SubmitResult r = eng.submit(1, order("r" + std::to_string(i), Side::buy, "1.00", "1"), i);
+    const SubmitResult r = eng.submit(1, order(idn("r", i), Side::buy, "1.00", "1"), i);
     if (!r.ok()) {
       EXPECT_EQ(r.code, RejectCode::new_order_rejected);
       EXPECT_EQ(r.reason, RejectReason::fault_reject);
-      EXPECT_FALSE(eng.query(1, SymbolName::from("BTCUSDT"), ClientOrderId::from("r" + std::to_string(i))).has_value());
+      EXPECT_FALSE(eng.query(1, SymbolName::from("BTCUSDT"), ClientOrderId::from(idn("r", i))).has_value());
       ++rejected;
     }
   }
@@ -115,7 +115,7 @@ TEST(SimFaults, LostAckOrderIsPlacedAndQueryable) {
   eng.set_sink(&rec);
   int lost = 0;
   for (int i = 0; i < 200; ++i) {
-    const std::string id = "l" + std::to_string(i);
+    const std::string id = idn("l", i);
     const SubmitResult r = eng.submit(1, order(id, Side::buy, "1.00", "1"), i);
     ASSERT_TRUE(r.ok());
     const auto reps = rec.for_order(r.exchange_order_id);
@@ -135,7 +135,7 @@ TEST(SimFaults, LostAckOrderIsPlacedAndQueryable) {
   // Later reports of a lost-ack order are delivered (only the submit's reports are lost).
   std::uint64_t lost_id = 0;
   for (int i = 0; i < 200 && !lost_id; ++i) {
-    const auto st = eng.query(1, SymbolName::from("BTCUSDT"), ClientOrderId::from("l" + std::to_string(i)));
+    const auto st = eng.query(1, SymbolName::from("BTCUSDT"), ClientOrderId::from(idn("l", i)));
     if (rec.for_order(st->exchange_order_id).empty()) lost_id = st->exchange_order_id;
   }
   ASSERT_NE(lost_id, 0u);
@@ -153,7 +153,7 @@ TEST(SimFaults, AckDelayAndJitter) {
   std::int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (int i = 0; i < 500; ++i) {
     const std::int64_t now = 5'000'000 + i;
-    const SubmitResult r = eng.submit(1, order("d" + std::to_string(i), Side::buy, "1.00", "1"), now);
+    const SubmitResult r = eng.submit(1, order(idn("d", i), Side::buy, "1.00", "1"), now);
     ASSERT_EQ(rec.reports.back().deliver_ns, r.deliver_ns);
     EXPECT_EQ(rec.reports.back().r.transact_ns, now);
     lo = std::min(lo, r.deliver_ns - now);

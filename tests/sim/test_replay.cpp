@@ -253,24 +253,35 @@ TEST_F(Replay, UnmappedSymbolsAreCounted) {
   EXPECT_EQ(eng->counters().market_events_unmapped, 2u);
 }
 
-std::string capture_dir() {
-  for (const char* p : {"../shared/data/binance_ws", "/work/shared/data/binance_ws"})
-    if (std::filesystem::exists(std::string(p) + "/spot/btcusdt_20240808.gz")) return p;
+std::string capture_path(const std::string& rel) {
+  for (const char* p : {"../shared/data/binance_ws/", "/work/shared/data/binance_ws/"})
+    if (std::filesystem::exists(std::string(p) + rel)) return std::string(p) + rel;
   return {};
 }
 
 // A real capture: the displayed book follows it, our resting orders at the touch get filled by
 // real flow, and what the engine reports stays consistent.
-TEST(ReplayCapture, SpotBtcusdtQuotesAtTheTouchAndFills) {
-  const std::string dir = capture_dir();
-  if (dir.empty()) GTEST_SKIP() << "../shared/data/binance_ws/spot/btcusdt_20240808.gz not present";
+struct CaptureCase {
+  const char* file;
+  feed::Market market;
+  std::int64_t tick_raw;  // BTCUSDT PRICE_FILTER: spot 0.01, usdm 0.1
+};
+class ReplayCapture : public ::testing::TestWithParam<CaptureCase> {};
+
+TEST_P(ReplayCapture, QuotesAtTheTouchGetFilledByRealFlow) {
+  const std::string path = capture_path(GetParam().file);
+  if (path.empty()) GTEST_SKIP() << "../shared/data/binance_ws/" << GetParam().file << " not present";
   SimConfig c = base_config();
+  c.symbols[0].market = GetParam().market;
+  c.symbols[0].tick_size = Price::from_raw(GetParam().tick_raw);
+  c.symbols[0].step_size = Qty::from_raw(100'000);       // 0.001
+  c.symbols[0].min_qty = Qty::from_raw(100'000);
   MatchingEngine eng(c);
   ASSERT_TRUE(eng.status().ok());
   Recorder rec;
   eng.set_sink(&rec);
   feed::CaptureReader reader;
-  ASSERT_TRUE(reader.open(dir + "/spot/btcusdt_20240808.gz").ok());
+  ASSERT_TRUE(reader.open(path).ok());
   feed::LineParser parser;
   feed::FileContext fc;
   feed::Event ev;
@@ -296,14 +307,14 @@ TEST(ReplayCapture, SpotBtcusdtQuotesAtTheTouchAndFills) {
       ASSERT_TRUE(eng.best_bid(0, bb));
       ASSERT_TRUE(eng.best_ask(0, ba));
       ASSERT_LT(bb.price, ba.price);
-      OrderRequest b = order("qb" + std::to_string(k), Side::buy, "1", "0.01");
+      OrderRequest b = order(idn("qb", k), Side::buy, "1", "0.01");
       b.price = bb.price;
-      OrderRequest a = order("qa" + std::to_string(k), Side::sell, "1", "0.01");
+      OrderRequest a = order(idn("qa", k), Side::sell, "1", "0.01");
       a.price = ba.price;
       ++k;
       const SubmitResult rb = eng.submit(1, b, ev.local_ts_ns);
       const SubmitResult ra = eng.submit(1, a, ev.local_ts_ns);
-      ASSERT_TRUE(rb.ok()) << reject_reason_name(rb.reason);
+      ASSERT_TRUE(rb.ok()) << reject_reason_name(rb.reason) << " " << b.price.to_string();
       ASSERT_TRUE(ra.ok()) << reject_reason_name(ra.reason);
       EXPECT_EQ(rb.status, OrderStatus::new_);  // at the touch: rests, never takes
       placed += 2;
@@ -333,8 +344,18 @@ TEST(ReplayCapture, SpotBtcusdtQuotesAtTheTouchAndFills) {
     if (r.r.exec_type == ExecType::trade) reported.push_back(r.r.trade_id);
   ASSERT_EQ(reported.size(), f.size());
   for (std::size_t i = 0; i < f.size(); ++i) EXPECT_EQ(reported[i], f[i].trade_id);
-  std::printf("[ capture ] %llu events, %llu quotes placed, %zu fills\n", static_cast<unsigned long long>(events),
-              static_cast<unsigned long long>(placed), f.size());
+  const EngineCounters& k2 = eng.counters();
+  EXPECT_EQ(k2.replay_fills_queue + k2.replay_fills_through + k2.replay_fills_cross, f.size());
+  std::printf("[ capture ] %s: %llu events, %llu quotes placed, %zu fills (queue %llu, through %llu, cross %llu)\n",
+              GetParam().file, static_cast<unsigned long long>(events), static_cast<unsigned long long>(placed),
+              f.size(), static_cast<unsigned long long>(k2.replay_fills_queue),
+              static_cast<unsigned long long>(k2.replay_fills_through),
+              static_cast<unsigned long long>(k2.replay_fills_cross));
 }
+
+INSTANTIATE_TEST_SUITE_P(Captures, ReplayCapture,
+                         ::testing::Values(CaptureCase{"spot/btcusdt_20240808.gz", feed::Market::spot, 1'000'000},
+                                           CaptureCase{"usdm/btcusdt_20240808.gz", feed::Market::futures, 10'000'000}),
+                         [](const auto& info) { return info.index == 0 ? std::string("spot") : std::string("usdm"); });
 
 }  // namespace
