@@ -1,0 +1,428 @@
+#include "fix/acceptor.hpp"
+
+#include <filesystem>
+
+#include "core/clock.hpp"
+#include "fix/codec.hpp"
+#include "fix/loopback_acceptor.hpp"
+#include "fix/quickfix.hpp"
+
+namespace tickrt::fix {
+
+using namespace tickrt::exec;
+
+namespace {
+
+std::string reject_text(RejectCode code, sim::RejectReason reason) {
+  return "code=" + std::to_string(static_cast<int>(code)) + " " + std::string(sim::reject_message(reason));
+}
+
+ExecReport report_from_state(const sim::OrderState& o) {
+  ExecReport r;
+  r.symbol = o.symbol;
+  r.client_order_id = o.client_order_id;
+  r.exchange_order_id = o.exchange_order_id;
+  r.side = o.side;
+  r.type = o.type;
+  r.tif = o.tif;
+  r.exec_type = ExecType::status;
+  r.status = o.status;
+  r.price = o.price;
+  r.qty = o.qty;
+  r.cum_qty = o.cum_qty;
+  r.cum_quote_raw = o.cum_quote_raw;
+  r.commission_raw = o.commission_raw;
+  r.transact_ns = o.updated_ns;
+  return r;
+}
+
+}  // namespace
+
+// The QuickFIX Application. All members run on QuickFIX connection threads (or, for
+// on_exec_report, on whichever thread holds the engine mutex).
+class FixAcceptor::App final : public FIX::Application {
+ public:
+  App(FixAcceptor& owner) : o_(owner) {
+    exec_prefix_ = std::to_string(wall_ns() / 1'000'000) + "-";  // ExecIDs unique across restarts
+    for (std::size_t i = 0; i < o_.cfg_.accounts.size(); ++i) {
+      const FixAccount& a = o_.cfg_.accounts[i];
+      by_comp_[a.comp_id] = i;
+      by_account_[a.account] = FIX::SessionID("FIX.4.4", o_.cfg_.comp_id, a.comp_id);
+    }
+  }
+
+  void onCreate(const FIX::SessionID&) override {}
+  void onLogon(const FIX::SessionID&) override {}
+  void onLogout(const FIX::SessionID&) override {}
+  void toAdmin(FIX::Message&, const FIX::SessionID&) override {}
+  void toApp(FIX::Message&, const FIX::SessionID&) override {}
+
+  void fromAdmin(const FIX::Message& m, const FIX::SessionID& id) override {
+    if (m.getHeader().getField(35) != "A") return;
+    const FixAccount* a = account_of(id);
+    if (a == nullptr) throw FIX::RejectLogon("unknown CompID " + id.getTargetCompID().getString());
+    auto check = [&](int tag, const std::string& want, const char* what) {
+      if (want.empty()) return;
+      if (!m.isSetField(tag) || m.getField(tag) != want) {
+        stats_.logons_refused.fetch_add(1, std::memory_order_relaxed);
+        throw FIX::RejectLogon(std::string("bad or missing ") + what + " (tag " + std::to_string(tag) + ")");
+      }
+    };
+    check(553, a->username, "Username");
+    check(554, a->password, "Password");
+  }
+
+  void fromApp(const FIX::Message& m, const FIX::SessionID& id) override {
+    // Nothing may escape to QuickFIX: it would answer a session-level Reject for exceptions of
+    // its own types and drop the connection for others.
+    try {
+      dispatch(m, id);
+    } catch (const std::exception& e) {
+      business_reject(m, id, 0, std::string("internal error: ") + e.what());
+    }
+  }
+
+  // Engine sink (engine mutex held).
+  void on_report(sim::AccountId account, const ExecReport& r) {
+    if (ctx_.active && account == ctx_.account) {
+      // Our own request's rejects are answered after the engine call with the finer reason
+      // (ER reject for a new order, 35=9 for a cancel), not here.
+      if (r.exec_type == ExecType::rejected && r.client_order_id == ctx_.client_order_id) {
+        ctx_.reject_seen = true;
+        ctx_.reject_report = r;
+        return;
+      }
+    }
+    auto it = by_account_.find(account);
+    if (it == by_account_.end()) {
+      stats_.reports_unrouted.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    send_report(r, it->second, "", "");
+  }
+
+  struct Counters {
+    std::atomic<std::uint64_t> orders{0}, cancels{0}, replaces{0}, status_requests{0}, business_rejects{0},
+        reports_sent{0}, cancel_rejects{0}, logons_refused{0}, reports_unrouted{0};
+  } stats_;
+
+ private:
+  // The request being served (engine mutex held while active).
+  struct Ctx {
+    bool active = false;
+    sim::AccountId account = 0;
+    ClientOrderId client_order_id;
+    bool reject_seen = false;
+    ExecReport reject_report;
+  };
+
+  const FixAccount* account_of(const FIX::SessionID& id) const {
+    auto it = by_comp_.find(id.getTargetCompID().getString());
+    return it == by_comp_.end() ? nullptr : &o_.cfg_.accounts[it->second];
+  }
+
+  void dispatch(const FIX::Message& m, const FIX::SessionID& id) {
+    const FixAccount* a = account_of(id);
+    const std::string& type = m.getHeader().getField(35);
+    if (a == nullptr) return business_reject(m, id, 0, "no account for this session");
+    if (type == "D") return on_new_order(m, id, *a);
+    if (type == "F") return on_cancel(m, id, *a);
+    if (type == "G") return on_replace(m, id, *a);
+    if (type == "H") return on_status(m, id, *a);
+    business_reject(m, id, 3, "tag 35 (MsgType) value '" + type + "' not supported");
+  }
+
+  void on_new_order(const FIX::Message& m, const FIX::SessionID& id, const FixAccount& a) {
+    OrderRequest req;
+    if (DecodeError e = decode_new_order(m, req); !e.ok()) return business_reject(m, id, e.tag, e.text);
+    req.created_ns = 0;
+    stats_.orders.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> lock(o_.engine_mu_);
+    begin(a.account, req.client_order_id);
+    const sim::SubmitResult r = o_.engine_.submit(a.account, req, wall_ns());
+    if (!r.ok() && !r.ack_lost) {
+      ExecReport rej = ctx_.reject_seen ? ctx_.reject_report : ExecReport{};
+      if (!ctx_.reject_seen) {
+        rej.symbol = req.symbol;
+        rej.client_order_id = req.client_order_id;
+        rej.side = req.side;
+        rej.type = req.type;
+        rej.tif = req.tif;
+        rej.price = req.price;
+        rej.qty = req.qty;
+        rej.exec_type = ExecType::rejected;
+        rej.status = OrderStatus::rejected;
+        rej.transact_ns = wall_ns();
+      }
+      rej.reject = r.code;
+      send_report(rej, id, reject_text(r.code, r.reason), "");
+    }
+    ctx_ = Ctx{};
+  }
+
+  void on_cancel(const FIX::Message& m, const FIX::SessionID& id, const FixAccount& a) {
+    CancelRequest req;
+    if (DecodeError e = decode_cancel(m, req); !e.ok()) return business_reject(m, id, e.tag, e.text);
+    stats_.cancels.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> lock(o_.engine_mu_);
+    begin(a.account, req.client_order_id);
+    const sim::CancelResult r = o_.engine_.cancel(a.account, req, wall_ns());
+    if (!r.ok()) cancel_reject(id, a.account, req, r.code, r.reason, false);
+    ctx_ = Ctx{};
+  }
+
+  void on_replace(const FIX::Message& m, const FIX::SessionID& id, const FixAccount& a) {
+    ReplaceRequest req;
+    if (DecodeError e = decode_replace(m, req); !e.ok()) return business_reject(m, id, e.tag, e.text);
+    stats_.replaces.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> lock(o_.engine_mu_);
+    begin(a.account, req.cancel.client_order_id);
+    const sim::ReplaceResult r = o_.engine_.cancel_replace(a.account, req, wall_ns());
+    if (!r.cancel.ok()) {
+      cancel_reject(id, a.account, req.cancel, r.cancel.code, r.cancel.reason, true);
+    } else if (r.placed && !r.replacement.ok() && !r.replacement.ack_lost) {
+      // The old order is canceled (reported), the replacement refused: an ER reject for it.
+      ExecReport rej = ctx_.reject_seen ? ctx_.reject_report : ExecReport{};
+      if (!ctx_.reject_seen) {
+        rej.symbol = req.replacement.symbol;
+        rej.client_order_id = req.replacement.client_order_id;
+        rej.side = req.replacement.side;
+        rej.type = req.replacement.type;
+        rej.tif = req.replacement.tif;
+        rej.price = req.replacement.price;
+        rej.qty = req.replacement.qty;
+        rej.exec_type = ExecType::rejected;
+        rej.status = OrderStatus::rejected;
+        rej.transact_ns = wall_ns();
+      }
+      rej.orig_client_order_id = req.cancel.orig_client_order_id;
+      rej.reject = r.replacement.code;
+      send_report(rej, id, reject_text(r.replacement.code, r.replacement.reason), "");
+    }
+    ctx_ = Ctx{};
+  }
+
+  void on_status(const FIX::Message& m, const FIX::SessionID& id, const FixAccount& a) {
+    CancelRequest req;
+    if (DecodeError e = decode_status_request(m, req); !e.ok()) return business_reject(m, id, e.tag, e.text);
+    stats_.status_requests.fetch_add(1, std::memory_order_relaxed);
+    const std::string req_id = m.isSetField(790) ? m.getField(790) : std::string();
+    std::lock_guard<std::mutex> lock(o_.engine_mu_);
+    std::optional<sim::OrderState> st =
+        !req.orig_client_order_id.empty() ? o_.engine_.query(a.account, req.symbol, req.orig_client_order_id)
+                                          : o_.engine_.query(a.account, req.symbol, req.exchange_order_id);
+    if (st) {
+      send_report(report_from_state(*st), id, "", req_id);
+      return;
+    }
+    ExecReport r;
+    r.symbol = req.symbol;
+    r.client_order_id = req.orig_client_order_id;
+    r.exchange_order_id = req.exchange_order_id;
+    if (m.isSetField(54) && m.getField(54) == "2") r.side = Side::sell;
+    r.exec_type = ExecType::status;
+    r.status = OrderStatus::rejected;
+    r.reject = RejectCode::no_such_order;
+    r.transact_ns = wall_ns();
+    FIX::Message er = encode_execution_report(r, next_exec_id(), "code=-2013 Order does not exist.", wall_ns());
+    er.setField(103, "5");  // OrdRejReason: unknown order
+    if (!req_id.empty()) er.setField(790, req_id);
+    send(er, id);
+    stats_.reports_sent.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void begin(sim::AccountId account, const ClientOrderId& id) {
+    ctx_ = Ctx{};
+    ctx_.active = true;
+    ctx_.account = account;
+    ctx_.client_order_id = id;
+  }
+
+  void cancel_reject(const FIX::SessionID& id, sim::AccountId account, const CancelRequest& req, RejectCode code,
+                     sim::RejectReason reason, bool replace) {
+    // The order's current status (FIX wants it in 39); rejected when the exchange does not know it.
+    OrderStatus status = OrderStatus::rejected;
+    std::uint64_t oid = req.exchange_order_id;
+    const std::optional<sim::OrderState> st =
+        !req.orig_client_order_id.empty() ? o_.engine_.query(account, req.symbol, req.orig_client_order_id)
+                                          : o_.engine_.query(account, req.symbol, req.exchange_order_id);
+    if (st) {
+      status = st->status;
+      oid = st->exchange_order_id;
+    }
+    const int why = reason == sim::RejectReason::unknown_order ? (st ? 0 : 1) : 99;  // 0 too late, 1 unknown
+    FIX::Message m = encode_cancel_reject(req.client_order_id.view(), req.orig_client_order_id.view(), oid, status,
+                                          why, replace, reject_text(code, reason));
+    send(m, id);
+    stats_.cancel_rejects.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void send_report(const ExecReport& r, const FIX::SessionID& id, const std::string& text, const std::string& req_id) {
+    FIX::Message m = encode_execution_report(r, next_exec_id(), text, wall_ns());
+    if (!req_id.empty()) m.setField(790, req_id);
+    send(m, id);
+    stats_.reports_sent.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // 35=j naming the tag. RefSeqNum 45 and RefMsgType 372 point at the refused message;
+  // BusinessRejectRefID 379 carries its ClOrdID when it had one.
+  void business_reject(const FIX::Message& m, const FIX::SessionID& id, int tag, const std::string& text) {
+    FIX::Message r;
+    r.getHeader().setField(FIX::MsgType("j"));
+    const FIX::Header& h = m.getHeader();
+    if (h.isSetField(34)) r.setField(45, h.getField(34));
+    r.setField(372, h.isSetField(35) ? h.getField(35) : std::string("?"));
+    if (m.isSetField(11) && !m.getField(11).empty()) r.setField(379, m.getField(11).substr(0, 64));
+    // 380: 3 unsupported message type, 5 conditionally required field missing, 0 other.
+    const bool missing = text.find(" missing") != std::string::npos || text.find(" empty") != std::string::npos;
+    r.setField(380, tag == 0 ? "0" : (text.find("MsgType") != std::string::npos ? "3" : (missing ? "5" : "0")));
+    r.setField(58, text);
+    send(r, id);
+    stats_.business_rejects.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  std::string next_exec_id() {
+    return exec_prefix_ + std::to_string(exec_seq_.fetch_add(1, std::memory_order_relaxed) + 1);
+  }
+
+  static void send(FIX::Message& m, const FIX::SessionID& id) {
+    // Stored (FileStore) and sent when logged on; otherwise stored only and resent on the next
+    // logon's ResendRequest. Unknown session ids cannot happen (built from the config).
+    try {
+      FIX::Session::sendToTarget(m, id);
+    } catch (const FIX::SessionNotFound&) {
+    }
+  }
+
+  FixAcceptor& o_;
+  std::map<std::string, std::size_t> by_comp_;              // immutable after construction
+  std::map<sim::AccountId, FIX::SessionID> by_account_;     // immutable after construction
+  std::string exec_prefix_;
+  std::atomic<std::uint64_t> exec_seq_{0};
+  Ctx ctx_;  // guarded by the engine mutex
+};
+
+FixAcceptor::FixAcceptor(AcceptorConfig cfg, sim::MatchingEngine& engine, std::mutex& engine_mu)
+    : cfg_(std::move(cfg)), engine_(engine), engine_mu_(engine_mu) {}
+
+FixAcceptor::~FixAcceptor() {
+  stop(true);
+  if (cfg_.install_sink) {
+    std::lock_guard<std::mutex> lock(engine_mu_);
+    engine_.set_sink(nullptr);
+  }
+}
+
+Result<std::unique_ptr<FixAcceptor>> FixAcceptor::create(AcceptorConfig cfg, sim::MatchingEngine& engine,
+                                                         std::mutex& engine_mu) {
+  using R = Result<std::unique_ptr<FixAcceptor>>;
+  if (cfg.comp_id.empty()) return R(Code::invalid_argument, "FIX acceptor: comp_id is empty");
+  if (cfg.accounts.empty()) return R(Code::invalid_argument, "FIX acceptor: no accounts (one FIX session each)");
+  if (cfg.store_dir.empty()) return R(Code::invalid_argument, "FIX acceptor: store_dir is empty (FileStore needs one)");
+  std::set<std::string> comps;
+  std::set<sim::AccountId> accts;
+  for (const FixAccount& a : cfg.accounts) {
+    if (a.comp_id.empty() || a.comp_id == cfg.comp_id) {
+      return R(Code::invalid_argument, "FIX acceptor: account " + std::to_string(a.account) +
+                                           ": comp_id empty or equal to the acceptor's '" + cfg.comp_id + "'");
+    }
+    if (!comps.insert(a.comp_id).second) {
+      return R(Code::invalid_argument, "FIX acceptor: comp_id '" + a.comp_id + "' configured twice");
+    }
+    if (!accts.insert(a.account).second) {
+      return R(Code::invalid_argument, "FIX acceptor: account " + std::to_string(a.account) + " configured twice");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.store_dir, ec);
+  if (ec) return R(Code::io_error, "FIX acceptor: cannot create store_dir '" + cfg.store_dir + "': " + ec.message());
+  if (!cfg.log_dir.empty()) {
+    std::filesystem::create_directories(cfg.log_dir, ec);
+    if (ec) return R(Code::io_error, "FIX acceptor: cannot create log_dir '" + cfg.log_dir + "': " + ec.message());
+  }
+
+  std::unique_ptr<FixAcceptor> a(new FixAcceptor(std::move(cfg), engine, engine_mu));
+  const AcceptorConfig& c = a->cfg_;
+  try {
+    a->settings_ = std::make_unique<FIX::SessionSettings>();
+    FIX::Dictionary defaults;
+    defaults.setString("ConnectionType", "acceptor");
+    defaults.setString("FileStorePath", c.store_dir);
+    if (!c.log_dir.empty()) defaults.setString("FileLogPath", c.log_dir);
+    defaults.setString("StartTime", "00:00:00");  // a 24/7 venue: one session that never ends
+    defaults.setString("EndTime", "00:00:00");
+    defaults.setString("UseDataDictionary", "N");  // fix/codec.hpp validates and names the tag
+    defaults.setString("CheckLatency", "N");
+    defaults.setString("SocketAcceptPort", std::to_string(c.port));
+    defaults.setString("PersistMessages", "Y");
+    a->settings_->set(defaults);
+    for (const FixAccount& acct : c.accounts) {
+      FIX::Dictionary d;
+      d.setString("BeginString", "FIX.4.4");
+      d.setString("SenderCompID", c.comp_id);
+      d.setString("TargetCompID", acct.comp_id);
+      a->settings_->set(FIX::SessionID("FIX.4.4", c.comp_id, acct.comp_id), d);
+    }
+    a->app_ = std::make_unique<App>(*a);
+    a->store_ = std::make_unique<FIX::FileStoreFactory>(c.store_dir);
+    if (!c.log_dir.empty()) a->log_ = std::make_unique<FIX::FileLogFactory>(c.log_dir);
+    else a->log_ = std::make_unique<FIX::ScreenLogFactory>(false, false, false);
+    a->acceptor_ = std::make_unique<LoopbackAcceptor>(*a->app_, *a->store_, *a->settings_, *a->log_, c.host, c.port);
+  } catch (const std::exception& e) {
+    return R(Code::invalid_argument, std::string("FIX acceptor: QuickFIX configuration: ") + e.what());
+  }
+  if (c.install_sink) {
+    std::lock_guard<std::mutex> lock(engine_mu);
+    engine.set_sink(a.get());
+  }
+  return R(std::move(a));
+}
+
+Status FixAcceptor::start() {
+  if (started_) return Status::Ok();
+  try {
+    acceptor_->start();
+  } catch (const std::exception& e) {
+    return Status(Code::io_error, std::string("FIX acceptor on ") + cfg_.host + ":" + std::to_string(cfg_.port) +
+                                      ": " + e.what());
+  }
+  started_ = true;
+  return Status::Ok();
+}
+
+void FixAcceptor::stop(bool force) noexcept {
+  if (!started_) return;
+  try {
+    acceptor_->stop(force);
+  } catch (...) {
+  }
+  started_ = false;
+}
+
+std::uint16_t FixAcceptor::port() const noexcept { return acceptor_ ? acceptor_->port() : 0; }
+
+bool FixAcceptor::logged_on(const std::string& comp_id) const {
+  FIX::Session* s = FIX::Session::lookupSession(FIX::SessionID("FIX.4.4", cfg_.comp_id, comp_id));
+  return s != nullptr && s->isLoggedOn();
+}
+
+AcceptorStats FixAcceptor::stats() const noexcept {
+  const auto& c = app_->stats_;
+  AcceptorStats s;
+  s.orders = c.orders.load(std::memory_order_relaxed);
+  s.cancels = c.cancels.load(std::memory_order_relaxed);
+  s.replaces = c.replaces.load(std::memory_order_relaxed);
+  s.status_requests = c.status_requests.load(std::memory_order_relaxed);
+  s.business_rejects = c.business_rejects.load(std::memory_order_relaxed);
+  s.reports_sent = c.reports_sent.load(std::memory_order_relaxed);
+  s.cancel_rejects = c.cancel_rejects.load(std::memory_order_relaxed);
+  s.logons_refused = c.logons_refused.load(std::memory_order_relaxed);
+  s.reports_unrouted = c.reports_unrouted.load(std::memory_order_relaxed);
+  return s;
+}
+
+void FixAcceptor::on_exec_report(sim::AccountId account, const ExecReport& report, std::int64_t) {
+  app_->on_report(account, report);
+}
+
+}  // namespace tickrt::fix
