@@ -155,11 +155,11 @@ http::response<http::string_body> MetricsServer::Impl::handle(const http::reques
   };
 
   if (target == "/metrics") {
-    if (req.method() != http::verb::get && req.method() != http::verb::head) return method_not_allowed("GET, HEAD");
+    if (req.method() != http::verb::get) return method_not_allowed("GET");
     return make(http::status::ok, v, ka, srv.registry_.render(), Registry::kContentType);
   }
   if (target == "/health") {
-    if (req.method() != http::verb::get && req.method() != http::verb::head) return method_not_allowed("GET, HEAD");
+    if (req.method() != http::verb::get) return method_not_allowed("GET");
     HealthFn fn;
     {
       std::lock_guard<std::mutex> lock(srv.mu_);
