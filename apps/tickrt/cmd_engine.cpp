@@ -14,6 +14,7 @@
 #include "infer/npy.hpp"
 #include "infer/onnx/conformance.hpp"
 #include "infer/onnx/onnx_import.hpp"
+#include "quant_cli.hpp"
 
 namespace tickrt::cli {
 namespace {
@@ -95,10 +96,15 @@ void build_cmd(const BuildArgs& a) {
   bo.optimize = !a.no_optimize;
   BuildReport rep;
   const auto t0 = now_ns();
-  auto g = import_onnx_file(a.model);
-  if (!g) die(g.status().to_string());
-  auto e = Engine::build(std::move(*g), bo, &rep);
-  if (!e) die("building " + a.model + ": " + e.status().to_string());
+  Result<std::shared_ptr<Engine>> e = std::shared_ptr<Engine>();
+  if (quant_build_requested()) {   // --precision/--int8/--fp16/--auto-precision: src/infer/quant
+    e = quant_build(a.model, bo);
+  } else {
+    auto g = import_onnx_file(a.model);
+    if (!g) die(g.status().to_string());
+    e = Engine::build(std::move(*g), bo, &rep);
+    if (!e) die("building " + a.model + ": " + e.status().to_string());
+  }
   const auto t1 = now_ns();
   if (auto st = (*e)->save(a.out); !st.ok()) die(st.to_string());
   std::printf("built %s -> %s in %.1f ms (%s, batch %lld:%lld:%lld), %zu bytes\n", a.model.c_str(), a.out.c_str(), (t1 - t0) / 1e6,
@@ -285,8 +291,13 @@ void register_engine(CLI::App& app) {
     c->add_option("--workspace-limit", a.workspace_limit, "max bytes of activations+scratch at the max batch (0 = none)");
     c->add_option("--isa", a.isa, "scalar|avx2|avx512 (default: the best this CPU has)");
     c->add_flag("--no-optimize", a.no_optimize, "skip fusion passes (reference kernels)");
+    add_quant_build_options(c);
     c->footer("Examples:\n  tickrt build models/lstm_attn_s/model.onnx -o lstm_attn_s.engine --batch 1:8:64\n"
-              "  tickrt build model.onnx -o m.engine --workspace-limit 1048576");
+              "  tickrt build model.onnx -o m.engine --workspace-limit 1048576\n"
+              "  tickrt build model.onnx -o m.int8.engine --int8 --calib calib_x.npy --calib-cache m.calib\n"
+              "  tickrt build model.onnx -o m.engine --precision 'default=int8,*attn*=fp32' --calib-cache m.calib\n"
+              "  tickrt build model.onnx -o m.engine --auto-precision --max-accuracy-drop 0.5 --calib calib_x.npy \\\n"
+              "      --val val_x.npy --val-labels val_y.npy   (docs/QUANTIZATION.md)");
     c->callback([] { build_cmd(a); });
   }
   {

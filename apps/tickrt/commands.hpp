@@ -13,6 +13,8 @@ void register_replay(CLI::App& app);   // cmd_replay.cpp: tickrt replay <capture
 void register_demo(CLI::App& app);     // cmd_demo.cpp:   tickrt demo
 void register_engine(CLI::App& app);   // cmd_engine.cpp: tickrt build | infer | inspect | conformance
 void register_features(CLI::App& app); // cmd_features.cpp: tickrt features <captures...> -o <dir>
+void register_quant(CLI::App& app);    // cmd_quant.cpp: tickrt calibrate | quant-sensitivity | quant-eval
+void register_sim(CLI::App& app);      // cmd_sim.cpp: tickrt sim (simulated Binance venue)
 
 // Root of the project's data/ folder: $TICKRT_DATA, else <source dir>/data.
 std::string data_dir();

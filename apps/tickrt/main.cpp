@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   tickrt::cli::register_replay(app);
   tickrt::cli::register_engine(app);
   tickrt::cli::register_features(app);
+  tickrt::cli::register_quant(app);
+  tickrt::cli::register_sim(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

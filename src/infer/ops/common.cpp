@@ -70,6 +70,7 @@ const std::vector<OpDef>& registry() {
     ops::register_nn(v);
     ops::register_rnn(v);
     ops::register_fused(v);
+    ops::register_quant(v);
     return v;
   }();
   return r;

@@ -88,5 +88,6 @@ void register_linalg(std::vector<OpDef>& r);
 void register_nn(std::vector<OpDef>& r);
 void register_rnn(std::vector<OpDef>& r);
 void register_fused(std::vector<OpDef>& r);
+void register_quant(std::vector<OpDef>& r);   // quant_ops.cpp: INT8 / FP16 fused ops
 
 }  // namespace tickrt::infer::ops
