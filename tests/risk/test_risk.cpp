@@ -366,6 +366,37 @@ TEST(RiskSetup, BadLimitsNameTheField) {
   EXPECT_FALSE(r.add_symbol("A_NAME_THAT_IS_FAR_TOO_LONG_FOR_BINANCE", SymbolLimits{}).ok());
 }
 
+// The view built from a real L2Book: synced top passes, a gap (resyncing) refuses.
+TEST(RiskWithBook, TopOfAnL2BookDrivesTheBookChecks) {
+  book::L2Book b(feed::Market::spot);
+  const feed::Level bids[] = {{px("100.00"), qty("1")}, {px("99.99"), qty("2")}};
+  const feed::Level asks[] = {{px("100.02"), qty("1")}};
+  ASSERT_EQ(b.on_snapshot(10, bids, asks), book::SnapshotResult::synced);
+  MarketTop t = top_of(b, 5 * kSec);
+  EXPECT_EQ(t.bid, px("100.00"));
+  EXPECT_EQ(t.ask, px("100.02"));
+  EXPECT_TRUE(t.tradable());
+  EXPECT_EQ(t.mid_raw(), px("100.01").raw);
+  RiskEngine r(AccountLimits{}, 0);
+  const SymbolId s = r.add_symbol("BTCUSDT", SymbolLimits{}).value();
+  (void)r.on_market(s, t);
+  EXPECT_EQ(r.check_new(s, order("BTCUSDT", exec::Side::buy, "100", "0.5"), {}, 5 * kSec), Reason::ok);
+  // A diff that skips ids: the book goes resyncing and risk refuses.
+  feed::DepthUpdateFields d;
+  d.first_update_id = 11;  // straddles lastUpdateId + 1
+  d.final_update_id = 12;
+  d.bids = bids;
+  ASSERT_EQ(b.on_diff(d), book::DiffResult::applied);
+  d.first_update_id = 20;  // 13..19 missing
+  d.final_update_id = 21;
+  ASSERT_EQ(b.on_diff(d), book::DiffResult::gap);
+  t = top_of(b, 6 * kSec);
+  EXPECT_EQ(t.state, book::BookState::resyncing);
+  EXPECT_FALSE(t.tradable());
+  (void)r.on_market(s, t);
+  EXPECT_EQ(r.check_new(s, order("BTCUSDT", exec::Side::buy, "100", "0.5"), {}, 6 * kSec), Reason::book_not_synced);
+}
+
 TEST(RiskNames, EveryReasonHasAStableName) {
   for (std::size_t i = 0; i < kReasonCount; ++i) {
     const auto n = reason_name(static_cast<Reason>(i));
