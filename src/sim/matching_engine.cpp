@@ -210,6 +210,10 @@ struct ClidHash {
     return static_cast<std::size_t>(h ^ (h >> 29));
   }
 };
+// A FixedString from the wire may carry a corrupted length: never view() past its storage.
+template <std::size_t N>
+inline bool sane(const exec::FixedString<N>& f) noexcept { return f.len <= N; }
+
 inline ClidKey clid_key(AccountId a, SymbolIndex s, const ClientOrderId& c) noexcept { return ClidKey{a, s, c}; }
 
 }  // namespace
@@ -275,6 +279,9 @@ struct MatchingEngine::Impl {
     return {};
   }
 
+  SymbolIndex find_symbol(const SymbolName& name) const noexcept {
+    return sane(name) ? find_symbol(name.view()) : kNoSymbolIndex;
+  }
   SymbolIndex find_symbol(std::string_view name) const noexcept {
     for (std::size_t i = 0; i < syms.size(); ++i)
       if (syms[i].spec.name.view() == name) return static_cast<SymbolIndex>(i);
@@ -762,7 +769,7 @@ struct MatchingEngine::Impl {
     deliver_ns = due(now);
     Account* acc = account(a);
     if (!acc) return reject(RejectReason::bad_account);
-    const SymbolIndex si = find_symbol(req.symbol.view());
+    const SymbolIndex si = find_symbol(req.symbol);
     if (si == kNoSymbolIndex) return reject(RejectReason::unknown_symbol);
     Symbol& s = syms[si];
     if (static_cast<unsigned>(req.side) > 1 || static_cast<unsigned>(req.type) > 2 ||
@@ -777,6 +784,9 @@ struct MatchingEngine::Impl {
     const bool is_market = req.type == OrderType::market;
     if (!is_market && (req.price.raw <= 0 || req.price.raw % sp.tick_size.raw != 0))
       return reject(RejectReason::bad_price);
+    // Notional must fit int64 1e-8 units with room for sums (|v| < 2^61 ~ 2.3e10 quote units).
+    if (!is_market && static_cast<__int128>(req.price.raw) * req.qty.raw / kDecimalScale > (std::int64_t{1} << 61))
+      return reject(RejectReason::min_notional);
     if (!is_market && sp.min_notional_raw > 0 && quote_of(req.price, req.qty) < sp.min_notional_raw)
       return reject(RejectReason::min_notional);
     if (!req.client_order_id.empty()) {
@@ -916,8 +926,9 @@ struct MatchingEngine::Impl {
   CancelResult cancel(AccountId a, const CancelRequest& req, std::int64_t now) {
     deliver_ns = due(now);
     if (a >= kMaxAccounts) return cancel_reject(RejectReason::bad_account);
-    const SymbolIndex si = find_symbol(req.symbol.view());
+    const SymbolIndex si = find_symbol(req.symbol);
     if (si == kNoSymbolIndex) return cancel_reject(RejectReason::unknown_symbol);
+    if (!sane(req.orig_client_order_id) || !sane(req.client_order_id)) return cancel_reject(RejectReason::unknown_order);
     const Slot slot = find_open(a, si, req.exchange_order_id, req.orig_client_order_id);
     if (slot == kNil) return cancel_reject(RejectReason::unknown_order);
     CancelResult out;
@@ -945,7 +956,7 @@ struct MatchingEngine::Impl {
   RejectCode cancel_all(AccountId a, const SymbolName& symbol, std::int64_t now, std::vector<OrderState>* out) {
     deliver_ns = due(now);
     if (a >= kMaxAccounts) return RejectCode::bad_api_key;
-    const SymbolIndex si = find_symbol(symbol.view());
+    const SymbolIndex si = find_symbol(symbol);
     if (si == kNoSymbolIndex) return RejectCode::bad_symbol;
     // The account's open list is newest first; cancel oldest first (exchange id order).
     Slot x = accounts.size() > a ? accounts[a].open_head : kNil;
@@ -1041,6 +1052,7 @@ struct MatchingEngine::Impl {
   }
 
   std::uint32_t on_trade(SymbolIndex si, const feed::TradeFields& t, std::int64_t now) {
+    if (t.qty.raw <= 0 || t.price.raw <= 0) return 0;  // not a trade: ignore (the parser should not produce it)
     Symbol& s = syms[si];
     // buyer_is_maker: the aggressor sold, so the trade hit bids: our bids are at risk.
     const bool bid = t.buyer_is_maker;
@@ -1287,8 +1299,8 @@ RejectCode MatchingEngine::cancel_all(AccountId account, const SymbolName& symbo
 std::optional<OrderState> MatchingEngine::query(AccountId account, const SymbolName& symbol,
                                                 const ClientOrderId& client_order_id) const noexcept {
   const Impl& m = *impl_;
-  const SymbolIndex si = m.find_symbol(symbol.view());
-  if (si == kNoSymbolIndex || client_order_id.empty()) return std::nullopt;
+  const SymbolIndex si = m.find_symbol(symbol);
+  if (si == kNoSymbolIndex || !sane(client_order_id) || client_order_id.empty()) return std::nullopt;
   try {
     auto it = m.latest_by_clid.find(clid_key(account, si, client_order_id));
     if (it == m.latest_by_clid.end()) return std::nullopt;
@@ -1303,7 +1315,7 @@ std::optional<OrderState> MatchingEngine::query(AccountId account, const SymbolN
 std::optional<OrderState> MatchingEngine::query(AccountId account, const SymbolName& symbol,
                                                 std::uint64_t exchange_order_id) const noexcept {
   const OrderState* st = impl_->find_state(exchange_order_id);
-  if (!st || st->account != account || !(st->symbol == symbol)) return std::nullopt;
+  if (!st || !sane(symbol) || st->account != account || !(st->symbol == symbol)) return std::nullopt;
   return *st;
 }
 
@@ -1348,7 +1360,7 @@ const std::vector<Fill>& MatchingEngine::fills() const noexcept { return impl_->
 
 RejectCode MatchingEngine::depth_snapshot(const SymbolName& symbol, std::size_t limit, DepthSnapshot& out) const {
   Impl& m = *impl_;
-  const SymbolIndex si = m.find_symbol(symbol.view());
+  const SymbolIndex si = m.find_symbol(symbol);
   if (si == kNoSymbolIndex) return RejectCode::bad_symbol;
   const Symbol& s = m.syms[si];
   out.last_update_id = s.update_id;
