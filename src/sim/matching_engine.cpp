@@ -645,18 +645,27 @@ struct MatchingEngine::Impl {
       const bool use_d = have_d && (!have_o || !ours.better(po, pd));
       const Price p = use_o ? po : pd;
       if (!crosses(p)) break;
-      if (use_d) {
-        take(p, std::max<std::int64_t>(0, dl->qty.raw - consumed_at(s, !taker_buy, p)));
-        ++di;
-      }
+      std::int64_t shown_avail = use_d ? std::max<std::int64_t>(0, dl->qty.raw - consumed_at(s, !taker_buy, p)) : 0;
+      if (use_d) ++di;
       if (use_o) {
+        // Same interleaving as match(): displayed ahead of each resting order, then the order;
+        // an own order stops a taker-expiring STP mode there and is skipped by expire_maker.
         const PriceLevel& lv = ours.levels[oi - 1];
+        std::int64_t shown_taken = 0;
         for (Slot x = lv.head; x != kNil; x = at(x).next) {
-          if (at(x).st.account == acc && stp != StpMode::none) continue;
+          const std::int64_t ahead = std::min(shown_avail, std::max<std::int64_t>(0, at(x).ahead_raw - shown_taken));
+          take(p, ahead);
+          shown_taken += ahead;
+          shown_avail -= ahead;
+          if (at(x).st.account == acc && stp != StpMode::none) {
+            if (stp == StpMode::expire_taker || stp == StpMode::expire_both) return;
+            continue;
+          }
           take(p, at(x).leaves().raw);
         }
         --oi;
       }
+      take(p, shown_avail);
     }
   }
 

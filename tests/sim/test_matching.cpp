@@ -185,6 +185,21 @@ TEST_F(Matching, StpExpireBothAndNone) {
   EXPECT_EQ(eng.fills()[0].counterparty, 1u);
 }
 
+TEST_F(Matching, FokAvailabilityFollowsStp) {
+  ASSERT_TRUE(sub(1, order("own", Side::sell, "100.00", "1")).ok());
+  ASSERT_TRUE(sub(2, order("other", Side::sell, "100.01", "2")).ok());
+  // expire_taker would stop at the own order: FOK cannot complete, nothing trades.
+  SubmitResult r = sub(1, order("f1", Side::buy, "100.01", "2", OrderType::limit, TimeInForce::fok, StpMode::expire_taker));
+  EXPECT_EQ(r.status, OrderStatus::expired);
+  EXPECT_TRUE(eng.fills().empty());
+  EXPECT_EQ(eng.query(1, SymbolName::from("BTCUSDT"), ClientOrderId::from("own"))->status, OrderStatus::new_);
+  // expire_maker skips (and expires) the own order: the other account's 2 fill it.
+  r = sub(1, order("f2", Side::buy, "100.01", "2", OrderType::limit, TimeInForce::fok, StpMode::expire_maker));
+  EXPECT_EQ(r.status, OrderStatus::filled);
+  EXPECT_EQ(r.cum_quote_raw, raw("200.02"));
+  EXPECT_EQ(eng.query(1, SymbolName::from("BTCUSDT"), ClientOrderId::from("own"))->status, OrderStatus::expired);
+}
+
 TEST(MatchingFees, ExactMakerTakerAndRebate) {
   SimConfig c = base_config();
   c.maker_fee_bps = -1.0;  // rebate
