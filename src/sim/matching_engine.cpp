@@ -1190,12 +1190,22 @@ struct MatchingEngine::Impl {
     }
   }
 
+  // Best visible level without allocating: the better of our best level and the best displayed
+  // level with something left after consumption (summed when at the same price).
   bool best(SymbolIndex si, bool bid, Level& out) {
     if (si >= syms.size()) return false;
-    std::vector<Level> one;
-    depth_side(syms[si], bid, 1, one);
-    if (one.empty()) return false;
-    out = one[0];
+    const Symbol& s = syms[si];
+    const OurSide& ours = s.side(bid);
+    Level d;
+    const bool hd = best_shown(s, bid, d);
+    const bool ho = !ours.levels.empty();
+    if (!hd && !ho) return false;
+    if (!ho || (hd && ours.better(d.price, ours.levels.back().price))) {
+      out = d;
+      return true;
+    }
+    const PriceLevel& lv = ours.levels.back();
+    out = Level{lv.price, Qty::from_raw(lv.ours_raw + (hd && d.price == lv.price ? d.qty.raw : 0))};
     return true;
   }
 };

@@ -299,6 +299,23 @@ TEST_P(ReplayCapture, QuotesAtTheTouchGetFilledByRealFlow) {
     }
     (void)eng.on_market_event(ev);
     ++events;
+    if (events % 997 == 0) {  // best_bid/best_ask agree with the top of depth_snapshot
+      DepthSnapshot d;
+      ASSERT_EQ(eng.depth_snapshot(SymbolName::from("BTCUSDT"), 1, d), RejectCode::none);
+      Level b;
+      if (eng.best_bid(0, b)) {
+        ASSERT_EQ(d.bids.size(), 1u);
+        EXPECT_EQ(d.bids[0], b);
+      } else {
+        EXPECT_TRUE(d.bids.empty());
+      }
+      if (eng.best_ask(0, b)) {
+        ASSERT_EQ(d.asks.size(), 1u);
+        EXPECT_EQ(d.asks[0], b);
+      } else {
+        EXPECT_TRUE(d.asks.empty());
+      }
+    }
     // Every 2 s of capture time: refresh one bid and one ask at the touch (account 1).
     if (eng.replay_tradable(0) && ev.local_ts_ns - last_quote_ns > 2'000'000'000) {
       last_quote_ns = ev.local_ts_ns;
