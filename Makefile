@@ -19,9 +19,12 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-## make demo: replay the bundled real Binance capture through the pipeline and print the summary.
+## make demo: the whole loop for about a minute: the in-process simulator replays the bundled real
+## Binance capture, lstm_attn_s trades against it; orders, fills, PnL, per-stage latency table.
+## DEMO_ARGS passes options, e.g. make demo DEMO_ARGS="--speed 4 --duration 20".
+DEMO_ARGS ?=
 demo: build
-	@$(BUILD)/bin/tickrt demo
+	@$(BUILD)/bin/tickrt demo $(DEMO_ARGS)
 
 ## make test: unit, golden and conformance tests (ctest), then a short fuzz run under ASan/UBSan.
 test: build

@@ -10,7 +10,8 @@ namespace CLI { class App; }
 namespace tickrt::cli {
 
 void register_replay(CLI::App& app);   // cmd_replay.cpp: tickrt replay <captures...>
-void register_demo(CLI::App& app);     // cmd_demo.cpp:   tickrt demo
+void register_demo(CLI::App& app);     // cmd_demo.cpp:   tickrt demo (the whole loop vs the simulator)
+void register_run(CLI::App& app);      // cmd_run.cpp:    tickrt run --config tickrt.toml
 void register_engine(CLI::App& app);   // cmd_engine.cpp: tickrt build | infer | inspect | conformance
 void register_features(CLI::App& app); // cmd_features.cpp: tickrt features <captures...> -o <dir>
 void register_quant(CLI::App& app);    // cmd_quant.cpp: tickrt calibrate | quant-sensitivity | quant-eval

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer("Run `tickrt <verb> --help` for a verb's options and examples.");
   tickrt::cli::register_demo(app);
+  tickrt::cli::register_run(app);
   tickrt::cli::register_replay(app);
   tickrt::cli::register_engine(app);
   tickrt::cli::register_features(app);

@@ -96,7 +96,7 @@ class TableReader {
     auto v = n->value<std::string>();
     std::string names;
     for (const auto& [name, e] : choices) {
-      if (v && *v == name) { out = e; return; }
+      if (v && *v == name) { out = E(e); return; }
       names += names.empty() ? name : std::string("|") + name;
     }
     fail(key, n, "expected one of " + names + (v ? ", got \"" + *v + "\"" : ", got a non-string"));
@@ -253,26 +253,41 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
   }
   {
     TableReader r(table("strategy"), "strategy.", origin, st);
-    r.get_double("threshold", c.threshold, 0.0, 1.0);
+    r.get_double("enter_prob", c.enter_prob, 0.0, 1.0);
+    r.get_double("exit_prob", c.exit_prob, 0.0, 1.0);
+    r.get_double("min_edge", c.min_edge, 0.0, 1.0);
+    r.get_enum<std::string>("sizing", c.sizing, {{"fixed", "fixed"}, {"max_position", "max_position"}, {"confidence", "confidence"}});
+    r.get_enum<std::string>("style", c.style, {{"passive", "passive"}, {"aggressive", "aggressive"}});
+    r.get_bool("aggressive_market", c.aggressive_market);
     r.get_double("order_qty", c.order_qty, 1e-8, 1e6);
     r.get_double("max_position", c.max_position, 0.0, 1e9);
-    r.get_int("quote_offset_ticks", c.quote_offset_ticks, 0, 1000);
-    r.get_int("order_ttl_ms", c.order_ttl_ms, 1, 86'400'000);
+    r.get_int("reprice_ticks", c.reprice_ticks, -1, 1'000'000);
+    r.get_int("passive_max_age_ms", c.passive_max_age_ms, -1, 86'400'000);
+    r.get_int("min_interval_ms", c.min_interval_ms, 0, 86'400'000);
+    r.get_double("tick_size", c.tick_size, 1e-8, 1e6);
+    r.get_double("qty_step", c.qty_step, 1e-8, 1e6);
     r.finish();
   }
   {
     TableReader r(table("risk"), "risk.", origin, st);
-    r.get_double("max_notional", c.max_notional, 0.0, 1e12);
-    r.get_int("max_orders_per_s", c.max_orders_per_s, 1, 1'000'000);
+    r.get_double("max_order_notional", c.max_order_notional, 0.0, 1e12);
+    r.get_double("max_gross_notional", c.max_gross_notional, 0.0, 1e12);
+    r.get_int("collar_bps", c.collar_bps, 1, 100'000);
     r.get_int("max_open_orders", c.max_open_orders, 1, 100'000);
+    r.get_int("max_orders_per_s", c.max_orders_per_s, 1, 1'000'000);
+    r.get_double("max_daily_loss", c.max_daily_loss, 0.0, 1e12);
+    r.get_double("max_drawdown", c.max_drawdown, 0.0, 1e12);
+    r.get_int("max_md_staleness_ms", c.max_md_staleness_ms, 1, 86'400'000);
     r.finish();
   }
   {
     TableReader r(table("exec"), "exec.", origin, st);
-    r.get_enum<GatewayKind>("gateway", c.gateway, {{"rest", GatewayKind::rest}, {"ws", GatewayKind::ws}});
+    r.get_bool("trade", c.trade);
     r.get_str("journal", c.journal);
+    r.get_str("id_prefix", c.id_prefix);
     r.get_str("api_key", c.api_key);
     r.get_str("api_secret", c.api_secret);
+    r.get_int("cancel_timeout_ms", c.cancel_timeout_ms, 0, 600'000);
     r.finish();
   }
   {

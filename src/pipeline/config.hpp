@@ -22,7 +22,6 @@ namespace tickrt::pipeline {
 enum class ThreadMode : std::uint8_t { inline_, pipelined };
 enum class IdleKind : std::uint8_t { busy, yield, sleep };
 enum class FeedSource : std::uint8_t { sim, url, capture };
-enum class GatewayKind : std::uint8_t { rest, ws };
 
 std::string_view thread_mode_name(ThreadMode m) noexcept;
 std::string_view idle_name(IdleKind k) noexcept;
@@ -66,21 +65,36 @@ struct PipelineConfig {
   int max_batch = 8;
   int max_delay_us = 50;
   bool coalesce = true;
-  // [strategy]
-  double threshold = 0.45;              // act when P(up) or P(down) exceeds this
+  // [strategy] (strategy/signal_strategy.hpp StrategyConfig; tick/step sizes come from the venue)
+  double enter_prob = 0.55;
+  double exit_prob = 0.45;
+  double min_edge = 0.10;
+  std::string sizing = "fixed";         // fixed | max_position | confidence
+  std::string style = "passive";        // passive (LIMIT_MAKER at the touch) | aggressive (IOC)
+  bool aggressive_market = false;
   double order_qty = 0.001;             // base asset per order
   double max_position = 0.01;
-  int quote_offset_ticks = 0;           // 0 = join the best price; >0 = improve by N price ticks
-  std::int64_t order_ttl_ms = 2000;     // cancel a resting order after this long
-  // [risk]
-  double max_notional = 1000.0;         // quote asset per order
-  int max_orders_per_s = 20;
-  int max_open_orders = 4;
+  int reprice_ticks = 1;
+  std::int64_t passive_max_age_ms = 5000;
+  std::int64_t min_interval_ms = 100;
+  double tick_size = 0.01;              // price tick of the traded symbol (BTCUSDT: 0.01)
+  double qty_step = 0.00001;
+  // [risk] (risk/risk_engine.hpp)
+  double max_order_notional = 1000.0;   // quote per order
+  double max_gross_notional = 5000.0;
+  int collar_bps = 50;
+  int max_open_orders = 4;              // per symbol (the account gets 4x)
+  int max_orders_per_s = 10;
+  double max_daily_loss = 100.0;
+  double max_drawdown = 100.0;
+  std::int64_t max_md_staleness_ms = 2000;
   // [exec]
-  GatewayKind gateway = GatewayKind::rest;
-  std::string journal = "tickrt-journal.db";  // SQLite (exec/journal.hpp)
-  std::string api_key = "tickrt-demo-key";
-  std::string api_secret = "tickrt-demo-secret";
+  bool trade = true;                    // false: market data + inference only (no venue orders)
+  std::string journal = "tickrt-journal.db";  // SQLite (exec/journal.hpp); "" = no journal
+  std::string id_prefix = "tk";
+  std::string api_key;                  // sim: the venue's test key when empty
+  std::string api_secret;
+  int cancel_timeout_ms = 2000;         // shutdown: wait this long for cancel acks
   // [metrics]
   bool metrics = true;
   std::string metrics_listen = "127.0.0.1:9464";

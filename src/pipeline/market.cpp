@@ -71,6 +71,7 @@ int MarketHandler::handle(TickStamps& t, SampleMeta& out) noexcept {
   const feed::EventKind k = ev_.kind;
   if (k != feed::EventKind::trade && k != feed::EventKind::depth_update && k != feed::EventKind::depth_snapshot) {
     t.book = t.feat = TscClock::ticks();
+    last_ = t;
     return 0;  // bookTicker / markPrice: not model inputs (the book is the source of truth)
   }
   SymbolState* s = state_for(ev_.symbol, ev_.market);
@@ -115,6 +116,7 @@ int MarketHandler::handle(TickStamps& t, SampleMeta& out) noexcept {
   if (P > 0 && s->next_sample == 0 && s->fe.ready()) s->next_sample = (ts / P + 1) * P;
   (void)was_tradable;
   t.feat = TscClock::ticks();
+  last_ = t;
   if (due) {
     out.symbol = ev_.symbol;
     out.sample_ts_ns = s->next_sample - P;

@@ -101,6 +101,8 @@ class MarketHandler {
   const feed::Event& last_event() const noexcept { return ev_; }
   feed::LineParser& parser() noexcept { return parser_; }
   std::uint64_t md_seq() const noexcept { return seq_; }
+  // Stamps of the last accepted message (every message, sampled or not).
+  const TickStamps& last_stamps() const noexcept { return last_; }
   // A symbol's book lost sync since the last call (the feed asks for a new snapshot).
   bool take_resync_needed(feed::SymbolId& out) noexcept;
 
@@ -115,6 +117,7 @@ class MarketHandler {
   feed::Event ev_;
   std::vector<std::unique_ptr<SymbolState>> syms_;  // by SymbolId
   std::uint64_t seq_ = 0;
+  TickStamps last_;
   MarketCounters c_;
   std::vector<feed::SymbolId> resync_;  // reserved kMaxSymbols
 };

@@ -120,6 +120,9 @@ Result<std::string> http_get(const std::string& base_url, const std::string& tar
 
 struct WsFeed::Impl {
   asio::io_context ioc{1};
+  // Keeps poll() from stopping the io_context between a completed read and the next one (a
+  // stopped io_context would ignore the next read until restart()).
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
   std::optional<ssl::context> tls_ctx;
   std::unique_ptr<websocket::stream<beast::tcp_stream>> plain;
   std::unique_ptr<websocket::stream<beast::ssl_stream<beast::tcp_stream>>> tls;
@@ -200,6 +203,7 @@ Status WsFeed::connect(const std::string& base_url, const std::string& target, i
   }
   m.up = true;
   m.err.clear();
+  m.guard.emplace(m.ioc.get_executor());
   m.arm();
   return Status::Ok();
 }
@@ -229,6 +233,7 @@ bool WsFeed::poll(std::string_view& frame, std::uint64_t& recv_tsc, std::int64_t
 
 void WsFeed::close() noexcept {
   Impl& m = *impl_;
+  m.guard.reset();
   try {
     beast::error_code ec;
     if (m.plain) beast::get_lowest_layer(*m.plain).socket().close(ec);

@@ -26,7 +26,8 @@ TEST(PipelineConfig, EmbeddedDefaultParsesToTheDocumentedDefaults) {
 TEST(PipelineConfig, EmptyTextGivesDefaults) {
   auto r = parse_config("", "t.toml", "/b");
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r.value().threshold, PipelineConfig{}.threshold);
+  EXPECT_EQ(r.value().enter_prob, PipelineConfig{}.enter_prob);
+  EXPECT_EQ(r.value().style, "passive");
 }
 
 TEST(PipelineConfig, ValuesAreRead) {
@@ -79,6 +80,8 @@ TEST(PipelineConfig, ErrorsNameTheKey) {
   expect_error("[model]\nwatch = 1\n", "model.watch", "true or false");
   expect_error("[feed]\nsource = \"url\"\n", "feed.symbols", "required");
   expect_error("[metrics]\nenabled = \"yes\"\n", "metrics.enabled");
+  expect_error("[strategy]\nsizing = \"all\"\n", "strategy.sizing", "fixed|max_position|confidence");
+  expect_error("[risk]\nmax_open_orders = 0\n", "risk.max_open_orders");
 }
 
 TEST(PipelineConfig, SyntaxErrorNamesLine) {

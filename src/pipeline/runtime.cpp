@@ -1,0 +1,690 @@
+// pipeline/runtime.cpp — wiring, threads, shutdown and the report (see pipeline.hpp).
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <sstream>
+#include <thread>
+
+#include "core/clock.hpp"
+#include "exec/binance_gateway.hpp"
+#include "exec/journal.hpp"
+#include "metrics/http_server.hpp"
+#include "metrics/registry.hpp"
+#include "metrics/standard.hpp"
+#include "pipeline/capture_source.hpp"
+#include "pipeline/infer_stage.hpp"
+#include "pipeline/market.hpp"
+#include "pipeline/model.hpp"
+#include "pipeline/pipeline.hpp"
+#include "pipeline/threads.hpp"
+#include "pipeline/trader.hpp"
+#include "pipeline/ws_client.hpp"
+#include "sim/matching_engine.hpp"
+#include "venue/venue.hpp"
+
+namespace tickrt::pipeline {
+
+struct Pipeline::Impl {
+  PipelineConfig cfg;
+  std::ostream* out = nullptr;
+  TscClock clock;
+
+  // venue (feed.source = sim, or order entry for the capture source)
+  std::unique_ptr<sim::MatchingEngine> engine;
+  std::unique_ptr<venue::VenueServer> venue;
+  std::string ws_base, rest_base;
+
+  // feed
+  std::unique_ptr<CaptureSource> capture;
+  std::unique_ptr<WsFeed> ws;
+  std::unique_ptr<SnapshotFetcher> snaps;
+  std::vector<std::string> feed_symbols;  // subscribed (WS) symbols, upper case
+  std::string ws_target;
+  std::unique_ptr<MarketHandler> mh;
+  std::int64_t disconnected_at = 0;
+  std::uint64_t frame_seq = 0;
+
+  // model + inference
+  std::shared_ptr<const LoadedModel> model;
+  std::vector<std::unique_ptr<ModelSlot>> slots;
+  std::vector<std::unique_ptr<InferStage>> stages;
+  std::unique_ptr<ModelSwapper> swapper;
+  std::vector<std::unique_ptr<SpscRing<InferRequest>>> req_rings;
+  std::vector<std::unique_ptr<SpscRing<InferResult>>> res_rings;
+
+  // execution
+  std::unique_ptr<exec::Journal> journal;
+  std::unique_ptr<exec::RequestRing> outbound;
+  std::unique_ptr<exec::ReportRing> inbound;
+  std::unique_ptr<exec::BinanceGateway> gateway;
+  std::unique_ptr<Trader> trader;
+  std::vector<std::string> traded;
+
+  // metrics
+  std::unique_ptr<metrics::Registry> registry;
+  std::unique_ptr<metrics::MetricsServer> server;
+  metrics::StandardMetrics std_metrics;
+  bool have_metrics = false;
+
+  // threads and control
+  std::vector<std::thread> threads;
+  std::atomic<bool> shutdown{false};      // main -> pipeline threads: stop taking market data
+  std::atomic<bool> feed_done{false};     // capture source ended
+  std::atomic<bool> cancel_all_req{false};
+  std::atomic<int> infer_running{0};
+  std::atomic<std::uint64_t> dropped_windows{0};
+  StageLatency lat_feed, lat_exec;
+  std::vector<std::unique_ptr<StageLatency>> lat_infer;
+  std::vector<std::string> thread_errors;  // pinning failures (written before threads run)
+  RunSummary sum;
+  std::uint64_t cancels_at_shutdown = 0;
+  std::size_t open_at_end = 0;
+  int order_lines = 0;
+
+  void observe(StageLatency& lat, Stage s, std::int64_t ns) noexcept {
+    lat.record(s, ns);
+    if (have_metrics) std_metrics.stage_latency[static_cast<std::size_t>(s)]->observe(ns);
+  }
+  std::int64_t dt(std::uint64_t a, std::uint64_t b) const noexcept {
+    return clock.ticks_to_ns(static_cast<std::int64_t>(b - a));
+  }
+
+  Status setup();
+  Status setup_feed();
+  Status setup_venue(bool with_market_data);
+  Status setup_exec();
+  Status setup_metrics();
+  bool poll_feed(SampleMeta& meta, StageLatency& lat) noexcept;
+  void shutdown_trading(StageLatency& lat) noexcept;
+  void inline_loop();
+  void feed_loop();
+  void infer_loop(std::size_t i);
+  void exec_loop();
+  void print_log();
+  void start_thread_pinned(const ThreadConfig& tc, const char* name, std::function<void()> fn);
+};
+
+// ---- setup ---------------------------------------------------------------------------------------
+
+Status Pipeline::Impl::setup_venue(bool with_market_data) {
+  venue::SimSetup s = venue::default_sim_setup();
+  s.venue.port = 0;
+  s.venue.captures.clear();
+  if (with_market_data) s.venue.captures.push_back(resolve_path(cfg, cfg.capture));
+  s.venue.speed = cfg.speed;
+  engine = std::make_unique<sim::MatchingEngine>(s.engine);
+  if (!engine->status().ok()) return engine->status().with_context("sim engine");
+  venue = std::make_unique<venue::VenueServer>(s.venue, *engine);
+  TICKRT_RETURN_IF_ERROR(venue->start().with_context("venue"));
+  ws_base = "ws://127.0.0.1:" + std::to_string(venue->port());
+  rest_base = "http://127.0.0.1:" + std::to_string(venue->port());
+  return Status::Ok();
+}
+
+Status Pipeline::Impl::setup_feed() {
+  features::FeatureConfig fc;  // the model package check pins window and sampling to these
+  mh = std::make_unique<MarketHandler>(fc);
+  const std::string cap = resolve_path(cfg, cfg.capture);
+  if (cfg.source == FeedSource::capture) {
+    auto src = CaptureSource::open(cap, 1 + cfg.extra_symbols, cfg.speed);
+    if (!src.ok()) return src.status().with_context("feed.capture");
+    capture = std::move(src.value());
+    feed_symbols = {capture->symbol()};
+    if (cfg.trade) TICKRT_RETURN_IF_ERROR(setup_venue(false));
+    return Status::Ok();
+  }
+  if (cfg.source == FeedSource::sim) {
+    auto probe = CaptureSource::open(cap, 1, 0, 2000);  // the capture's symbol
+    if (!probe.ok()) return probe.status().with_context("feed.capture");
+    feed_symbols = {probe.value()->symbol()};
+    TICKRT_RETURN_IF_ERROR(setup_venue(true));
+  } else {
+    feed_symbols = cfg.symbols;
+    ws_base = cfg.ws_url;
+    rest_base = cfg.rest_url;
+  }
+  for (const std::string& s : feed_symbols) (void)mh->intern(s);
+  ws = std::make_unique<WsFeed>();
+  ws_target = combined_stream_target(feed_symbols);
+  TICKRT_RETURN_IF_ERROR(ws->connect(ws_base, ws_target).with_context("feed"));
+  snaps = std::make_unique<SnapshotFetcher>(rest_base, feed_symbols);
+  snaps->start();
+  for (std::size_t i = 0; i < feed_symbols.size(); ++i) (void)snaps->request(static_cast<std::uint16_t>(i));
+  return Status::Ok();
+}
+
+Status Pipeline::Impl::setup_exec() {
+  if (!cfg.trade) return Status::Ok();
+  std::string key = cfg.api_key, secret = cfg.api_secret;
+  exec::BinanceConfig bc;
+  if (venue) {
+    if (key.empty()) { key = venue::kTestApiKey; secret = venue::kTestSecret; }
+    bc.host = "127.0.0.1";
+    bc.port = std::to_string(venue->port());
+    bc.tls = false;
+  } else {
+    if (key.empty() || secret.empty()) {
+      *out << "note: exec.api_key/api_secret empty: market data and inference only (no orders)\n";
+      cfg.trade = false;
+      return Status::Ok();
+    }
+    auto u = parse_url(cfg.rest_url);
+    if (!u.ok()) return u.status().with_context("feed.rest_url");
+    bc.host = u->host;
+    bc.port = u->port;
+    bc.tls = u->tls;
+  }
+  bc.api_key = key;
+  bc.secret = secret;
+  traded = {feed_symbols.front()};
+  std::uint32_t session = 1;
+  if (!cfg.journal.empty()) {
+    const std::string jp = cfg.journal;  // relative to the working directory (state, not config)
+    auto j = exec::Journal::open(jp);
+    if (!j.ok()) return j.status().with_context("exec.journal");
+    journal = std::move(j.value());
+    auto s = journal->begin_session(cfg.id_prefix);
+    if (!s.ok()) return s.status().with_context("exec.journal");
+    session = s.value();
+  }
+  outbound = std::make_unique<exec::RequestRing>(1024);
+  inbound = std::make_unique<exec::ReportRing>(4096);
+  exec::GatewayRings rings{outbound.get(), inbound.get()};
+  auto t = Trader::create(cfg, traded, rings, journal.get(), session, clock);
+  if (!t.ok()) return t.status();
+  trader = std::move(t.value());
+  gateway = std::make_unique<exec::BinanceGateway>(bc);
+  TICKRT_RETURN_IF_ERROR(gateway->start(rings).with_context("exec gateway"));
+  return Status::Ok();
+}
+
+Status Pipeline::Impl::setup_metrics() {
+  if (!cfg.metrics) return Status::Ok();
+  registry = std::make_unique<metrics::Registry>();
+  std::vector<std::string_view> stage_keys;
+  for (std::size_t i = 0; i < kStageCount; ++i) stage_keys.push_back(stage_key(static_cast<Stage>(i)));
+  std::vector<std::string_view> syms(traded.begin(), traded.end());
+  auto sm = metrics::register_standard(*registry, "0.1.0", stage_keys, syms);
+  if (!sm.ok()) return sm.status().with_context("metrics");
+  std_metrics = sm.value();
+  if (trader) TICKRT_RETURN_IF_ERROR(metrics::register_risk(*registry, trader->risk()));
+  metrics::ServerConfig sc;
+  const std::size_t colon = cfg.metrics_listen.rfind(':');
+  if (colon == std::string::npos) return Status(Code::invalid_argument, "metrics.listen: expected host:port, got " + cfg.metrics_listen);
+  sc.address = cfg.metrics_listen.substr(0, colon);
+  sc.port = static_cast<std::uint16_t>(std::atoi(cfg.metrics_listen.c_str() + colon + 1));
+  sc.bearer_token = cfg.control_token;
+  server = std::make_unique<metrics::MetricsServer>(*registry, sc);
+  server->set_health([this] {
+    metrics::HealthReport h;
+    const bool latched = trader && trader->risk().latched();
+    h.healthy = !latched && !shutdown.load();
+    h.json = std::string("{\"status\":\"") + (h.healthy ? "ok" : "unhealthy") + "\",\"kill_switch\":" + (latched ? "true" : "false") +
+             ",\"model_version\":" + std::to_string(slots.empty() ? 0 : slots[0]->running_version()) + "}";
+    return h;
+  });
+  server->set_control("swap", [this](std::string_view body) {
+    std::string path(body);
+    while (!path.empty() && (path.back() == '\n' || path.back() == '\r' || path.back() == ' ')) path.pop_back();
+    swapper->request_swap(path);
+    return metrics::ControlResult{202, "{\"status\":\"queued\",\"path\":\"" + (path.empty() ? cfg.model : path) + "\"}"};
+  });
+  server->set_control("kill", [this](std::string_view) {
+    if (trader) trader->risk().request_kill();
+    return metrics::ControlResult{200, "{\"status\":\"kill requested\"}"};
+  });
+  server->set_control("cancel-all", [this](std::string_view) {
+    cancel_all_req.store(true);
+    return metrics::ControlResult{200, "{\"status\":\"cancel-all requested\"}"};
+  });
+  Status st = server->start();
+  if (!st.ok()) {
+    // A second instance (or a test) holding the port must not stop trading: say so and go on.
+    *out << "warning: metrics server not started: " << st.to_string() << "\n";
+    server.reset();
+  }
+  have_metrics = true;
+  return Status::Ok();
+}
+
+Status Pipeline::Impl::setup() {
+  auto c = TscClock::calibrate(std::chrono::milliseconds(20));
+  if (!c.ok()) return c.status();
+  clock = c.value();
+  // Model first: a model that does not fit the feature code stops everything before any socket.
+  ModelOptions mo;
+  mo.path = resolve_path(cfg, cfg.model);
+  mo.max_batch = cfg.mode == ThreadMode::inline_ ? 1 : cfg.max_batch;
+  mo.workspace_limit = static_cast<std::size_t>(cfg.workspace_limit_mb) << 20;
+  mo.require_golden = cfg.require_golden;
+  mo.golden_tol = cfg.golden_tol;
+  auto m = load_model(mo);
+  if (!m.ok()) return m.status().with_context("model.path");
+  model = m.value();
+  const int n_infer = cfg.mode == ThreadMode::inline_ ? 1 : cfg.infer_threads;
+  std::vector<ModelSlot*> raw_slots;
+  BatchConfig bc{mo.max_batch, static_cast<std::int64_t>(cfg.max_delay_us) * 1000, cfg.coalesce};
+  for (int i = 0; i < n_infer; ++i) {
+    auto inst = make_instance(model, mo.max_batch);
+    if (!inst.ok()) return inst.status();
+    slots.push_back(std::make_unique<ModelSlot>(std::move(inst.value())));
+    raw_slots.push_back(slots.back().get());
+    stages.push_back(std::make_unique<InferStage>(*slots.back(), bc, clock));
+    lat_infer.push_back(std::make_unique<StageLatency>());
+    if (cfg.mode == ThreadMode::pipelined) {
+      req_rings.push_back(std::make_unique<SpscRing<InferRequest>>(static_cast<std::size_t>(cfg.ring_capacity)));
+      res_rings.push_back(std::make_unique<SpscRing<InferResult>>(static_cast<std::size_t>(cfg.ring_capacity)));
+    }
+  }
+  swapper = std::make_unique<ModelSwapper>(mo, model, raw_slots, cfg.watch, cfg.watch_ms);
+  TICKRT_RETURN_IF_ERROR(setup_feed());
+  TICKRT_RETURN_IF_ERROR(setup_exec());
+  TICKRT_RETURN_IF_ERROR(setup_metrics());
+  swapper->on_result([this](const SwapResult& r) {
+    // Background thread: the main thread prints; keep it short and lock-free for the hot path.
+    (void)r;
+  });
+  swapper->start();
+  return Status::Ok();
+}
+
+// ---- hot loops -----------------------------------------------------------------------------------
+
+bool Pipeline::Impl::poll_feed(SampleMeta& meta, StageLatency& lat) noexcept {
+  TickStamps t;
+  int due = 0;
+  if (capture) {
+    std::string_view line;
+    if (!capture->next(line)) {
+      if (capture->done()) feed_done.store(true, std::memory_order_relaxed);
+      return false;
+    }
+    t.recv = TscClock::ticks();
+    t.recv_ns = clock.to_ns(t.recv);
+    due = mh->on_line(line, t, meta);
+  } else {
+    if (std::string* snap = snaps->take()) {
+      // A REST snapshot (startup or resync): parsed like any message; freed here (rare path).
+      t.recv = TscClock::ticks();
+      due = mh->on_json(*snap, now_ns(), t, meta);
+      delete snap;
+      return due == 1;
+    }
+    feed::SymbolId gap_sym;
+    while (mh->take_resync_needed(gap_sym)) {
+      const std::string_view name = mh->symbol_name(gap_sym);
+      for (std::size_t i = 0; i < feed_symbols.size(); ++i)
+        if (feed_symbols[i] == name) (void)snaps->request(static_cast<std::uint16_t>(i));
+      if (have_metrics) std_metrics.resyncs->add();
+    }
+    std::string_view frame;
+    std::uint64_t tsc = 0;
+    std::int64_t rns = 0;
+    if (!ws->poll(frame, tsc, rns)) {
+      if (!ws->connected()) {
+        // Recovery path (not steady state): reconnect after feed.reconnect_ms, then resync.
+        const std::int64_t now = now_ns();
+        if (disconnected_at == 0) disconnected_at = now;
+        if (now - disconnected_at >= static_cast<std::int64_t>(cfg.reconnect_ms) * 1'000'000 && !shutdown.load()) {
+          disconnected_at = now;
+          if (ws->connect(ws_base, ws_target).ok()) {
+            disconnected_at = 0;
+            mh->begin_connection();
+            for (std::size_t i = 0; i < feed_symbols.size(); ++i) (void)snaps->request(static_cast<std::uint16_t>(i));
+          }
+        }
+      }
+      return false;
+    }
+    t.recv = tsc;
+    t.recv_ns = rns;
+    due = mh->on_json(frame, rns, t, meta);
+  }
+  // Stage times of every accepted message (sampled or not): the handler's last stamps.
+  const TickStamps& ls = mh->last_stamps();
+  if (ls.recv == t.recv && ls.parsed != 0) {
+    observe(lat, Stage::recv_parsed, dt(ls.recv, ls.parsed));
+    observe(lat, Stage::book, dt(ls.parsed, ls.book));
+    observe(lat, Stage::features, dt(ls.book, ls.feat));
+  }
+  if (have_metrics) std_metrics.messages->add();
+  return due == 1;
+}
+
+void Pipeline::Impl::shutdown_trading(StageLatency& lat) noexcept {
+  if (!trader) return;
+  cancels_at_shutdown = trader->cancel_all();
+  const std::int64_t deadline = now_ns() + static_cast<std::int64_t>(cfg.cancel_timeout_ms) * 1'000'000;
+  while (trader->open_orders() > 0 && now_ns() < deadline) {
+    if (trader->poll(lat) == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    // Cancels whose push failed (ring full) or orders acked after the first pass: cancel again.
+    if (trader->open_orders() > 0) cancels_at_shutdown += trader->cancel_all();
+  }
+  for (int i = 0; i < 20; ++i) {  // late reports (fills racing the cancels) into the books
+    if (trader->poll(lat) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  open_at_end = trader->open_orders();
+}
+
+void Pipeline::Impl::inline_loop() {
+  Idler idler(cfg.feed);
+  InferStage& stage = *stages[0];
+  StageLatency& lat = lat_feed;
+  InferResult res;
+  SampleMeta meta;
+  while (!shutdown.load(std::memory_order_relaxed)) {
+    bool work = false;
+    if (poll_feed(meta, lat)) {
+      work = true;
+      const SymbolState* s = mh->symbol(meta.symbol);
+      if (trader) trader->map_symbol(meta.symbol, s->name);
+      if (stage.infer_one(meta, s->fe, res)) {
+        observe(lat, Stage::inference, dt(res.infer_start, res.infer_end));
+        if (trader) {
+          const int n = trader->on_result(res, lat);
+          if (have_metrics && n > 0) std_metrics.orders->add(static_cast<std::uint64_t>(n));
+        }
+      }
+    }
+    if (trader) {
+      if (cancel_all_req.exchange(false, std::memory_order_relaxed)) (void)trader->cancel_all();
+      if (trader->poll(lat) > 0) work = true;
+    }
+    if (work) idler.reset();
+    else idler.idle();
+  }
+  shutdown_trading(lat);
+}
+
+void Pipeline::Impl::feed_loop() {
+  Idler idler(cfg.feed);
+  StageLatency& lat = lat_feed;
+  SampleMeta meta;
+  const std::size_t n = req_rings.size();
+  while (!shutdown.load(std::memory_order_relaxed)) {
+    if (poll_feed(meta, lat)) {
+      const SymbolState* s = mh->symbol(meta.symbol);
+      SpscRing<InferRequest>& ring = *req_rings[meta.symbol % n];
+      if (!enqueue_window(ring, meta, s->fe)) dropped_windows.fetch_add(1, std::memory_order_relaxed);
+      if (have_metrics) std_metrics.queue_depth->set(static_cast<double>(ring.size()));
+      idler.reset();
+    } else {
+      idler.idle();
+    }
+  }
+}
+
+void Pipeline::Impl::infer_loop(std::size_t i) {
+  Idler idler(cfg.infer);
+  InferStage& stage = *stages[i];
+  SpscRing<InferRequest>& in = *req_rings[i];
+  SpscRing<InferResult>& outr = *res_rings[i];
+  // Queue wait and inference per window are recorded by the execution thread from the results.
+  for (;;) {
+    const int b = stage.poll(in, outr);
+    if (b > 0) {
+      idler.reset();
+      if (have_metrics) std_metrics.batch_size->observe(b);
+      continue;
+    }
+    if (shutdown.load(std::memory_order_relaxed) && in.empty()) break;
+    idler.idle();
+  }
+  infer_running.fetch_sub(1);
+}
+
+void Pipeline::Impl::exec_loop() {
+  Idler idler(cfg.exec);
+  StageLatency& lat = lat_exec;
+  InferResult r;
+  for (;;) {
+    bool work = false;
+    for (auto& ring : res_rings) {
+      while (ring->try_pop(r)) {
+        work = true;
+        observe(lat, Stage::queue_wait, dt(r.enqueue_tsc, r.infer_start));
+        observe(lat, Stage::inference, dt(r.infer_start, r.infer_end));
+        if (trader) {
+          trader->map_symbol(r.meta.symbol, mh->symbol_name(r.meta.symbol));
+          const int n = trader->on_result(r, lat);
+          if (have_metrics && n > 0) std_metrics.orders->add(static_cast<std::uint64_t>(n));
+        }
+      }
+    }
+    if (trader) {
+      if (cancel_all_req.exchange(false, std::memory_order_relaxed)) (void)trader->cancel_all();
+      if (trader->poll(lat) > 0) work = true;
+    }
+    if (shutdown.load(std::memory_order_relaxed) && infer_running.load() == 0) {
+      bool empty = true;
+      for (auto& ring : res_rings) empty &= ring->empty();
+      if (empty) break;
+    }
+    if (work) idler.reset();
+    else idler.idle();
+  }
+  shutdown_trading(lat);
+}
+
+void Pipeline::Impl::start_thread_pinned(const ThreadConfig& tc, const char* name, std::function<void()> fn) {
+  threads.emplace_back([this, tc, name, fn = std::move(fn)] {
+    name_current_thread(name);
+    Status st = pin_current_thread(tc.cpu, name);
+    if (!st.ok()) {
+      // Reported by the main thread after the run (no I/O here); the thread runs unpinned.
+      (void)st;
+    }
+    fn();
+  });
+}
+
+// ---- main thread ---------------------------------------------------------------------------------
+
+void Pipeline::Impl::print_log() {
+  if (!trader) return;
+  LogRecord r;
+  while (trader->log().try_pop(r)) {
+    if (!cfg.print_orders) continue;
+    if (order_lines >= cfg.max_order_lines) {
+      if (order_lines == cfg.max_order_lines) *out << "  ... (further order lines not printed: report.max_order_lines)\n";
+      ++order_lines;
+      continue;
+    }
+    ++order_lines;
+    char buf[256];
+    const char* kind = "";
+    switch (r.kind) {
+      case LogRecord::Kind::order: kind = "ORDER "; break;
+      case LogRecord::Kind::cancel: kind = "CANCEL"; break;
+      case LogRecord::Kind::fill: kind = "FILL  "; break;
+      case LogRecord::Kind::reject: kind = "REJECT"; break;
+      case LogRecord::Kind::refused: kind = "RISK  "; break;
+      case LogRecord::Kind::expired: kind = "EXPIRE"; break;
+      case LogRecord::Kind::canceled: kind = "CXLD  "; break;
+    }
+    const double price = r.price.to_double(), qty = r.qty.to_double();
+    if (r.kind == LogRecord::Kind::order) {
+      std::snprintf(buf, sizeof(buf), "  %s %-4s %-11s %.*s %-8s qty %.5f @ %.2f  (p_up %.2f p_down %.2f, md #%" PRIu64 ")\n", kind,
+                    std::string(exec::side_name(r.side)).c_str(), std::string(exec::order_type_name(r.type)).c_str(),
+                    static_cast<int>(r.id.len), r.id.data, r.symbol.data, qty, price, r.p_up, r.p_down, r.md_seq);
+    } else if (r.kind == LogRecord::Kind::refused) {
+      std::snprintf(buf, sizeof(buf), "  %s %-4s %s qty %.5f @ %.2f refused: %s\n", kind, std::string(exec::side_name(r.side)).c_str(),
+                    r.symbol.data, qty, price, std::string(risk::reason_name(static_cast<risk::Reason>(r.code))).c_str());
+    } else if (r.kind == LogRecord::Kind::reject) {
+      std::snprintf(buf, sizeof(buf), "  %s %.*s code %d\n", kind, static_cast<int>(r.id.len), r.id.data, r.code);
+    } else {
+      std::snprintf(buf, sizeof(buf), "  %s %-4s %.*s qty %.5f @ %.2f%s\n", kind, std::string(exec::side_name(r.side)).c_str(),
+                    static_cast<int>(r.id.len), r.id.data, qty, price,
+                    r.kind == LogRecord::Kind::fill ? (r.maker ? " maker" : " taker") : "");
+    }
+    *out << buf;
+  }
+  out->flush();
+}
+
+Pipeline::Pipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Pipeline::~Pipeline() {
+  Impl& m = *impl_;
+  m.shutdown.store(true);
+  for (auto& t : m.threads)
+    if (t.joinable()) t.join();
+  if (m.swapper) m.swapper->stop();
+  if (m.server) m.server->stop();
+  if (m.gateway) m.gateway->stop();
+  if (m.journal) m.journal->close();
+  if (m.snaps) m.snaps->stop();
+  if (m.ws) m.ws->close();
+  if (m.venue) m.venue->stop();
+}
+
+Result<std::unique_ptr<Pipeline>> Pipeline::create(const PipelineConfig& cfg, std::ostream& out) {
+  auto impl = std::make_unique<Impl>();
+  impl->cfg = cfg;
+  impl->out = &out;
+  std::unique_ptr<Pipeline> p(new Pipeline(std::move(impl)));
+  Status st = p->impl_->setup();
+  if (!st.ok()) return st;
+  return p;
+}
+
+Status Pipeline::run(const std::atomic<bool>& stop) {
+  Impl& m = *impl_;
+  const PipelineConfig& cfg = m.cfg;
+  *m.out << "model: " << m.model->path << " (v" << m.model->version << ", " << m.model->validation << ", load "
+         << m.model->load_ms << " ms)\n";
+  *m.out << "feed: " << feed_source_name(cfg.source);
+  if (m.venue) *m.out << " (in-process venue on 127.0.0.1:" << m.venue->port() << ")";
+  *m.out << ", symbols:";
+  for (const auto& s : m.feed_symbols) *m.out << " " << s;
+  if (cfg.extra_symbols) *m.out << " + " << cfg.extra_symbols << " renamed copies";
+  *m.out << "; mode " << thread_mode_name(cfg.mode) << "; speed " << cfg.speed << "x";
+  if (m.server) *m.out << "; metrics http://" << cfg.metrics_listen.substr(0, cfg.metrics_listen.rfind(':')) << ":" << m.server->port() << "/metrics";
+  *m.out << "\n";
+  if (cfg.mode == ThreadMode::inline_) {
+    m.start_thread_pinned(cfg.feed, "tickrt-inline", [&m] { m.inline_loop(); });
+  } else {
+    m.infer_running.store(static_cast<int>(m.stages.size()));
+    m.start_thread_pinned(cfg.feed, "tickrt-feed", [&m] { m.feed_loop(); });
+    for (std::size_t i = 0; i < m.stages.size(); ++i)
+      m.start_thread_pinned(cfg.infer, "tickrt-infer", [&m, i] { m.infer_loop(i); });
+    m.start_thread_pinned(cfg.exec, "tickrt-exec", [&m] { m.exec_loop(); });
+  }
+  const std::int64_t t0 = now_ns();
+  std::int64_t next_venue_check = t0;
+  std::string reason;
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    m.print_log();
+    const std::int64_t now = now_ns();
+    if (stop.load()) { reason = "signal"; break; }
+    if (cfg.duration_s > 0 && now - t0 >= static_cast<std::int64_t>(cfg.duration_s * 1e9)) { reason = "duration"; break; }
+    if (m.feed_done.load()) { reason = "capture ended"; break; }
+    if (m.venue && cfg.source == FeedSource::sim && now >= next_venue_check) {
+      next_venue_check = now + 250'000'000;
+      if (m.venue->counters().replay_done) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the last frames in flight
+        reason = "capture ended";
+        break;
+      }
+    }
+  }
+  m.shutdown.store(true);
+  for (auto& t : m.threads) t.join();
+  m.threads.clear();
+  m.print_log();
+  m.swapper->stop();
+  if (m.gateway) m.gateway->stop();
+  RunSummary& s = m.sum;
+  s.stop_reason = reason;
+  s.seconds = static_cast<double>(now_ns() - t0) / 1e9;
+  s.messages = m.mh->counters().messages;
+  s.malformed = m.mh->counters().malformed;
+  s.samples = m.mh->counters().samples;
+  for (auto& st : m.stages) {
+    s.inferences += st->counters().inferences;
+    s.batches += st->counters().batches;
+    s.coalesced += st->counters().coalesced;
+  }
+  s.dropped_windows = m.dropped_windows.load();
+  s.swaps_ok = m.swapper->swaps_ok();
+  s.swaps_failed = m.swapper->swaps_failed();
+  s.model_version = m.slots[0]->running_version();
+  s.latency.reset();
+  s.latency.merge(m.lat_feed);
+  s.latency.merge(m.lat_exec);
+  for (auto& l : m.lat_infer) s.latency.merge(*l);
+  if (m.trader) {
+    const TraderCounters& c = m.trader->counters();
+    s.orders = c.orders;
+    s.cancels = c.cancels;
+    s.fills = c.fills;
+    s.rejects = c.rejects;
+    s.risk_refused = c.risk_refused;
+    s.open_orders_at_end = m.open_at_end;
+    s.cancels_at_shutdown = m.cancels_at_shutdown;
+    const exec::Position& pos = m.trader->oms().position(m.trader->oms_index(0));
+    s.position_raw = pos.qty_raw;
+    s.realized_raw = pos.realized_raw;
+    s.unrealized_raw = pos.unrealized_raw();
+    s.fees_raw = pos.fees_raw;
+  }
+  if (m.journal) {
+    Status fs = m.journal->flush();
+    const exec::JournalStats js = m.journal->stats();
+    s.journal_written = js.written;
+    s.journal_appended = js.appended;
+    m.journal->close();
+    if (!fs.ok()) return fs.with_context("journal flush");
+  }
+  return Status::Ok();
+}
+
+const RunSummary& Pipeline::summary() const noexcept { return impl_->sum; }
+ModelSwapper& Pipeline::swapper() noexcept { return *impl_->swapper; }
+std::uint16_t Pipeline::metrics_port() const noexcept { return impl_->server ? impl_->server->port() : 0; }
+std::uint16_t Pipeline::venue_port() const noexcept { return impl_->venue ? impl_->venue->port() : 0; }
+const PipelineConfig& Pipeline::config() const noexcept { return impl_->cfg; }
+
+std::string Pipeline::report() const {
+  const Impl& m = *impl_;
+  const RunSummary& s = m.sum;
+  std::ostringstream o;
+  char buf[512];
+  o << "\n== tickrt run summary (" << s.stop_reason << " after " << static_cast<int>(s.seconds * 10) / 10.0 << " s, mode "
+    << thread_mode_name(m.cfg.mode) << ")\n";
+  std::snprintf(buf, sizeof(buf),
+                "market data: %" PRIu64 " messages (%" PRIu64 " malformed), %" PRIu64 " model windows, %" PRIu64
+                " inferences in %" PRIu64 " batches (%" PRIu64 " coalesced, %" PRIu64 " windows dropped)\n",
+                s.messages, s.malformed, s.samples, s.inferences, s.batches, s.coalesced, s.dropped_windows);
+  o << buf;
+  std::snprintf(buf, sizeof(buf), "model: running v%" PRIu64 "; hot swaps %" PRIu64 " adopted, %" PRIu64 " refused\n", s.model_version,
+                s.swaps_ok, s.swaps_failed);
+  o << buf;
+  if (m.swapper && (s.swaps_ok + s.swaps_failed) > 0) o << "  last swap: " << m.swapper->last_result().message << "\n";
+  if (m.trader) {
+    std::snprintf(buf, sizeof(buf),
+                  "orders: %" PRIu64 " sent, %" PRIu64 " cancels, %" PRIu64 " fills, %" PRIu64 " rejects, %" PRIu64
+                  " refused by risk; shutdown: %" PRIu64 " cancels sent, %" PRIu64 " orders still open\n",
+                  s.orders, s.cancels, s.fills, s.rejects, s.risk_refused, s.cancels_at_shutdown, s.open_orders_at_end);
+    o << buf;
+    const double q = 1e-8;
+    std::snprintf(buf, sizeof(buf),
+                  "position %s: %.5f; PnL (quote): realized %.4f, unrealized %.4f, fees %.4f, net %.4f\n",
+                  m.traded.front().c_str(), static_cast<double>(s.position_raw) * q, static_cast<double>(s.realized_raw) * q,
+                  static_cast<double>(s.unrealized_raw) * q, static_cast<double>(s.fees_raw) * q,
+                  static_cast<double>(s.realized_raw + s.unrealized_raw - s.fees_raw) * q);
+    o << buf;
+    if (m.journal) {
+      std::snprintf(buf, sizeof(buf), "journal: %s, %" PRIu64 " rows appended, %" PRIu64 " written\n", m.cfg.journal.c_str(),
+                    s.journal_appended, s.journal_written);
+      o << buf;
+    }
+  } else {
+    o << "orders: none (exec.trade = false or no API key)\n";
+  }
+  o << "\nper-stage latency (TSC, one time base; us):\n" << latency_table(s.latency);
+  return o.str();
+}
+
+}  // namespace tickrt::pipeline

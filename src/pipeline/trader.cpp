@@ -1,0 +1,242 @@
+// pipeline/trader.cpp — strategy -> risk -> OMS, reports back (see trader.hpp).
+#include "pipeline/trader.hpp"
+
+#include <cmath>
+
+namespace tickrt::pipeline {
+
+namespace {
+
+std::int64_t to_raw(double v) { return static_cast<std::int64_t>(std::llround(v * static_cast<double>(kDecimalScale))); }
+
+}  // namespace
+
+Result<std::unique_ptr<Trader>> Trader::create(const PipelineConfig& cfg, const std::vector<std::string>& symbols,
+                                               exec::GatewayRings rings, exec::Journal* journal, std::uint32_t session,
+                                               TscClock clock) {
+  using R = Result<std::unique_ptr<Trader>>;
+  if (symbols.empty()) return R(Code::invalid_argument, "trader: no symbol to trade");
+  if (symbols.size() > risk::RiskEngine::kMaxSymbols)
+    return R(Code::invalid_argument, "trader: at most " + std::to_string(risk::RiskEngine::kMaxSymbols) + " traded symbols");
+  std::unique_ptr<Trader> t(new Trader(clock));
+  t->map_.fill(-1);
+  t->causes_.resize(kCauses);
+
+  exec::OmsConfig oc;
+  oc.id_prefix = cfg.id_prefix;
+  oc.session = session;
+  oc.max_open_orders = 64;  // the strategy keeps a handful; a small table keeps for_each_open cheap
+  oc.symbols = symbols;
+  auto oms = exec::Oms::create(oc, rings, journal);
+  if (!oms.ok()) return oms.status().with_context("exec");
+  t->oms_ = std::move(oms.value());
+
+  risk::AccountLimits al;
+  al.max_gross_notional = risk::Notional::from_raw(to_raw(cfg.max_gross_notional));
+  al.max_open_orders = static_cast<std::uint32_t>(cfg.max_open_orders) * static_cast<std::uint32_t>(symbols.size());
+  al.order_rate = {static_cast<std::uint32_t>(cfg.max_orders_per_s), static_cast<std::uint32_t>(cfg.max_orders_per_s)};
+  al.cancel_rate = {static_cast<std::uint32_t>(cfg.max_orders_per_s) * 2, static_cast<std::uint32_t>(cfg.max_orders_per_s) * 2};
+  al.max_md_staleness_ns = cfg.max_md_staleness_ms * 1'000'000;
+  al.max_daily_loss = risk::Notional::from_raw(to_raw(cfg.max_daily_loss));
+  al.max_drawdown = risk::Notional::from_raw(to_raw(cfg.max_drawdown));
+  auto re = risk::RiskEngine::create(al, now_ns());
+  if (!re.ok()) return re.status().with_context("risk");
+  t->risk_ = std::move(re.value());
+
+  for (const std::string& s : symbols) {
+    strategy::StrategyConfig sc;
+    sc.symbol = s;
+    sc.enter_prob = cfg.enter_prob;
+    sc.exit_prob = cfg.exit_prob;
+    sc.min_edge = cfg.min_edge;
+    if (!strategy::parse_sizing(cfg.sizing, sc.sizing)) return R(Code::invalid_argument, "strategy.sizing: " + cfg.sizing);
+    if (!strategy::parse_order_style(cfg.style, sc.style)) return R(Code::invalid_argument, "strategy.style: " + cfg.style);
+    sc.aggressive_market = cfg.aggressive_market;
+    sc.order_qty = Qty::from_raw(to_raw(cfg.order_qty));
+    sc.max_position = Qty::from_raw(to_raw(cfg.max_position));
+    sc.qty_step = Qty::from_raw(to_raw(cfg.qty_step));
+    sc.tick_size = Price::from_raw(to_raw(cfg.tick_size));
+    sc.reprice_ticks = cfg.reprice_ticks;
+    sc.passive_max_age_ns = cfg.passive_max_age_ms * 1'000'000;
+    sc.min_interval_ns = cfg.min_interval_ms * 1'000'000;
+    auto st = strategy::SignalStrategy::create(sc);
+    if (!st.ok()) return st.status();
+    risk::SymbolLimits sl;
+    sl.max_position = Qty::from_raw(to_raw(cfg.max_position));
+    sl.max_order_qty = Qty::from_raw(to_raw(std::max(cfg.order_qty, cfg.max_position)));
+    sl.max_order_notional = risk::Notional::from_raw(to_raw(cfg.max_order_notional));
+    sl.collar_bps = cfg.collar_bps;
+    sl.max_open_orders = static_cast<std::uint32_t>(cfg.max_open_orders);
+    auto rid = t->risk_->add_symbol(s, sl);
+    if (!rid.ok()) return rid.status().with_context("risk." + s);
+    Sym sym{s, exec::SymbolName::from(s), std::move(st.value()), rid.value(), t->oms_->symbol_index(s)};
+    if (sym.oms_idx < 0) return R(Code::internal, "oms: symbol " + s + " not configured");
+    t->syms_.push_back(std::move(sym));
+  }
+  return t;
+}
+
+void Trader::map_symbol(feed::SymbolId id, std::string_view name) noexcept {
+  if (id >= map_.size() || map_[id] != -1) return;
+  map_[id] = -2;
+  for (std::size_t i = 0; i < syms_.size(); ++i)
+    if (syms_[i].name == name) map_[id] = static_cast<std::int16_t>(i);
+}
+
+std::size_t Trader::open_of(int oms_idx, std::array<risk::OpenOrder, 64>& out) const noexcept {
+  std::size_t n = 0;
+  oms_->for_each_open([&](const exec::OrderEntry& e) {
+    if (e.symbol_index != oms_idx || n >= out.size()) return;
+    risk::OpenOrder& o = out[n++];
+    o.symbol = e.req.symbol;
+    o.client_order_id = e.req.client_order_id;
+    o.exchange_order_id = e.exchange_order_id;
+    o.side = e.req.side;
+    o.type = e.req.type;
+    o.price = e.req.price;
+    o.leaves = Qty::from_raw(e.req.qty.raw - e.cum_qty.raw);
+    o.sent_ns = e.enqueue_ns;
+    o.cancel_pending = e.status == exec::OrderStatus::pending_cancel;
+  });
+  return n;
+}
+
+int Trader::on_result(const InferResult& r, StageLatency& lat) noexcept {
+  if (!r.ok || r.n_out < 3 || r.meta.symbol >= map_.size()) return 0;
+  const int si = map_[r.meta.symbol];
+  if (si < 0) return 0;
+  Sym& s = syms_[static_cast<std::size_t>(si)];
+  const std::int64_t now = clock_.now_ns();
+  ++c_.decisions;
+  risk::MarketTop top;
+  top.bid = r.meta.best_bid.price;
+  top.ask = r.meta.best_ask.price;
+  top.state = r.meta.tradable ? book::BookState::synced : book::BookState::resyncing;
+  top.crossed = false;
+  top.update_ns = r.meta.book_update_ns;
+  (void)risk_->on_market(s.risk_id, top);
+  if (top.has_both_sides()) oms_->mark(s.oms_idx, Price::from_raw(top.mid_raw()));
+
+  std::array<risk::OpenOrder, 64> open;
+  const std::size_t n_open = open_of(s.oms_idx, open);
+  strategy::AccountView acct;
+  acct.position = Qty::from_raw(oms_->position(s.oms_idx).qty_raw);
+  acct.open = std::span<const risk::OpenOrder>(open.data(), n_open);
+  std::array<strategy::Intent, strategy::SignalStrategy::kMaxIntents> intents;
+  const std::size_t n = s.strat.on_model_output(r.out, top, acct, now, intents);
+  c_.intents += n;
+  const risk::Exposure ex = risk::exposure_of(acct.open, static_cast<std::uint32_t>(oms_->open_orders()));
+  const strategy::Probabilities& p = s.strat.last_probabilities();
+  int sent = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    strategy::Intent& in = intents[i];
+    if (in.kind == strategy::Intent::Kind::new_order) {
+      const risk::Reason why = risk_->check_new(s.risk_id, in.order, ex, now);
+      if (why != risk::Reason::ok) {
+        ++c_.risk_refused;
+        LogRecord lr;
+        lr.kind = LogRecord::Kind::refused;
+        lr.side = in.order.side;
+        lr.symbol = s.sname;
+        lr.price = in.order.price;
+        lr.qty = in.order.qty;
+        lr.ns = now;
+        lr.code = static_cast<std::int16_t>(why);
+        push_log(lr);
+        continue;
+      }
+      const std::uint64_t seq = oms_->next_seq();
+      exec::ClientOrderId id;
+      const exec::SubmitResult sr = oms_->submit(in.order, &id);
+      if (sr != exec::SubmitResult::ok) {
+        ++c_.submit_failed;
+        continue;
+      }
+      ++c_.orders;
+      ++sent;
+      Cause& cz = causes_[seq % kCauses];
+      cz.oms_seq = seq;
+      cz.recv_ns = clock_.to_ns(r.meta.t.recv);
+      cz.md_seq = r.meta.md_seq;
+      const std::uint64_t t_q = TscClock::ticks();
+      lat.record(Stage::tick_to_queued, clock_.ticks_to_ns(static_cast<std::int64_t>(t_q - r.meta.t.recv)));
+      LogRecord lr;
+      lr.kind = LogRecord::Kind::order;
+      lr.side = in.order.side;
+      lr.type = in.order.type;
+      lr.symbol = s.sname;
+      lr.id = id;
+      lr.price = in.order.price;
+      lr.qty = in.order.qty;
+      lr.ns = now;
+      lr.md_seq = r.meta.md_seq;
+      lr.p_down = static_cast<float>(p.down);
+      lr.p_up = static_cast<float>(p.up);
+      push_log(lr);
+    } else {
+      if (risk_->check_cancel(s.risk_id, now) != risk::Reason::ok) {
+        ++c_.risk_refused;
+        continue;
+      }
+      if (oms_->cancel(in.cancel.orig_client_order_id) == exec::SubmitResult::ok) ++c_.cancels;
+    }
+  }
+  lat.record(Stage::decision_risk, clock_.ticks_to_ns(static_cast<std::int64_t>(TscClock::ticks() - r.infer_end)));
+  return sent;
+}
+
+std::size_t Trader::poll(StageLatency& lat) noexcept {
+  if (risk_->latched() && oms_->open_orders() > 0) (void)cancel_all();
+  return oms_->poll([&](const exec::OmsEvent& ev) {
+    const exec::ExecReport& rep = *ev.report;
+    if (ev.order != nullptr && rep.request_sent_ns != 0) {
+      Cause& cz = causes_[ev.order->seq % kCauses];
+      if (cz.oms_seq == ev.order->seq && cz.oms_seq != 0) {
+        lat.record(Stage::encode_send, rep.request_sent_ns - ev.order->enqueue_ns);
+        lat.record(Stage::tick_to_sent, rep.request_sent_ns - cz.recv_ns);
+        cz.oms_seq = 0;  // first answer only
+      }
+    }
+    LogRecord lr;
+    lr.symbol = rep.symbol;
+    lr.id = rep.client_order_id;
+    lr.side = rep.side;
+    lr.ns = rep.local_ns;
+    if (ev.fill_applied) {
+      ++c_.fills;
+      risk::SymbolId rid;
+      if (risk_->find(rep.symbol, rid)) (void)risk_->on_fill(rid, rep);
+      lr.kind = LogRecord::Kind::fill;
+      lr.price = rep.last_price;
+      lr.qty = rep.last_qty;
+      lr.maker = rep.is_maker;
+      push_log(lr);
+    } else if (rep.exec_type == exec::ExecType::rejected) {
+      ++c_.rejects;
+      lr.kind = LogRecord::Kind::reject;
+      lr.price = rep.price;
+      lr.qty = rep.qty;
+      lr.code = static_cast<std::int16_t>(rep.reject);
+      push_log(lr);
+    } else if (rep.exec_type == exec::ExecType::expired) {
+      lr.kind = LogRecord::Kind::expired;
+      lr.price = rep.price;
+      lr.qty = rep.qty;
+      push_log(lr);
+    } else if (rep.exec_type == exec::ExecType::canceled) {
+      // The REST answer and the user data stream both report a cancel: log it once.
+      const exec::ClientOrderId& which = rep.orig_client_order_id.empty() ? rep.client_order_id : rep.orig_client_order_id;
+      if (which == last_canceled_) return;
+      last_canceled_ = which;
+      lr.id = which;
+      lr.kind = LogRecord::Kind::canceled;
+      lr.price = rep.price;
+      lr.qty = rep.qty;
+      push_log(lr);
+    }
+  });
+}
+
+std::size_t Trader::cancel_all() noexcept { return oms_->cancel_all(-1, nullptr); }
+
+}  // namespace tickrt::pipeline

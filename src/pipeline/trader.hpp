@@ -1,0 +1,130 @@
+// pipeline/trader.hpp — the execution half of a tick: model output -> strategy -> risk -> OMS,
+// and execution reports back (fills to risk, latency stamps to the stage histograms).
+//
+// Who calls: the trading thread only (inline mode: the one pipeline thread; pipelined: the
+// execution thread). It owns the Oms (exec/oms.hpp), one SignalStrategy per traded symbol
+// (strategy/strategy.hpp) and the RiskEngine (risk/risk_engine.hpp); the gateway runs on its own
+// IO thread behind the two rings of exec/gateway.hpp.
+//   on_result(r)  per inference of a traded symbol: marks risk at the sample's top of book, asks
+//                 the strategy for intents, checks each with risk, submits/cancels through the OMS.
+//   poll()        drains execution reports: fills to risk, order/fill log records, and the
+//                 latency of the order that caused each first answer (gateway t2 - OMS t1 =
+//                 "order encode+send"; t2 - tick receive = "tick->order sent").
+//   cancel_all()  shutdown / kill switch: cancels every live order.
+// Hot path: no allocation, no locks, no I/O: what humans read (order and fill lines) goes into an
+// SPSC ring the main thread prints from (LogRecord).
+// Limits: at most risk::RiskEngine::kMaxSymbols traded symbols; other symbols are inferred only.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/spsc_ring.hpp"
+#include "core/status.hpp"
+#include "exec/journal.hpp"
+#include "exec/oms.hpp"
+#include "pipeline/config.hpp"
+#include "pipeline/infer_stage.hpp"
+#include "pipeline/latency.hpp"
+#include "risk/risk_engine.hpp"
+#include "strategy/signal_strategy.hpp"
+
+namespace tickrt::pipeline {
+
+// One human-readable event, formatted later by the main thread.
+struct LogRecord {
+  enum class Kind : std::uint8_t { order, cancel, fill, reject, refused, expired, canceled };
+  Kind kind = Kind::order;
+  exec::Side side = exec::Side::buy;
+  exec::OrderType type = exec::OrderType::limit;
+  exec::SymbolName symbol;
+  exec::ClientOrderId id;
+  Price price;
+  Qty qty;
+  std::int64_t ns = 0;           // now_ns() of the event
+  std::uint64_t md_seq = 0;      // orders: the market-data message that caused it
+  float p_down = 0, p_up = 0;    // orders: the model's probabilities behind it
+  std::int16_t code = 0;         // reject: exec::RejectCode; refused: risk::Reason
+  bool maker = false;
+};
+
+struct TraderCounters {
+  std::uint64_t decisions = 0;
+  std::uint64_t intents = 0;
+  std::uint64_t orders = 0;
+  std::uint64_t cancels = 0;
+  std::uint64_t fills = 0;
+  std::uint64_t risk_refused = 0;
+  std::uint64_t submit_failed = 0;
+  std::uint64_t rejects = 0;
+  std::uint64_t log_dropped = 0;
+};
+
+class Trader {
+ public:
+  // symbols: the traded symbols (upper case), each with its strategy; rings/journal outlive it.
+  static Result<std::unique_ptr<Trader>> create(const PipelineConfig& cfg, const std::vector<std::string>& symbols,
+                                                exec::GatewayRings rings, exec::Journal* journal, std::uint32_t session,
+                                                TscClock clock);
+  Trader(const Trader&) = delete;
+  Trader& operator=(const Trader&) = delete;
+
+  // Maps a feed symbol id to a traded symbol (by name), once per feed symbol. Setup-ish: call it
+  // when a symbol is first seen (a string compare), not per tick.
+  void map_symbol(feed::SymbolId id, std::string_view name) noexcept;
+
+  // Per inference result (hot path). Returns the number of new orders submitted.
+  int on_result(const InferResult& r, StageLatency& lat) noexcept;
+  // Drains execution reports (hot path). Returns the number applied.
+  std::size_t poll(StageLatency& lat) noexcept;
+  // Cancels every live order; returns how many cancels were sent.
+  std::size_t cancel_all() noexcept;
+
+  std::size_t open_orders() const noexcept { return oms_->open_orders(); }
+  const exec::Oms& oms() const noexcept { return *oms_; }
+  risk::RiskEngine& risk() noexcept { return *risk_; }
+  const TraderCounters& counters() const noexcept { return c_; }
+  SpscRing<LogRecord>& log() noexcept { return log_; }
+  std::size_t symbol_count() const noexcept { return syms_.size(); }
+  const std::string& symbol_name(std::size_t i) const noexcept { return syms_[i].name; }
+  const strategy::SignalStrategy& strategy(std::size_t i) const noexcept { return syms_[i].strat; }
+  int oms_index(std::size_t i) const noexcept { return syms_[i].oms_idx; }
+
+ private:
+  Trader(TscClock clock) : clock_(clock) {}
+  struct Sym {
+    std::string name;
+    exec::SymbolName sname;
+    strategy::SignalStrategy strat;
+    risk::SymbolId risk_id = 0;
+    int oms_idx = -1;
+  };
+  // Why an order was sent: kept by OMS sequence number until its first answer arrives.
+  struct Cause {
+    std::uint64_t oms_seq = 0;
+    std::int64_t recv_ns = 0;
+    std::uint64_t md_seq = 0;
+  };
+  static constexpr std::size_t kCauses = 4096;
+
+  std::size_t open_of(int oms_idx, std::array<risk::OpenOrder, 64>& out) const noexcept;
+  void push_log(const LogRecord& r) noexcept {
+    if (!log_.try_push(r)) ++c_.log_dropped;
+  }
+
+  TscClock clock_;
+  std::unique_ptr<exec::Oms> oms_;
+  std::unique_ptr<risk::RiskEngine> risk_;
+  std::vector<Sym> syms_;
+  std::array<std::int16_t, 1024> map_{};    // feed SymbolId -> index in syms_, -1 none, -2 unmapped
+  std::vector<Cause> causes_;
+  SpscRing<LogRecord> log_{8192};
+  exec::ClientOrderId last_canceled_;
+  TraderCounters c_;
+};
+
+}  // namespace tickrt::pipeline
