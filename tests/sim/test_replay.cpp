@@ -370,6 +370,54 @@ TEST_P(ReplayCapture, QuotesAtTheTouchGetFilledByRealFlow) {
               static_cast<unsigned long long>(k2.replay_fills_cross));
 }
 
+// The three queue models on the same capture and quoting: cancels from behind us (pessimistic)
+// <= proportional <= cancels from the front (optimistic), in fills at our price after the queue.
+TEST(ReplayCaptureModels, QueueModelsBracketEachOther) {
+  const std::string path = capture_path("spot/btcusdt_20240808.gz");
+  if (path.empty()) GTEST_SKIP() << "../shared/data/binance_ws/spot/btcusdt_20240808.gz not present";
+  std::uint64_t queue_fills[3] = {}, all_fills[3] = {};
+  const QueueModel models[3] = {QueueModel::cancels_behind, QueueModel::proportional, QueueModel::cancels_ahead};
+  for (int m = 0; m < 3; ++m) {
+    SimConfig c = base_config();
+    c.queue_model = models[m];
+    c.enforce_balances = false;
+    MatchingEngine eng(c);
+    feed::CaptureReader reader;
+    ASSERT_TRUE(reader.open(path).ok());
+    feed::LineParser parser;
+    feed::FileContext fc;
+    feed::Event ev;
+    std::string_view line;
+    bool mapped = false;
+    std::int64_t last = 0;
+    int k = 0;
+    while (reader.next(line)) {
+      if (parser.parse(line, fc, ev) != feed::LineError::ok) continue;
+      if (!mapped && ev.symbol != feed::kNoSymbol) mapped = eng.map_feed_symbol(ev.symbol, "BTCUSDT").ok();
+      (void)eng.on_market_event(ev);
+      if (!eng.replay_tradable(0) || ev.local_ts_ns - last <= 2'000'000'000) continue;
+      last = ev.local_ts_ns;
+      (void)eng.cancel_all(1, SymbolName::from("BTCUSDT"), last);
+      Level bb, ba;
+      if (!eng.best_bid(0, bb) || !eng.best_ask(0, ba)) continue;
+      OrderRequest b = order(idn("b", k), Side::buy, "1", "0.01");
+      b.price = bb.price;
+      OrderRequest a = order(idn("a", k++), Side::sell, "1", "0.01");
+      a.price = ba.price;
+      ASSERT_TRUE(eng.submit(1, b, last).ok());
+      ASSERT_TRUE(eng.submit(1, a, last).ok());
+    }
+    queue_fills[m] = eng.counters().replay_fills_queue;
+    all_fills[m] = eng.fills().size();
+    std::printf("[ models  ] %-15s %d quotes, %llu fills, %llu after the queue\n",
+                std::string(queue_model_name(models[m])).c_str(), 2 * k,
+                static_cast<unsigned long long>(all_fills[m]), static_cast<unsigned long long>(queue_fills[m]));
+  }
+  EXPECT_LT(queue_fills[0], queue_fills[1]);
+  EXPECT_LT(queue_fills[1], queue_fills[2]);
+  EXPECT_LE(all_fills[0], all_fills[2]);
+}
+
 INSTANTIATE_TEST_SUITE_P(Captures, ReplayCapture,
                          ::testing::Values(CaptureCase{"spot/btcusdt_20240808.gz", feed::Market::spot, 1'000'000},
                                            CaptureCase{"usdm/btcusdt_20240808.gz", feed::Market::futures, 10'000'000}),
