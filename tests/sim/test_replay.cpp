@@ -372,15 +372,19 @@ TEST_P(ReplayCapture, QuotesAtTheTouchGetFilledByRealFlow) {
 
 // The three queue models on the same capture and quoting: cancels from behind us (pessimistic)
 // <= proportional <= cancels from the front (optimistic), in fills at our price after the queue.
-TEST(ReplayCaptureModels, QueueModelsBracketEachOther) {
-  const std::string path = capture_path("spot/btcusdt_20240808.gz");
-  if (path.empty()) GTEST_SKIP() << "../shared/data/binance_ws/spot/btcusdt_20240808.gz not present";
+class ReplayCaptureModels : public ::testing::TestWithParam<CaptureCase> {};
+
+TEST_P(ReplayCaptureModels, QueueModelsBracketEachOther) {
+  const std::string path = capture_path(GetParam().file);
+  if (path.empty()) GTEST_SKIP() << "../shared/data/binance_ws/" << GetParam().file << " not present";
   std::uint64_t queue_fills[3] = {}, all_fills[3] = {};
   const QueueModel models[3] = {QueueModel::cancels_behind, QueueModel::proportional, QueueModel::cancels_ahead};
   for (int m = 0; m < 3; ++m) {
     SimConfig c = base_config();
     c.queue_model = models[m];
     c.enforce_balances = false;
+    c.symbols[0].market = GetParam().market;
+    c.symbols[0].tick_size = Price::from_raw(GetParam().tick_raw);
     MatchingEngine eng(c);
     feed::CaptureReader reader;
     ASSERT_TRUE(reader.open(path).ok());
@@ -409,8 +413,8 @@ TEST(ReplayCaptureModels, QueueModelsBracketEachOther) {
     }
     queue_fills[m] = eng.counters().replay_fills_queue;
     all_fills[m] = eng.fills().size();
-    std::printf("[ models  ] %-15s %d quotes, %llu fills, %llu after the queue\n",
-                std::string(queue_model_name(models[m])).c_str(), 2 * k,
+    std::printf("[ models  ] %s %-15s %d quotes, %llu fills, %llu after the queue\n",
+                GetParam().file, std::string(queue_model_name(models[m])).c_str(), 2 * k,
                 static_cast<unsigned long long>(all_fills[m]), static_cast<unsigned long long>(queue_fills[m]));
   }
   EXPECT_LT(queue_fills[0], queue_fills[1]);
@@ -419,6 +423,11 @@ TEST(ReplayCaptureModels, QueueModelsBracketEachOther) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Captures, ReplayCapture,
+                         ::testing::Values(CaptureCase{"spot/btcusdt_20240808.gz", feed::Market::spot, 1'000'000},
+                                           CaptureCase{"usdm/btcusdt_20240808.gz", feed::Market::futures, 10'000'000}),
+                         [](const auto& info) { return info.index == 0 ? std::string("spot") : std::string("usdm"); });
+
+INSTANTIATE_TEST_SUITE_P(Captures, ReplayCaptureModels,
                          ::testing::Values(CaptureCase{"spot/btcusdt_20240808.gz", feed::Market::spot, 1'000'000},
                                            CaptureCase{"usdm/btcusdt_20240808.gz", feed::Market::futures, 10'000'000}),
                          [](const auto& info) { return info.index == 0 ? std::string("spot") : std::string("usdm"); });
