@@ -28,3 +28,10 @@ TICKRT_DECLARE_I8_KERNELS(i8_scalar)
 TICKRT_DECLARE_I8_KERNELS(i8_avx2)
 TICKRT_DECLARE_I8_KERNELS(i8_avxvnni)
 TICKRT_DECLARE_I8_KERNELS(i8_avx512)
+
+// AMX-INT8 (int8_amx.cpp): whole 16-row blocks of i8_gemm_s32, used by the AVX-512 VNNI build when the CPU
+// and OS provide AMX tiles (TICKRT_AMX=0 turns it off). Returns the rows done (M rounded down to 16).
+namespace tickrt::infer::cpu::i8amx {
+bool available();
+int gemm_s32_blocks(int M, int N, int K, const int8_t* A, int lda, const std::byte* packed, int32_t* C, int ldc);
+}  // namespace tickrt::infer::cpu::i8amx
