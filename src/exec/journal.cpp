@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS fills(
   symbol TEXT NOT NULL, trade_id INTEGER NOT NULL, client_order_id TEXT NOT NULL,
   exchange_order_id INTEGER NOT NULL, side INTEGER NOT NULL, price INTEGER NOT NULL,
   qty INTEGER NOT NULL, commission INTEGER NOT NULL, is_maker INTEGER NOT NULL,
-  transact_ns INTEGER NOT NULL, PRIMARY KEY(symbol, trade_id));
+  transact_ns INTEGER NOT NULL, PRIMARY KEY(symbol, trade_id, side));
 )sql";
 
 // Column order of the events insert (1-based binds).
@@ -39,7 +39,8 @@ constexpr const char* kInsertEvent =
     " exchange_order_id, trade_id, side, type, tif, stp, exec_type, status, reject, is_maker, price, qty,"
     " last_price, last_qty, cum_qty, cum_quote, commission, transact_ns, created_ns, request_sent_ns, text)"
     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-// A fill seen twice (trade_id 0 = unknown trade id never conflicts: those are not inserted).
+// A fill seen twice is kept once. Key (symbol, trade_id, side): a self-trade (STP none) is one
+// trade id with both sides ours. trade_id 0 (unknown) rows are not inserted.
 constexpr const char* kInsertFill =
     "INSERT OR IGNORE INTO fills(symbol, trade_id, client_order_id, exchange_order_id, side, price, qty,"
     " commission, is_maker, transact_ns) VALUES(?,?,?,?,?,?,?,?,?,?)";
@@ -59,7 +60,8 @@ Status exec_sql(sqlite3* db, const std::string& path, const char* sql) {
 }
 
 void bind_text(sqlite3_stmt* st, int i, std::string_view s) {
-  sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  // An empty view may have data() == nullptr, which SQLite binds as NULL (columns are NOT NULL).
+  sqlite3_bind_text(st, i, s.empty() ? "" : s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
 }
 
 }  // namespace
@@ -191,13 +193,26 @@ bool Journal::write_batch() noexcept {
   error_ = sqlite3_errmsg(db_);
   sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   errors_.fetch_add(1, std::memory_order_relaxed);
-  // Retry the stashed rows one by one until they go in (the disk may be momentarily full):
-  // rows are never dropped; the producer sees ring_full meanwhile and backs off.
+  // Retry the stashed rows until they go in (the disk may be momentarily full or locked): rows are
+  // never dropped for a transient error; the producer sees ring_full meanwhile and backs off. A
+  // row SQLite refuses for what it is (constraint, type) cannot succeed later: it is skipped and
+  // counted (errors, last_error) so one bad row never stops the journal.
   for (std::size_t attempt = 0; !stop_.load(std::memory_order_relaxed) || attempt < 100; ++attempt) {
     bool all = sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
-    for (std::size_t i = 0; all && i < stash.size(); ++i) all = insert(stash[i]);
+    std::size_t skipped = 0;
+    for (std::size_t i = 0; all && i < stash.size(); ++i) {
+      if (insert(stash[i])) continue;
+      const int ec = sqlite3_errcode(db_);
+      if (ec == SQLITE_CONSTRAINT || ec == SQLITE_MISMATCH || ec == SQLITE_RANGE || ec == SQLITE_TOOBIG) {
+        error_ = std::string("row skipped: ") + sqlite3_errmsg(db_);
+        errors_.fetch_add(1, std::memory_order_relaxed);
+        ++skipped;
+        continue;
+      }
+      all = false;
+    }
     if (all && sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK) {
-      written_.fetch_add(stash.size(), std::memory_order_release);
+      written_.fetch_add(stash.size(), std::memory_order_release);  // skipped rows count as handled
       commits_.fetch_add(1, std::memory_order_relaxed);
       return true;
     }

@@ -7,7 +7,7 @@
 //
 // What is written: every order request (new, cancel, query), every execution report the OMS
 // applied (ack, fill, cancel, reject, expiry, status answer), every anomaly, and a row per
-// session. Fills also go to their own table keyed by (symbol, trade_id), the ledger recovery
+// session. Fills also go to their own table keyed by (symbol, trade_id, side), the ledger recovery
 // and the SIGKILL test compare with the exchange.
 //
 // Durability (docs/EXECUTION.md "Journal"): journal_mode=WAL, synchronous=NORMAL. A commit is a

@@ -625,4 +625,9 @@ void Oms::restore_cancel(std::string_view orig) noexcept {
   e->status = OrderStatus::pending_cancel;
 }
 
+void Oms::cancel_lost(std::string_view id) noexcept {
+  OrderEntry* e = lookup(id);
+  if (e != nullptr && e->status == OrderStatus::pending_cancel) e->status = e->before_cancel;
+}
+
 }  // namespace tickrt::exec

@@ -243,6 +243,9 @@ class Oms {
   [[nodiscard]] Status restore_order(const OrderRequest& req, std::int64_t enqueue_ns) noexcept;
   // Marks a cancel as in flight for a restored order (a journaled cancel request).
   void restore_cancel(std::string_view orig_client_order_id) noexcept;
+  // Recovery: a journaled cancel that never took effect (the exchange still shows the order
+  // open after a restart): pending_cancel -> the status before the cancel.
+  void cancel_lost(std::string_view client_order_id) noexcept;
   // Pushes a query for an order (recovery asks the gateway; also used after a restart for
   // non-terminal orders when the gateway is live). ring_full when it could not.
   [[nodiscard]] SubmitResult query(std::string_view client_order_id) noexcept;
@@ -250,6 +253,7 @@ class Oms {
   [[nodiscard]] bool parse_id(std::string_view id, std::uint32_t& session, std::uint64_t& seq) const noexcept;
   // Journal on/off (recovery replays the journal with it off, so rows are not written twice).
   void set_journal(Journal* j) noexcept { journal_ = j; }
+  [[nodiscard]] Journal* journal() const noexcept { return journal_; }
 
  private:
   Oms() = default;
