@@ -13,7 +13,6 @@
 #include <cmath>
 #include <deque>
 #include <string>
-#include <unordered_map>
 
 #include "book/l2_book.hpp"
 
@@ -229,7 +228,11 @@ struct MatchingEngine::Impl {
   std::deque<Order> orders;   // every accepted order by id: orders[id - base]; closed ones at the
   Slot base = 1;              // front are dropped beyond max_closed_orders
   std::uint64_t closed_count = 0;
-  std::unordered_map<ClidKey, std::uint64_t, ClidHash> latest_by_clid;
+  // (account, symbol, client id) -> latest exchange id: open addressing over ids only; the key
+  // of a stored id is read back from the order history (no per-order allocation, 8 bytes a slot).
+  std::vector<Slot> clid_slots = std::vector<Slot>(1u << 12, kNil);
+  std::size_t clid_used = 0;  // live + tombstones
+  static constexpr Slot kTomb = kNil - 1;
   std::vector<Fill> ledger;
   std::uint64_t next_order_id = 1, next_trade_id = 1;
   ReportSink* sink = nullptr;
@@ -522,8 +525,7 @@ struct MatchingEngine::Impl {
     // Only closed orders at the front can go (an old open order holds the ones behind it).
     while (closed_count > cfg.max_closed_orders && !orders.empty() && !orders.front().live) {
       const OrderState& old = orders.front().st;
-      auto it = latest_by_clid.find(clid_key(old.account, orders.front().sym, old.client_order_id));
-      if (it != latest_by_clid.end() && it->second == old.exchange_order_id) latest_by_clid.erase(it);
+      clid_erase(clid_key(old.account, orders.front().sym, old.client_order_id), old.exchange_order_id);
       orders.pop_front();
       ++base;
       --closed_count;
@@ -531,6 +533,57 @@ struct MatchingEngine::Impl {
   }
 
   const OrderState* find_state(std::uint64_t id) const noexcept { return known(id) ? &at(id).st : nullptr; }
+
+  // ---- client-id index ------------------------------------------------------------------------
+  bool key_is(Slot id, const ClidKey& k) const noexcept {
+    const Order& o = at(id);
+    return o.st.account == k.account && o.sym == k.symbol && o.st.client_order_id == k.clid;
+  }
+  // Slot index holding key k, or the first free/tombstone slot to insert at (found = false).
+  std::size_t clid_probe(const ClidKey& k, bool& found) const noexcept {
+    const std::size_t mask = clid_slots.size() - 1;
+    std::size_t i = ClidHash{}(k) & mask, insert_at = SIZE_MAX;
+    for (;; i = (i + 1) & mask) {
+      const Slot v = clid_slots[i];
+      if (v == kNil) { found = false; return insert_at != SIZE_MAX ? insert_at : i; }
+      if (v == kTomb) { if (insert_at == SIZE_MAX) insert_at = i; continue; }
+      if (key_is(v, k)) { found = true; return i; }
+    }
+  }
+  std::uint64_t clid_find(const ClidKey& k) const noexcept {
+    bool found = false;
+    const std::size_t i = clid_probe(k, found);
+    return found ? clid_slots[i] : kNil;
+  }
+  void clid_put(const ClidKey& k, Slot id) {
+    if ((clid_used + 1) * 2 > clid_slots.size()) clid_rehash();
+    bool found = false;
+    const std::size_t i = clid_probe(k, found);
+    if (!found && clid_slots[i] == kNil) ++clid_used;
+    clid_slots[i] = id;
+  }
+  void clid_erase(const ClidKey& k, Slot id) noexcept {
+    bool found = false;
+    const std::size_t i = clid_probe(k, found);
+    if (found && clid_slots[i] == id) clid_slots[i] = kTomb;
+  }
+  void clid_rehash() {
+    std::vector<Slot> old = std::move(clid_slots);
+    std::size_t live = 0;
+    for (Slot v : old) live += (v != kNil && v != kTomb);
+    std::size_t cap = old.size();
+    while ((live + 1) * 4 > cap) cap *= 2;  // rebuilt at most half full
+    clid_slots.assign(cap, kNil);
+    clid_used = 0;
+    for (Slot v : old)
+      if (v != kNil && v != kTomb) {
+        const Order& o = at(v);
+        bool found = false;
+        const std::size_t i = clid_probe(ClidKey{o.st.account, o.sym, o.st.client_order_id}, found);
+        clid_slots[i] = v;
+        ++clid_used;
+      }
+  }
 
   // ---- fills --------------------------------------------------------------------------------
   // Books one fill of order `slot` (already matched), updates balances, ledger and reports.
@@ -799,8 +852,8 @@ struct MatchingEngine::Impl {
     if (!is_market && sp.min_notional_raw > 0 && quote_of(req.price, req.qty) < sp.min_notional_raw)
       return reject(RejectReason::min_notional);
     if (!req.client_order_id.empty()) {
-      auto it = latest_by_clid.find(clid_key(a, si, req.client_order_id));
-      if (it != latest_by_clid.end() && is_open(it->second)) return reject(RejectReason::duplicate_order);
+      const std::uint64_t prev = clid_find(clid_key(a, si, req.client_order_id));
+      if (prev != kNil && is_open(prev)) return reject(RejectReason::duplicate_order);
     }
     if (rng[kRngReject].chance(cfg.faults.reject)) {
       ++c.faults_rejected;
@@ -865,7 +918,7 @@ struct MatchingEngine::Impl {
       b.locked_raw += lock;
       o.locked_raw = lock;
     }
-    latest_by_clid[clid_key(a, si, o.st.client_order_id)] = o.st.exchange_order_id;
+    clid_put(clid_key(a, si, o.st.client_order_id), o.st.exchange_order_id);
     ++c.orders_accepted;
 
     SubmitResult out;
@@ -921,9 +974,8 @@ struct MatchingEngine::Impl {
   Slot find_open(AccountId a, SymbolIndex si, std::uint64_t id, const ClientOrderId& clid) const {
     if (id == 0) {
       if (clid.empty()) return kNil;
-      auto it = latest_by_clid.find(clid_key(a, si, clid));
-      if (it == latest_by_clid.end()) return kNil;
-      id = it->second;
+      id = clid_find(clid_key(a, si, clid));
+      if (id == kNil) return kNil;
     }
     if (!is_open(id)) return kNil;
     const Order& o = at(id);
@@ -1228,7 +1280,6 @@ MatchingEngine::MatchingEngine(SimConfig cfg) : impl_(std::make_unique<Impl>()) 
   if (m.status.ok() && (f.ack_delay_ns < 0 || f.ack_jitter_ns < 0))
     m.status = Status(Code::invalid_argument, "sim config: ack_delay_ns/ack_jitter_ns must be >= 0");
   m.next_order_id = m.cfg.first_order_id;
-  m.latest_by_clid.reserve(1u << 14);
   m.next_trade_id = m.cfg.first_trade_id;
   for (int k = 0; k < kRngCount; ++k)
     m.rng[k].s = static_cast<std::uint64_t>(m.cfg.seed) ^ (0xA0761D6478BD642Full * static_cast<std::uint64_t>(k + 1));
@@ -1321,9 +1372,9 @@ std::optional<OrderState> MatchingEngine::query(AccountId account, const SymbolN
   const SymbolIndex si = m.find_symbol(symbol);
   if (si == kNoSymbolIndex || !sane(client_order_id) || client_order_id.empty()) return std::nullopt;
   try {
-    auto it = m.latest_by_clid.find(clid_key(account, si, client_order_id));
-    if (it == m.latest_by_clid.end()) return std::nullopt;
-    const OrderState* st = m.find_state(it->second);
+    const std::uint64_t id = m.clid_find(clid_key(account, si, client_order_id));
+    if (id == kNil) return std::nullopt;
+    const OrderState* st = m.find_state(id);
     if (!st) return std::nullopt;
     return *st;
   } catch (...) {

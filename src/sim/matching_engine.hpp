@@ -10,8 +10,8 @@
 // Setup path (constructor, add_symbol, map_feed_symbol, set_balance): Status naming what is wrong.
 // Request path (submit, cancel, cancel_replace, cancel_all, on_market_event): noexcept; bad input
 // is answered with a Binance error code (RejectCode) plus a finer RejectReason, never a crash.
-// Steady state allocates only when a new price level or order slot exceeds what was seen before,
-// when the fill ledger / closed-order history grow, and in the id maps (hash nodes).
+// Steady state allocates only when a new price level is inserted, when the order history deque,
+// the fill ledger or the client-id index (open addressing, doubles when half full) grow.
 //
 // Model (docs/SIMULATOR.md has the details and limits):
 //  * Price-time priority among the engine's own orders (orders of all accounts match each other).

@@ -200,6 +200,38 @@ TEST_F(Matching, FokAvailabilityFollowsStp) {
   EXPECT_EQ(eng.query(1, SymbolName::from("BTCUSDT"), ClientOrderId::from("own"))->status, OrderStatus::expired);
 }
 
+TEST(MatchingHistory, ClosedOrdersForgottenBeyondTheLimitAndClientIdsReusable) {
+  SimConfig c = base_config();
+  c.max_closed_orders = 10;
+  MatchingEngine eng(c);
+  const SymbolName sym = SymbolName::from("BTCUSDT");
+  ASSERT_TRUE(eng.submit(1, order("keep", Side::buy, "1.00", "1"), 0).ok());  // stays open
+  std::vector<std::uint64_t> ids;
+  for (int i = 0; i < 5000; ++i) {  // IOC with nothing to match: closed at once
+    const SubmitResult r = eng.submit(1, order(idn("c", i), Side::buy, "1.00", "1", OrderType::limit, TimeInForce::ioc), i);
+    ASSERT_EQ(r.status, OrderStatus::expired);
+    ids.push_back(r.exchange_order_id);
+  }
+  // The open order at the front holds the history behind it...
+  EXPECT_TRUE(eng.query(1, sym, ClientOrderId::from("c0")).has_value());
+  ASSERT_TRUE(eng.cancel(1, cancel_of("keep"), 6000).ok());
+  // ... once it is closed, only the newest 10 closed orders remain queryable.
+  EXPECT_FALSE(eng.query(1, sym, ClientOrderId::from("keep")).has_value());
+  EXPECT_FALSE(eng.query(1, sym, ClientOrderId::from("c0")).has_value());
+  EXPECT_FALSE(eng.query(1, sym, ids[100]).has_value());
+  EXPECT_TRUE(eng.query(1, sym, ClientOrderId::from("c4999")).has_value());
+  EXPECT_TRUE(eng.query(1, sym, ids[4991]).has_value());
+  // A client id may be reused once its order is closed; query then finds the newest.
+  const SubmitResult again = eng.submit(1, order("c4999", Side::buy, "1.00", "2"), 7000);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(eng.query(1, sym, ClientOrderId::from("c4999"))->exchange_order_id, again.exchange_order_id);
+  EXPECT_EQ(eng.submit(1, order("c4999", Side::buy, "1.00", "2"), 7001).reason, RejectReason::duplicate_order);
+  // Many distinct open ids (index growth) stay findable.
+  for (int i = 0; i < 3000; ++i) ASSERT_TRUE(eng.submit(2, order(idn("o", i), Side::buy, "1.00", "0.001"), 8000 + i).ok());
+  for (int i = 0; i < 3000; i += 7) ASSERT_TRUE(eng.query(2, sym, ClientOrderId::from(idn("o", i))).has_value()) << i;
+  EXPECT_EQ(eng.submit(2, order("o1234", Side::buy, "1.00", "1"), 9999).reason, RejectReason::duplicate_order);
+}
+
 TEST(MatchingFees, ExactMakerTakerAndRebate) {
   SimConfig c = base_config();
   c.maker_fee_bps = -1.0;  // rebate
