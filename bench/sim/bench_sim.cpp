@@ -10,9 +10,11 @@
 //                         events (events/s).
 //  BM_PeerL2BookReplay  : the same events into a bare book::L2Book (snapshot/diffs only).
 // Run: build/bin/bench_sim --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+// (TICKRT_SIM_CAPTURE=<path> points the replay benches at another copy of the capture.)
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -169,9 +171,10 @@ const Capture& capture() {
   static Capture c = [] {
     Capture c;
     std::string path;
+    if (const char* env = std::getenv("TICKRT_SIM_CAPTURE")) path = env;  // another copy of the file
     for (const char* p : {"../shared/data/binance_ws/spot/btcusdt_20240808.gz",
                           "/work/shared/data/binance_ws/spot/btcusdt_20240808.gz"})
-      if (std::filesystem::exists(p)) { path = p; break; }
+      if (path.empty() && std::filesystem::exists(p)) path = p;
     if (path.empty()) return c;
     feed::CaptureReader r;
     if (!r.open(path).ok()) return c;
