@@ -1,6 +1,8 @@
 #include "fix/acceptor.hpp"
 
+#include <condition_variable>
 #include <filesystem>
+#include <thread>
 
 #include "core/clock.hpp"
 #include "fix/codec.hpp"
@@ -68,6 +70,10 @@ class FixAcceptor::App final : public FIX::Application {
         throw FIX::RejectLogon(std::string("bad or missing ") + what + " (tag " + std::to_string(tag) + ")");
       }
     };
+    if (in_outage()) {
+      stats_.logons_refused.fetch_add(1, std::memory_order_relaxed);
+      throw FIX::RejectLogon("simulated outage (FaultConfig::disconnects)");
+    }
     check(553, a->username, "Username");
     check(554, a->password, "Password");
   }
@@ -83,7 +89,21 @@ class FixAcceptor::App final : public FIX::Application {
   }
 
   // Engine sink (engine mutex held).
-  void on_report(sim::AccountId account, const ExecReport& r) {
+  void on_report(sim::AccountId account, const ExecReport& r, std::int64_t due) {
+    if (ctx_.active && ctx_.replace && account == ctx_.account) {
+      // FIX reports a successful cancel/replace as one ExecutionReport 150=5 (Replaced) for the
+      // new ClOrdID with OrigClOrdID 41; the engine reports it Binance-style as CANCELED (old)
+      // + NEW (new). Fold the two; later reports (fills of the replacement) pass through.
+      if (r.exec_type == ExecType::canceled && r.orig_client_order_id == ctx_.orig_client_order_id) return;
+      if (r.exec_type == ExecType::new_ && r.client_order_id == ctx_.client_order_id) {
+        ExecReport rep = r;
+        rep.exec_type = ExecType::replaced;
+        rep.orig_client_order_id = ctx_.orig_client_order_id;
+        auto it = by_account_.find(account);
+        if (it != by_account_.end()) send_report(rep, it->second, "", "", due);
+        return;
+      }
+    }
     if (ctx_.active && account == ctx_.account) {
       // Our own request's rejects are answered after the engine call with the finer reason
       // (ER reject for a new order, 35=9 for a cancel), not here.
@@ -98,7 +118,7 @@ class FixAcceptor::App final : public FIX::Application {
       stats_.reports_unrouted.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    send_report(r, it->second, "", "");
+    send_report(r, it->second, "", "", due);
   }
 
   struct Counters {
@@ -110,8 +130,10 @@ class FixAcceptor::App final : public FIX::Application {
   // The request being served (engine mutex held while active).
   struct Ctx {
     bool active = false;
+    bool replace = false;
     sim::AccountId account = 0;
     ClientOrderId client_order_id;
+    ClientOrderId orig_client_order_id;  // replace: the order replaced
     bool reject_seen = false;
     ExecReport reject_report;
   };
@@ -155,7 +177,7 @@ class FixAcceptor::App final : public FIX::Application {
         rej.transact_ns = wall_ns();
       }
       rej.reject = r.code;
-      send_report(rej, id, reject_text(r.code, r.reason), "");
+      send_report(rej, id, reject_text(r.code, r.reason), "", r.deliver_ns);
     }
     ctx_ = Ctx{};
   }
@@ -167,7 +189,7 @@ class FixAcceptor::App final : public FIX::Application {
     std::lock_guard<std::mutex> lock(o_.engine_mu_);
     begin(a.account, req.client_order_id);
     const sim::CancelResult r = o_.engine_.cancel(a.account, req, wall_ns());
-    if (!r.ok()) cancel_reject(id, a.account, req, r.code, r.reason, false);
+    if (!r.ok()) cancel_reject(id, a.account, req, r.code, r.reason, false, r.deliver_ns);
     ctx_ = Ctx{};
   }
 
@@ -177,9 +199,11 @@ class FixAcceptor::App final : public FIX::Application {
     stats_.replaces.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard<std::mutex> lock(o_.engine_mu_);
     begin(a.account, req.cancel.client_order_id);
+    ctx_.replace = true;
+    ctx_.orig_client_order_id = req.cancel.orig_client_order_id;
     const sim::ReplaceResult r = o_.engine_.cancel_replace(a.account, req, wall_ns());
     if (!r.cancel.ok()) {
-      cancel_reject(id, a.account, req.cancel, r.cancel.code, r.cancel.reason, true);
+      cancel_reject(id, a.account, req.cancel, r.cancel.code, r.cancel.reason, true, r.cancel.deliver_ns);
     } else if (r.placed && !r.replacement.ok() && !r.replacement.ack_lost) {
       // The old order is canceled (reported), the replacement refused: an ER reject for it.
       ExecReport rej = ctx_.reject_seen ? ctx_.reject_report : ExecReport{};
@@ -197,7 +221,7 @@ class FixAcceptor::App final : public FIX::Application {
       }
       rej.orig_client_order_id = req.cancel.orig_client_order_id;
       rej.reject = r.replacement.code;
-      send_report(rej, id, reject_text(r.replacement.code, r.replacement.reason), "");
+      send_report(rej, id, reject_text(r.replacement.code, r.replacement.reason), "", r.replacement.deliver_ns);
     }
     ctx_ = Ctx{};
   }
@@ -239,7 +263,7 @@ class FixAcceptor::App final : public FIX::Application {
   }
 
   void cancel_reject(const FIX::SessionID& id, sim::AccountId account, const CancelRequest& req, RejectCode code,
-                     sim::RejectReason reason, bool replace) {
+                     sim::RejectReason reason, bool replace, std::int64_t due) {
     // The order's current status (FIX wants it in 39); rejected when the exchange does not know it.
     OrderStatus status = OrderStatus::rejected;
     std::uint64_t oid = req.exchange_order_id;
@@ -253,14 +277,15 @@ class FixAcceptor::App final : public FIX::Application {
     const int why = reason == sim::RejectReason::unknown_order ? (st ? 0 : 1) : 99;  // 0 too late, 1 unknown
     FIX::Message m = encode_cancel_reject(req.client_order_id.view(), req.orig_client_order_id.view(), oid, status,
                                           why, replace, reject_text(code, reason));
-    send(m, id);
+    send(m, id, due);
     stats_.cancel_rejects.fetch_add(1, std::memory_order_relaxed);
   }
 
-  void send_report(const ExecReport& r, const FIX::SessionID& id, const std::string& text, const std::string& req_id) {
+  void send_report(const ExecReport& r, const FIX::SessionID& id, const std::string& text, const std::string& req_id,
+                   std::int64_t due = 0) {
     FIX::Message m = encode_execution_report(r, next_exec_id(), text, wall_ns());
     if (!req_id.empty()) m.setField(790, req_id);
-    send(m, id);
+    send(m, id, due);
     stats_.reports_sent.fetch_add(1, std::memory_order_relaxed);
   }
 
@@ -285,7 +310,24 @@ class FixAcceptor::App final : public FIX::Application {
     return exec_prefix_ + std::to_string(exec_seq_.fetch_add(1, std::memory_order_relaxed) + 1);
   }
 
-  static void send(FIX::Message& m, const FIX::SessionID& id) {
+  // Sends now, or at `due` (wall ns; the engine's FaultConfig ack delay) through the outbox.
+  // Per session, messages leave in the order they were produced: a message is never due before
+  // the one queued ahead of it, so a delayed report is never overtaken by a later answer.
+  void send(FIX::Message& m, const FIX::SessionID& id, std::int64_t due = 0) {
+    std::lock_guard<std::mutex> lock(out_mu_);
+    std::int64_t& last = last_due_[id];
+    if (due < last) due = last;
+    last = due;
+    if (pending_[id] == 0 && due <= wall_ns()) {
+      send_now(m, id);
+      return;
+    }
+    ++pending_[id];
+    outbox_.emplace(std::make_pair(due, out_seq_++), Pending{m, id});
+    out_cv_.notify_all();
+  }
+
+  static void send_now(FIX::Message& m, const FIX::SessionID& id) {
     // Stored (FileStore) and sent when logged on; otherwise stored only and resent on the next
     // logon's ResendRequest. Unknown session ids cannot happen (built from the config).
     try {
@@ -293,6 +335,77 @@ class FixAcceptor::App final : public FIX::Application {
     } catch (const FIX::SessionNotFound&) {
     }
   }
+
+ public:
+  // The outbox / outage thread: sends delayed messages when due and enforces the engine's
+  // simulated disconnect windows (logs every session out while one is open; fromAdmin refuses
+  // logons meanwhile). Wakes at the next due time or every 50 ms.
+  void run_outbox() {
+    std::unique_lock<std::mutex> lock(out_mu_);
+    while (!out_stop_) {
+      const std::int64_t now = wall_ns();
+      while (!outbox_.empty() && outbox_.begin()->first.first <= now) {
+        auto node = outbox_.extract(outbox_.begin());
+        --pending_[node.mapped().id];
+        send_now(node.mapped().msg, node.mapped().id);
+      }
+      lock.unlock();
+      enforce_outage(now);
+      lock.lock();
+      std::int64_t wait = 50'000'000;
+      if (!outbox_.empty()) wait = std::min(wait, std::max<std::int64_t>(0, outbox_.begin()->first.first - now));
+      out_cv_.wait_for(lock, std::chrono::nanoseconds(wait));
+    }
+  }
+  void start_outbox() {
+    {
+      std::lock_guard<std::mutex> lock(out_mu_);
+      out_stop_ = false;
+    }
+    outbox_thread_ = std::thread([this] { run_outbox(); });
+  }
+  void stop_outbox() {
+    {
+      std::lock_guard<std::mutex> lock(out_mu_);
+      out_stop_ = true;
+      out_cv_.notify_all();
+    }
+    if (outbox_thread_.joinable()) outbox_thread_.join();
+  }
+  bool in_outage() {
+    std::lock_guard<std::mutex> lock(o_.engine_mu_);
+    return o_.engine_.disconnected(wall_ns());
+  }
+
+ private:
+  void enforce_outage(std::int64_t now) {
+    bool down = false;
+    {
+      std::lock_guard<std::mutex> lock(o_.engine_mu_);
+      down = o_.engine_.disconnected(now);
+    }
+    if (!down) return;
+    bool any = false;
+    for (const auto& [acct, id] : by_account_) {
+      FIX::Session* s = FIX::Session::lookupSession(id);
+      any |= s != nullptr && s->isLoggedOn();
+    }
+    // Not Session::disconnect() from here: it closes the descriptor under the reader thread.
+    if (any && o_.acceptor_) o_.acceptor_->drop_connections();
+  }
+
+  struct Pending {
+    FIX::Message msg;
+    FIX::SessionID id;
+  };
+  std::mutex out_mu_;
+  std::condition_variable out_cv_;
+  std::map<std::pair<std::int64_t, std::uint64_t>, Pending> outbox_;  // (due, seq) -> message
+  std::map<FIX::SessionID, std::int64_t> last_due_;
+  std::map<FIX::SessionID, int> pending_;
+  std::uint64_t out_seq_ = 0;
+  bool out_stop_ = false;
+  std::thread outbox_thread_;
 
   FixAcceptor& o_;
   std::map<std::string, std::size_t> by_comp_;              // immutable after construction
@@ -386,6 +499,7 @@ Status FixAcceptor::start() {
     return Status(Code::io_error, std::string("FIX acceptor on ") + cfg_.host + ":" + std::to_string(cfg_.port) +
                                       ": " + e.what());
   }
+  app_->start_outbox();
   started_ = true;
   return Status::Ok();
 }
@@ -396,6 +510,7 @@ void FixAcceptor::stop(bool force) noexcept {
     acceptor_->stop(force);
   } catch (...) {
   }
+  app_->stop_outbox();
   started_ = false;
 }
 
@@ -421,8 +536,8 @@ AcceptorStats FixAcceptor::stats() const noexcept {
   return s;
 }
 
-void FixAcceptor::on_exec_report(sim::AccountId account, const ExecReport& report, std::int64_t) {
-  app_->on_report(account, report);
+void FixAcceptor::on_exec_report(sim::AccountId account, const ExecReport& report, std::int64_t deliver_ns) {
+  app_->on_report(account, report, deliver_ns);
 }
 
 }  // namespace tickrt::fix

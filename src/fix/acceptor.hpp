@@ -27,15 +27,19 @@
 //   35=D NewOrderSingle        -> engine.submit   -> 35=8 New / Trade / Expired, or 35=8 Rejected
 //                                                    (58 "code=-2010 <Binance message>")
 //   35=F OrderCancelRequest    -> engine.cancel   -> 35=8 Canceled, or 35=9 (102=1 unknown order)
-//   35=G OrderCancelReplaceReq -> engine.cancel_replace -> 35=8 Canceled + New, or 35=9 (434=2)
+//   35=G OrderCancelReplaceReq -> engine.cancel_replace -> 35=8 Replaced (150=5, 11 new, 41 old),
+//                                 or 35=9 (434=2); a refused replacement after the cancel: 35=8 Rejected
 //   35=H OrderStatusRequest    -> engine.query    -> 35=8 ExecType I (39=8, 103=5 when unknown)
 //   malformed (missing tag, bad value) or unsupported type -> 35=j BusinessMessageReject with
 //   58 naming the tag ("tag 44 (Price) missing: required for OrdType=2 (Limit)"), 45, 372, 379.
 // No request, however malformed, throws out of the Application or crashes the process.
 //
 // Clock: the engine is called with tickrt::wall_ns() (CLOCK_REALTIME), so TransactTime 60 is UTC.
-// Limits: FaultConfig ack delays (deliver_ns) are not applied: reports go out at once (lost acks
-// are honoured: nothing is sent for them). No market data (35=V) and no OrderMassStatusRequest.
+// Faults (sim::FaultConfig): ack delays are honoured — a report due later (deliver_ns) waits in
+// an outbox sent by the acceptor's own thread, and every later message to that session queues
+// behind it (per-session FIFO); lost acks send nothing; disconnect windows log every session out
+// and refuse logons while open (the counterparty reconnects afterwards and QuickFIX resends the gap).
+// Limits: no market data (35=V), no OrderMassStatusRequest (35=AF), no ExecInst besides 6.
 #pragma once
 
 #include <atomic>
@@ -85,7 +89,7 @@ struct AcceptorStats {
   std::uint64_t business_rejects = 0;   // 35=j sent (malformed / unsupported)
   std::uint64_t reports_sent = 0;       // 35=8 sent
   std::uint64_t cancel_rejects = 0;     // 35=9 sent
-  std::uint64_t logons_refused = 0;     // bad Username/Password
+  std::uint64_t logons_refused = 0;     // bad Username/Password, or a simulated outage
   std::uint64_t reports_unrouted = 0;   // engine reports for accounts without a FIX session
 };
 

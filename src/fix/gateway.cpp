@@ -101,6 +101,12 @@ Result<std::unique_ptr<FixGateway>> FixGateway::create(FixGatewayConfig cfg) {
       d.setString("UseDataDictionary", "Y");
       d.setString("DataDictionary", c.data_dictionary);
     }
+    // SocketInitiator reads ReconnectInterval and SocketNodelay from the [DEFAULT] section only
+    // (a session-level value is silently ignored: 30 s reconnects).
+    FIX::Dictionary defaults;
+    defaults.setString("ReconnectInterval", std::to_string(c.reconnect_s));
+    defaults.setString("SocketNodelay", "Y");
+    g->settings_->set(defaults);
     g->settings_->set(FIX::SessionID("FIX.4.4", c.sender_comp_id, c.target_comp_id), d);
     g->app_ = std::make_unique<App>(*g);
     g->store_ = std::make_unique<FIX::FileStoreFactory>(c.store_dir);

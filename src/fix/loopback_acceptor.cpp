@@ -75,6 +75,13 @@ void LoopbackAcceptor::onStart() {
 
 bool LoopbackAcceptor::onPoll(double) { return false; }
 
+void LoopbackAcceptor::drop_connections() {
+  std::lock_guard<std::mutex> lock(conns_mu_);
+  for (auto& c : conns_) {
+    if (!c->done.load(std::memory_order_acquire)) ::shutdown(c->fd, SHUT_RDWR);
+  }
+}
+
 void LoopbackAcceptor::reap_finished() {
   std::lock_guard<std::mutex> lock(conns_mu_);
   for (auto it = conns_.begin(); it != conns_.end();) {

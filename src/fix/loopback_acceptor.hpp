@@ -38,6 +38,11 @@ class LoopbackAcceptor final : public FIX::Acceptor {
   LoopbackAcceptor(const LoopbackAcceptor&) = delete;
   LoopbackAcceptor& operator=(const LoopbackAcceptor&) = delete;
 
+  // Drops every open connection (shutdown(2): the connection thread sees EOF, disconnects its
+  // session and closes its own descriptor). Any thread. Used for simulated outages: closing a
+  // session's socket from a thread other than its reader would race the descriptor's reuse.
+  void drop_connections();
+
   // The bound port; 0 until start() has bound the socket.
   std::uint16_t port() const noexcept { return bound_port_.load(std::memory_order_acquire); }
 

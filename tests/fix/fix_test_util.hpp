@@ -97,9 +97,14 @@ class TestClient final : public FIX::Application {
     d.setString("CheckLatency", "N");
     d.setString("UseDataDictionary", o_.data_dictionary ? "Y" : "N");
     if (o_.data_dictionary) d.setString("DataDictionary", "data/fix/FIX44.xml");
+    // QuickFIX's SocketInitiator reads ReconnectInterval from the [DEFAULT] section only.
+    FIX::Dictionary defaults;
+    defaults.setString("ReconnectInterval", "1");
+    settings_.set(defaults);
     settings_.set(id_, d);
     store_ = std::make_unique<FIX::FileStoreFactory>(o_.store_dir);
-    log_ = std::make_unique<FIX::ScreenLogFactory>(false, false, false);
+    const bool ev = std::getenv("FIXLOG") != nullptr;  // debugging: client events on stdout
+    log_ = std::make_unique<FIX::ScreenLogFactory>(false, false, ev);
     init_ = std::make_unique<FIX::SocketInitiator>(*this, *store_, settings_, *log_);
   }
   ~TestClient() override { stop(); }

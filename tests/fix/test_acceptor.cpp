@@ -4,6 +4,7 @@
 // reports generated while the counterparty was away.
 #include <gtest/gtest.h>
 
+#include "core/clock.hpp"
 #include "fix/acceptor.hpp"
 #include "fix_test_util.hpp"
 
@@ -17,6 +18,7 @@ class AcceptorTest : public ::testing::Test {
     ASSERT_TRUE(engine_->status().ok()) << engine_->status().to_string();
     AcceptorConfig cfg;
     cfg.store_dir = dir_.sub("acceptor-store");
+    if (getenv("FIXLOG")) cfg.log_dir = "/tmp/fixlog";
     cfg.accounts.push_back({"ALICE", 1, "", ""});
     cfg.accounts.push_back({"BOB", 2, "bob", "s3cret"});
     auto a = FixAcceptor::create(cfg, *engine_, mu_);
@@ -178,6 +180,36 @@ TEST_F(AcceptorTest, OrderStatusRequestKnownAndUnknown) {
   EXPECT_NE(get(m, 58).find("code=-2013"), std::string::npos);
 }
 
+TEST_F(AcceptorTest, CancelReplaceIsOneReplacedReport) {
+  connect_both();
+  ASSERT_TRUE(alice_->send(nos("r1", '1', "1", "90")));
+  ASSERT_GE(alice_->wait_for(er("r1", '0')), 0);
+  FIX::Message g = nos("r2", '1', "2", "91");
+  g.getHeader().setField(FIX::MsgType("G"));
+  g.setField(41, "r1");
+  ASSERT_TRUE(alice_->send(g));
+  int i = alice_->wait_for(er("r2", '5'));
+  ASSERT_GE(i, 0) << "no Replaced report";
+  FIX::Message m = alice_->at(i);
+  EXPECT_EQ(get(m, 41), "r1");
+  EXPECT_EQ(get(m, 39), "0");
+  EXPECT_EQ(get(m, 38), "2");
+  EXPECT_EQ(get(m, 44), "91");
+  EXPECT_EQ(alice_->wait_for(er("r2", '4'), 0, std::chrono::milliseconds(200)), -1) << "Canceled leaked";
+  // The replacement trades at its new price.
+  ASSERT_TRUE(bob_->send(nos("b1", '2', "2", "91")));
+  i = alice_->wait_for(er("r2", 'F'));
+  ASSERT_GE(i, 0);
+  EXPECT_EQ(get(alice_->at(i), 39), "2");
+  // Replacing an order that is gone: 35=9 answering a replace (434=2).
+  g.setField(11, "r3");
+  g.setField(41, "r1");
+  ASSERT_TRUE(alice_->send(g));
+  i = alice_->wait_for([](const FIX::Message& x) { return type_of(x) == "9" && get(x, 11) == "r3"; });
+  ASSERT_GE(i, 0);
+  EXPECT_EQ(get(alice_->at(i), 434), "2");
+}
+
 TEST_F(AcceptorTest, PostOnlyThatWouldTakeIsRejected) {
   connect_both();
   ASSERT_TRUE(bob_->send(nos("b1", '2', "1", "100")));
@@ -298,6 +330,50 @@ TEST_F(AcceptorTest, ReportsWhileDisconnectedArriveAfterReconnect) {
   ASSERT_GE(i, 0) << "the fill made while Alice was away never reached her";
   EXPECT_EQ(get(alice_->at(i), 39), "2");
   EXPECT_EQ(alice_->at(i).getHeader().getField(43), "Y");
+}
+
+TEST_F(AcceptorTest, AckDelayFaultDelaysReportsInOrder) {
+  connect_both();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sim::FaultConfig f;
+    f.ack_delay_ns = 300'000'000;  // 300 ms
+    engine_->set_faults(f);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(alice_->send(nos("d1", '1', "0.1", "90")));
+  ASSERT_TRUE(alice_->send(nos("d2", '1', "0", "90")));  // malformed: its 35=j must not overtake d1's New
+  EXPECT_EQ(alice_->wait_for(er("d1", '0'), 0, std::chrono::milliseconds(150)), -1) << "report not delayed";
+  const int i = alice_->wait_for(er("d1", '0'));
+  ASSERT_GE(i, 0);
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(waited, std::chrono::milliseconds(280));
+  const int j = alice_->wait_for([](const FIX::Message& m) { return type_of(m) == "j"; });
+  ASSERT_GE(j, 0);
+  EXPECT_GT(j, i) << "the business reject overtook the delayed report";
+}
+
+TEST_F(AcceptorTest, DisconnectWindowLogsOutAndRefusesLogonUntilItEnds) {
+  connect_both();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sim::FaultConfig f;
+    const std::int64_t now = wall_ns();
+    f.disconnects.push_back({now, now + 60'000'000'000});  // an outage from now on
+    engine_->set_faults(f);
+  }
+  EXPECT_TRUE(wait_until([&] { return !alice_->logged_on() && !bob_->logged_on(); }, std::chrono::milliseconds(1000)));
+  EXPECT_FALSE(acceptor_->logged_on("ALICE"));
+  // The initiators reconnect every second and are refused while the window is open.
+  EXPECT_TRUE(wait_until([&] { return acceptor_->stats().logons_refused >= 1; }, std::chrono::milliseconds(3000)));
+  EXPECT_FALSE(alice_->logged_on());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    engine_->set_faults(sim::FaultConfig{});  // the outage ends
+  }
+  EXPECT_TRUE(alice_->wait_logon(std::chrono::milliseconds(5000)));
+  ASSERT_TRUE(alice_->send(nos("after", '1', "0.1", "90")));
+  EXPECT_GE(alice_->wait_for(er("after", '0')), 0);
 }
 
 TEST(AcceptorConfigTest, BadConfigIsAStatusNamingTheField) {
