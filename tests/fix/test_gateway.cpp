@@ -242,6 +242,36 @@ TEST_F(GatewayTest, SequenceNumbersSurviveARestartWithoutReset) {
   EXPECT_EQ(r.exec_type, ExecType::new_);
 }
 
+TEST_F(GatewayTest, OutageRejectsUnsentOrdersThenReconnectsAndTrades) {
+  start_gateway();
+  ExecReport r;
+  ASSERT_TRUE(out_->try_push(new_order("o-1", Side::buy, "0.1", "80")));
+  ASSERT_TRUE(next_report([](const ExecReport& x) { return x.client_order_id.view() == "o-1"; }, r));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sim::FaultConfig f;
+    const std::int64_t now = wall_ns();
+    f.disconnects.push_back({now, now + 60'000'000'000});
+    engine_->set_faults(f);
+  }
+  ASSERT_TRUE(wait_until([&] { return !gw_->stats().connected; }));
+  // Not logged on: the order is not sent and is reported rejected (disconnected), never lost.
+  ASSERT_TRUE(out_->try_push(new_order("o-2", Side::buy, "0.1", "80")));
+  ASSERT_TRUE(next_report([](const ExecReport& x) { return x.client_order_id.view() == "o-2"; }, r));
+  EXPECT_EQ(r.exec_type, ExecType::rejected);
+  EXPECT_EQ(r.reject, RejectCode::disconnected);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    engine_->set_faults(sim::FaultConfig{});
+  }
+  ASSERT_TRUE(wait_until([&] { return gw_->stats().connected; }, std::chrono::milliseconds(5000)));
+  EXPECT_GE(gw_->stats().reconnects, 1u);
+  ASSERT_TRUE(out_->try_push(new_order("o-3", Side::buy, "0.1", "80")));
+  ASSERT_TRUE(next_report([](const ExecReport& x) { return x.client_order_id.view() == "o-3"; }, r));
+  EXPECT_EQ(r.exec_type, ExecType::new_);
+  EXPECT_EQ(gw_->stats().parse_errors, 0u);
+}
+
 TEST_F(GatewayTest, StartFailsNamingTheEndpointWhenNobodyAnswers) {
   FixGatewayConfig c = gw_config();
   c.password = "wrong";  // the acceptor refuses the logon
