@@ -85,6 +85,8 @@ class Pipeline {
   std::uint16_t metrics_port() const noexcept;
   std::uint16_t venue_port() const noexcept;
   const PipelineConfig& config() const noexcept;
+  // Open orders of our account on the in-process venue (-1 without one). After run(): 0 expected.
+  std::int64_t venue_open_orders();
 
   struct Impl;
 

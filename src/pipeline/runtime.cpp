@@ -42,6 +42,8 @@ struct Pipeline::Impl {
   std::string ws_target;
   std::unique_ptr<MarketHandler> mh;
   std::int64_t disconnected_at = 0;
+  double time_scale = 1.0;   // sim source at speed s > 0: feature time runs s x wall time
+  std::int64_t time_base = 0;
   std::uint64_t frame_seq = 0;
 
   // model + inference
@@ -138,6 +140,7 @@ Status Pipeline::Impl::setup_feed() {
     if (!probe.ok()) return probe.status().with_context("feed.capture");
     feed_symbols = {probe.value()->symbol()};
     TICKRT_RETURN_IF_ERROR(setup_venue(true));
+    if (cfg.speed > 0) time_scale = cfg.speed;
   } else {
     feed_symbols = cfg.symbols;
     ws_base = cfg.ws_url;
@@ -338,7 +341,14 @@ bool Pipeline::Impl::poll_feed(SampleMeta& meta, StageLatency& lat) noexcept {
     }
     t.recv = tsc;
     t.recv_ns = rns;
-    due = mh->on_json(frame, rns, t, meta);
+    // Feature time: the receive stamp, scaled by the replay speed for the simulator (sampling every
+    // 100 ms of MARKET time, as the model was trained, whatever the speed; 1x: the stamp itself).
+    std::int64_t fts = rns;
+    if (time_scale != 1.0) {
+      if (time_base == 0) time_base = rns;
+      fts = time_base + static_cast<std::int64_t>(static_cast<double>(rns - time_base) * time_scale);
+    }
+    due = mh->on_json(frame, fts, t, meta);
   }
   // Stage times of every accepted message (sampled or not): the handler's last stamps.
   const TickStamps& ls = mh->last_stamps();
@@ -592,6 +602,8 @@ Status Pipeline::run(const std::atomic<bool>& stop) {
   m.shutdown.store(true);
   for (auto& t : m.threads) t.join();
   m.threads.clear();
+  if (m.snaps) m.snaps->stop();
+  if (m.ws) m.ws->close();
   m.print_log();
   m.swapper->stop();
   if (m.gateway) m.gateway->stop();
@@ -645,6 +657,18 @@ ModelSwapper& Pipeline::swapper() noexcept { return *impl_->swapper; }
 std::uint16_t Pipeline::metrics_port() const noexcept { return impl_->server ? impl_->server->port() : 0; }
 std::uint16_t Pipeline::venue_port() const noexcept { return impl_->venue ? impl_->venue->port() : 0; }
 const PipelineConfig& Pipeline::config() const noexcept { return impl_->cfg; }
+
+std::int64_t Pipeline::venue_open_orders() {
+  Impl& m = *impl_;
+  if (!m.venue || !m.engine) return -1;
+  std::int64_t n = 0;
+  m.venue->run_sync([&] {
+    std::vector<sim::OrderState> v;
+    m.engine->open_orders(1, nullptr, v);
+    n = static_cast<std::int64_t>(v.size());
+  });
+  return n;
+}
 
 std::string Pipeline::report() const {
   const Impl& m = *impl_;
