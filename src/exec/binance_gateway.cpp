@@ -563,7 +563,8 @@ struct BinanceGateway::Impl {
         s_throttled.fetch_add(1, std::memory_order_relaxed);
         std::int64_t wait_ms = 0;
         auto it = res.find(http::field::retry_after);
-        if (it != res.end()) wait_ms = std::atoll(std::string(it->value()).c_str()) * 1000;
+        if (it != res.end())
+          wait_ms = std::min<std::int64_t>(std::atoll(std::string(it->value()).c_str()) * 1000, cfg.max_retry_after_ms);
         if (wait_ms <= 0) {
           throttle_backoff_ms = std::min(cfg.max_backoff_ms, throttle_backoff_ms == 0 ? 100 : throttle_backoff_ms * 2);
           wait_ms = throttle_backoff_ms;
@@ -991,8 +992,9 @@ struct BinanceGateway::Impl {
         s_throttled.fetch_add(1, std::memory_order_relaxed);
         std::int64_t wait_ms = 100 << std::min(attempt, 5);
         auto it = res.find(http::field::retry_after);
-        if (it != res.end()) wait_ms = std::max<std::int64_t>(wait_ms, std::atoll(std::string(it->value()).c_str()) * 1000);
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::min<std::int64_t>(wait_ms, cfg.max_backoff_ms)));
+        if (it != res.end())
+          wait_ms = std::min<std::int64_t>(std::atoll(std::string(it->value()).c_str()) * 1000, cfg.max_retry_after_ms);
+        std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
         continue;
       }
       if (e.code == -1021 && attempt == 0) {

@@ -59,7 +59,8 @@ struct BinanceConfig {
   int request_timeout_ms = 3000;     // no answer within this: outcome unknown
   int rest_connections = 2;
   bool user_stream = true;
-  int max_backoff_ms = 5000;
+  int max_backoff_ms = 5000;         // reconnect / throttle backoff without Retry-After
+  int max_retry_after_ms = 60000;    // Retry-After is honoured up to this (Binance: to the next minute)
   IdleWait idle;
   std::string tls_ca_file;           // "" = system default verify paths
   bool tls_verify = true;
