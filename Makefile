@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps configure build demo test fuzz-smoke fuzz bench models clean
+.PHONY: all deps configure build demo test fuzz-smoke fuzz bench models quant-report clean
 
 all: build
 
@@ -54,6 +54,11 @@ DATASET  ?= $(BUILD)/datasets/all
 models: build
 	@$(BUILD)/bin/tickrt features $$(find $(CAPTURES) -type f -name '*.gz' | sort) -o $(DATASET)
 	@/usr/bin/python3 tools/train/train.py --data $(DATASET) --out models/trained --tickrt $(BUILD)/bin/tickrt
+
+## make quant-report: FP32 / FP16 / INT8 / auto engines of every trained model -> docs/QUANTIZATION.md
+## (needs the dataset of `make models`; a few minutes).
+quant-report: build
+	@/usr/bin/python3 tools/quant/report.py --tickrt $(BUILD)/bin/tickrt --data $(DATASET)
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)
