@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <iostream>
@@ -25,6 +26,9 @@ struct RunOverrides {
   std::string mode, source, model, capture;
   int extra_symbols = -1;
   bool no_trade = false;
+  int max_batch = -1, max_delay_us = -1;
+  bool no_coalesce = false;
+  std::string cpus;  // "feed,infer,exec"
 };
 
 // Applies command-line overrides; false (message on stderr) when one is invalid.
@@ -51,6 +55,19 @@ bool apply_overrides(pipeline::PipelineConfig& c, const RunOverrides& o) {
   }
   if (o.extra_symbols >= 0) c.extra_symbols = o.extra_symbols;
   if (o.no_trade) c.trade = false;
+  if (o.max_batch > 0) c.max_batch = o.max_batch;
+  if (o.max_delay_us >= 0) c.max_delay_us = o.max_delay_us;
+  if (o.no_coalesce) c.coalesce = false;
+  if (!o.cpus.empty()) {
+    int v[3] = {-1, -1, -1};
+    if (std::sscanf(o.cpus.c_str(), "%d,%d,%d", &v[0], &v[1], &v[2]) < 1) {
+      std::cerr << "--cpus: expected feed[,infer[,exec]] CPU ids, got " << o.cpus << "\n";
+      return false;
+    }
+    c.feed.cpu = v[0];
+    c.infer.cpu = v[1];
+    c.exec.cpu = v[2];
+  }
   return true;
 }
 
@@ -86,6 +103,10 @@ void add_run_options(CLI::App* cmd, RunOverrides& o) {
   cmd->add_option("--capture", o.capture, "Capture file for the sim/capture sources");
   cmd->add_option("--extra-symbols", o.extra_symbols, "capture source: replay also under N renamed symbols");
   cmd->add_flag("--no-trade", o.no_trade, "Market data and inference only");
+  cmd->add_option("--max-batch", o.max_batch, "pipelined: largest inference batch");
+  cmd->add_option("--max-delay-us", o.max_delay_us, "pipelined: longest wait for a fuller batch");
+  cmd->add_flag("--no-coalesce", o.no_coalesce, "pipelined: infer every window, not only the newest per symbol");
+  cmd->add_option("--cpus", o.cpus, "Pin threads: feed[,infer[,exec]] CPU ids (inline mode uses feed)");
 }
 
 void register_run(CLI::App& app) {

@@ -7,6 +7,7 @@
 //   features           book -> features updated and window sampled (ticks that sampled)
 //   queue wait         window enqueued -> picked by the inference thread (pipelined mode)
 //   inference          engine run incl. input normalisation (per window; a batch counts for each)
+//   window->output     window sampled -> model output ready (queue wait + batching + inference)
 //   decision+risk      strategy + risk checks + OMS submit (ticks that made an order)
 //   order encode+send  OMS enqueue -> the gateway's write returned (exec/gateway.hpp t2 - t1)
 //   tick->order queued receive -> the order request is in the gateway ring (this thread's work)
@@ -31,6 +32,7 @@ enum class Stage : std::uint8_t {
   features,
   queue_wait,
   inference,
+  window_result,
   decision_risk,
   encode_send,
   tick_to_queued,

@@ -390,6 +390,7 @@ void Pipeline::Impl::inline_loop() {
       if (trader) trader->map_symbol(meta.symbol, s->name);
       if (stage.infer_one(meta, s->fe, res)) {
         observe(lat, Stage::inference, dt(res.infer_start, res.infer_end));
+        observe(lat, Stage::window_result, dt(meta.t.feat, res.infer_end));
         if (trader) {
           const int n = trader->on_result(res, lat);
           if (have_metrics && n > 0) std_metrics.orders->add(static_cast<std::uint64_t>(n));
@@ -454,6 +455,7 @@ void Pipeline::Impl::exec_loop() {
         work = true;
         observe(lat, Stage::queue_wait, dt(r.enqueue_tsc, r.infer_start));
         observe(lat, Stage::inference, dt(r.infer_start, r.infer_end));
+        observe(lat, Stage::window_result, dt(r.meta.t.feat, r.infer_end));
         if (trader) {
           trader->map_symbol(r.meta.symbol, mh->symbol_name(r.meta.symbol));
           const int n = trader->on_result(r, lat);
@@ -681,6 +683,9 @@ std::string Pipeline::report() const {
                 "market data: %" PRIu64 " messages (%" PRIu64 " malformed), %" PRIu64 " model windows, %" PRIu64
                 " inferences in %" PRIu64 " batches (%" PRIu64 " coalesced, %" PRIu64 " windows dropped)\n",
                 s.messages, s.malformed, s.samples, s.inferences, s.batches, s.coalesced, s.dropped_windows);
+  o << buf;
+  std::snprintf(buf, sizeof(buf), "throughput: %.0f messages/s, %.0f inferences/s, mean batch %.2f\n", s.seconds > 0 ? s.messages / s.seconds : 0.0,
+                s.seconds > 0 ? s.inferences / s.seconds : 0.0, s.batches ? static_cast<double>(s.inferences) / static_cast<double>(s.batches) : 0.0);
   o << buf;
   std::snprintf(buf, sizeof(buf), "model: running v%" PRIu64 "; hot swaps %" PRIu64 " adopted, %" PRIu64 " refused\n", s.model_version,
                 s.swaps_ok, s.swaps_failed);
