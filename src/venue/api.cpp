@@ -982,6 +982,24 @@ void VenueServer::Impl::handle_ws_api(WsSession& ws, std::string_view text) {
   if (method == "time") return done(ok_body("{\"serverTime\":" + std::to_string(now_ms()) + "}"));
   if (method == "exchangeInfo") return done(a.exchange_info(req.params));
   if (method == "depth") return done(a.depth(req.params));
+  if (method == "userDataStream.start" || method == "userDataStream.ping" || method == "userDataStream.stop") {
+    // API-key only (no signature), like the REST /api/v3/userDataStream.
+    const ApiKey* key = nullptr;
+    if (!a.check_key(req, r, key)) return done(r);
+    if (method == "userDataStream.start")
+      return done(ok_body(JsonObj().str("listenKey", a.listen_key_for(key->account)).done()));
+    const auto lk = req.params.get("listenKey");
+    if (!lk || lk->empty()) return done(err(400, -1102, missing_msg("listenKey")));
+    auto it = listen_keys.find(std::string(*lk));
+    if (it == listen_keys.end() || it->second.account != key->account)
+      return done(err(400, -1125, "This listenKey does not exist."));
+    if (method == "userDataStream.ping") {
+      it->second.expires_ms = now_ms() + cfg.listen_key_ttl_ms;
+    } else {
+      listen_keys.erase(it);
+    }
+    return done(ok_body("{}"));
+  }
   const bool is_signed = method == "order.place" || method == "order.test" || method == "order.cancel" ||
                          method == "order.status" || method == "openOrders.status" ||
                          method == "openOrders.cancelAll" || method == "order.cancelReplace" ||

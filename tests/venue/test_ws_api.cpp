@@ -67,6 +67,15 @@ TEST(VenueWsApi, PlaceStatusCancel) {
                 {"params", signed_params({{"symbol", "BTCUSDT"}, {"origClientOrderId", "ws1"}})}});
   ASSERT_EQ(r["status"], 200) << r.dump();
   EXPECT_EQ(r["result"]["status"], "CANCELED");
+  // userDataStream.start over the WS API gives a listen key usable on /ws/<listenKey>.
+  r = call(ws, {{"id", 7}, {"method", "userDataStream.start"}, {"params", {{"apiKey", kTestApiKey}}}});
+  ASSERT_EQ(r["status"], 200) << r.dump();
+  const std::string lk = r["result"]["listenKey"];
+  EXPECT_EQ(lk.size(), 60u);
+  r = call(ws, {{"id", 8}, {"method", "userDataStream.ping"}, {"params", {{"apiKey", kTestApiKey}, {"listenKey", lk}}}});
+  EXPECT_EQ(r["status"], 200) << r.dump();
+  r = call(ws, {{"id", 9}, {"method", "userDataStream.ping"}, {"params", {{"apiKey", kTestApiKey}, {"listenKey", "nope"}}}});
+  EXPECT_EQ(r["error"]["code"], -1125);
   r = call(ws, {{"id", 6}, {"method", "order.cancel"},
                 {"params", signed_params({{"symbol", "BTCUSDT"}, {"origClientOrderId", "ws1"}})}});
   EXPECT_EQ(r["status"], 400);
