@@ -1,5 +1,6 @@
 #include "fix/acceptor.hpp"
 
+#include <charconv>
 #include <condition_variable>
 #include <filesystem>
 #include <thread>
@@ -123,7 +124,7 @@ class FixAcceptor::App final : public FIX::Application {
 
   struct Counters {
     std::atomic<std::uint64_t> orders{0}, cancels{0}, replaces{0}, status_requests{0}, business_rejects{0},
-        reports_sent{0}, cancel_rejects{0}, logons_refused{0}, reports_unrouted{0};
+        reports_sent{0}, cancel_rejects{0}, logons_refused{0}, reports_unrouted{0}, md_requests{0}, md_rejects{0};
   } stats_;
 
  private:
@@ -151,6 +152,7 @@ class FixAcceptor::App final : public FIX::Application {
     if (type == "F") return on_cancel(m, id, *a);
     if (type == "G") return on_replace(m, id, *a);
     if (type == "H") return on_status(m, id, *a);
+    if (type == "V") return on_md_request(m, id);
     business_reject(m, id, 3, "tag 35 (MsgType) value '" + type + "' not supported");
   }
 
@@ -254,6 +256,148 @@ class FixAcceptor::App final : public FIX::Application {
     send(er, id);
     stats_.reports_sent.fetch_add(1, std::memory_order_relaxed);
   }
+
+  // ---- market data (35=V -> 35=W snapshot, 35=X incremental, 35=Y reject) ----------------------
+  struct MdSub {
+    FIX::SessionID session;
+    std::string req_id;
+    sim::SymbolIndex symbol = sim::kNoSymbolIndex;
+    bool bids = false, offers = false, trades = false;
+  };
+
+  void md_reject(const FIX::SessionID& id, const std::string& req_id, int reason, const std::string& text) {
+    FIX::Message r;
+    r.getHeader().setField(FIX::MsgType("Y"));
+    r.setField(262, req_id.empty() ? std::string("NONE") : req_id);
+    r.setField(281, std::to_string(reason));  // 0 unknown symbol, 5 unsupported MarketDepth... , 8 unsupported MDEntryType
+    r.setField(58, text);
+    send(r, id);
+    stats_.md_rejects.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void on_md_request(const FIX::Message& m, const FIX::SessionID& id) {
+    const std::string req_id = m.isSetField(262) ? m.getField(262) : std::string();
+    if (req_id.empty()) return business_reject(m, id, 262, "tag 262 (MDReqID) missing");
+    const std::string sub = m.isSetField(263) ? m.getField(263) : std::string();
+    if (sub != "0" && sub != "1" && sub != "2") {
+      return md_reject(id, req_id, 4, "tag 263 (SubscriptionRequestType) value '" + sub + "' not supported (0, 1, 2)");
+    }
+    std::lock_guard<std::mutex> lock(o_.engine_mu_);
+    if (sub == "2") {
+      md_subs_.erase(std::remove_if(md_subs_.begin(), md_subs_.end(),
+                                    [&](const MdSub& x) { return x.session == id && x.req_id == req_id; }),
+                     md_subs_.end());
+      return;
+    }
+    std::size_t depth = 1000;  // MarketDepth 264: 0 = full book (capped), 1 = top of book, N = N levels
+    if (m.isSetField(264)) {
+      std::uint64_t d = 0;
+      const std::string& v = m.getField(264);
+      const auto r = std::from_chars(v.data(), v.data() + v.size(), d);
+      if (r.ec != std::errc() || r.ptr != v.data() + v.size()) {
+        return md_reject(id, req_id, 5, "tag 264 (MarketDepth) value '" + v + "' is not a number");
+      }
+      if (d != 0) depth = static_cast<std::size_t>(std::min<std::uint64_t>(d, 1000));
+    }
+    MdSub proto;
+    proto.session = id;
+    proto.req_id = req_id;
+    std::vector<SymbolName> symbols;
+    // Repeating groups (parsed by QuickFIX with FIX44-sim.xml): NoMDEntryTypes 267 / MDEntryType
+    // 269, NoRelatedSym 146 / Symbol 55.
+    for (int i = 1, n = static_cast<int>(m.groupCount(267)); i <= n; ++i) {
+      const FIX::FieldMap& g = m.getGroupRef(i, 267);
+      const std::string t = g.isSetField(269) ? g.getField(269) : std::string();
+      if (t == "0") proto.bids = true;
+      else if (t == "1") proto.offers = true;
+      else if (t == "2") proto.trades = true;
+      else return md_reject(id, req_id, 8, "tag 269 (MDEntryType) value '" + t + "' not supported (0, 1, 2)");
+    }
+    for (int i = 1, n = static_cast<int>(m.groupCount(146)); i <= n; ++i) {
+      const FIX::FieldMap& g = m.getGroupRef(i, 146);
+      SymbolName sym;
+      if (!g.isSetField(55) || !sym.assign(g.getField(55)) || sym.empty()) {
+        return md_reject(id, req_id, 0, "tag 55 (Symbol) missing or longer than 23 in NoRelatedSym entry " +
+                                            std::to_string(i));
+      }
+      symbols.push_back(sym);
+    }
+    if (!proto.bids && !proto.offers && !proto.trades) {
+      return md_reject(id, req_id, 8, "tag 267 (NoMDEntryTypes): no MDEntryType 269 given");
+    }
+    if (symbols.empty()) return md_reject(id, req_id, 0, "tag 146 (NoRelatedSym): no Symbol 55 given");
+    for (const SymbolName& sym : symbols) {
+      const sim::SymbolIndex si = o_.engine_.find_symbol(sym.view());
+      if (si == sim::kNoSymbolIndex) {
+        return md_reject(id, req_id, 0, "tag 55 (Symbol) '" + std::string(sym.view()) + "' unknown");
+      }
+    }
+    stats_.md_requests.fetch_add(1, std::memory_order_relaxed);
+    // Snapshot and subscription under the engine mutex: no update falls between them.
+    for (const SymbolName& sym : symbols) {
+      sim::DepthSnapshot snap;
+      (void)o_.engine_.depth_snapshot(sym, depth, snap);
+      FIX::Message w;
+      w.getHeader().setField(FIX::MsgType("W"));
+      w.setField(262, req_id);
+      w.setField(55, std::string(sym.view()));
+      auto add = [&](char type, const feed::Level& l) {
+        FIX::Group g(268, 269);
+        g.setField(269, std::string(1, type));
+        g.setField(270, decimal(l.price.raw));
+        g.setField(271, decimal(l.qty.raw));
+        w.addGroup(g);
+      };
+      if (proto.bids) for (const feed::Level& l : snap.bids) add('0', l);
+      if (proto.offers) for (const feed::Level& l : snap.asks) add('1', l);
+      if (!w.isSetField(268)) w.setField(268, "0");
+      send(w, id);
+      if (sub == "1") {
+        MdSub s2 = proto;
+        s2.symbol = o_.engine_.find_symbol(sym.view());
+        md_subs_.push_back(s2);
+      }
+    }
+  }
+
+ public:
+  // Engine sink (engine mutex held): incremental refreshes for subscribers.
+  void on_book(const sim::BookUpdate& u) {
+    for (const MdSub& sub : md_subs_) {
+      if (sub.symbol != u.symbol) continue;
+      if (u.side == Side::buy ? !sub.bids : !sub.offers) continue;
+      FIX::Message x;
+      x.getHeader().setField(FIX::MsgType("X"));
+      x.setField(262, sub.req_id);
+      FIX::Group g(268, 279);
+      g.setField(279, u.qty.raw == 0 ? "2" : "1");  // 2 delete; 1 change = the level's new total
+      g.setField(269, u.side == Side::buy ? "0" : "1");
+      g.setField(55, std::string(o_.engine_.spec(u.symbol).name.view()));
+      g.setField(270, decimal(u.price.raw));
+      g.setField(271, decimal(u.qty.raw));
+      x.addGroup(g);
+      send(x, sub.session);
+    }
+  }
+  void on_trade(const sim::PublicTrade& t) {
+    for (const MdSub& sub : md_subs_) {
+      if (sub.symbol != t.symbol || !sub.trades) continue;
+      FIX::Message x;
+      x.getHeader().setField(FIX::MsgType("X"));
+      x.setField(262, sub.req_id);
+      FIX::Group g(268, 279);
+      g.setField(279, "0");
+      g.setField(269, "2");
+      g.setField(55, std::string(o_.engine_.spec(t.symbol).name.view()));
+      g.setField(270, decimal(t.price.raw));
+      g.setField(271, decimal(t.qty.raw));
+      x.addGroup(g);
+      send(x, sub.session);
+    }
+  }
+
+ private:
+  std::vector<MdSub> md_subs_;  // guarded by the engine mutex
 
   void begin(sim::AccountId account, const ClientOrderId& id) {
     ctx_ = Ctx{};
@@ -432,6 +576,10 @@ Result<std::unique_ptr<FixAcceptor>> FixAcceptor::create(AcceptorConfig cfg, sim
   if (cfg.comp_id.empty()) return R(Code::invalid_argument, "FIX acceptor: comp_id is empty");
   if (cfg.accounts.empty()) return R(Code::invalid_argument, "FIX acceptor: no accounts (one FIX session each)");
   if (cfg.store_dir.empty()) return R(Code::invalid_argument, "FIX acceptor: store_dir is empty (FileStore needs one)");
+  if (!std::filesystem::exists(cfg.data_dictionary)) {
+    return R(Code::not_found, "FIX acceptor: data dictionary '" + cfg.data_dictionary +
+                                  "' not found (data/fix/FIX44-sim.xml, relative to the working directory)");
+  }
   std::set<std::string> comps;
   std::set<sim::AccountId> accts;
   for (const FixAccount& a : cfg.accounts) {
@@ -464,7 +612,12 @@ Result<std::unique_ptr<FixAcceptor>> FixAcceptor::create(AcceptorConfig cfg, sim
     if (!c.log_dir.empty()) defaults.setString("FileLogPath", c.log_dir);
     defaults.setString("StartTime", "00:00:00");  // a 24/7 venue: one session that never ends
     defaults.setString("EndTime", "00:00:00");
-    defaults.setString("UseDataDictionary", "N");  // fix/codec.hpp validates and names the tag
+    // FIX44-sim.xml (tools/fix/relax_dictionary.py): QuickFIX parses repeating groups with it
+    // but leaves app-field validation to fix/codec.hpp, which names the tag.
+    defaults.setString("UseDataDictionary", "Y");
+    defaults.setString("DataDictionary", c.data_dictionary);
+    defaults.setString("AllowUnknownMsgFields", "Y");
+    defaults.setString("ValidateUserDefinedFields", "N");
     defaults.setString("CheckLatency", "N");
     defaults.setString("SocketAcceptPort", std::to_string(c.port));
     defaults.setString("PersistMessages", "Y");
@@ -533,8 +686,13 @@ AcceptorStats FixAcceptor::stats() const noexcept {
   s.cancel_rejects = c.cancel_rejects.load(std::memory_order_relaxed);
   s.logons_refused = c.logons_refused.load(std::memory_order_relaxed);
   s.reports_unrouted = c.reports_unrouted.load(std::memory_order_relaxed);
+  s.md_requests = c.md_requests.load(std::memory_order_relaxed);
+  s.md_rejects = c.md_rejects.load(std::memory_order_relaxed);
   return s;
 }
+
+void FixAcceptor::on_public_trade(const sim::PublicTrade& trade) { app_->on_trade(trade); }
+void FixAcceptor::on_book_update(const sim::BookUpdate& update) { app_->on_book(update); }
 
 void FixAcceptor::on_exec_report(sim::AccountId account, const ExecReport& report, std::int64_t deliver_ns) {
   app_->on_report(account, report, deliver_ns);

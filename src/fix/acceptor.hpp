@@ -30,6 +30,10 @@
 //   35=G OrderCancelReplaceReq -> engine.cancel_replace -> 35=8 Replaced (150=5, 11 new, 41 old),
 //                                 or 35=9 (434=2); a refused replacement after the cancel: 35=8 Rejected
 //   35=H OrderStatusRequest    -> engine.query    -> 35=8 ExecType I (39=8, 103=5 when unknown)
+//   35=V MarketDataRequest     -> engine.depth_snapshot -> 35=W per symbol (269 0/1 levels); with
+//                                 263=1 also 35=X per visible level change (279=1 change = new level
+//                                 total, 2 delete) and per engine trade (269=2); 263=2 unsubscribes;
+//                                 unknown symbol / entry type -> 35=Y MarketDataRequestReject
 //   malformed (missing tag, bad value) or unsupported type -> 35=j BusinessMessageReject with
 //   58 naming the tag ("tag 44 (Price) missing: required for OrdType=2 (Limit)"), 45, 372, 379.
 // No request, however malformed, throws out of the Application or crashes the process.
@@ -39,7 +43,8 @@
 // an outbox sent by the acceptor's own thread, and every later message to that session queues
 // behind it (per-session FIFO); lost acks send nothing; disconnect windows log every session out
 // and refuse logons while open (the counterparty reconnects afterwards and QuickFIX resends the gap).
-// Limits: no market data (35=V), no OrderMassStatusRequest (35=AF), no ExecInst besides 6.
+// Limits: no OrderMassStatusRequest (35=AF), no ExecInst besides 6. Market data is one 35=X per
+// level change (not batched per engine update id) and MarketDepth limits only the snapshot.
 #pragma once
 
 #include <atomic>
@@ -78,6 +83,8 @@ struct AcceptorConfig {
   std::vector<FixAccount> accounts;
   std::string store_dir;           // QuickFIX FileStore directory (required; created if missing)
   std::string log_dir;             // QuickFIX FileLog directory; empty = no message log
+  // Dictionary QuickFIX parses with (groups) — app fields relaxed so fix/codec.hpp validates them.
+  std::string data_dictionary = "data/fix/FIX44-sim.xml";
   bool install_sink = true;        // engine.set_sink(this) in create()
 };
 
@@ -91,6 +98,8 @@ struct AcceptorStats {
   std::uint64_t cancel_rejects = 0;     // 35=9 sent
   std::uint64_t logons_refused = 0;     // bad Username/Password, or a simulated outage
   std::uint64_t reports_unrouted = 0;   // engine reports for accounts without a FIX session
+  std::uint64_t md_requests = 0;        // 35=V answered with snapshots
+  std::uint64_t md_rejects = 0;         // 35=Y sent
 };
 
 class FixAcceptor final : public sim::ReportSink {
@@ -114,6 +123,8 @@ class FixAcceptor final : public sim::ReportSink {
 
   // sim::ReportSink: called by the engine under engine_mu.
   void on_exec_report(sim::AccountId account, const exec::ExecReport& report, std::int64_t deliver_ns) override;
+  void on_public_trade(const sim::PublicTrade& trade) override;   // 35=X trades to subscribers
+  void on_book_update(const sim::BookUpdate& update) override;    // 35=X levels to subscribers
 
  private:
   class App;

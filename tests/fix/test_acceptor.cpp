@@ -376,6 +376,89 @@ TEST_F(AcceptorTest, DisconnectWindowLogsOutAndRefusesLogonUntilItEnds) {
   EXPECT_GE(alice_->wait_for(er("after", '0')), 0);
 }
 
+FIX::Message md_request(const std::string& req_id, char sub, const std::vector<char>& types,
+                        const std::vector<std::string>& symbols) {
+  FIX::Message m;
+  m.getHeader().setField(FIX::MsgType("V"));
+  m.setField(262, req_id);
+  m.setField(263, std::string(1, sub));
+  m.setField(264, "0");
+  for (char t : types) {
+    FIX::Group g(267, 269);
+    g.setField(269, std::string(1, t));
+    m.addGroup(g);
+  }
+  for (const std::string& s : symbols) {
+    FIX::Group g(146, 55);
+    g.setField(55, s);
+    m.addGroup(g);
+  }
+  return m;
+}
+
+// Entries of a 35=W / 35=X as "action:type:price:size" strings (action "-" for W).
+std::vector<std::string> md_entries(const FIX::Message& m) {
+  std::vector<std::string> out;
+  const int n = m.isSetField(268) ? std::stoi(m.getField(268)) : 0;
+  for (int i = 1; i <= n; ++i) {
+    const FIX::FieldMap& g = m.getGroupRef(i, 268);
+    out.push_back((g.isSetField(279) ? g.getField(279) : std::string("-")) + ":" + g.getField(269) + ":" +
+                  g.getField(270) + ":" + g.getField(271));
+  }
+  return out;
+}
+
+TEST_F(AcceptorTest, MarketDataSnapshotIncrementalAndReject) {
+  connect_both();
+  ASSERT_TRUE(alice_->send(nos("m1", '1', "1", "99")));
+  ASSERT_TRUE(alice_->send(nos("m2", '2', "2", "101")));
+  ASSERT_GE(alice_->wait_for(er("m2", '0')), 0);
+
+  ASSERT_TRUE(bob_->send(md_request("md-1", '1', {'0', '1', '2'}, {"BTCUSDT"})));
+  int i = bob_->wait_for([](const FIX::Message& m) { return type_of(m) == "W"; });
+  ASSERT_GE(i, 0) << "no snapshot";
+  EXPECT_EQ(get(bob_->at(i), 262), "md-1");
+  EXPECT_EQ(get(bob_->at(i), 55), "BTCUSDT");
+  EXPECT_EQ(md_entries(bob_->at(i)), (std::vector<std::string>{"-:0:99:1", "-:1:101:2"}));
+
+  // A new best bid: one incremental change.
+  ASSERT_TRUE(alice_->send(nos("m3", '1', "0.5", "99.5")));
+  i = bob_->wait_for([](const FIX::Message& m) { return type_of(m) == "X"; });
+  ASSERT_GE(i, 0) << "no incremental refresh";
+  EXPECT_EQ(md_entries(bob_->at(i)), (std::vector<std::string>{"1:0:99.5:0.5"}));
+  // Bob sells into it: a trade entry and the level's deletion.
+  ASSERT_TRUE(bob_->send(nos("b1", '2', "0.5", "99.5")));
+  ASSERT_GE(bob_->wait_for(er("b1", 'F')), 0);
+  std::vector<std::string> all;
+  ASSERT_TRUE(wait_until([&] {
+    all.clear();
+    for (std::size_t k = 0; k < bob_->count(); ++k) {
+      const FIX::Message m = bob_->at(k);
+      if (type_of(m) == "X") for (const std::string& e : md_entries(m)) all.push_back(e);
+    }
+    return std::find(all.begin(), all.end(), "0:2:99.5:0.5") != all.end() &&
+           std::find(all.begin(), all.end(), "2:0:99.5:0") != all.end();
+  })) << "entries seen: " << ::testing::PrintToString(all);
+
+  // Unsubscribe: later changes are not sent.
+  ASSERT_TRUE(bob_->send(md_request("md-1", '2', {'0'}, {"BTCUSDT"})));
+  const std::size_t before = bob_->count();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(alice_->send(nos("m4", '1', "0.1", "98")));
+  ASSERT_GE(alice_->wait_for(er("m4", '0')), 0);
+  EXPECT_EQ(bob_->wait_for([](const FIX::Message& m) { return type_of(m) == "X"; }, before,
+                           std::chrono::milliseconds(200)),
+            -1);
+
+  // Unknown symbol: MarketDataRequestReject naming it.
+  ASSERT_TRUE(bob_->send(md_request("md-2", '0', {'0'}, {"DOGEUSDT"})));
+  i = bob_->wait_for([](const FIX::Message& m) { return type_of(m) == "Y"; });
+  ASSERT_GE(i, 0);
+  EXPECT_EQ(get(bob_->at(i), 262), "md-2");
+  EXPECT_NE(get(bob_->at(i), 58).find("DOGEUSDT"), std::string::npos);
+  EXPECT_EQ(acceptor_->stats().md_requests, 1u);
+}
+
 TEST(AcceptorConfigTest, BadConfigIsAStatusNamingTheField) {
   sim::MatchingEngine engine(engine_config());
   std::mutex mu;
