@@ -1,0 +1,153 @@
+// bench/cuda/bench_cuda.cpp — per model and batch: latency (median, p99) and throughput of tickrt-CUDA
+// (FP32 and FP16 tensor-core GEMMs; one CUDA graph per batch, input copy from pinned memory and result copy
+// back included) and of tickrt's CPU engine on the same host (one core, as the pipeline runs it).
+//
+//   bench_cuda [--models lstm_attn_s,convlstm] [--batches 1,64,1024] [--seconds 1.0] [--no-cpu] [--out file.tsv]
+//
+// Each timing is one synchronous inference measured with steady_clock around run(), after 20 warm-up
+// runs, repeated until --seconds have passed (at least 5, at most 20000 times). Rows are TSV:
+// model backend batch median_us p99_us samples_per_s iters.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cuda_models.hpp"
+#include "infer/cuda/cuda_backend.hpp"
+
+using namespace tickrt;
+using namespace tickrt::infer;
+
+namespace {
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string t;
+  while (std::getline(ss, t, ','))
+    if (!t.empty()) out.push_back(t);
+  return out;
+}
+
+struct Stat {
+  double median_us = 0, p99_us = 0, per_s = 0;
+  std::size_t iters = 0;
+};
+
+template <class F>
+Stat measure(F&& run_once, std::int64_t batch, double seconds) {
+  const auto w0 = std::chrono::steady_clock::now();   // warm-up: 20 runs or a quarter of the budget (slow CPU cases)
+  for (int i = 0; i < 20 && (i < 2 || std::chrono::steady_clock::now() - w0 < std::chrono::duration<double>(seconds / 4)); ++i)
+    if (!run_once()) return {};
+  std::vector<double> us;
+  const auto t_end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while ((us.size() < 5 || std::chrono::steady_clock::now() < t_end) && us.size() < 20000) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (!run_once()) return {};
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(us.begin(), us.end());
+  Stat s;
+  s.iters = us.size();
+  s.median_us = us[us.size() / 2];
+  s.p99_us = us[std::min(us.size() - 1, us.size() * 99 / 100)];
+  s.per_s = static_cast<double>(batch) * 1e6 / s.median_us;
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> models = {"lstm_attn_s", "lstm_attn_l", "convlstm", "transformer_s"};
+  std::vector<std::int64_t> batches = {1, 64, 1024};
+  double seconds = 1.0;
+  bool cpu = true;
+  std::string out_path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--models" && i + 1 < argc) models = split(argv[++i]);
+    else if (a == "--batches" && i + 1 < argc) {
+      batches.clear();
+      for (auto& b : split(argv[++i])) batches.push_back(std::stoll(b));
+    } else if (a == "--seconds" && i + 1 < argc) seconds = std::stod(argv[++i]);
+    else if (a == "--no-cpu") cpu = false;
+    else if (a == "--out" && i + 1 < argc) out_path = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: bench_cuda [--models a,b] [--batches 1,64,1024] [--seconds S] [--no-cpu] [--out file.tsv]\n");
+      return 2;
+    }
+  }
+  auto n = cuda::device_count();
+  if (!n.ok()) {
+    std::fprintf(stderr, "bench_cuda: %s\n", n.status().message().c_str());
+    return 77;
+  }
+  auto dev = cuda::resolve_device("cuda:0");
+  std::printf("# device: %s (%s), %d SMs\n", cuda::fingerprint(*dev).c_str(), dev->uuid.c_str(), dev->sms);
+  std::printf("# cpu engine ISA: %s\n", cpu::isa_name(cpu::detect_isa()));
+  FILE* out = out_path.empty() ? nullptr : std::fopen(out_path.c_str(), "w");
+  const char* header = "model\tbackend\tbatch\tmedian_us\tp99_us\tsamples_per_s\titers\n";
+  std::printf("%s", header);
+  if (out) std::fputs(header, out);
+  auto row = [&](const std::string& m, const char* backend, std::int64_t b, const Stat& s) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "%s\t%s\t%lld\t%.1f\t%.1f\t%.0f\t%zu\n", m.c_str(), backend, static_cast<long long>(b), s.median_us,
+                  s.p99_us, s.per_s, s.iters);
+    std::fputs(buf, stdout);
+    std::fflush(stdout);
+    if (out) std::fputs(buf, out);
+  };
+  const std::int64_t bmax = *std::max_element(batches.begin(), batches.end());
+  for (auto& name : models) {
+    cudatest::ModelRef ref{name, "models/" + name + "/model.onnx"};
+    auto g = cudatest::load_graph(ref);
+    if (!g.ok()) {
+      std::fprintf(stderr, "%s: %s\n", name.c_str(), g.status().message().c_str());
+      continue;
+    }
+    auto ge = cudatest::gpu_engine(*g, bmax);
+    auto ce = cudatest::cpu_engine(*g, bmax);
+    if (!ge.ok() || !ce.ok()) {
+      std::fprintf(stderr, "%s: engine build failed\n", name.c_str());
+      continue;
+    }
+    for (auto prec : {cuda::Precision::fp32, cuda::Precision::fp16}) {
+      auto ctx = cuda::GpuContext::create(*ge, {.device = "cuda:0", .precision = prec, .stream_priority = -1});
+      if (!ctx.ok()) {
+        std::fprintf(stderr, "%s: %s\n", name.c_str(), ctx.status().message().c_str());
+        return 1;
+      }
+      for (auto b : batches) {
+        auto st = (*ctx)->prepare_batch(b);
+        if (!st.ok()) {
+          std::fprintf(stderr, "%s batch %lld: %s\n", name.c_str(), static_cast<long long>(b), st.message().c_str());
+          continue;
+        }
+        std::mt19937 rng(7);
+        std::normal_distribution<float> d;
+        const auto cnt = numel((*ctx)->input_dims(0));
+        for (std::int64_t i = 0; i < cnt; ++i) (*ctx)->input(0)[i] = d(rng);
+        auto& c = **ctx;
+        const Stat s = measure([&] { return c.run() == Code::ok; }, b, seconds);
+        row(name, prec == cuda::Precision::fp32 ? "tickrt-cuda-fp32" : "tickrt-cuda-fp16", b, s);
+      }
+    }
+    if (!cpu) continue;
+    ExecutionContext cx(*ce);
+    for (auto b : batches) {
+      if (!cx.prepare_batch(b).ok()) continue;
+      std::mt19937 rng(7);
+      std::normal_distribution<float> d;
+      const auto cnt = numel(cx.input_dims(0));
+      for (std::int64_t i = 0; i < cnt; ++i) cx.input(0)[i] = d(rng);
+      const Stat s = measure([&] { return cx.run() == Code::ok; }, b, seconds);
+      row(name, "tickrt-cpu-1core", b, s);
+    }
+  }
+  if (out) std::fclose(out);
+  return 0;
+}

@@ -1,0 +1,828 @@
+// infer/cuda/context.cpp — GpuContext: the CPU planner's steps lowered to GPU work, captured in a CUDA graph.
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <unordered_map>
+
+#include "infer/cuda/cuda_backend.hpp"
+#include "infer/cuda/kernels.cuh"
+#include "infer/ops/op.hpp"
+
+namespace tickrt::infer::cuda {
+
+namespace {
+
+std::string cuda_msg(cudaError_t e) { return std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e); }
+
+Dims contiguous_strides(const Dims& d) {
+  Dims s(d.size(), 1);
+  for (int i = static_cast<int>(d.size()) - 2; i >= 0; --i) s[i] = s[i + 1] * d[i + 1];
+  return s;
+}
+
+std::int64_t prod(const Dims& d, std::size_t from, std::size_t to) {
+  std::int64_t n = 1;
+  for (std::size_t i = from; i < to && i < d.size(); ++i) n *= d[i];
+  return n;
+}
+
+// Integer values of a host constant tensor (i32 / i64).
+std::vector<std::int64_t> host_ints(const TensorRef& r) {
+  std::vector<std::int64_t> v(static_cast<std::size_t>(r.numel));
+  for (std::size_t i = 0; i < v.size(); ++i)
+    v[i] = r.dtype == DType::i64 ? reinterpret_cast<const std::int64_t*>(r.data)[i] : reinterpret_cast<const std::int32_t*>(r.data)[i];
+  return v;
+}
+
+using StepFn = std::function<void(cudaStream_t)>;
+
+}  // namespace
+
+struct GpuContext::Impl {
+  std::shared_ptr<const Engine> engine;
+  GpuOptions opt;
+  DeviceInfo dev;
+  cudaStream_t stream = nullptr;
+  cublasHandle_t blas = nullptr;
+  void* blas_ws = nullptr;
+  std::size_t bytes = 0;
+  std::vector<void*> dallocs;
+  std::unordered_map<const void*, void*> consts;   // host constant bytes -> device copy (shared by every batch)
+  cudaError_t last = cudaSuccess;
+  cublasStatus_t last_blas = CUBLAS_STATUS_SUCCESS;
+
+  struct PlanGpu {
+    std::int64_t batch = 0;
+    Plan plan;
+    std::byte* arena = nullptr;
+    std::vector<StepFn> steps;
+    std::vector<std::string> desc;
+    int launches = 0;
+    cudaGraph_t graph = nullptr;
+    cudaGraphExec_t exec = nullptr;
+    std::vector<float*> hin, hout;           // pinned
+    std::vector<void*> din, dout;            // device (dout null: constant output, filled at prepare)
+    std::vector<std::size_t> in_bytes, out_bytes;
+  };
+  std::vector<std::unique_ptr<PlanGpu>> plans;
+  std::vector<PlanGpu*> by_batch;
+  PlanGpu* cur = nullptr;
+
+  ~Impl() {
+    for (auto& p : plans) {
+      if (p->exec) cudaGraphExecDestroy(p->exec);
+      if (p->graph) cudaGraphDestroy(p->graph);
+      for (float* h : p->hin) cudaFreeHost(h);
+      for (float* h : p->hout) cudaFreeHost(h);
+    }
+    if (stream) cudaStreamSynchronize(stream);
+    for (void* d : dallocs) cudaFree(d);
+    if (blas) cublasDestroy(blas);
+    if (stream) cudaStreamDestroy(stream);
+  }
+
+  Result<void*> dmalloc(std::size_t n, const std::string& what) {
+    if (n == 0) n = 256;
+    if (opt.memory_limit && bytes + n > opt.memory_limit)
+      return Status(Code::resource_exhausted, "device memory limit " + std::to_string(opt.memory_limit) + " bytes reached: " + what +
+                                                  " needs " + std::to_string(n) + " more bytes (context holds " +
+                                                  std::to_string(bytes) + "); raise the limit or prepare a smaller batch");
+    void* p = nullptr;
+    const cudaError_t e = cudaMalloc(&p, n);
+    if (e != cudaSuccess) return Status(Code::resource_exhausted, "cudaMalloc(" + std::to_string(n) + ") for " + what + ": " + cuda_msg(e));
+    dallocs.push_back(p);
+    bytes += n;
+    return p;
+  }
+
+  Result<void*> upload(const void* host, std::size_t n, const std::string& what) {
+    auto it = consts.find(host);
+    if (it != consts.end()) return it->second;
+    auto d = dmalloc(n, what);
+    if (!d.ok()) return d.status();
+    const cudaError_t e = cudaMemcpy(*d, host, n, cudaMemcpyHostToDevice);
+    if (e != cudaSuccess) return Status(Code::internal, "uploading " + what + ": " + cuda_msg(e));
+    consts[host] = *d;
+    return *d;
+  }
+
+  Result<void*> upload_owned(const std::vector<float>& v, const std::string& what) {
+    auto d = dmalloc(v.size() * sizeof(float), what);
+    if (!d.ok()) return d.status();
+    const cudaError_t e = cudaMemcpy(*d, v.data(), v.size() * sizeof(float), cudaMemcpyHostToDevice);
+    if (e != cudaSuccess) return Status(Code::internal, "uploading " + what + ": " + cuda_msg(e));
+    return *d;
+  }
+
+  // Row-major GEMM: C[M,N] = alpha op(A) op(B) + beta C, batched with strides (batch 1 = plain GEMM).
+  void gemm(cudaStream_t s, bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, long long sa,
+            const float* B, int ldb, long long sb, float beta, float* C, int ldc, long long sc, int batch) {
+    (void)s;
+    const cublasOperation_t ob = tb ? CUBLAS_OP_T : CUBLAS_OP_N, oa = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
+    cublasStatus_t st;
+    if (opt.precision == Precision::fp16) {
+      if (batch == 1)
+        st = cublasGemmEx(blas, ob, oa, N, M, K, &alpha, B, CUDA_R_32F, ldb, A, CUDA_R_32F, lda, &beta, C, CUDA_R_32F, ldc,
+                          CUBLAS_COMPUTE_32F_FAST_16F, CUBLAS_GEMM_DEFAULT);
+      else
+        st = cublasGemmStridedBatchedEx(blas, ob, oa, N, M, K, &alpha, B, CUDA_R_32F, ldb, sb, A, CUDA_R_32F, lda, sa, &beta, C,
+                                        CUDA_R_32F, ldc, sc, batch, CUBLAS_COMPUTE_32F_FAST_16F, CUBLAS_GEMM_DEFAULT);
+    } else {
+      if (batch == 1) st = cublasSgemm(blas, ob, oa, N, M, K, &alpha, B, ldb, A, lda, &beta, C, ldc);
+      else st = cublasSgemmStridedBatched(blas, ob, oa, N, M, K, &alpha, B, ldb, sb, A, lda, sa, &beta, C, ldc, sc, batch);
+    }
+    if (st != CUBLAS_STATUS_SUCCESS) last_blas = st;
+  }
+
+  Status lower(PlanGpu& pg);
+  Status lower_step(PlanGpu& pg, const Kernel& k);
+  Status finish(PlanGpu& pg);
+  void enqueue(PlanGpu& pg, cudaStream_t s) {
+    for (std::size_t i = 0; i < pg.din.size(); ++i)
+      cudaMemcpyAsync(pg.din[i], pg.hin[i], pg.in_bytes[i], cudaMemcpyHostToDevice, s);
+    for (auto& f : pg.steps) f(s);
+    for (std::size_t i = 0; i < pg.dout.size(); ++i)
+      if (pg.dout[i]) cudaMemcpyAsync(pg.hout[i], pg.dout[i], pg.out_bytes[i], cudaMemcpyDeviceToHost, s);
+  }
+};
+
+Status GpuContext::Impl::lower(PlanGpu& pg) {
+  Plan& plan = pg.plan;
+  if (plan.arena_bytes) {
+    auto a = dmalloc(plan.arena_bytes, "the activation arena (batch " + std::to_string(pg.batch) + ")");
+    if (!a.ok()) return a.status();
+    pg.arena = static_cast<std::byte*>(*a);
+    cudaMemset(pg.arena, 0, plan.arena_bytes);
+  }
+  std::string unsupported;
+  for (const Kernel& k : plan.steps) {
+    Status st = lower_step(pg, k);
+    if (st.code() == Code::unsupported) {
+      unsupported += "\n  " + st.message();
+      continue;
+    }
+    if (!st.ok()) return st;
+  }
+  if (!unsupported.empty()) return Status(Code::unsupported, "the CUDA backend does not run these nodes (the CPU backend does):" + unsupported);
+  return Status::Ok();
+}
+
+Status GpuContext::Impl::lower_step(PlanGpu& pg, const Kernel& k) {
+  Plan& plan = pg.plan;
+  const Node& n = *k.node;
+  const std::string& op = n.op;
+  auto vid = [&](const TensorRef* r) { return static_cast<int>(r - plan.tensors.data()); };
+  auto fail = [&](const std::string& why) { return Status(Code::unsupported, n.label() + ": " + why); };
+  // Device address of a tensor: the arena (activations, views) or an uploaded constant.
+  auto dptr = [&](const TensorRef* r) -> Result<void*> {
+    if (!r) return static_cast<void*>(nullptr);
+    const int v = vid(r);
+    if (plan.offset[v] >= 0) return static_cast<void*>(pg.arena + plan.offset[v]);
+    if (!r->data) return Status(Code::internal, n.label() + ": a constant operand has no data");
+    return upload(r->data, static_cast<std::size_t>(r->numel) * dtype_size(r->dtype), "constant of " + n.label());
+  };
+  auto is_host_const = [&](const TensorRef* r) { return r && plan.offset[vid(r)] < 0 && r->data; };
+#define TK_DEV(var, ref)        \
+  void* var##_v = nullptr;      \
+  {                             \
+    auto d_ = dptr(ref);         \
+    if (!d_.ok()) return d_.status(); \
+    var##_v = *d_;              \
+  }                             \
+  float* var = static_cast<float*>(var##_v); \
+  (void)var;
+  auto in = [&](std::size_t i) -> const TensorRef* { return i < k.in.size() ? k.in[i] : nullptr; };
+  auto out = [&](std::size_t i) -> const TensorRef* { return i < k.out.size() ? k.out[i] : nullptr; };
+  auto need_f32 = [&]() -> Status {
+    for (auto* r : k.in)
+      if (r && r->dtype != DType::f32) return fail(std::string("input dtype ") + dtype_name(r->dtype) + " (float32 only here)");
+    return Status::Ok();
+  };
+  auto add = [&](std::string d, int launches, StepFn f) {
+    pg.desc.push_back(n.label() + " -> " + d);
+    pg.launches += launches;
+    pg.steps.push_back(std::move(f));
+  };
+
+  // ---- pure data movement --------------------------------------------------------------------------
+  if (op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Flatten" || op == "Identity" || op == "Dropout") {
+    TK_DEV(x, in(0));
+    TK_DEV(y, out(0));
+    const std::size_t nb = static_cast<std::size_t>(out(0)->numel) * dtype_size(out(0)->dtype);
+    if (x_v != y_v) add("copy", 1, [=](cudaStream_t s) { cudaMemcpyAsync(y_v, x_v, nb, cudaMemcpyDeviceToDevice, s); });
+    return Status::Ok();
+  }
+  if (op == "Transpose" || op == "Slice" || op == "Expand") {
+    const Dims& id = in(0)->dims;
+    const Dims& od = out(0)->dims;
+    if (od.size() > static_cast<std::size_t>(k::kMaxRank)) return fail("rank > 6");
+    TK_DEV(x, in(0));
+    TK_DEV(y, out(0));
+    k::Strided p;
+    p.rank = static_cast<int>(od.size());
+    const Dims ist = contiguous_strides(id), ost = contiguous_strides(od);
+    for (int a = 0; a < p.rank; ++a) {
+      p.dims[a] = od[a];
+      p.dst_st[a] = ost[a];
+    }
+    if (op == "Transpose") {
+      auto perm = n.attr_is("perm");
+      if (perm.empty())
+        for (int a = p.rank - 1; a >= 0; --a) perm.push_back(a);
+      for (int a = 0; a < p.rank; ++a) p.src_st[a] = ist[perm[a]];
+    } else if (op == "Expand") {
+      const int off = p.rank - static_cast<int>(id.size());
+      for (int a = 0; a < p.rank; ++a) p.src_st[a] = a < off || id[a - off] == 1 ? 0 : ist[a - off];
+    } else {
+      for (int a = 0; a < p.rank; ++a) p.src_st[a] = ist[a];
+      std::vector<std::int64_t> starts, ends, axes, steps;
+      if (n.inputs.size() >= 3 && in(1)) {
+        if (!is_host_const(in(1)) || (in(3) && !is_host_const(in(3))) || (in(4) && !is_host_const(in(4))))
+          return fail("starts/axes/steps computed at run time");
+        starts = host_ints(*in(1));
+        if (in(3)) axes = host_ints(*in(3));
+        if (in(4)) steps = host_ints(*in(4));
+      } else {
+        starts = n.attr_is("starts");
+        axes = n.attr_is("axes");
+      }
+      if (axes.empty())
+        for (std::size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<std::int64_t>(i));
+      for (std::size_t i = 0; i < starts.size(); ++i) {
+        const std::int64_t ax = norm_axis(axes[i], p.rank);
+        const std::int64_t step = i < steps.size() ? steps[i] : 1;
+        const std::int64_t dim = id[ax];
+        std::int64_t s0 = starts[i];
+        if (s0 < 0) s0 += dim;
+        s0 = step > 0 ? std::clamp<std::int64_t>(s0, 0, dim) : std::clamp<std::int64_t>(s0, 0, dim - 1);
+        p.src_off += s0 * ist[ax];
+        p.src_st[ax] = ist[ax] * step;
+      }
+    }
+    const int eb = static_cast<int>(dtype_size(out(0)->dtype));
+    add("strided copy", 1, [=](cudaStream_t s) { k::strided_copy(x_v, y_v, eb, p, s); });
+    return Status::Ok();
+  }
+  if (op == "Concat" || op == "Split") {
+    const bool concat = op == "Concat";
+    const TensorRef* whole = concat ? out(0) : in(0);
+    const Dims& wd = whole->dims;
+    if (wd.size() > static_cast<std::size_t>(k::kMaxRank)) return fail("rank > 6");
+    const std::int64_t axis = norm_axis(n.attr_i("axis", 0), static_cast<std::int64_t>(wd.size()));
+    const Dims wst = contiguous_strides(wd);
+    TK_DEV(w, whole);
+    const int eb = static_cast<int>(dtype_size(whole->dtype));
+    std::int64_t at = 0;
+    const std::size_t parts = concat ? k.in.size() : k.out.size();
+    for (std::size_t i = 0; i < parts; ++i) {
+      const TensorRef* part = concat ? in(i) : out(i);
+      if (!part) continue;
+      TK_DEV(q, part);
+      k::Strided p;
+      p.rank = static_cast<int>(wd.size());
+      const Dims pst = contiguous_strides(part->dims);
+      for (int a = 0; a < p.rank; ++a) {
+        p.dims[a] = part->dims[a];
+        (concat ? p.src_st : p.dst_st)[a] = pst[a];
+        (concat ? p.dst_st : p.src_st)[a] = wst[a];
+      }
+      (concat ? p.dst_off : p.src_off) = at * wst[axis];
+      at += part->dims[axis];
+      if (concat) add("strided copy (part " + std::to_string(i) + ")", 1, [=](cudaStream_t s) { k::strided_copy(q_v, w_v, eb, p, s); });
+      else add("strided copy (part " + std::to_string(i) + ")", 1, [=](cudaStream_t s) { k::strided_copy(w_v, q_v, eb, p, s); });
+    }
+    return Status::Ok();
+  }
+  if (op == "Gather") {
+    const Dims& xd = in(0)->dims;
+    const std::int64_t axis = norm_axis(n.attr_i("axis", 0), static_cast<std::int64_t>(xd.size()));
+    const int eb = static_cast<int>(dtype_size(in(0)->dtype));
+    if (eb != 4 && eb != 8) return fail("element size " + std::to_string(eb));
+    TK_DEV(x, in(0));
+    TK_DEV(y, out(0));
+    const std::int64_t* idx = nullptr;
+    if (in(1)->dtype == DType::i64) {
+      TK_DEV(iv, in(1));
+      idx = reinterpret_cast<const std::int64_t*>(iv);
+    } else if (is_host_const(in(1))) {
+      auto ints = host_ints(*in(1));
+      std::vector<float> raw(ints.size() * 2);
+      std::memcpy(raw.data(), ints.data(), ints.size() * 8);
+      auto d = upload_owned(raw, "indices of " + n.label());
+      if (!d.ok()) return d.status();
+      idx = static_cast<const std::int64_t*>(*d);
+    } else {
+      return fail("int32 indices computed at run time");
+    }
+    const std::int64_t outer = prod(xd, 0, axis), axn = xd[axis], inner = prod(xd, axis + 1, xd.size()), ni = in(1)->numel;
+    add("gather", 1, [=](cudaStream_t s) { k::gather(x_v, idx, y_v, eb, outer, axn, inner, ni, s); });
+    return Status::Ok();
+  }
+
+  // ---- element-wise --------------------------------------------------------------------------------
+  static const std::map<std::string, k::Bin> bins = {{"Add", k::Bin::add}, {"Sub", k::Bin::sub}, {"Mul", k::Bin::mul},
+                                                     {"Div", k::Bin::div}, {"Pow", k::Bin::pow}, {"Max", k::Bin::max},
+                                                     {"Min", k::Bin::min}};
+  static const std::map<std::string, k::Un> uns = {
+      {"Relu", k::Un::relu}, {"Tanh", k::Un::tanh},   {"Sigmoid", k::Un::sigmoid}, {"LeakyRelu", k::Un::leaky_relu},
+      {"Exp", k::Un::exp},   {"Neg", k::Un::neg},     {"Sqrt", k::Un::sqrt},       {"Abs", k::Un::abs},
+      {"Erf", k::Un::erf},   {"Gelu", k::Un::gelu},   {"Elu", k::Un::elu},         {"Softplus", k::Un::softplus},
+      {"Reciprocal", k::Un::reciprocal}};
+  if (auto it = bins.find(op); it != bins.end() && n.domain.empty() && k.in.size() == 2) {
+    TICKRT_RETURN_IF_ERROR(need_f32());
+    const Dims& od = out(0)->dims;
+    if (od.size() > static_cast<std::size_t>(k::kMaxRank)) return fail("rank > 6");
+    TK_DEV(a, in(0));
+    TK_DEV(b, in(1));
+    TK_DEV(y, out(0));
+    k::Broadcast p;
+    p.rank = static_cast<int>(od.size());
+    auto fill = [&](const Dims& d, std::int64_t* st) {
+      const Dims s = contiguous_strides(d);
+      const int off = p.rank - static_cast<int>(d.size());
+      for (int a = 0; a < p.rank; ++a) st[a] = a < off || d[a - off] == 1 ? 0 : s[a - off];
+    };
+    for (int a = 0; a < p.rank; ++a) p.dims[a] = od[a];
+    fill(in(0)->dims, p.a_st);
+    fill(in(1)->dims, p.b_st);
+    const bool same = in(0)->dims == od && in(1)->dims == od;
+    const k::Bin bop = it->second;
+    const std::int64_t cnt = out(0)->numel;
+    add(same ? "binary" : "binary (broadcast)", 1, [=](cudaStream_t s) { k::binary(bop, a, b, y, cnt, p, same, s); });
+    return Status::Ok();
+  }
+  if (auto it = uns.find(op); it != uns.end() && n.domain.empty()) {
+    TICKRT_RETURN_IF_ERROR(need_f32());
+    TK_DEV(x, in(0));
+    TK_DEV(y, out(0));
+    const float alpha = n.attr_f("alpha", op == "LeakyRelu" ? 0.01f : 1.f);
+    const k::Un u = it->second;
+    const std::int64_t cnt = out(0)->numel;
+    add("unary", 1, [=](cudaStream_t s) { k::unary(u, alpha, x, y, cnt, s); });
+    return Status::Ok();
+  }
+  if (op == "Softmax" || op == "LogSoftmax") {
+    TICKRT_RETURN_IF_ERROR(need_f32());
+    const Dims& d = in(0)->dims;
+    const std::int64_t r = static_cast<std::int64_t>(d.size());
+    const std::int64_t axis = norm_axis(n.attr_i("axis", engine->graph().opset >= 13 ? -1 : 1), r);
+    std::int64_t outer, len, inner;
+    if (engine->graph().opset < 13) {
+      outer = prod(d, 0, axis);
+      len = prod(d, axis, d.size());
+      inner = 1;
+    } else {
+      outer = prod(d, 0, axis);
+      len = d[axis];
+      inner = prod(d, axis + 1, d.size());
+    }
+    TK_DEV(x, in(0));
+    TK_DEV(y, out(0));
+    const bool lg = op == "LogSoftmax";
+    add("softmax", 1, [=](cudaStream_t s) { k::softmax(x, y, outer, len, inner, lg, s); });
+    return Status::Ok();
+  }
+  if (op == "ReduceSum" || op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin") {
+    TICKRT_RETURN_IF_ERROR(need_f32());
+    const Dims& d = in(0)->dims;
+    const std::int64_t r = static_cast<std::int64_t>(d.size());
+    std::vector<std::int64_t> axes = n.attr_is("axes");
+    if (in(1)) {
+      if (!is_host_const(in(1))) return fail("axes computed at run time");
+      axes = host_ints(*in(1));
+    }
+    if (axes.empty()) {
+      if (n.attr_i("noop_with_empty_axes", 0)) {
+        TK_DEV(x, in(0));
+        TK_DEV(y, out(0));
+        const std::size_t nb = static_cast<std::size_t>(out(0)->numel) * 4;
+        if (x != y) add("copy", 1, [=](cudaStream_t s) { cudaMemcpyAsync(y, x, nb, cudaMemcpyDeviceToDevice, s); });
+        return Status::Ok();
+      }
+      for (std::int64_t a = 0; a < r; ++a) axes.push_back(a);
+    }
+    for (auto& a : axes) a = norm_axis(a, r);
+    std::sort(axes.begin(), axes.end());
+    for (std::size_t i = 1; i < axes.size(); ++i)
+      if (axes[i] != axes[i - 1] + 1) return fail("non-adjacent reduction axes");
+    const std::int64_t outer = prod(d, 0, axes.front()), len = prod(d, axes.front(), axes.back() + 1),
+                       inner = prod(d, axes.back() + 1, d.size());
+    const k::Red ro = op == "ReduceSum" ? k::Red::sum : op == "ReduceMean" ? k::Red::mean : op == "ReduceMax" ? k::Red::max : k::Red::min;
+    TK_DEV(x, in(0));
+    TK_DEV(y, out(0));
+    add("reduce", 1, [=](cudaStream_t s) { k::reduce(ro, x, y, outer, len, inner, s); });
+    return Status::Ok();
+  }
+  if (op == "LayerNormalization") {
+    TICKRT_RETURN_IF_ERROR(need_f32());
+    const Dims& d = in(0)->dims;
+    const std::int64_t axis = norm_axis(n.attr_i("axis", -1), static_cast<std::int64_t>(d.size()));
+    const std::int64_t rows = prod(d, 0, axis), len = prod(d, axis, d.size());
+    const float eps = n.attr_f("epsilon", 1e-5f);
+    TK_DEV(x, in(0));
+    TK_DEV(g, in(1));
+    TK_DEV(b, in(2));
+    TK_DEV(y, out(0));
+    TK_DEV(mo, out(1));
+    TK_DEV(ro, out(2));
+    add("layernorm", 1, [=](cudaStream_t s) { k::layernorm(x, g, b, y, mo, ro, rows, len, eps, s); });
+    return Status::Ok();
+  }
+  if (op == "BatchNormalization") {
+    TICKRT_RETURN_IF_ERROR(need_f32());
+    for (int i = 1; i <= 4; ++i)
+      if (!is_host_const(in(i))) return fail("scale/bias/mean/var computed at run time (training mode)");
+    const Dims& d = in(0)->dims;
+    const std::int64_t C = d.size() > 1 ? d[1] : 1, inner = prod(d, 2, d.size());
+    const float eps = n.attr_f("epsilon", 1e-5f);
+    const float *sc = in(1)->as<float>(), *bi = in(2)->as<float>(), *mu = in(3)->as<float>(), *var = in(4)->as<float>();
+    std::vector<float> a(static_cast<std::size_t>(C)), b(static_cast<std::size_t>(C));
+    for (std::int64_t c = 0; c < C; ++c) {
+      a[c] = sc[c] / std::sqrt(var[c] + eps);
+      b[c] = bi[c] - mu[c] * a[c];
+    }
+    auto da = upload_owned(a, "batch-norm scale of " + n.label());
+    if (!da.ok()) return da.status();
+    auto db = upload_owned(b, "batch-norm shift of " + n.label());
+    if (!db.ok()) return db.status();
+    TK_DEV(x, in(0));
+    TK_DEV(y, out(0));
+    const float* A = static_cast<const float*>(*da);
+    const float* Bv = static_cast<const float*>(*db);
+    const std::int64_t cnt = out(0)->numel;
+    add("channel affine", 1, [=](cudaStream_t s) { k::channel_affine(x, A, Bv, y, cnt, C, inner, s); });
+    return Status::Ok();
+  }
+  if (op == "Conv") {
+    TICKRT_RETURN_IF_ERROR(need_f32());
+    const Dims& xd = in(0)->dims;
+    const Dims& wd = in(1)->dims;
+    const Dims& yd = out(0)->dims;
+    if (xd.size() != 4 && xd.size() != 3) return fail("only 1-D and 2-D convolutions");
+    const bool one = xd.size() == 3;
+    k::Conv2d p{};
+    p.N = xd[0];
+    p.C = xd[1];
+    p.H = one ? 1 : xd[2];
+    p.W = one ? xd[2] : xd[3];
+    p.M = wd[0];
+    p.KH = one ? 1 : wd[2];
+    p.KW = one ? wd[2] : wd[3];
+    p.OH = one ? 1 : yd[2];
+    p.OW = one ? yd[2] : yd[3];
+    p.group = n.attr_i("group", 1);
+    auto st = n.attr_is("strides"), dl = n.attr_is("dilations"), pd = n.attr_is("pads");
+    auto at = [](const std::vector<std::int64_t>& v, std::size_t i, std::int64_t def) { return i < v.size() ? v[i] : def; };
+    p.sh = one ? 1 : at(st, 0, 1);
+    p.sw = one ? at(st, 0, 1) : at(st, 1, 1);
+    p.dh = one ? 1 : at(dl, 0, 1);
+    p.dw = one ? at(dl, 0, 1) : at(dl, 1, 1);
+    const std::string ap = n.attr_s("auto_pad", "NOTSET");
+    if (ap == "NOTSET" || ap == "VALID") {
+      p.ph = ap == "VALID" || one ? 0 : at(pd, 0, 0);
+      p.pw = ap == "VALID" ? 0 : (one ? at(pd, 0, 0) : at(pd, 1, 0));
+    } else {
+      auto pad = [&](std::int64_t in_, std::int64_t out_, std::int64_t s, std::int64_t kk, std::int64_t dd) {
+        const std::int64_t total = std::max<std::int64_t>(0, (out_ - 1) * s + (kk - 1) * dd + 1 - in_);
+        return ap == "SAME_UPPER" ? total / 2 : (total + 1) / 2;
+      };
+      p.ph = pad(p.H, p.OH, p.sh, p.KH, p.dh);
+      p.pw = pad(p.W, p.OW, p.sw, p.KW, p.dw);
+    }
+    TK_DEV(x, in(0));
+    TK_DEV(w, in(1));
+    TK_DEV(b, in(2));
+    TK_DEV(y, out(0));
+    add("direct convolution", 1, [=](cudaStream_t s) { k::conv2d(x, w, b, y, p, s); });
+    return Status::Ok();
+  }
+
+  // ---- GEMMs (cuBLAS) ------------------------------------------------------------------------------
+  if (op == "Gemm") {
+    TICKRT_RETURN_IF_ERROR(need_f32());
+    const bool ta = n.attr_i("transA", 0) != 0, tb = n.attr_i("transB", 0) != 0;
+    const float alpha = n.attr_f("alpha", 1.f), beta = n.attr_f("beta", 1.f);
+    const Dims& ad = in(0)->dims;
+    const Dims& bd = in(1)->dims;
+    const int M = static_cast<int>(ta ? ad[1] : ad[0]), K = static_cast<int>(ta ? ad[0] : ad[1]), N = static_cast<int>(tb ? bd[0] : bd[1]);
+    TK_DEV(A, in(0));
+    TK_DEV(B, in(1));
+    TK_DEV(C, in(2));
+    TK_DEV(Y, out(0));
+    const int lda = static_cast<int>(ad[1]), ldb = static_cast<int>(bd[1]);
+    if (C && beta != 0.f) {
+      const Dims& cd = in(2)->dims;
+      const std::int64_t cr = cd.size() == 2 ? cd[0] : 1, cc = cd.empty() ? 1 : cd.back();
+      if (cr == 1 && beta == 1.f && cc == N) {
+        add("cuBLAS GEMM + bias", 2, [=, this](cudaStream_t s) {
+          gemm(s, ta, tb, M, N, K, alpha, A, lda, 0, B, ldb, 0, 0.f, Y, N, 0, 1);
+          k::bias_act(Y, C, M, N, k::Un::identity, 0.f, s);
+        });
+      } else {
+        add("broadcast C + cuBLAS GEMM", 2, [=, this](cudaStream_t s) {
+          k::fill_broadcast2d(C, beta, cr, cc, Y, M, N, s);
+          gemm(s, ta, tb, M, N, K, alpha, A, lda, 0, B, ldb, 0, 1.f, Y, N, 0, 1);
+        });
+      }
+    } else {
+      add("cuBLAS GEMM", 1, [=, this](cudaStream_t s) { gemm(s, ta, tb, M, N, K, alpha, A, lda, 0, B, ldb, 0, 0.f, Y, N, 0, 1); });
+    }
+    return Status::Ok();
+  }
+  if (op == "MatMul") {
+    TICKRT_RETURN_IF_ERROR(need_f32());
+    Dims ad = in(0)->dims, bd = in(1)->dims;
+    if (ad.size() == 1) ad.insert(ad.begin(), 1);
+    if (bd.size() == 1) bd.push_back(1);
+    const int M = static_cast<int>(ad[ad.size() - 2]), K = static_cast<int>(ad.back()), N = static_cast<int>(bd.back());
+    const std::int64_t abatch = prod(ad, 0, ad.size() - 2), bbatch = prod(bd, 0, bd.size() - 2);
+    TK_DEV(A, in(0));
+    TK_DEV(B, in(1));
+    TK_DEV(Y, out(0));
+    if (bbatch == 1) {
+      const int rows = static_cast<int>(abatch * M);   // one GEMM over every row of A
+      add("cuBLAS GEMM", 1, [=, this](cudaStream_t s) { gemm(s, false, false, rows, N, K, 1.f, A, K, 0, B, N, 0, 0.f, Y, N, 0, 1); });
+      return Status::Ok();
+    }
+    const long long sa = abatch == 1 ? 0 : static_cast<long long>(M) * K;
+    if (abatch != 1 && abatch != bbatch) return fail("batch broadcasting " + dims_str(ad) + " x " + dims_str(bd));
+    const int batch = static_cast<int>(bbatch);
+    add("cuBLAS strided-batched GEMM", 1, [=, this](cudaStream_t s) {
+      gemm(s, false, false, M, N, K, 1.f, A, K, sa, B, N, static_cast<long long>(K) * N, 0.f, Y, N, static_cast<long long>(M) * N, batch);
+    });
+    return Status::Ok();
+  }
+
+  // ---- LSTM ----------------------------------------------------------------------------------------
+  if (op == "LSTM" && n.domain.empty()) {
+    TICKRT_RETURN_IF_ERROR(need_f32());
+    if (n.attr_s("direction", "forward") != "forward") return fail("direction other than forward");
+    if (n.has_attr("clip") || n.attr_i("input_forget", 0) != 0) return fail("clip / input_forget");
+    if (n.has_attr("activations")) {
+      const auto& acts = n.attrs.at("activations").ss;
+      if (acts.size() != 3 || acts[0] != "Sigmoid" || acts[1] != "Tanh" || acts[2] != "Tanh") return fail("non-default activations");
+    }
+    if (in(4) || in(7)) return fail("sequence_lens / peepholes");
+    const int layout = static_cast<int>(n.attr_i("layout", 0));
+    const Dims& xd = in(0)->dims;
+    const Dims& wd = in(1)->dims;
+    const int T = static_cast<int>(layout == 0 ? xd[0] : xd[1]), B = static_cast<int>(layout == 0 ? xd[1] : xd[0]);
+    const int I = static_cast<int>(xd[2]), H = static_cast<int>(n.attr_i("hidden_size", in(2)->dims[2]));
+    if (wd[0] != 1) return fail("more than one direction");
+    std::vector<float> bias(static_cast<std::size_t>(4 * H), 0.f);
+    if (in(3)) {
+      if (!is_host_const(in(3))) return fail("bias computed at run time");
+      const float* bb = in(3)->as<float>();
+      for (int j = 0; j < 4 * H; ++j) bias[j] = bb[j] + bb[4 * H + j];
+    }
+    auto dbias = upload_owned(bias, "LSTM bias of " + n.label());
+    if (!dbias.ok()) return dbias.status();
+    auto dG = dmalloc(sizeof(float) * static_cast<std::size_t>(T) * B * 4 * H, "LSTM gate buffer of " + n.label());
+    if (!dG.ok()) return dG.status();
+    TK_DEV(X, in(0));
+    TK_DEV(W, in(1));
+    TK_DEV(R, in(2));
+    TK_DEV(h0, in(5));
+    TK_DEV(c0, in(6));
+    TK_DEV(Y, out(0));
+    TK_DEV(hT, out(1));
+    TK_DEV(cT, out(2));
+    k::Lstm p{T, B, H, layout, static_cast<float*>(*dG), static_cast<const float*>(*dbias), R, h0, c0, Y, hT, cT};
+    const int rows = T * B;
+    float* G = static_cast<float*>(*dG);
+    if (k::lstm_persistent_fits(H, B, dev.sms)) {
+      const int sms = dev.sms;
+      add("cuBLAS GEMM (x W^T, all steps) + persistent recurrence kernel", 2, [=, this](cudaStream_t s) {
+        gemm(s, false, true, rows, 4 * H, I, 1.f, X, I, 0, W, I, 0, 0.f, G, 4 * H, 0, 1);
+        const cudaError_t e = k::lstm_persistent(p, sms, s);
+        if (e != cudaSuccess) last = e;
+      });
+    } else {
+      float* y = Y;
+      if (!y) {
+        auto dy = dmalloc(sizeof(float) * static_cast<std::size_t>(T) * B * H, "LSTM hidden sequence of " + n.label());
+        if (!dy.ok()) return dy.status();
+        y = static_cast<float*>(*dy);
+      }
+      auto dc = dmalloc(sizeof(float) * static_cast<std::size_t>(B) * H, "LSTM cell state of " + n.label());
+      if (!dc.ok()) return dc.status();
+      float* c = static_cast<float*>(*dc);
+      p.Y = y;
+      add("cuBLAS GEMM (x W^T) + per step: cuBLAS GEMM (h R^T) + cell kernel", 2 + 2 * T, [=, this](cudaStream_t s) {
+        gemm(s, false, true, rows, 4 * H, I, 1.f, X, I, 0, W, I, 0, 0.f, G, 4 * H, 0, 1);
+        k::lstm_init_state(c0, c, B, H, s);
+        const int ldg = layout == 0 ? 4 * H : T * 4 * H, ldh = layout == 0 ? H : T * H;
+        for (int t = 0; t < T; ++t) {
+          float* Gt = G + (layout == 0 ? static_cast<std::int64_t>(t) * B * 4 * H : static_cast<std::int64_t>(t) * 4 * H);
+          const float* hp = t == 0 ? h0 : y + (layout == 0 ? static_cast<std::int64_t>(t - 1) * B * H : static_cast<std::int64_t>(t - 1) * H);
+          if (hp) gemm(s, false, true, B, 4 * H, H, 1.f, hp, t == 0 ? H : ldh, 0, R, H, 0, 1.f, Gt, ldg, 0, 1);
+          k::lstm_cell_step(p, t, c, s);
+        }
+      });
+    }
+    return Status::Ok();
+  }
+#undef TK_DEV
+  return fail("op " + (n.domain.empty() ? std::string() : n.domain + ".") + op + " has no CUDA lowering");
+}
+
+Status GpuContext::Impl::finish(PlanGpu& pg) {
+  Plan& plan = pg.plan;
+  for (int v : plan.inputs) {
+    const TensorRef& t = plan.tensors[v];
+    const std::size_t nb = static_cast<std::size_t>(t.numel) * dtype_size(t.dtype);
+    float* h = nullptr;
+    cudaError_t e = cudaHostAlloc(reinterpret_cast<void**>(&h), std::max<std::size_t>(nb, 64), cudaHostAllocDefault);
+    if (e != cudaSuccess) return Status(Code::resource_exhausted, "pinned input buffer: " + cuda_msg(e));
+    std::memset(h, 0, nb);
+    pg.hin.push_back(h);
+    if (plan.offset[v] < 0) return Status(Code::internal, "graph input '" + engine->graph().values[v].name + "' is not in the arena");
+    pg.din.push_back(pg.arena + plan.offset[v]);
+    pg.in_bytes.push_back(nb);
+  }
+  for (int v : plan.outputs) {
+    const TensorRef& t = plan.tensors[v];
+    const std::size_t nb = static_cast<std::size_t>(t.numel) * dtype_size(t.dtype);
+    float* h = nullptr;
+    cudaError_t e = cudaHostAlloc(reinterpret_cast<void**>(&h), std::max<std::size_t>(nb, 64), cudaHostAllocDefault);
+    if (e != cudaSuccess) return Status(Code::resource_exhausted, "pinned output buffer: " + cuda_msg(e));
+    pg.hout.push_back(h);
+    if (plan.offset[v] >= 0) {
+      pg.dout.push_back(pg.arena + plan.offset[v]);
+    } else {
+      std::memcpy(h, t.data, nb);   // a constant output: known now
+      pg.dout.push_back(nullptr);
+    }
+    pg.out_bytes.push_back(nb);
+  }
+  // One eager pass first: cuBLAS picks its kernels (and may allocate) outside capture; errors surface here.
+  enqueue(pg, stream);
+  cudaError_t e = cudaStreamSynchronize(stream);
+  if (e == cudaSuccess) e = cudaGetLastError();
+  if (e == cudaSuccess) e = last;
+  if (e != cudaSuccess) return Status(Code::internal, "first run on " + dev.name + " failed: " + cuda_msg(e));
+  if (last_blas != CUBLAS_STATUS_SUCCESS)
+    return Status(Code::internal, std::string("cuBLAS failed in the first run: ") + cublasGetStatusString(last_blas));
+  if (!opt.use_graph) return Status::Ok();
+  e = cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal);
+  if (e != cudaSuccess) return Status(Code::internal, "cudaStreamBeginCapture: " + cuda_msg(e));
+  enqueue(pg, stream);
+  e = cudaStreamEndCapture(stream, &pg.graph);
+  if (e != cudaSuccess) return Status(Code::internal, "capturing the inference into a CUDA graph: " + cuda_msg(e));
+  e = cudaGraphInstantiate(&pg.exec, pg.graph, 0);
+  if (e != cudaSuccess) return Status(Code::internal, "cudaGraphInstantiate: " + cuda_msg(e));
+  e = cudaGraphUpload(pg.exec, stream);
+  if (e == cudaSuccess) e = cudaStreamSynchronize(stream);
+  if (e != cudaSuccess) return Status(Code::internal, "cudaGraphUpload: " + cuda_msg(e));
+  return Status::Ok();
+}
+
+// ---- GpuContext --------------------------------------------------------------------------------------
+
+GpuContext::GpuContext(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+GpuContext::~GpuContext() = default;
+
+Result<std::unique_ptr<GpuContext>> GpuContext::create(std::shared_ptr<const Engine> engine, const GpuOptions& opt) {
+  if (!engine) return Status(Code::invalid_argument, "GpuContext::create: null engine");
+  auto d = resolve_device(opt.device);
+  if (!d.ok()) return d.status();
+  const auto& md = engine->graph().metadata;
+  if (auto it = md.find("tickrt.cuda.sm"); it != md.end()) {
+    const int want = std::atoi(it->second.c_str()), have = d->cc_major * 10 + d->cc_minor;
+    if (have < want)
+      return Status(Code::unsupported, "engine was built for sm_" + it->second + " (" +
+                                           (md.count("tickrt.cuda.device") ? md.at("tickrt.cuda.device") : std::string("?")) + "); " +
+                                           d->name + " is sm_" + std::to_string(have) + ": rebuild with tickrt build --device");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->engine = std::move(engine);
+  impl->opt = opt;
+  impl->dev = *d;
+  cudaError_t e = cudaSetDevice(d->ordinal);
+  if (e != cudaSuccess) return Status(Code::internal, "cudaSetDevice(" + std::to_string(d->ordinal) + "): " + cuda_msg(e));
+  int least = 0, greatest = 0;
+  cudaDeviceGetStreamPriorityRange(&least, &greatest);
+  const int prio = std::clamp(opt.stream_priority, greatest, least);
+  e = cudaStreamCreateWithPriority(&impl->stream, cudaStreamNonBlocking, prio);
+  if (e != cudaSuccess) return Status(Code::internal, "cudaStreamCreateWithPriority: " + cuda_msg(e));
+  if (cublasCreate(&impl->blas) != CUBLAS_STATUS_SUCCESS) return Status(Code::internal, "cublasCreate failed on " + d->name);
+  cublasSetStream(impl->blas, impl->stream);
+  // cuBLAS's workspace given up front so that graph capture never allocates.
+  constexpr std::size_t kBlasWs = 32u << 20;
+  auto ws = impl->dmalloc(kBlasWs, "the cuBLAS workspace");
+  if (!ws.ok()) return ws.status();
+  impl->blas_ws = *ws;
+  cublasSetWorkspace(impl->blas, impl->blas_ws, kBlasWs);
+  cublasSetPointerMode(impl->blas, CUBLAS_POINTER_MODE_HOST);
+  return std::unique_ptr<GpuContext>(new GpuContext(std::move(impl)));
+}
+
+Status GpuContext::prepare_batch(std::int64_t batch) {
+  Impl& m = *impl_;
+  const auto& prof = m.engine->profile();
+  if (batch < 1 || batch > prof.max)
+    return Status(Code::out_of_range, "batch " + std::to_string(batch) + " is outside the engine's profile [" + std::to_string(prof.min) +
+                                          ", " + std::to_string(prof.max) + "]: rebuild with --batch");
+  if (static_cast<std::size_t>(batch) < m.by_batch.size() && m.by_batch[batch]) {
+    m.cur = m.by_batch[batch];
+    return Status::Ok();
+  }
+  cudaSetDevice(m.dev.ordinal);
+  const Graph& g = m.engine->graph();
+  std::vector<Dims> shapes;
+  for (int v : g.inputs) {
+    Dims d = g.values[v].shape;
+    if (d.empty()) return Status(Code::invalid_argument, "input '" + g.values[v].name + "' has no declared shape");
+    if (d[0] < 0) d[0] = batch;
+    for (std::size_t a = 1; a < d.size(); ++a)
+      if (d[a] < 0) return Status(Code::invalid_argument, "input '" + g.values[v].name + "' has a dynamic axis besides the batch");
+    shapes.push_back(d);
+  }
+  auto pg = std::make_unique<Impl::PlanGpu>();
+  pg->batch = batch;
+  // The CPU planner specializes: shapes, folding, views and the arena layout (the device arena mirrors it).
+  SpecializeOptions so{m.engine->isa(), 0};
+  TICKRT_RETURN_IF_ERROR(specialize(g, shapes, so, pg->plan).with_context("CUDA backend, batch " + std::to_string(batch)));
+  // The steps' workspace: CPU kernels only; device steps own their scratch.
+  TICKRT_RETURN_IF_ERROR(m.lower(*pg).with_context("CUDA backend, batch " + std::to_string(batch)));
+  TICKRT_RETURN_IF_ERROR(m.finish(*pg).with_context("CUDA backend, batch " + std::to_string(batch)));
+  if (m.by_batch.size() <= static_cast<std::size_t>(batch)) m.by_batch.resize(static_cast<std::size_t>(batch) + 1, nullptr);
+  m.by_batch[batch] = pg.get();
+  m.cur = pg.get();
+  m.plans.push_back(std::move(pg));
+  return Status::Ok();
+}
+
+Code GpuContext::select_batch(std::int64_t batch) noexcept {
+  Impl& m = *impl_;
+  if (batch < 0 || static_cast<std::size_t>(batch) >= m.by_batch.size() || !m.by_batch[batch]) return Code::not_found;
+  m.cur = m.by_batch[batch];
+  return Code::ok;
+}
+
+float* GpuContext::input(std::size_t i) const noexcept { return impl_->cur->hin[i]; }
+const float* GpuContext::output(std::size_t i) const noexcept { return impl_->cur->hout[i]; }
+const Dims& GpuContext::input_dims(std::size_t i) const noexcept {
+  const auto& p = impl_->cur->plan;
+  return p.tensors[p.inputs[i]].dims;
+}
+const Dims& GpuContext::output_dims(std::size_t i) const noexcept {
+  const auto& p = impl_->cur->plan;
+  return p.tensors[p.outputs[i]].dims;
+}
+std::size_t GpuContext::num_inputs() const noexcept { return impl_->engine->num_inputs(); }
+std::size_t GpuContext::num_outputs() const noexcept { return impl_->engine->num_outputs(); }
+
+Code GpuContext::run_async() noexcept {
+  Impl& m = *impl_;
+  if (!m.cur) return Code::invalid_argument;
+  if (m.cur->exec) {
+    const cudaError_t e = cudaGraphLaunch(m.cur->exec, m.stream);
+    if (e != cudaSuccess) {
+      m.last = e;
+      return Code::internal;
+    }
+  } else {
+    m.enqueue(*m.cur, m.stream);
+  }
+  return Code::ok;
+}
+
+Code GpuContext::wait() noexcept {
+  Impl& m = *impl_;
+  cudaError_t e = cudaStreamSynchronize(m.stream);
+  if (e == cudaSuccess && m.last != cudaSuccess) e = m.last;
+  if (e != cudaSuccess) {
+    m.last = e;
+    return Code::internal;
+  }
+  return Code::ok;
+}
+
+Code GpuContext::run() noexcept {
+  const Code c = run_async();
+  if (c != Code::ok) return c;
+  return wait();
+}
+
+const DeviceInfo& GpuContext::device() const noexcept { return impl_->dev; }
+std::size_t GpuContext::device_bytes() const noexcept { return impl_->bytes; }
+int GpuContext::steps() const noexcept { return impl_->cur ? impl_->cur->launches : 0; }
+std::string GpuContext::last_error() const { return impl_->last == cudaSuccess ? std::string("none") : cuda_msg(impl_->last); }
+
+std::string GpuContext::describe() const {
+  const Impl& m = *impl_;
+  if (!m.cur) return "(nothing prepared)";
+  std::string s = fingerprint(m.dev) + ", batch " + std::to_string(m.cur->batch) + ", " +
+                  (m.opt.precision == Precision::fp16 ? "fp16 tensor-core GEMMs" : "fp32") + ", " + std::to_string(m.cur->launches) +
+                  " launches" + (m.cur->exec ? " in one CUDA graph" : "") + ", device memory " + std::to_string(m.bytes) + " B\n";
+  for (auto& d : m.cur->desc) s += "  " + d + "\n";
+  return s;
+}
+
+}  // namespace tickrt::infer::cuda
