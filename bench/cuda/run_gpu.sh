@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# bench/cuda/run_gpu.sh — everything the GPU machine does, in one call (docs/CUDA.md, docs/gpu/):
+# build the engine-only tree with CUDA (no GTest / Google Benchmark / protobuf needed), run tests/cuda, then
+# bench_cuda (tickrt CUDA FP32/FP16 + tickrt CPU on the same host) and torch_bench.py (PyTorch eager and
+# CUDA-graph FP32/FP16) back to back. Engine files come from $TICKRT_GPU_ENGINES (written beforehand by
+# tickrt_cuda_engines where the ONNX importer exists). Outputs go to ${OUT:-out/gpu}.
+#   bench/cuda/run_gpu.sh [seconds-per-case (default 1)] [test|bench|all (default all)]
+set -u -o pipefail
+OUT=${OUT:-out/gpu}
+SECS=${1:-1}
+WHAT=${2:-all}
+mkdir -p "$OUT"
+export PATH=/usr/local/cuda/bin:$PATH
+export TICKRT_GPU_ENGINES=${TICKRT_GPU_ENGINES:-build-cuda/gpu-engines}
+{ nvidia-smi --query-gpu=name,uuid,driver_version,memory.total,clocks.max.sm --format=csv; lscpu | grep 'Model name'; nproc; } | tee "$OUT/env.txt"
+t0=$(date +%s)
+cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DTICKRT_ENGINE_ONLY=ON -DTICKRT_CUDA=ON \
+  -DTICKRT_BUILD_TESTS=OFF -DTICKRT_BUILD_BENCH=OFF >"$OUT/build.log" 2>&1 &&
+  cmake --build build-gpu -j"$(nproc)" --target test_cuda bench_cuda >>"$OUT/build.log" 2>&1 ||
+  { tail -40 "$OUT/build.log"; exit 1; }
+echo "build: $(( $(date +%s) - t0 )) s"
+rc=0
+if [ "$WHAT" != bench ]; then
+  ./build-gpu/bin/test_cuda 2>&1 | tee "$OUT/test_cuda.txt"; rc=$?
+fi
+if [ "$WHAT" != test ]; then
+  ./build-gpu/bin/bench_cuda --seconds "$SECS" --out "$OUT/bench_cuda.tsv" 2>&1 | tee "$OUT/bench_cuda.log"
+  PYTHONUNBUFFERED=1 /opt/torch/.venv/bin/python bench/cuda/torch_bench.py --seconds "$SECS" --out "$OUT/torch.tsv" 2>&1 | tee "$OUT/torch.log"
+fi
+exit $rc
