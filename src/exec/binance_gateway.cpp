@@ -548,9 +548,11 @@ struct BinanceGateway::Impl {
       } else if (w.kind == Kind::listen_key) {
         listen_key_pending = false;
         schedule_ws_retry();
-      } else if (w.attempts < 5) {
+      } else if (w.kind != Kind::keepalive || w.attempts < 5) {
+        // Queries are retried until answered (the connection backoff paces them): dropping one
+        // would leave its order unknown for good. Keep-alives give up after 5.
         ++w.attempts;
-        q.push_front(std::move(w));  // queries and keep-alives are retried
+        q.push_front(std::move(w));
       }
       return;
     }
@@ -1048,6 +1050,9 @@ Status BinanceGateway::start(GatewayRings rings) {
     return Status(Code::invalid_argument, "binance gateway: rest_connections must be in [1, 16]");
   if (cfg_.api_key.empty() || cfg_.secret.empty()) return Status(Code::invalid_argument, "binance gateway: api_key/secret empty");
   impl_->rings = rings;
+  impl_->stopping.store(false);
+  impl_->rest.clear();
+  impl_->io.restart();
   TICKRT_RETURN_IF_ERROR(sync_time().with_context("binance gateway " + cfg_.host + ":" + cfg_.port));
   for (int i = 0; i < cfg_.rest_connections; ++i) {
     impl_->rest.push_back(std::make_unique<HttpConn>(impl_->io, impl_->ssl_ctx.get(), cfg_.host, cfg_.port, cfg_.tls,
@@ -1085,6 +1090,11 @@ void BinanceGateway::stop() noexcept {
   if (impl_->thread.joinable()) impl_->thread.join();
   for (auto& c : impl_->rest) c->close();
   impl_->ws_close();
+  // Run the aborted operations' handlers now (on this thread; the IO thread is joined, so this
+  // thread is the rings' producer): requests in flight are reported unknown, and no handler is
+  // left holding a pointer into a connection a later start() replaces.
+  impl_->io.restart();
+  impl_->io.poll();
   impl_->io.stop();
   impl_->started = false;
   impl_->s_connected.store(false);
