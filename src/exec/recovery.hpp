@@ -71,4 +71,14 @@ struct RecoveryReport {
 [[nodiscard]] Status reconcile(const JournalContents& jc, Oms& oms, Gateway& gw, Journal* journal,
                                const RecoveryConfig& cfg, RecoveryReport& report);
 
+// Both steps, what a process does at startup (tests/exec/exec_sigkill_child.cpp shows the whole
+// sequence): jc = journal.load(); session = journal.begin_session(prefix); create the Oms with that
+// session; recover(jc, oms, gateway, &journal, cfg, report); if report.ok: gateway.start(rings).
+// The gateway's blocking queries work before start().
+[[nodiscard]] inline Status recover(const JournalContents& jc, Oms& oms, Gateway& gw, Journal* journal,
+                                    const RecoveryConfig& cfg, RecoveryReport& report) {
+  TICKRT_RETURN_IF_ERROR(replay_journal(jc, oms, report));
+  return reconcile(jc, oms, gw, journal, cfg, report);
+}
+
 }  // namespace tickrt::exec
