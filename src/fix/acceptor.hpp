@@ -85,7 +85,9 @@ struct AcceptorConfig {
   std::string log_dir;             // QuickFIX FileLog directory; empty = no message log
   // Dictionary QuickFIX parses with (groups) — app fields relaxed so fix/codec.hpp validates them.
   std::string data_dictionary = "data/fix/FIX44-sim.xml";
-  bool install_sink = true;        // engine.set_sink(this) in create()
+  // engine.set_sink(this) in create() (and set_sink(nullptr) in the destructor). When false the
+  // owner forwards its sink's calls here, under engine_mu, and stops before destroying us.
+  bool install_sink = true;
 };
 
 struct AcceptorStats {
