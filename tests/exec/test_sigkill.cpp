@@ -28,12 +28,14 @@ struct Child {
   Child(std::uint16_t port, const std::string& db, long orders) {
     int p[2];
     if (pipe(p) != 0) throw std::runtime_error("pipe");
+    // Everything that allocates happens before fork(): the test process has threads (the venue's),
+    // and only async-signal-safe calls are allowed between fork and exec.
+    const std::string ps = std::to_string(port), os = std::to_string(orders);
     pid = fork();
     if (pid == 0) {
       dup2(p[1], 1);
       close(p[0]);
       close(p[1]);
-      const std::string ps = std::to_string(port), os = std::to_string(orders);
       execl(TICKRT_SIGKILL_CHILD, TICKRT_SIGKILL_CHILD, ps.c_str(), db.c_str(), os.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
