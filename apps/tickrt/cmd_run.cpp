@@ -29,6 +29,7 @@ struct RunOverrides {
   int max_batch = -1, max_delay_us = -1;
   bool no_coalesce = false;
   std::string cpus;  // "feed,infer,exec"
+  std::int64_t gateway_spin_us = -2;
 };
 
 // Applies command-line overrides; false (message on stderr) when one is invalid.
@@ -58,6 +59,7 @@ bool apply_overrides(pipeline::PipelineConfig& c, const RunOverrides& o) {
   if (o.max_batch > 0) c.max_batch = o.max_batch;
   if (o.max_delay_us >= 0) c.max_delay_us = o.max_delay_us;
   if (o.no_coalesce) c.coalesce = false;
+  if (o.gateway_spin_us >= -1) c.gateway_spin_us = o.gateway_spin_us;
   if (!o.cpus.empty()) {
     int v[3] = {-1, -1, -1};
     if (std::sscanf(o.cpus.c_str(), "%d,%d,%d", &v[0], &v[1], &v[2]) < 1) {
@@ -106,6 +108,7 @@ void add_run_options(CLI::App* cmd, RunOverrides& o) {
   cmd->add_option("--max-batch", o.max_batch, "pipelined: largest inference batch");
   cmd->add_option("--max-delay-us", o.max_delay_us, "pipelined: longest wait for a fuller batch");
   cmd->add_flag("--no-coalesce", o.no_coalesce, "pipelined: infer every window, not only the newest per symbol");
+  cmd->add_option("--gateway-spin-us", o.gateway_spin_us, "Gateway IO thread spin before sleeping (-1 = always spin)");
   cmd->add_option("--cpus", o.cpus, "Pin threads: feed[,infer[,exec]] CPU ids (inline mode uses feed)");
 }
 

@@ -18,8 +18,10 @@ echo "== 1. peer: engine alone (lstm_attn_s, batch 1, 1 thread, pinned)"
 taskset -c 2 $BIN/tickrt bench $MODEL --batch 1 --seconds 5 2>&1 | tail -3
 echo "== 2. tick-to-order, inline, sim 1x, ${DURATION}s, thread on CPU 2"
 $BIN/tickrt run --duration $DURATION --cpus 2 2>&1 | sed -n '/== tickrt run summary/,$p'
-echo "== 3. tick-to-order, pipelined (feed 2, infer 3, exec 4), sim 1x, ${DURATION}s"
-$BIN/tickrt run --duration $DURATION --mode pipelined --max-batch 8 --cpus 2,3,4 2>&1 | sed -n '/== tickrt run summary/,$p'
+echo "== 2b. the same, gateway IO thread spinning (no sleep between orders)"
+$BIN/tickrt run --duration $DURATION --cpus 2 --gateway-spin-us -1 2>&1 | sed -n '/== tickrt run summary/,$p'
+echo "== 3. tick-to-order, pipelined (feed 2, infer 3, exec 4), gateway spinning, sim 1x, ${DURATION}s"
+$BIN/tickrt run --duration $DURATION --mode pipelined --max-batch 8 --cpus 2,3,4 --gateway-spin-us -1 2>&1 | sed -n '/== tickrt run summary/,$p'
 echo "== 4. batching: capture source, no orders, speed ${BATCH_SPEED}x, ${BATCH_DURATION}s per run"
 for n in 1 8 64 256; do
   for mb in 8 1; do

@@ -95,6 +95,8 @@ struct PipelineConfig {
   std::string api_key;                  // sim: the venue's test key when empty
   std::string api_secret;
   int cancel_timeout_ms = 2000;         // shutdown: wait this long for cancel acks
+  std::int64_t gateway_spin_us = 50;    // gateway IO thread: spin this long when idle (-1 = always)
+  std::int64_t gateway_sleep_us = 20;   // ... then sleep this long per check (exec/gateway.hpp IdleWait)
   // [metrics]
   bool metrics = true;
   std::string metrics_listen = "127.0.0.1:9464";

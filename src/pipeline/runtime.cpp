@@ -179,6 +179,9 @@ Status Pipeline::Impl::setup_exec() {
   }
   bc.api_key = key;
   bc.secret = secret;
+  // -1: spin for ever (a dedicated core); the order then leaves at ring hand-off latency.
+  bc.idle.spin_ns = cfg.gateway_spin_us < 0 ? INT64_MAX / 4 : cfg.gateway_spin_us * 1000;
+  bc.idle.sleep_ns = cfg.gateway_sleep_us * 1000;
   traded = {feed_symbols.front()};
   std::uint32_t session = 1;
   if (!cfg.journal.empty()) {
