@@ -2,7 +2,8 @@
 // (FP32 and FP16 tensor-core GEMMs; one CUDA graph per batch, input copy from pinned memory and result copy
 // back included) and of tickrt's CPU engine on the same host (one core, as the pipeline runs it).
 //
-//   bench_cuda [--models lstm_attn_s,convlstm] [--batches 1,64,1024] [--seconds 1.0] [--no-cpu] [--out file.tsv]
+//   bench_cuda [--models lstm_attn_s,convlstm] [--batches 1,64,1024] [--seconds 1.0] [--no-cpu] [--no-profile] [--out file.tsv]
+// With profiling on, batch 1 and 1024 (FP32) also print the per-step device times (GpuContext::profile) as # lines.
 //
 // Each timing is one synchronous inference measured with steady_clock around run(), after 20 warm-up
 // runs, repeated until --seconds have passed (at least 5, at most 20000 times). Rows are TSV:
@@ -65,7 +66,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> models = {"lstm_attn_s", "lstm_attn_l", "convlstm", "transformer_s"};
   std::vector<std::int64_t> batches = {1, 64, 1024};
   double seconds = 1.0;
-  bool cpu = true;
+  bool cpu = true, profile = true;
   std::string out_path;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -75,9 +76,10 @@ int main(int argc, char** argv) {
       for (auto& b : split(argv[++i])) batches.push_back(std::stoll(b));
     } else if (a == "--seconds" && i + 1 < argc) seconds = std::stod(argv[++i]);
     else if (a == "--no-cpu") cpu = false;
+    else if (a == "--no-profile") profile = false;
     else if (a == "--out" && i + 1 < argc) out_path = argv[++i];
     else {
-      std::fprintf(stderr, "usage: bench_cuda [--models a,b] [--batches 1,64,1024] [--seconds S] [--no-cpu] [--out file.tsv]\n");
+      std::fprintf(stderr, "usage: bench_cuda [--models a,b] [--batches 1,64,1024] [--seconds S] [--no-cpu] [--no-profile] [--out file.tsv]\n");
       return 2;
     }
   }
@@ -134,6 +136,15 @@ int main(int argc, char** argv) {
         auto& c = **ctx;
         const Stat s = measure([&] { return c.run() == Code::ok; }, b, seconds);
         row(name, prec == cuda::Precision::fp32 ? "tickrt-cuda-fp32" : "tickrt-cuda-fp16", b, s);
+        if (profile && prec == cuda::Precision::fp32 && (b == 1 || b == 1024)) {
+          std::printf("# profile %s batch %lld (%s)\n", name.c_str(), static_cast<long long>(b), c.describe().substr(0, c.describe().find('\n')).c_str());
+          std::string pr = c.profile(20);
+          for (std::size_t at = 0; at < pr.size();) {
+            const std::size_t e = pr.find('\n', at);
+            std::printf("#   %s\n", pr.substr(at, e - at).c_str());
+            at = e == std::string::npos ? pr.size() : e + 1;
+          }
+        }
       }
     }
     if (!cpu) continue;

@@ -1,9 +1,11 @@
 // infer/cuda/context.cpp — GpuContext: the CPU planner's steps lowered to GPU work, captured in a CUDA graph.
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -82,6 +84,7 @@ struct GpuContext::Impl {
     }
     if (stream) cudaStreamSynchronize(stream);
     for (void* d : dallocs) cudaFree(d);
+    if (lt) cublasLtDestroy(lt);
     if (blas) cublasDestroy(blas);
     if (stream) cudaStreamDestroy(stream);
   }
@@ -140,7 +143,12 @@ struct GpuContext::Impl {
   }
 
   Status lower(PlanGpu& pg);
-  Status lower_step(PlanGpu& pg, const Kernel& k);
+  Status lower_step(PlanGpu& pg, std::size_t i, std::size_t& absorbed);
+  cublasLtHandle_t lt = nullptr;
+  std::vector<std::vector<int>> consumers;   // graph value -> consuming nodes (views and folded ones included)
+  // One GEMM step with a bias/activation epilogue: cuBLASLt (bias, relu) in one launch, else cuBLAS + kernel.
+  void add_gemm(PlanGpu& pg, const std::string& label, bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
+                const float* B, int ldb, const float* bias, k::Un act, float act_alpha, float* Y);
   Status finish(PlanGpu& pg);
   void enqueue(PlanGpu& pg, cudaStream_t s) {
     for (std::size_t i = 0; i < pg.din.size(); ++i)
@@ -159,22 +167,112 @@ Status GpuContext::Impl::lower(PlanGpu& pg) {
     pg.arena = static_cast<std::byte*>(*a);
     cudaMemset(pg.arena, 0, plan.arena_bytes);
   }
+  if (consumers.empty()) consumers = engine->graph().consumers();
   std::string unsupported;
-  for (const Kernel& k : plan.steps) {
-    Status st = lower_step(pg, k);
+  for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+    std::size_t absorbed = 0;
+    Status st = lower_step(pg, i, absorbed);
     if (st.code() == Code::unsupported) {
       unsupported += "\n  " + st.message();
       continue;
     }
     if (!st.ok()) return st;
+    i += absorbed;   // steps fused into this one (bias add, batch norm, activation)
   }
   if (!unsupported.empty()) return Status(Code::unsupported, "the CUDA backend does not run these nodes (the CPU backend does):" + unsupported);
   return Status::Ok();
 }
 
-Status GpuContext::Impl::lower_step(PlanGpu& pg, const Kernel& k) {
+namespace {
+struct LtGemm {
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  cublasLtMatmulAlgo_t algo{};
+  ~LtGemm() {
+    if (a) cublasLtMatrixLayoutDestroy(a);
+    if (b) cublasLtMatrixLayoutDestroy(b);
+    if (c) cublasLtMatrixLayoutDestroy(c);
+    if (op) cublasLtMatmulDescDestroy(op);
+  }
+};
+constexpr std::size_t kBlasWs = 32u << 20;
+}  // namespace
+
+void GpuContext::Impl::add_gemm(PlanGpu& pg, const std::string& label, bool ta, bool tb, int M, int N, int K, float alpha,
+                                const float* A, int lda, const float* B, int ldb, const float* bias, k::Un act, float act_alpha,
+                                float* Y) {
+  const char* actn = act == k::Un::identity ? "" : act == k::Un::relu ? "+relu" : "+act";
+  if (lt && (act == k::Un::identity || act == k::Un::relu)) {
+    auto g = std::make_shared<LtGemm>();
+    const cublasComputeType_t ct = opt.precision == Precision::fp16 ? CUBLAS_COMPUTE_32F_FAST_16F : CUBLAS_COMPUTE_32F;
+    bool ok = cublasLtMatmulDescCreate(&g->op, ct, CUDA_R_32F) == CUBLAS_STATUS_SUCCESS;
+    // Column-major view of the row-major product: Y^T = op(B)^T op(A)^T.
+    const cublasOperation_t oa = tb ? CUBLAS_OP_T : CUBLAS_OP_N, ob = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
+    cublasLtEpilogue_t epi = bias ? (act == k::Un::relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS)
+                                  : (act == k::Un::relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT);
+    ok = ok && cublasLtMatmulDescSetAttribute(g->op, CUBLASLT_MATMUL_DESC_TRANSA, &oa, sizeof oa) == CUBLAS_STATUS_SUCCESS;
+    ok = ok && cublasLtMatmulDescSetAttribute(g->op, CUBLASLT_MATMUL_DESC_TRANSB, &ob, sizeof ob) == CUBLAS_STATUS_SUCCESS;
+    ok = ok && cublasLtMatmulDescSetAttribute(g->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi) == CUBLAS_STATUS_SUCCESS;
+    if (bias) ok = ok && cublasLtMatmulDescSetAttribute(g->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias) == CUBLAS_STATUS_SUCCESS;
+    ok = ok && cublasLtMatrixLayoutCreate(&g->a, CUDA_R_32F, tb ? K : N, tb ? N : K, ldb) == CUBLAS_STATUS_SUCCESS;
+    ok = ok && cublasLtMatrixLayoutCreate(&g->b, CUDA_R_32F, ta ? M : K, ta ? K : M, lda) == CUBLAS_STATUS_SUCCESS;
+    ok = ok && cublasLtMatrixLayoutCreate(&g->c, CUDA_R_32F, N, M, N) == CUBLAS_STATUS_SUCCESS;
+    cublasLtMatmulPreference_t pref = nullptr;
+    int found = 0;
+    cublasLtMatmulHeuristicResult_t h{};
+    if (ok && cublasLtMatmulPreferenceCreate(&pref) == CUBLAS_STATUS_SUCCESS) {
+      const std::size_t wsz = kBlasWs;
+      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &wsz, sizeof wsz);
+      if (cublasLtMatmulAlgoGetHeuristic(lt, g->op, g->a, g->b, g->c, g->c, pref, 1, &h, &found) != CUBLAS_STATUS_SUCCESS) found = 0;
+      cublasLtMatmulPreferenceDestroy(pref);
+    }
+    if (ok && found > 0) {
+      g->algo = h.algo;
+      pg.desc.push_back(label + " -> cuBLASLt GEMM" + (bias ? "+bias" : "") + actn + " (one launch)");
+      pg.launches += 1;
+      pg.steps.push_back([this, g, A, B, Y, alpha](cudaStream_t s) {
+        const float beta = 0.f;
+        const cublasStatus_t st =
+            cublasLtMatmul(lt, g->op, &alpha, B, g->a, A, g->b, &beta, Y, g->c, Y, g->c, &g->algo, blas_ws, kBlasWs, s);
+        if (st != CUBLAS_STATUS_SUCCESS) last_blas = st;
+      });
+      return;
+    }
+  }
+  const bool epi = bias || act != k::Un::identity;
+  pg.desc.push_back(label + " -> cuBLAS GEMM" + (epi ? std::string(" + bias/act kernel") : std::string()));
+  pg.launches += epi ? 2 : 1;
+  pg.steps.push_back([=, this](cudaStream_t s) {
+    gemm(s, ta, tb, M, N, K, alpha, A, lda, 0, B, ldb, 0, 0.f, Y, N, 0, 1);
+    if (epi) k::bias_act(Y, bias, M, N, act, act_alpha, s);
+  });
+}
+
+Status GpuContext::Impl::lower_step(PlanGpu& pg, std::size_t step_index, std::size_t& absorbed) {
   Plan& plan = pg.plan;
+  const Kernel& k = plan.steps[step_index];
   const Node& n = *k.node;
+  const Graph& graph = engine->graph();
+  // The step after this one (j = 1, 2) if it is `op` reading `from` as its first input, and `from` has no other
+  // reader (no view, no other node, not a graph output): then it may be fused into this step.
+  auto fusable = [&](std::size_t j, std::initializer_list<const char*> ops, const TensorRef* from) -> const Kernel* {
+    if (!from || step_index + j >= plan.steps.size()) return nullptr;
+    const Kernel& nk = plan.steps[step_index + j];
+    bool match = false;
+    for (const char* o : ops) match = match || nk.node->op == o;
+    if (!match || !nk.node->domain.empty() || nk.in.empty()) return nullptr;
+    const int v = static_cast<int>(from - plan.tensors.data());
+    if (consumers[v].size() != 1 || graph.is_graph_output(v)) return nullptr;
+    if (nk.in[0] == from) return &nk;
+    if (nk.node->op == std::string("Add") && nk.in.size() == 2 && nk.in[1] == from) return &nk;
+    return nullptr;
+  };
+  auto act_of = [](const Node& an, k::Un& act, float& alpha) {
+    if (an.op == "Relu") act = k::Un::relu;
+    else if (an.op == "LeakyRelu") { act = k::Un::leaky_relu; alpha = an.attr_f("alpha", 0.01f); }
+    else if (an.op == "Tanh") act = k::Un::tanh;
+    else if (an.op == "Sigmoid") act = k::Un::sigmoid;
+  };
   const std::string& op = n.op;
   auto vid = [&](const TensorRef* r) { return static_cast<int>(r - plan.tensors.data()); };
   auto fail = [&](const std::string& why) { return Status(Code::unsupported, n.label() + ": " + why); };
@@ -198,9 +296,8 @@ Status GpuContext::Impl::lower_step(PlanGpu& pg, const Kernel& k) {
   (void)var;
   auto in = [&](std::size_t i) -> const TensorRef* { return i < k.in.size() ? k.in[i] : nullptr; };
   auto out = [&](std::size_t i) -> const TensorRef* { return i < k.out.size() ? k.out[i] : nullptr; };
-  auto need_f32 = [&]() -> Status {
-    for (auto* r : k.in)
-      if (r && r->dtype != DType::f32) return fail(std::string("input dtype ") + dtype_name(r->dtype) + " (float32 only here)");
+  auto need_f32 = [&]() -> Status {   // the data operand (axes, shapes and indices may be integers)
+    if (in(0) && in(0)->dtype != DType::f32) return fail(std::string("input dtype ") + dtype_name(in(0)->dtype) + " (float32 only here)");
     return Status::Ok();
   };
   auto add = [&](std::string d, int launches, StepFn f) {
@@ -494,11 +591,40 @@ Status GpuContext::Impl::lower_step(PlanGpu& pg, const Kernel& k) {
       p.ph = pad(p.H, p.OH, p.sh, p.KH, p.dh);
       p.pw = pad(p.W, p.OW, p.sw, p.KW, p.dw);
     }
+    const TensorRef* final_out = out(0);
+    std::string fused;
+    static const std::initializer_list<const char*> acts = {"Relu", "LeakyRelu", "Tanh", "Sigmoid"};
+    const Kernel* bn = fusable(1, {"BatchNormalization"}, out(0));
+    if (bn && bn->in.size() >= 5 && is_host_const(bn->in[1]) && is_host_const(bn->in[2]) && is_host_const(bn->in[3]) &&
+        is_host_const(bn->in[4]) && (bn->out.size() == 1 || !bn->out[1])) {
+      const float eps = bn->node->attr_f("epsilon", 1e-5f);
+      const float *sc = bn->in[1]->as<float>(), *bi = bn->in[2]->as<float>(), *mu = bn->in[3]->as<float>(), *var = bn->in[4]->as<float>();
+      std::vector<float> a(static_cast<std::size_t>(p.M)), b(static_cast<std::size_t>(p.M));
+      for (std::int64_t c = 0; c < p.M; ++c) {
+        a[c] = sc[c] / std::sqrt(var[c] + eps);
+        b[c] = bi[c] - mu[c] * a[c];
+      }
+      auto da = upload_owned(a, "batch-norm scale of " + bn->node->label());
+      if (!da.ok()) return da.status();
+      auto db = upload_owned(b, "batch-norm shift of " + bn->node->label());
+      if (!db.ok()) return db.status();
+      p.ea = static_cast<const float*>(*da);
+      p.eb = static_cast<const float*>(*db);
+      final_out = bn->out[0];
+      absorbed = 1;
+      fused += " + batch norm";
+    }
+    if (const Kernel* ak = fusable(absorbed + 1, acts, final_out)) {
+      act_of(*ak->node, p.act, p.alpha);
+      final_out = ak->out[0];
+      ++absorbed;
+      fused += " + " + ak->node->op;
+    }
     TK_DEV(x, in(0));
     TK_DEV(w, in(1));
     TK_DEV(b, in(2));
-    TK_DEV(y, out(0));
-    add("direct convolution", 1, [=](cudaStream_t s) { k::conv2d(x, w, b, y, p, s); });
+    TK_DEV(y, final_out);
+    add("direct convolution" + fused + " (one launch)", 1, [=](cudaStream_t s) { k::conv2d(x, w, b, y, p, s); });
     return Status::Ok();
   }
 
@@ -519,10 +645,16 @@ Status GpuContext::Impl::lower_step(PlanGpu& pg, const Kernel& k) {
       const Dims& cd = in(2)->dims;
       const std::int64_t cr = cd.size() == 2 ? cd[0] : 1, cc = cd.empty() ? 1 : cd.back();
       if (cr == 1 && beta == 1.f && cc == N) {
-        add("cuBLAS GEMM + bias", 2, [=, this](cudaStream_t s) {
-          gemm(s, ta, tb, M, N, K, alpha, A, lda, 0, B, ldb, 0, 0.f, Y, N, 0, 1);
-          k::bias_act(Y, C, M, N, k::Un::identity, 0.f, s);
-        });
+        k::Un act = k::Un::identity;
+        float aa = 0.f;
+        float* Yf = Y;
+        if (const Kernel* ak = fusable(1, {"Relu", "LeakyRelu", "Tanh", "Sigmoid"}, out(0))) {
+          act_of(*ak->node, act, aa);
+          TK_DEV(y2, ak->out[0]);
+          Yf = y2;
+          absorbed = 1;
+        }
+        add_gemm(pg, n.label(), ta, tb, M, N, K, alpha, A, lda, B, ldb, C, act, aa, Yf);
       } else {
         add("broadcast C + cuBLAS GEMM", 2, [=, this](cudaStream_t s) {
           k::fill_broadcast2d(C, beta, cr, cc, Y, M, N, s);
@@ -546,7 +678,30 @@ Status GpuContext::Impl::lower_step(PlanGpu& pg, const Kernel& k) {
     TK_DEV(Y, out(0));
     if (bbatch == 1) {
       const int rows = static_cast<int>(abatch * M);   // one GEMM over every row of A
-      add("cuBLAS GEMM", 1, [=, this](cudaStream_t s) { gemm(s, false, false, rows, N, K, 1.f, A, K, 0, B, N, 0, 0.f, Y, N, 0, 1); });
+      const float* bias = nullptr;
+      float* Yf = Y;
+      std::string label = n.label();
+      if (const Kernel* ak = fusable(1, {"Add"}, out(0)); ak && ak->in.size() == 2 && ak->out[0]->dims == out(0)->dims) {
+        const TensorRef* other = ak->in[0] == out(0) ? ak->in[1] : ak->in[0];
+        if (is_host_const(other) && other->dtype == DType::f32 && other->numel == N && !other->dims.empty() && other->dims.back() == N) {
+          TK_DEV(bv, other);
+          TK_DEV(y2, ak->out[0]);
+          bias = bv;
+          Yf = y2;
+          absorbed = 1;
+          label += " + " + ak->node->label();
+        }
+      }
+      k::Un act = k::Un::identity;
+      float aa = 0.f;
+      if (const Kernel* ak = fusable(absorbed + 1, {"Relu", "LeakyRelu", "Tanh", "Sigmoid"}, absorbed ? plan.steps[step_index + 1].out[0] : out(0))) {
+        act_of(*ak->node, act, aa);
+        TK_DEV(y3, ak->out[0]);
+        Yf = y3;
+        ++absorbed;
+        label += " + " + ak->node->op;
+      }
+      add_gemm(pg, label, false, false, rows, N, K, 1.f, A, K, B, N, bias, act, aa, Yf);
       return Status::Ok();
     }
     const long long sa = abatch == 1 ? 0 : static_cast<long long>(M) * K;
@@ -713,12 +868,12 @@ Result<std::unique_ptr<GpuContext>> GpuContext::create(std::shared_ptr<const Eng
   if (cublasCreate(&impl->blas) != CUBLAS_STATUS_SUCCESS) return Status(Code::internal, "cublasCreate failed on " + d->name);
   cublasSetStream(impl->blas, impl->stream);
   // cuBLAS's workspace given up front so that graph capture never allocates.
-  constexpr std::size_t kBlasWs = 32u << 20;
   auto ws = impl->dmalloc(kBlasWs, "the cuBLAS workspace");
   if (!ws.ok()) return ws.status();
   impl->blas_ws = *ws;
   cublasSetWorkspace(impl->blas, impl->blas_ws, kBlasWs);
   cublasSetPointerMode(impl->blas, CUBLAS_POINTER_MODE_HOST);
+  if (cublasLtCreate(&impl->lt) != CUBLAS_STATUS_SUCCESS) impl->lt = nullptr;   // then GEMM epilogues run as a kernel
   return std::unique_ptr<GpuContext>(new GpuContext(std::move(impl)));
 }
 
@@ -814,6 +969,40 @@ const DeviceInfo& GpuContext::device() const noexcept { return impl_->dev; }
 std::size_t GpuContext::device_bytes() const noexcept { return impl_->bytes; }
 int GpuContext::steps() const noexcept { return impl_->cur ? impl_->cur->launches : 0; }
 std::string GpuContext::last_error() const { return impl_->last == cudaSuccess ? std::string("none") : cuda_msg(impl_->last); }
+
+std::string GpuContext::profile(int reps) {
+  Impl& m = *impl_;
+  if (!m.cur || reps < 1) return "(nothing prepared)";
+  auto& pg = *m.cur;
+  const std::size_t ns = pg.steps.size();
+  std::vector<cudaEvent_t> ev(ns + 1);
+  for (auto& e : ev) cudaEventCreate(&e);
+  std::vector<double> us(ns, 0.0);
+  for (int r = 0; r < reps; ++r) {
+    for (std::size_t i = 0; i < ns; ++i) {
+      cudaEventRecord(ev[i], m.stream);
+      pg.steps[i](m.stream);
+    }
+    cudaEventRecord(ev[ns], m.stream);
+    cudaStreamSynchronize(m.stream);
+    for (std::size_t i = 0; i < ns; ++i) {
+      float ms = 0.f;
+      cudaEventElapsedTime(&ms, ev[i], ev[i + 1]);
+      us[i] += 1000.0 * ms / reps;
+    }
+  }
+  for (auto& e : ev) cudaEventDestroy(e);
+  std::string s;
+  double total = 0;
+  char buf[64];
+  for (std::size_t i = 0; i < ns; ++i) {
+    total += us[i];
+    std::snprintf(buf, sizeof buf, "%9.1f us  ", us[i]);
+    s += buf + (i < pg.desc.size() ? pg.desc[i] : std::string("?")) + "\n";
+  }
+  std::snprintf(buf, sizeof buf, "%9.1f us  total (eager, events between steps)\n", total);
+  return s + buf;
+}
 
 std::string GpuContext::describe() const {
   const Impl& m = *impl_;

@@ -100,6 +100,9 @@ class GpuContext {
   int steps() const noexcept;                  // GPU launches per inference in the current batch's plan
   std::string describe() const;                // per-step lowering of the current batch (for inspect/bench)
   std::string last_error() const;              // the CUDA error behind a failed run()
+  // Not the hot path: runs the current batch's steps eagerly `reps` times with a CUDA event between steps and
+  // returns the mean device time of each step (launch gaps of eager execution included), one line per step.
+  std::string profile(int reps = 20);
 
   struct Impl;
  private:

@@ -241,7 +241,56 @@ __global__ void conv2d_kernel(const float* __restrict__ x, const float* __restri
         }
       }
     }
-    y[i] = acc;
+    if (p.ea) acc = acc * p.ea[m] + p.eb[m];
+    y[i] = apply_un(p.act, p.alpha, acc);
+  }
+}
+
+// group == 1 and every weight in shared memory: one thread per output pixel computes MT output channels, so
+// each input value is loaded once per MT channels (the naive kernel loads it once per channel); the weight
+// reads are warp-wide broadcasts. Consecutive threads take consecutive pixels: loads and stores coalesce.
+template <int MT>
+__global__ void conv2d_tile_kernel(const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias,
+                                   float* __restrict__ y, Conv2d p) {
+  extern __shared__ float ws[];
+  const std::int64_t nw = p.M * p.C * p.KH * p.KW;
+  for (std::int64_t i = threadIdx.x; i < nw; i += blockDim.x) ws[i] = w[i];
+  __syncthreads();
+  const std::int64_t pix = p.OH * p.OW, total = p.N * pix;
+  const int m0 = blockIdx.y * MT;
+  const int mt = min(MT, static_cast<int>(p.M) - m0);
+  const int kk = static_cast<int>(p.KH * p.KW);
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    const std::int64_t n = i / pix, q = i - n * pix, oh = q / p.OW, ow = q - oh * p.OW;
+    float acc[MT];
+#pragma unroll
+    for (int j = 0; j < MT; ++j) acc[j] = 0.f;
+    for (std::int64_t c = 0; c < p.C; ++c) {
+      const float* xc = x + ((n * p.C + c) * p.H) * p.W;
+      const float* wc = ws + (static_cast<std::int64_t>(m0) * p.C + c) * kk;
+      for (int kh = 0; kh < p.KH; ++kh) {
+        const std::int64_t ih = oh * p.sh - p.ph + kh * p.dh;
+        if (ih < 0 || ih >= p.H) continue;
+        for (int kw = 0; kw < p.KW; ++kw) {
+          const std::int64_t iw = ow * p.sw - p.pw + kw * p.dw;
+          if (iw < 0 || iw >= p.W) continue;
+          const float xv = xc[ih * p.W + iw];
+          const float* wk = wc + kh * p.KW + kw;
+#pragma unroll
+          for (int j = 0; j < MT; ++j)
+            if (j < mt) acc[j] = fmaf(xv, wk[static_cast<std::int64_t>(j) * p.C * kk], acc[j]);
+        }
+      }
+    }
+#pragma unroll
+    for (int j = 0; j < MT; ++j) {
+      if (j >= mt) break;
+      const int m = m0 + j;
+      float v = acc[j] + (bias ? bias[m] : 0.f);
+      if (p.ea) v = v * p.ea[m] + p.eb[m];
+      y[(n * p.M + m) * pix + q] = apply_un(p.act, p.alpha, v);
+    }
   }
 }
 
@@ -441,7 +490,15 @@ void fill_broadcast2d(const float* c, float beta, std::int64_t c_rows, std::int6
 
 void conv2d(const float* x, const float* w, const float* bias, float* y, const Conv2d& p, cudaStream_t s) {
   const std::int64_t n = p.N * p.M * p.OH * p.OW;
-  if (n > 0) conv2d_kernel<<<blocks_for(n, 128), 128, 0, s>>>(x, w, bias, y, p);
+  if (n <= 0) return;
+  const std::size_t wbytes = sizeof(float) * static_cast<std::size_t>(p.M * p.C * p.KH * p.KW);
+  if (p.group == 1 && wbytes <= 48 * 1024) {
+    const std::int64_t pixels = p.N * p.OH * p.OW;
+    const dim3 grid(blocks_for(pixels, 128), static_cast<unsigned>((p.M + 15) / 16));
+    conv2d_tile_kernel<16><<<grid, 128, wbytes, s>>>(x, w, bias, y, p);
+    return;
+  }
+  conv2d_kernel<<<blocks_for(n, 128), 128, 0, s>>>(x, w, bias, y, p);
 }
 
 void gather(const void* x, const std::int64_t* idx, void* y, int elem_bytes, std::int64_t outer, std::int64_t axis_n,

@@ -54,9 +54,15 @@ void bias_act(float* y, const float* bias, std::int64_t rows, std::int64_t N, Un
 void fill_broadcast2d(const float* c, float beta, std::int64_t c_rows, std::int64_t c_cols, float* out, std::int64_t M,
                       std::int64_t N, cudaStream_t s);
 
+// Epilogue per output channel m: v = act((acc + bias[m]) * ea[m] + eb[m]) (ea/eb null: no affine; a batch
+// norm that follows the convolution is folded into ea/eb at prepare, the activation after it into act).
 struct Conv2d {
   std::int64_t N, C, H, W, M, OH, OW, KH, KW, group;
   std::int64_t sh, sw, ph, pw, dh, dw;
+  const float* ea = nullptr;
+  const float* eb = nullptr;
+  Un act = Un::identity;
+  float alpha = 0.f;
 };
 void conv2d(const float* x, const float* w, const float* bias, float* y, const Conv2d& p, cudaStream_t s);
 
