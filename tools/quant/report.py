@@ -147,7 +147,7 @@ def main() -> None:
                 w(l)
             w("```\n")
         # where the time goes
-        w("Where the time goes at batch 1 (per kernel, us per inference, `run_profiled`; a clock read around every step):\n")
+        w("Where the time goes at batch 1 (per kernel, us per inference, `run_profiled` with a clock read around every step; per step the fastest of 7 interleaved passes of 50 runs):\n")
         w("| step | op (FP32) | FP32 | FP16 | INT8 |")
         w("|---|---|---|---|---|")
         prof = {r["variant"]: r["profile_b1_us"] for r in rs}
