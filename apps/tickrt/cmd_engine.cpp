@@ -15,6 +15,9 @@
 #include "infer/onnx/conformance.hpp"
 #include "infer/onnx/onnx_import.hpp"
 #include "quant_cli.hpp"
+#if defined(TICKRT_HAVE_CUDA)
+#include "infer/cuda/cuda_backend.hpp"
+#endif
 
 namespace tickrt::cli {
 namespace {
@@ -82,8 +85,30 @@ void print_plan(const char* what, const PlanStats& s) {
               s.steps, s.folded, s.aliased, s.arena_bytes, s.naive_bytes, s.workspace_bytes);
 }
 
+// --device cuda[:N|:UUID] / --fallback cpu (docs/CUDA.md). Returns true when the GPU is to be used; with
+// --fallback cpu a missing GPU/driver (or a build without CUDA) is a warning and the CPU is used instead.
+bool use_cuda(const std::string& device, const std::string& fallback) {
+  if (device.empty() || device == "cpu") return false;
+  if (fallback != "none" && fallback != "cpu") die("--fallback '" + fallback + "': expected none or cpu");
+#if defined(TICKRT_HAVE_CUDA)
+  auto d = infer::cuda::resolve_device(device);
+  if (d) return true;
+  if (fallback == "cpu") {
+    std::fprintf(stderr, "warning: %s; falling back to the CPU (--fallback cpu)\n", d.status().message().c_str());
+    return false;
+  }
+  die(d.status().to_string());
+#else
+  if (fallback == "cpu") {
+    std::fprintf(stderr, "warning: this tickrt was built without CUDA; falling back to the CPU (--fallback cpu)\n");
+    return false;
+  }
+  die("--device " + device + ": this tickrt was built without the CUDA backend (configure with -DTICKRT_CUDA=ON where nvcc is)");
+#endif
+}
+
 struct BuildArgs {
-  std::string model, out, batch = "1:1:64", isa;
+  std::string model, out, batch = "1:1:64", isa, device = "cpu", fallback = "none";
   std::size_t workspace_limit = 0;
   bool no_optimize = false;
 };
@@ -97,6 +122,31 @@ void build_cmd(const BuildArgs& a) {
   BuildReport rep;
   const auto t0 = now_ns();
   Result<std::shared_ptr<Engine>> e = std::shared_ptr<Engine>();
+#if defined(TICKRT_HAVE_CUDA)
+  if (use_cuda(a.device, a.fallback)) {
+    // GPU engine: the plain graph (the CUDA backend lowers it itself), target compute capability stamped.
+    auto d = infer::cuda::resolve_device(a.device);
+    auto g = import_onnx_file(a.model);
+    if (!g) die(g.status().to_string());
+    infer::cuda::stamp_target(*g, *d);
+    bo.optimize = false;
+    bo.isa = cpu::Isa::scalar;
+    e = Engine::build(std::move(*g), bo, &rep);
+    if (!e) die("building " + a.model + ": " + e.status().to_string());
+    auto ctx = infer::cuda::GpuContext::create(*e, {.device = a.device});
+    if (!ctx) die(ctx.status().to_string());
+    for (auto b : {bo.batch.min, bo.batch.max})   // prove the GPU runs it across the profile, now
+      if (auto st = (*ctx)->prepare_batch(b); !st.ok()) die(st.to_string());
+    if (auto st = (*e)->save(a.out); !st.ok()) die(st.to_string());
+    std::printf("built %s -> %s for %s (batch %lld:%lld:%lld), %zu bytes\n%s", a.model.c_str(), a.out.c_str(),
+                infer::cuda::fingerprint((*ctx)->device()).c_str(), static_cast<long long>(bo.batch.min),
+                static_cast<long long>(bo.batch.opt), static_cast<long long>(bo.batch.max),
+                static_cast<std::size_t>(std::filesystem::file_size(a.out)), (*ctx)->describe().c_str());
+    return;
+  }
+#else
+  (void)use_cuda(a.device, a.fallback);
+#endif
   if (quant_build_requested()) {   // --precision/--int8/--fp16/--auto-precision: src/infer/quant
     e = quant_build(a.model, bo);
   } else {
@@ -159,13 +209,41 @@ void inspect_cmd(const std::string& path, const std::string& batch, const std::s
   print_plan("max batch", rep.plan_max);
 }
 
-struct InferArgs { std::string engine, input, output; std::string isa; };
+struct InferArgs { std::string engine, input, output; std::string isa, device = "cpu", fallback = "none"; };
 void infer_cmd(const InferArgs& a) {
   BuildOptions bo;
   bo.isa = parse_isa(a.isa);
   auto eng = build_or_load(a.engine, bo, nullptr);
   auto x = read_npy(a.input);
   if (!x) die(x.status().to_string());
+#if defined(TICKRT_HAVE_CUDA)
+  if (use_cuda(a.device, a.fallback)) {
+    auto ctx = infer::cuda::GpuContext::create(eng, {.device = a.device});
+    if (!ctx) die(ctx.status().to_string());
+    if (x->dims.empty() || x->dims != [&] { Dims d = eng->input_shape(0); d[0] = x->dims[0]; return d; }())
+      die(a.input + ": shape " + dims_str(x->dims) + " does not match the engine's input " + dims_str(eng->input_shape(0)));
+    if (auto st = (*ctx)->prepare_batch(x->dims[0]); !st.ok()) die(st.to_string());
+    std::memcpy((*ctx)->input(0), x->bytes, x->nbytes);
+    const auto t0 = now_ns();
+    if ((*ctx)->run() != Code::ok) die("run on " + (*ctx)->device().name + " failed: " + (*ctx)->last_error());
+    const auto t1 = now_ns();
+    const Dims& od = (*ctx)->output_dims(0);
+    std::fprintf(stderr, "%s %s -> %s %s in %.1f us on %s\n", eng->input_name(0).c_str(), dims_str(x->dims).c_str(),
+                 eng->output_name(0).c_str(), dims_str(od).c_str(), (t1 - t0) / 1e3, (*ctx)->device().name.c_str());
+    if (!a.output.empty()) {
+      if (auto st = write_npy(a.output, DType::f32, od, (*ctx)->output(0)); !st.ok()) die(st.to_string());
+    } else {
+      const std::int64_t rows = od.empty() ? 1 : od[0], cols = od.empty() ? 1 : numel(od) / od[0];
+      for (std::int64_t r = 0; r < rows && r < 16; ++r) {
+        for (std::int64_t c = 0; c < cols && c < 16; ++c) std::printf("%s% .6f", c ? " " : "", (*ctx)->output(0)[r * cols + c]);
+        std::printf("\n");
+      }
+    }
+    return;
+  }
+#else
+  (void)use_cuda(a.device, a.fallback);
+#endif
   ExecutionContext ctx(eng);
   if (eng->num_inputs() != 1) die("infer takes models with one input; this one has " + std::to_string(eng->num_inputs()));
   if (auto st = ctx.prepare({x->dims}); !st.ok()) die(a.input + ": " + st.to_string());
@@ -291,13 +369,16 @@ void register_engine(CLI::App& app) {
     c->add_option("--workspace-limit", a.workspace_limit, "max bytes of activations+scratch at the max batch (0 = none)");
     c->add_option("--isa", a.isa, "scalar|avx2|avx512 (default: the best this CPU has)");
     c->add_flag("--no-optimize", a.no_optimize, "skip fusion passes (reference kernels)");
+    c->add_option("--device", a.device, "cpu, cuda, cuda:<index> or cuda:<UUID> (GPU-.../MIG-...): build a GPU engine")->capture_default_str();
+    c->add_option("--fallback", a.fallback, "none|cpu: with cpu, no GPU/driver builds a CPU engine instead")->capture_default_str();
     add_quant_build_options(c);
     c->footer("Examples:\n  tickrt build models/lstm_attn_s/model.onnx -o lstm_attn_s.engine --batch 1:8:64\n"
               "  tickrt build model.onnx -o m.engine --workspace-limit 1048576\n"
               "  tickrt build model.onnx -o m.int8.engine --int8 --calib calib_x.npy --calib-cache m.calib\n"
               "  tickrt build model.onnx -o m.engine --precision 'default=int8,*attn*=fp32' --calib-cache m.calib\n"
               "  tickrt build model.onnx -o m.engine --auto-precision --max-accuracy-drop 0.5 --calib calib_x.npy \\\n"
-              "      --val val_x.npy --val-labels val_y.npy   (docs/QUANTIZATION.md)");
+              "      --val val_x.npy --val-labels val_y.npy   (docs/QUANTIZATION.md)\n"
+              "  tickrt build model.onnx -o m.gpu.engine --device cuda:0 --batch 1:64:1024 --fallback cpu   (docs/CUDA.md)");
     c->callback([] { build_cmd(a); });
   }
   {
@@ -307,7 +388,10 @@ void register_engine(CLI::App& app) {
     c->add_option("--input", a.input, ".npy input (float32, C order)")->required()->check(CLI::ExistingFile);
     c->add_option("--output", a.output, "write the output to this .npy (default: print it)");
     c->add_option("--isa", a.isa, "scalar|avx2|avx512 when building from ONNX");
-    c->footer("Example:\n  tickrt infer lstm_attn_s.engine --input x.npy --output y.npy");
+    c->add_option("--device", a.device, "cpu, cuda, cuda:<index> or cuda:<UUID>")->capture_default_str();
+    c->add_option("--fallback", a.fallback, "none|cpu: with cpu, no GPU/driver runs on the CPU instead")->capture_default_str();
+    c->footer("Examples:\n  tickrt infer lstm_attn_s.engine --input x.npy --output y.npy\n"
+              "  tickrt infer m.gpu.engine --input x.npy --device cuda:0 --fallback cpu");
     c->callback([] { infer_cmd(a); });
   }
   {
