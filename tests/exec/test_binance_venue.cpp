@@ -311,3 +311,25 @@ TEST(BinanceVenue, RecoveryFailsClosedOnAnOrderTheJournalNeverSaw) {
   EXPECT_NE(rep.mismatches[0].find("tk-99-1"), std::string::npos) << rep.summary();
   EXPECT_EQ(t.oms->submit(t.order(Side::buy, 30000, 0.01)), SubmitResult::halted);
 }
+
+TEST(BinanceVenue, CancelAllTakesEveryOpenOrderDown) {
+  VenueHost v;
+  TradingRig t(v.port);
+  std::vector<ClientOrderId> ids(6);
+  for (int i = 0; i < 6; ++i)
+    ASSERT_EQ(t.oms->submit(t.order(i % 2 ? Side::sell : Side::buy, i % 2 ? 60000 + i : 40000 - i, 0.01), &ids[i]),
+              SubmitResult::ok);
+  ASSERT_TRUE(t.until([&] {
+    for (const auto& id : ids)
+      if (t.status(id) != OrderStatus::new_) return false;
+    return true;
+  }));
+  std::size_t not_sent = 99;
+  EXPECT_EQ(t.oms->cancel_all(-1, &not_sent), 6u);
+  EXPECT_EQ(not_sent, 0u);
+  ASSERT_TRUE(t.until([&] { return t.oms->open_orders() == 0; }));
+  for (const auto& id : ids) EXPECT_EQ(t.status(id), OrderStatus::canceled) << id.view();
+  std::vector<sim::OrderState> open;
+  v.server->run_sync([&] { v.engine->open_orders(1, nullptr, open); });
+  EXPECT_TRUE(open.empty());
+}
