@@ -160,6 +160,7 @@ void build_cmd(const BuildArgs& a) {
   std::printf("built %s -> %s in %.1f ms (%s, batch %lld:%lld:%lld), %zu bytes\n", a.model.c_str(), a.out.c_str(), (t1 - t0) / 1e6,
               (*e)->fingerprint().c_str(), static_cast<long long>(bo.batch.min), static_cast<long long>(bo.batch.opt),
               static_cast<long long>(bo.batch.max), static_cast<std::size_t>(std::filesystem::file_size(a.out)));
+  if (quant_build_requested()) return;   // quant_build printed the per-layer precision instead
   std::printf("nodes %d -> %d; ", [&] { int n = 0; for (auto& [k, v] : rep.ops_before) n += v; return n; }(),
               [&] { int n = 0; for (auto& [k, v] : rep.ops_after) n += v; return n; }());
   for (auto& p : rep.passes) if (p.changed) std::printf("%s: %d; ", p.pass.c_str(), p.changed);
