@@ -109,8 +109,8 @@ TEST(PipelineEndToEnd, ShutdownCancelsRestingOrders) {
   cfg.style = "passive";           // LIMIT_MAKER at the touch: rests on the book
   cfg.sizing = "max_position";     // a 0.01 target in 0.001 clips: orders keep working
   cfg.enter_prob = 0.34;
-  cfg.exit_prob = 0.0;
-  cfg.min_edge = 0.0;
+  cfg.exit_prob = 0.0;             // never exit ...
+  cfg.min_edge = 0.3;              // ... and reverse only on a strong opposite signal: orders keep resting
   cfg.reprice_ticks = 0;
   cfg.passive_max_age_ms = 600'000;
   cfg.min_interval_ms = 50;
