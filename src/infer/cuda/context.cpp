@@ -267,6 +267,22 @@ Status GpuContext::Impl::lower_step(PlanGpu& pg, std::size_t step_index, std::si
     if (nk.node->op == std::string("Add") && nk.in.size() == 2 && nk.in[1] == from) return &nk;
     return nullptr;
   };
+  // A fused step writes the LAST fused op's output while it reads the FIRST op's inputs; the CPU planner may
+  // have given both the same arena bytes (their lifetimes did not overlap before fusion). Such fusions are
+  // refused (the step then writes its own output and the next op runs on its own).
+  auto overlaps = [&](const TensorRef* a, const TensorRef* b) {
+    if (!a || !b) return false;
+    const int va = static_cast<int>(a - plan.tensors.data()), vb = static_cast<int>(b - plan.tensors.data());
+    if (plan.offset[va] < 0 || plan.offset[vb] < 0) return false;
+    const std::ptrdiff_t sa = plan.offset[va], ea = sa + static_cast<std::ptrdiff_t>(a->numel * dtype_size(a->dtype));
+    const std::ptrdiff_t sb = plan.offset[vb], eb = sb + static_cast<std::ptrdiff_t>(b->numel * dtype_size(b->dtype));
+    return sa < eb && sb < ea;
+  };
+  auto clobbers = [&](const TensorRef* out_ref) {
+    for (auto* r : k.in)
+      if (overlaps(out_ref, r)) return true;
+    return false;
+  };
   auto act_of = [](const Node& an, k::Un& act, float& alpha) {
     if (an.op == "Relu") act = k::Un::relu;
     else if (an.op == "LeakyRelu") { act = k::Un::leaky_relu; alpha = an.attr_f("alpha", 0.01f); }
@@ -595,6 +611,7 @@ Status GpuContext::Impl::lower_step(PlanGpu& pg, std::size_t step_index, std::si
     std::string fused;
     static const std::initializer_list<const char*> acts = {"Relu", "LeakyRelu", "Tanh", "Sigmoid"};
     const Kernel* bn = fusable(1, {"BatchNormalization"}, out(0));
+    if (bn && clobbers(bn->out[0])) bn = nullptr;
     if (bn && bn->in.size() >= 5 && is_host_const(bn->in[1]) && is_host_const(bn->in[2]) && is_host_const(bn->in[3]) &&
         is_host_const(bn->in[4]) && (bn->out.size() == 1 || !bn->out[1])) {
       const float eps = bn->node->attr_f("epsilon", 1e-5f);
@@ -614,7 +631,7 @@ Status GpuContext::Impl::lower_step(PlanGpu& pg, std::size_t step_index, std::si
       absorbed = 1;
       fused += " + batch norm";
     }
-    if (const Kernel* ak = fusable(absorbed + 1, acts, final_out)) {
+    if (const Kernel* ak = fusable(absorbed + 1, acts, final_out); ak && !clobbers(ak->out[0])) {
       act_of(*ak->node, p.act, p.alpha);
       final_out = ak->out[0];
       ++absorbed;
@@ -648,7 +665,7 @@ Status GpuContext::Impl::lower_step(PlanGpu& pg, std::size_t step_index, std::si
         k::Un act = k::Un::identity;
         float aa = 0.f;
         float* Yf = Y;
-        if (const Kernel* ak = fusable(1, {"Relu", "LeakyRelu", "Tanh", "Sigmoid"}, out(0))) {
+        if (const Kernel* ak = fusable(1, {"Relu", "LeakyRelu", "Tanh", "Sigmoid"}, out(0)); ak && !clobbers(ak->out[0])) {
           act_of(*ak->node, act, aa);
           TK_DEV(y2, ak->out[0]);
           Yf = y2;
@@ -681,7 +698,7 @@ Status GpuContext::Impl::lower_step(PlanGpu& pg, std::size_t step_index, std::si
       const float* bias = nullptr;
       float* Yf = Y;
       std::string label = n.label();
-      if (const Kernel* ak = fusable(1, {"Add"}, out(0)); ak && ak->in.size() == 2 && ak->out[0]->dims == out(0)->dims) {
+      if (const Kernel* ak = fusable(1, {"Add"}, out(0)); ak && ak->in.size() == 2 && ak->out[0]->dims == out(0)->dims && !clobbers(ak->out[0])) {
         const TensorRef* other = ak->in[0] == out(0) ? ak->in[1] : ak->in[0];
         if (is_host_const(other) && other->dtype == DType::f32 && other->numel == N && !other->dims.empty() && other->dims.back() == N) {
           TK_DEV(bv, other);
@@ -694,7 +711,8 @@ Status GpuContext::Impl::lower_step(PlanGpu& pg, std::size_t step_index, std::si
       }
       k::Un act = k::Un::identity;
       float aa = 0.f;
-      if (const Kernel* ak = fusable(absorbed + 1, {"Relu", "LeakyRelu", "Tanh", "Sigmoid"}, absorbed ? plan.steps[step_index + 1].out[0] : out(0))) {
+      if (const Kernel* ak = fusable(absorbed + 1, {"Relu", "LeakyRelu", "Tanh", "Sigmoid"}, absorbed ? plan.steps[step_index + 1].out[0] : out(0));
+          ak && !clobbers(ak->out[0])) {
         act_of(*ak->node, act, aa);
         TK_DEV(y3, ak->out[0]);
         Yf = y3;

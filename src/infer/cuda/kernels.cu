@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 namespace tickrt::infer::cuda::k {
 namespace {
@@ -389,6 +391,110 @@ __global__ void __launch_bounds__(1024) lstm_persistent_kernel(Lstm p) {
   }
 }
 
+// Version 2 (the default): one thread group of KS = H/8 adjacent lanes per hidden unit u; each lane holds 8
+// values of the four gate rows of u (R's rows i, o, f, c of u) for its K slice, so after the shuffle reduction
+// every lane of the group has all four gate pre-activations of u for every row of the tile, and lane b updates
+// row b's cell (c in a register) — no gate round trip through shared memory. h is double-buffered in shared
+// memory, so a step needs one __syncthreads (version 1 needs two). BT <= KS.
+template <int BT>
+__global__ void __launch_bounds__(512) lstm_persistent2_kernel(Lstm p) {
+  extern __shared__ float sm[];   // [2][BT][H]
+  const int H = p.H, G4 = 4 * H, KS = H / 8;
+  const int tid = threadIdx.x, u = tid / KS, part = tid - u * KS;
+  const int b0 = blockIdx.x * BT;
+  const int nb = min(BT, p.B - b0);
+  float r[4][8];
+#pragma unroll
+  for (int g = 0; g < 4; ++g)
+#pragma unroll
+    for (int kk = 0; kk < 8; ++kk) r[g][kk] = p.R[static_cast<std::int64_t>(g * H + u) * H + part * 8 + kk];
+  float bias[4];
+#pragma unroll
+  for (int g = 0; g < 4; ++g) bias[g] = p.bias ? p.bias[g * H + u] : 0.f;
+  const bool owner = part < nb;   // this lane owns row b = part of the tile
+  const int b = part;
+  auto row = [&](int t, int bb) -> std::int64_t {
+    return p.layout == 0 ? static_cast<std::int64_t>(t) * p.B + bb : static_cast<std::int64_t>(bb) * p.T + t;
+  };
+  float c = 0.f, h = 0.f;
+  if (owner) {
+    c = p.c0 ? p.c0[static_cast<std::int64_t>(b0 + b) * H + u] : 0.f;
+    h = p.h0 ? p.h0[static_cast<std::int64_t>(b0 + b) * H + u] : 0.f;
+  }
+  for (int i = tid; i < 2 * BT * H; i += blockDim.x) {
+    const int bb = (i / H) % BT, uu = i % H;
+    sm[i] = (i < BT * H && bb < nb && p.h0) ? p.h0[static_cast<std::int64_t>(b0 + bb) * H + uu] : 0.f;
+  }
+  float gx[4] = {0.f, 0.f, 0.f, 0.f};
+  if (owner) {
+#pragma unroll
+    for (int g = 0; g < 4; ++g) gx[g] = p.G[row(0, b0 + b) * G4 + g * H + u];
+  }
+  __syncthreads();
+  for (int t = 0; t < p.T; ++t) {
+    const float* hp = sm + (t & 1) * BT * H;
+    float* hn = sm + ((t + 1) & 1) * BT * H;
+    float cur[4];
+#pragma unroll
+    for (int g = 0; g < 4; ++g) cur[g] = gx[g];
+    if (owner && t + 1 < p.T) {
+#pragma unroll
+      for (int g = 0; g < 4; ++g) gx[g] = p.G[row(t + 1, b0 + b) * G4 + g * H + u];
+    }
+    float acc[4][BT];
+#pragma unroll
+    for (int bb = 0; bb < BT; ++bb) {
+      const float4* hv = reinterpret_cast<const float4*>(hp + bb * H + part * 8);
+      const float4 x0 = hv[0], x1 = hv[1];
+#pragma unroll
+      for (int g = 0; g < 4; ++g) {
+        float a = r[g][0] * x0.x;
+        a = fmaf(r[g][1], x0.y, a);
+        a = fmaf(r[g][2], x0.z, a);
+        a = fmaf(r[g][3], x0.w, a);
+        a = fmaf(r[g][4], x1.x, a);
+        a = fmaf(r[g][5], x1.y, a);
+        a = fmaf(r[g][6], x1.z, a);
+        a = fmaf(r[g][7], x1.w, a);
+        acc[g][bb] = a;
+      }
+    }
+#pragma unroll
+    for (int bb = 0; bb < BT; ++bb)
+#pragma unroll
+      for (int g = 0; g < 4; ++g)
+        for (int o = KS / 2; o; o >>= 1) acc[g][bb] += __shfl_xor_sync(0xffffffffu, acc[g][bb], o);
+    if (owner) {
+      float a[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+      for (int bb = 0; bb < BT; ++bb)
+        if (bb == b) {
+#pragma unroll
+          for (int g = 0; g < 4; ++g) a[g] = acc[g][bb];
+        }
+      const float gi = sigmoidf_(a[0] + cur[0] + bias[0]), go = sigmoidf_(a[1] + cur[1] + bias[1]),
+                  gf = sigmoidf_(a[2] + cur[2] + bias[2]), gc = tanhf(a[3] + cur[3] + bias[3]);
+      c = gf * c + gi * gc;
+      h = go * tanhf(c);
+      hn[b * H + u] = h;
+      if (p.Y) p.Y[row(t, b0 + b) * H + u] = h;
+    }
+    __syncthreads();
+  }
+  if (owner) {
+    if (p.hT) p.hT[static_cast<std::int64_t>(b0 + b) * H + u] = h;
+    if (p.cT) p.cT[static_cast<std::int64_t>(b0 + b) * H + u] = c;
+  }
+}
+
+bool use_v1() {
+  static const bool v1 = [] {
+    const char* e = std::getenv("TICKRT_CUDA_LSTM");
+    return e && std::string(e) == "v1";
+  }();
+  return v1;
+}
+
 int pick_bt(int B, int sms) {
   const int want = (B + sms - 1) / sms;
   for (int bt : {1, 2, 4, 8})
@@ -492,8 +598,11 @@ void conv2d(const float* x, const float* w, const float* bias, float* y, const C
   const std::int64_t n = p.N * p.M * p.OH * p.OW;
   if (n <= 0) return;
   const std::size_t wbytes = sizeof(float) * static_cast<std::size_t>(p.M * p.C * p.KH * p.KW);
-  if (p.group == 1 && wbytes <= 48 * 1024) {
-    const std::int64_t pixels = p.N * p.OH * p.OW;
+  const std::int64_t pixels = p.N * p.OH * p.OW;
+  // The tiled kernel trades parallelism (one thread per pixel, not per output) for 16x fewer input loads:
+  // it pays only once there are enough pixels to fill the GPU (measured: 5x slower than the naive kernel at
+  // batch 1 of convlstm, 2560 pixels per convolution).
+  if (p.group == 1 && wbytes <= 48 * 1024 && pixels >= 64 * 1024) {
     const dim3 grid(blocks_for(pixels, 128), static_cast<unsigned>((p.M + 15) / 16));
     conv2d_tile_kernel<16><<<grid, 128, wbytes, s>>>(x, w, bias, y, p);
     return;
@@ -514,15 +623,31 @@ void gather(const void* x, const std::int64_t* idx, void* y, int elem_bytes, std
 }
 
 bool lstm_persistent_fits(int H, int B, int sms) {
+  (void)B;
+  (void)sms;
+  if (!use_v1()) return H == 8 || H == 16 || H == 32 || H == 64;   // v2: H/8 lanes per unit, power of two, <= 512 threads
   if (H % kCH != 0 || H > 64) return false;          // 4H x (H/16) threads <= 1024, R^T slice in registers
   const int KS = H / kCH;
   if (KS & (KS - 1)) return false;                   // shuffle reduction over a power-of-two lane group
-  (void)B;
-  (void)sms;
   return true;
 }
 
 cudaError_t lstm_persistent(const Lstm& p, int sms, cudaStream_t s) {
+  if (!use_v1()) {
+    const int KS = p.H / 8;
+    int bt = pick_bt(p.B, sms);
+    while (bt > KS) bt /= 2;                          // lane b of a unit's group owns row b
+    const int threads = p.H * KS;
+    const std::size_t smem = sizeof(float) * 2 * static_cast<std::size_t>(bt) * p.H;
+    const unsigned grid = static_cast<unsigned>((p.B + bt - 1) / bt);
+    switch (bt) {
+      case 1: lstm_persistent2_kernel<1><<<grid, threads, smem, s>>>(p); break;
+      case 2: lstm_persistent2_kernel<2><<<grid, threads, smem, s>>>(p); break;
+      case 4: lstm_persistent2_kernel<4><<<grid, threads, smem, s>>>(p); break;
+      default: lstm_persistent2_kernel<8><<<grid, threads, smem, s>>>(p); break;
+    }
+    return cudaGetLastError();
+  }
   const int bt = pick_bt(p.B, sms);
   const int threads = 4 * p.H * (p.H / kCH);
   const std::size_t smem = sizeof(float) * static_cast<std::size_t>(bt) * (2 * p.H + 4 * p.H);
