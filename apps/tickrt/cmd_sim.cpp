@@ -132,7 +132,10 @@ void register_sim(CLI::App& app) {
               << "  replay      ";
     for (const std::string& c : setup.venue.captures) std::cout << c << " ";
     if (setup.venue.captures.empty()) std::cout << "(none: static book)";
-    std::cout << " at " << (setup.venue.speed <= 0 ? std::string("max") : std::to_string(setup.venue.speed) + "x") << "\n"
+    std::ostringstream speed;
+    if (setup.venue.speed <= 0) speed << "max speed (starts when the first market-data client subscribes)";
+    else speed << setup.venue.speed << "x recorded time";
+    std::cout << " at " << speed.str() << "\n"
               << "Ctrl-C prints a summary and exits.\n"
               << std::flush;
     std::signal(SIGINT, on_signal);

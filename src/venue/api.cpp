@@ -832,6 +832,9 @@ ApiResponse VenueServer::Impl::handle_rest(ApiRequest& req) {
   Api& a = api_of(*this);
   ApiResponse r;
   const std::string& m = req.method;
+  // USD-M futures market data paths answer like their spot twins (a futures capture's book).
+  if (req.path == "/fapi/v1/depth" || req.path == "/fapi/v1/ping" || req.path == "/fapi/v1/time")
+    req.path = "/api/v3/" + req.path.substr(9);
   const std::string& path = req.path;
   if (path.rfind("/api/v3/", 0) != 0) return err(404, -1000, "Unknown endpoint " + path + ".");
   if (!a.charge(req.ip, rest_weight(m, path, req.params), r)) return r;

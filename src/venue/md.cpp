@@ -98,7 +98,13 @@ ApiResponse VenueServer::Impl::depth(std::string_view symbol, std::size_t limit)
     asks = std::move(snap.asks);
     last_id = snap.last_update_id;
   }
-  std::string s = "{\"lastUpdateId\":" + std::to_string(last_id) + ",\"bids\":[";
+  std::string s = "{\"lastUpdateId\":" + std::to_string(last_id);
+  if (ms && ms->mirror->market() == feed::Market::futures) {
+    // Futures snapshots carry message and transaction times (as /fapi/v1/depth does).
+    const std::string t = std::to_string(now_ms());
+    s += ",\"E\":" + t + ",\"T\":" + t;
+  }
+  s += ",\"bids\":[";
   auto side = [&](const std::vector<feed::Level>& lv) {
     for (std::size_t i = 0; i < lv.size(); ++i) {
       if (i) s.push_back(',');
@@ -213,7 +219,11 @@ void VenueServer::Impl::replay_step() {
       if (ms.wanted) {
         book::L2Book::Config bc;
         ms.mirror = std::make_unique<book::L2Book>(md_parser->symbols().market(id), bc);
-        if (engine.find_symbol(ms.upper) != sim::kNoSymbolIndex) ms.mapped = engine.map_feed_symbol(id, ms.upper).ok();
+        // The engine's symbol must follow the same book rules (a futures capture never drives a
+        // spot symbol of the same name: their diff chains differ).
+        const sim::SymbolIndex ei = engine.find_symbol(ms.upper);
+        if (ei != sim::kNoSymbolIndex && engine.spec(ei).market == md_parser->symbols().market(id))
+          ms.mapped = engine.map_feed_symbol(id, ms.upper).ok();
       }
     }
     if (!ms.wanted) {

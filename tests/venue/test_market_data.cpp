@@ -148,6 +148,46 @@ TEST(VenueMarketData, RawStreamSubscribeAndListSubscriptions) {
   EXPECT_EQ((*bad)["code"], 2);
 }
 
+TEST(VenueMarketData, FuturesCaptureStreamsPuAndConsistentSnapshot) {
+  const std::string cap = "data/captures/usdm_btcusdt_20230404.dat.gz";
+  if (!std::filesystem::exists(cap)) GTEST_SKIP() << cap << " not present";
+  SimSetup s = Venue::setup();
+  s.venue.captures = {cap};
+  s.venue.speed = 0;
+  Venue v(s);
+  WsClient ws;
+  ASSERT_TRUE(ws.connect(v.port, "/stream?streams=btcusdt@depth"));
+  ws.set_timeout(1500);
+  feed::LineParser parser;
+  feed::FileContext fctx;
+  feed::Event ev;
+  book::L2Book book(feed::Market::futures);
+  int n = 0, breaks = 0;
+  std::uint64_t prev_u = 0;
+  while (auto m = ws.read()) {
+    ASSERT_EQ(parser.parse_json(*m, 0, fctx, ev), feed::LineError::ok) << m->substr(0, 200);
+    ASSERT_EQ(ev.kind, feed::EventKind::depth_update);
+    EXPECT_TRUE(ev.depth.has_prev) << "futures diffs keep their pu";
+    if (prev_u && ev.depth.prev_final_update_id != prev_u) ++breaks;
+    prev_u = ev.depth.final_update_id;
+    (void)book.on_diff(ev.depth);
+    if (++n == 20) {
+      const HttpResult r = http_call(v.port, http::verb::get, "/fapi/v1/depth?symbol=BTCUSDT&limit=1000");
+      ASSERT_EQ(r.status, 200);
+      ASSERT_EQ(parser.parse_json(r.body, 0, fctx, ev), feed::LineError::ok);
+      EXPECT_TRUE(r.j().contains("E") && r.j().contains("T"));
+      EXPECT_EQ(book.on_snapshot(ev.snapshot.last_update_id, ev.snapshot.bids, ev.snapshot.asks),
+                book::SnapshotResult::synced);
+    }
+  }
+  EXPECT_GT(n, 100);
+  EXPECT_EQ(breaks, 0);
+  EXPECT_EQ(book.state(), book::BookState::synced);
+  EXPECT_EQ(book.counters().gaps, 0u);
+  const HttpResult r = http_call(v.port, http::verb::get, "/api/v3/depth?symbol=BTCUSDT&limit=10");
+  EXPECT_EQ(r.j()["lastUpdateId"].get<std::uint64_t>(), book.last_update_id());
+}
+
 TEST(VenueMarketData, PacedReplayFollowsRecordedTime) {
   if (!have_capture()) GTEST_SKIP() << spot_capture() << " not present";
   SimSetup s = Venue::setup();
