@@ -3,6 +3,7 @@
 // What it serves (HTTP/1.1 + WebSocket on one port, Boost.Beast, plain TCP, bound to
 // VenueConfig::bind_address = 127.0.0.1 unless configured):
 //   Market data   WS  /stream?streams=btcusdt@trade/btcusdt@bookTicker/btcusdt@depth@100ms
+//                 (futures captures stream as recorded, with pu; /fapi/v1/depth serves their book)
 //                 WS  /ws/<stream>[/<stream>...] (raw payloads), /ws + SUBSCRIBE/UNSUBSCRIBE/
 //                     LIST_SUBSCRIPTIONS method messages
 //                 GET /api/v3/depth, /api/v3/exchangeInfo, /api/v3/time, /api/v3/ping
@@ -34,7 +35,7 @@
 // every connection and refuse new ones, ack_delay delays answers and reports, lose_ack sends no
 // answer (REST: connection closed without a response; WS API: no response), reject is the engine's.
 //
-// Limits: spot REST paths only (/api/v3); no TLS (loopback use); no order lists (OCO), no
+// Limits: spot REST paths only (/api/v3, plus /fapi/v1/depth, ping, time); no TLS (loopback use); no order lists (OCO), no
 // iceberg/stop orders; trades our orders make are not echoed on the public @trade stream, and
 // our resting orders are not in the streamed/REST book (it is the recorded book); after the last
 // capture line the book stays as it was (order entry keeps working).
