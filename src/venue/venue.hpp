@@ -35,8 +35,8 @@
 // every connection and refuse new ones, ack_delay delays answers and reports, lose_ack sends no
 // answer (REST: connection closed without a response; WS API: no response), reject is the engine's.
 //
-// Limits: spot REST paths only (/api/v3, plus /fapi/v1/depth, ping, time); no TLS (loopback use); no order lists (OCO), no
-// iceberg/stop orders; trades our orders make are not echoed on the public @trade stream, and
+// Limits: spot REST paths only (/api/v3, plus /fapi/v1/depth, ping, time); no TLS (loopback
+// use); no order lists (OCO), no iceberg/stop orders; trades our orders make are not echoed on the public @trade stream, and
 // our resting orders are not in the streamed/REST book (it is the recorded book); after the last
 // capture line the book stays as it was (order entry keeps working).
 #pragma once
