@@ -22,7 +22,7 @@ echo "build: $(( $(date +%s) - t0 )) s"
 rc=0
 if [ "$WHAT" != bench ]; then
   ./build-gpu/bin/test_cuda 2>&1 | tee "$OUT/test_cuda.txt"; rc=$?
-  if [ $rc -ne 0 ] && [ -z "${TICKRT_CUDA_LSTM:-}" ]; then
+  if [ $rc -ne 0 ] && [ -z "${TICKRT_CUDA_LSTM:-}" ] && [ -z "${NO_V1_RETRY:-}" ]; then
     # The LSTM recurrence kernel v2 is the default; if anything failed, run the test again with v1 and bench
     # whichever passes (the outputs say which).
     TICKRT_CUDA_LSTM=v1 ./build-gpu/bin/test_cuda > "$OUT/test_cuda_lstm_v1.txt" 2>&1 && export TICKRT_CUDA_LSTM=v1
@@ -31,7 +31,7 @@ if [ "$WHAT" != bench ]; then
 fi
 echo "LSTM recurrence kernel: ${TICKRT_CUDA_LSTM:-v2}" | tee -a "$OUT/env.txt"
 if [ "$WHAT" != test ]; then
-  ./build-gpu/bin/bench_cuda --seconds "$SECS" --out "$OUT/bench_cuda.tsv" 2>&1 | tee "$OUT/bench_cuda.log"
+  ./build-gpu/bin/bench_cuda ${BENCH_ARGS:-} --seconds "$SECS" --out "$OUT/bench_cuda.tsv" 2>&1 | tee "$OUT/bench_cuda.log"
   PYTHONUNBUFFERED=1 /opt/torch/.venv/bin/python bench/cuda/torch_bench.py --seconds "$SECS" --out "$OUT/torch.tsv" 2>&1 | tee "$OUT/torch.log"
 fi
 exit $rc
