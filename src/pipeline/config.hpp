@@ -45,6 +45,8 @@ struct PipelineConfig {
   double speed = 1.0;                   // sim/capture replay speed (0 = as fast as possible)
   double duration_s = 60.0;             // stop after this long (0 = until the capture ends / SIGINT)
   int reconnect_ms = 1000;              // url/sim: wait before reconnecting
+  bool wire_tap = true;                 // sim: relay in front of the venue stamping md frames out and
+                                        // orders in (wire-to-wire; adds one loopback hop, wire_tap.hpp)
   int extra_symbols = 0;                // capture source: replay the capture again under N renamed
                                         // symbols (batching bench: 1, 8, 64, 256 symbols)
   // [model]

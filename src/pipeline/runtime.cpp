@@ -18,6 +18,7 @@
 #include "pipeline/pipeline.hpp"
 #include "pipeline/threads.hpp"
 #include "pipeline/trader.hpp"
+#include "pipeline/wire_tap.hpp"
 #include "pipeline/ws_client.hpp"
 #include "sim/matching_engine.hpp"
 #include "venue/venue.hpp"
@@ -33,6 +34,8 @@ struct Pipeline::Impl {
   std::unique_ptr<sim::MatchingEngine> engine;
   std::unique_ptr<venue::VenueServer> venue;
   std::string ws_base, rest_base;
+  std::unique_ptr<WireTap> tap;
+  std::vector<std::pair<exec::ClientOrderId, std::uint64_t>> order_causes;  // main thread: id -> md frame
 
   // feed
   std::unique_ptr<CaptureSource> capture;
@@ -141,6 +144,11 @@ Status Pipeline::Impl::setup_feed() {
     feed_symbols = {probe.value()->symbol()};
     TICKRT_RETURN_IF_ERROR(setup_venue(true));
     if (cfg.speed > 0) time_scale = cfg.speed;
+    if (cfg.wire_tap) {
+      tap = std::make_unique<WireTap>(venue->port());
+      TICKRT_RETURN_IF_ERROR(tap->start());
+      ws_base = "ws://127.0.0.1:" + std::to_string(tap->port());
+    }
   } else {
     feed_symbols = cfg.symbols;
     ws_base = cfg.ws_url;
@@ -163,7 +171,7 @@ Status Pipeline::Impl::setup_exec() {
   if (venue) {
     if (key.empty()) { key = venue::kTestApiKey; secret = venue::kTestSecret; }
     bc.host = "127.0.0.1";
-    bc.port = std::to_string(venue->port());
+    bc.port = std::to_string(tap ? tap->port() : venue->port());
     bc.tls = false;
   } else {
     if (key.empty() || secret.empty()) {
@@ -352,6 +360,7 @@ bool Pipeline::Impl::poll_feed(SampleMeta& meta, StageLatency& lat) noexcept {
       fts = time_base + static_cast<std::int64_t>(static_cast<double>(rns - time_base) * time_scale);
     }
     due = mh->on_json(frame, fts, t, meta);
+    if (due == 1) meta.md_seq = ws->frames();  // the frame number: what the wire tap counts
   }
   // Stage times of every accepted message (sampled or not): the handler's last stamps.
   const TickStamps& ls = mh->last_stamps();
@@ -499,6 +508,7 @@ void Pipeline::Impl::print_log() {
   if (!trader) return;
   LogRecord r;
   while (trader->log().try_pop(r)) {
+    if (r.kind == LogRecord::Kind::order && tap) order_causes.emplace_back(r.id, r.md_seq);
     if (!cfg.print_orders) continue;
     if (order_lines >= cfg.max_order_lines) {
       if (order_lines == cfg.max_order_lines) *out << "  ... (further order lines not printed: report.max_order_lines)\n";
@@ -550,6 +560,7 @@ Pipeline::~Pipeline() {
   if (m.journal) m.journal->close();
   if (m.snaps) m.snaps->stop();
   if (m.ws) m.ws->close();
+  if (m.tap) m.tap->stop();
   if (m.venue) m.venue->stop();
 }
 
@@ -614,6 +625,15 @@ Status Pipeline::run(const std::atomic<bool>& stop) {
   if (m.gateway) m.gateway->stop();
   RunSummary& s = m.sum;
   s.stop_reason = reason;
+  s.latency.reset();
+  if (m.tap) {
+    // Wire-to-wire, venue side: frame out of the venue -> the order it caused into the venue.
+    for (const auto& [id, frame] : m.order_causes) {
+      const std::int64_t o = m.tap->order_ns(std::string(id.view()));
+      const std::int64_t f = m.tap->frame_ns(frame);
+      if (o > 0 && f > 0 && o >= f) s.latency.record(Stage::wire_to_wire, o - f);
+    }
+  }
   s.seconds = static_cast<double>(now_ns() - t0) / 1e9;
   s.messages = m.mh->counters().messages;
   s.malformed = m.mh->counters().malformed;
@@ -627,7 +647,6 @@ Status Pipeline::run(const std::atomic<bool>& stop) {
   s.swaps_ok = m.swapper->swaps_ok();
   s.swaps_failed = m.swapper->swaps_failed();
   s.model_version = m.slots[0]->running_version();
-  s.latency.reset();
   s.latency.merge(m.lat_feed);
   s.latency.merge(m.lat_exec);
   for (auto& l : m.lat_infer) s.latency.merge(*l);
