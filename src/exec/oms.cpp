@@ -239,8 +239,6 @@ SubmitResult Oms::submit(const OrderRequest& in, ClientOrderId* out_id) noexcept
   if (si < 0) return fail(SubmitResult::unknown_symbol);
   if (in.qty.raw <= 0 || (in.type != OrderType::market && in.price.raw <= 0)) return fail(SubmitResult::bad_order);
   if (free_top_ == 0) return fail(SubmitResult::table_full);
-  // Reserve room in both rings before changing any state, so a refusal leaves nothing behind.
-  if (rings_.outbound->size() >= rings_.outbound->capacity()) return fail(SubmitResult::ring_full);
 
   const std::uint64_t seq = next_seq_;
   ClientOrderId id;
@@ -261,8 +259,12 @@ SubmitResult Oms::submit(const OrderRequest& in, ClientOrderId* out_id) noexcept
   gr.order = in;
   gr.order.client_order_id = id;
   gr.enqueue_ns = t1;
+  // No size() pre-check: it would read the consumer's index (a cache miss per order when the
+  // gateway thread runs on another core); try_push reads it only when its cached copy says full.
   if (!rings_.outbound->try_push(gr)) {
-    // Only the trading thread produces, and size() said there was room: cannot happen. Count it.
+    // A journaled request that was never sent: burn its id (recovery finds the exchange never saw
+    // it and marks it rejected); without a journal nothing was recorded and the id is reused.
+    if (journal_ != nullptr) ++next_seq_;
     return fail(SubmitResult::ring_full);
   }
   ++next_seq_;
@@ -287,10 +289,6 @@ SubmitResult Oms::cancel(const ClientOrderId& id) noexcept {
     ++counters_.rejected_submits;
     return SubmitResult::already_canceling;
   }
-  if (rings_.outbound->size() >= rings_.outbound->capacity()) {
-    ++counters_.rejected_submits;
-    return SubmitResult::ring_full;
-  }
   GatewayRequest gr;
   gr.op = GatewayOp::cancel;
   gr.cancel.symbol = e->req.symbol;
@@ -309,6 +307,8 @@ SubmitResult Oms::cancel(const ClientOrderId& id) noexcept {
     }
   }
   if (!rings_.outbound->try_push(gr)) {
+    // Journaled but not sent: recovery would see the order still open (cancel_lost). Burn the id.
+    if (journal_ != nullptr) ++next_seq_;
     ++counters_.rejected_submits;
     return SubmitResult::ring_full;
   }
@@ -349,7 +349,6 @@ SubmitResult Oms::query(std::string_view client_order_id) noexcept {
 }
 
 bool Oms::push_query(OrderEntry& e) noexcept {
-  if (rings_.outbound->size() >= rings_.outbound->capacity()) return false;
   GatewayRequest gr;
   gr.op = GatewayOp::query;
   gr.cancel.symbol = e.req.symbol;
