@@ -1,12 +1,15 @@
-// Quantized trained models on real windows (models/trained/parity_x.npy: 256 test-split windows):
+// Quantized trained models on real windows (models/trained/parity_x.npy: 85 test-split windows):
 // INT8 / FP16 argmax agreement with FP32, serialized engines that load and give the same outputs and carry
 // their precision and calibration, the calibration cache reused by a later build, per-layer patterns, and the
 // accuracy guard refusing an engine that loses too much.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <new>
 
 #include <unistd.h>
 
@@ -16,6 +19,18 @@
 
 using namespace tickrt::infer;
 using namespace tickrt::infer::quant;
+
+// Counts every allocation of this test binary: run() of a quantized engine must make none (hot path).
+// GCC 12 flags free() in a replaced operator delete as mismatched once it inlines operator new: a false positive.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+static std::atomic<long> g_allocs{0};
+void* operator new(std::size_t n) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -224,4 +239,25 @@ TEST(QuantBuild, AutoPrecisionStaysWithinTheTolerance) {
   ASSERT_TRUE(e.ok()) << e.status().to_string();
   EXPECT_LE(100 * (rep.val_acc_fp32 - rep.val_acc), 0.0 + 1e-9);
   EXPECT_FALSE(rep.log.empty());
+}
+
+TEST(QuantBuild, RunAllocatesNothing) {
+  Fixture f;
+  if (!load("lstm_attn_s", f)) GTEST_SKIP() << "models/trained absent";
+  for (const char* spec : {"int8", "fp16"}) {
+    auto e = build(f, spec);
+    ASSERT_TRUE(e);
+    ExecutionContext ctx(e);
+    ASSERT_TRUE(ctx.prepare_batch(1).ok());
+    ASSERT_TRUE(ctx.prepare_batch(64).ok());
+    std::memcpy(ctx.input(0), f.eval.as<float>(), static_cast<std::size_t>(numel(ctx.input_dims(0))) * 4);
+    const long before = g_allocs.load();
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_EQ(ctx.select_batch(1), tickrt::Code::ok);
+      ASSERT_EQ(ctx.run(), tickrt::Code::ok);
+      ASSERT_EQ(ctx.select_batch(64), tickrt::Code::ok);
+      ASSERT_EQ(ctx.run(), tickrt::Code::ok);
+    }
+    EXPECT_EQ(g_allocs.load(), before) << spec;
+  }
 }
