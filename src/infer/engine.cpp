@@ -68,6 +68,11 @@ Result<std::shared_ptr<Engine>> Engine::build(Graph g, const BuildOptions& opt, 
 }
 
 std::string Engine::fingerprint() const {
+  // A GPU engine (tickrt build --device cuda) carries its target's compute capability (infer/cuda stamp_target).
+  if (auto it = graph_.metadata.find("tickrt.cuda.sm"); it != graph_.metadata.end()) {
+    auto d = graph_.metadata.find("tickrt.cuda.device");
+    return "tickrt-engine/cuda/sm_" + it->second + (d != graph_.metadata.end() ? "/" + d->second : std::string());
+  }
   return std::string("tickrt-engine/cpu/") + cpu::isa_name(isa_);
 }
 

@@ -72,6 +72,35 @@ void test_device_strings() {
   }
 }
 
+// The target stamp: fingerprint names the compute capability, survives save/load, and a device older than the
+// stamp is refused at create (that part needs a GPU).
+void test_stamp(bool have_gpu) {
+  std::printf("[target stamp]\n");
+  auto g = cudatest::load_graph(cudatest::reference_models()[0]);
+  if (!g.ok()) {
+    std::printf("  skip  %s\n", g.status().message().c_str());
+    return;
+  }
+  cuda::DeviceInfo future;
+  future.cc_major = 99;
+  future.cc_minor = 0;
+  future.name = "Future GPU";
+  cuda::stamp_target(*g, future);
+  auto e = cudatest::gpu_engine(*g, 8);
+  check(e.ok() && (*e)->fingerprint() == "tickrt-engine/cuda/sm_990/Future GPU", "fingerprint of a stamped engine: " +
+                                                                                  (e.ok() ? (*e)->fingerprint() : e.status().message()));
+  if (!e.ok()) return;
+  const std::string path = (std::filesystem::temp_directory_path() / "tickrt_cuda_stamp.engine").string();
+  auto st = (*e)->save(path);
+  auto back = Engine::load(path);
+  check(st.ok() && back.ok() && (*back)->fingerprint() == (*e)->fingerprint(), "the stamp survives save/load");
+  std::filesystem::remove(path);
+  if (!have_gpu) return;
+  auto ctx = cuda::GpuContext::create(*e, {.device = "cuda:0"});
+  check(!ctx.ok() && ctx.status().code() == Code::unsupported && contains(ctx.status().message(), "rebuild"),
+        "an engine stamped for sm_990 is refused: " + (ctx.ok() ? std::string("(created)") : ctx.status().message()));
+}
+
 void fill_random(float* x, std::size_t n, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> d(0.f, 1.f);
@@ -199,6 +228,7 @@ int main(int argc, char** argv) {
   std::string only = argc > 1 ? argv[1] : "";
   test_device_strings();
   auto n = cuda::device_count();
+  test_stamp(n.ok());
   if (!n.ok()) {
     std::printf("SKIP: GPU tests: %s\n%d passed, %d failed\n", n.status().message().c_str(), g_pass, g_fail);
     return g_fail ? 1 : 77;
