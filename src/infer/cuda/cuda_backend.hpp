@@ -1,6 +1,6 @@
 // infer/cuda/cuda_backend.hpp — the CUDA backend: runs an Engine's graph on an NVIDIA GPU.
 //
-//   auto eng = Engine::load("model.gpu.engine");                    // any engine (see docs/CUDA.md)
+//   auto eng = Engine::load("model.gpu.engine");                    // tickrt build --device cuda (plain graph)
 //   auto ctx = cuda::GpuContext::create(eng, {.device = "cuda:0"}); // setup: device, stream, cuBLAS
 //   (*ctx)->prepare_batch(64);                                      // setup: plan, device arena, weights,
 //                                                                   //        CUDA graph captured once
