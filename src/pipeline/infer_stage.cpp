@@ -25,6 +25,7 @@ InferStage::InferStage(ModelSlot& slot, BatchConfig bc, TscClock clock) : slot_(
   meta_.resize(static_cast<std::size_t>(bc_.max_batch));
   raw_.resize(static_cast<std::size_t>(bc_.max_batch) * kMaxWindowFloats);
   slot_of_sym_.assign(kMaxSymbols, -1);
+  seen_.assign(kMaxSymbols, 0);
   // ns -> TSC ticks for the delay check (one multiply-free compare per poll).
   max_delay_ticks_ = static_cast<std::int64_t>(static_cast<double>(bc_.max_delay_ns) * std::max(clock_.ghz(), 1e-9));
 }
@@ -66,7 +67,13 @@ void InferStage::stage(const InferRequest& r) noexcept {
     ++c_.coalesced;
   } else {
     ++staged_;
-    if (sym < kMaxSymbols) slot_of_sym_[sym] = static_cast<std::int16_t>(at);
+    if (sym < kMaxSymbols) {
+      slot_of_sym_[sym] = static_cast<std::int16_t>(at);
+      if (!seen_[sym]) {
+        seen_[sym] = 1;
+        ++symbols_seen_;
+      }
+    }
   }
   InferResult& m = meta_[static_cast<std::size_t>(at)];
   m.meta = r.meta;
@@ -80,14 +87,17 @@ int InferStage::poll(SpscRing<InferRequest>& in, SpscRing<InferResult>& out) noe
   const std::uint64_t first_enq = r->enqueue_tsc;
   stage(*r);
   in.pop();
-  // Gather until the batch is full or the first window has waited max_delay.
+  // Gather until the batch is full or the first window has waited max_delay. With coalescing a
+  // batch never holds more windows than symbols, so once every symbol seen so far is staged there
+  // is nothing to wait for (one symbol: no added delay at all).
   while (staged_ < bc_.max_batch) {
     r = in.front();
-    if (r != nullptr) {
+    if (r != nullptr) {  // what is already queued is always taken
       stage(*r);
       in.pop();
       continue;
     }
+    if (bc_.coalesce && staged_ >= symbols_seen_) break;
     if (static_cast<std::int64_t>(TscClock::ticks() - first_enq) >= max_delay_ticks_) break;
     cpu_relax();
   }

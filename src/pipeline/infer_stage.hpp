@@ -9,7 +9,8 @@
 // lone request waits at most max_delay; a burst goes out as one batch). With coalescing on, a
 // newer window of a symbol already staged replaces the older one (only the newest window per
 // symbol is worth inferring: the older decision would be stale before it is made); replaced
-// windows are counted (coalesced), never silently lost. The batch then runs on the slot's
+// windows are counted (coalesced), never silently lost. With coalescing, gathering also stops once
+// every symbol seen so far is staged (a batch cannot grow beyond that): one symbol, no wait. The batch then runs on the slot's
 // current model instance (hot swap: adopted between batches, never during one), each window
 // normalised with THAT model's package (a swapped model may carry other normalisation stats).
 //
@@ -101,6 +102,8 @@ class InferStage {
   std::vector<InferResult> meta_;          // [max_batch]
   std::vector<float> raw_;                 // [max_batch, kMaxWindowFloats]
   std::vector<std::int16_t> slot_of_sym_;  // [kMaxSymbols], -1 = not staged
+  std::vector<std::uint8_t> seen_;         // [kMaxSymbols]: symbol ever staged
+  int symbols_seen_ = 0;
   InferCounters c_;
 };
 

@@ -329,8 +329,18 @@ void ModelSwapper::do_swap(const std::string& path) {
     const std::shared_ptr<const LoadedModel>& lm = m.value();
     for (std::size_t i = 0; i < slots_.size() && st.ok(); ++i) {
       auto inst = make_instance(lm, opt_.max_batch);
-      if (!inst.ok()) st = inst.status();
-      else insts.push_back(std::move(inst.value()));
+      if (!inst.ok()) {
+        st = inst.status();
+      } else {
+        // One throw-away run: the arena and weights are touched (and in the shared L3) before the
+        // inference thread's first run on them.
+        infer::ExecutionContext& ctx = *inst.value()->ctx;
+        if (ctx.select_batch(1) == Code::ok) {
+          std::fill(ctx.input(0), ctx.input(0) + lm->in_floats, 0.0f);
+          (void)ctx.run();
+        }
+        insts.push_back(std::move(inst.value()));
+      }
     }
   }
   if (st.ok()) {

@@ -163,7 +163,7 @@ TEST_F(Batching, WithoutCoalescingEveryWindowIsInferredInMaxBatchChunks) {
 }
 
 TEST_F(Batching, LoneWindowWaitsAtMostMaxDelay) {
-  BatchConfig bc{8, 2'000'000, true};  // 2 ms
+  BatchConfig bc{8, 2'000'000, false};  // 2 ms, no coalescing: another window of it could come
   InferStage st(*slot, bc, clock);
   push(0, 1, window(0.0f));
   const auto t0 = std::chrono::steady_clock::now();
@@ -171,6 +171,23 @@ TEST_F(Batching, LoneWindowWaitsAtMostMaxDelay) {
   const auto dt = std::chrono::steady_clock::now() - t0;
   EXPECT_GE(dt, std::chrono::microseconds(1900));
   EXPECT_LT(dt, std::chrono::milliseconds(200));
+}
+
+TEST_F(Batching, WithCoalescingNoWaitOnceEverySeenSymbolIsStaged) {
+  BatchConfig bc{8, 200'000'000, true};  // 200 ms: would be obvious if waited
+  InferStage st(*slot, bc, clock);
+  push(0, 1, window(0.0f));
+  push(1, 2, window(0.5f));
+  EXPECT_EQ(st.poll(*in, *out), 2);  // both queued: taken at once; symbols 0 and 1 now known
+  push(0, 3, window(0.1f));
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(st.poll(*in, *out), 1);  // symbol 1 may still come: waits the full delay
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(190));
+  push(0, 4, window(0.2f));
+  push(1, 5, window(0.3f));
+  const auto t1 = std::chrono::steady_clock::now();
+  EXPECT_EQ(st.poll(*in, *out), 2);  // both seen symbols staged: no wait
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, std::chrono::milliseconds(100));
 }
 
 }  // namespace
