@@ -221,7 +221,10 @@ Status Pipeline::Impl::setup_metrics() {
   auto sm = metrics::register_standard(*registry, "0.1.0", stage_keys, syms);
   if (!sm.ok()) return sm.status().with_context("metrics");
   std_metrics = sm.value();
-  if (trader) TICKRT_RETURN_IF_ERROR(metrics::register_risk(*registry, trader->risk()));
+  if (trader) {
+    TICKRT_RETURN_IF_ERROR(metrics::register_risk(*registry, trader->risk()));
+    trader->set_metrics(&std_metrics);
+  }
   metrics::ServerConfig sc;
   const std::size_t colon = cfg.metrics_listen.rfind(':');
   if (colon == std::string::npos) return Status(Code::invalid_argument, "metrics.listen: expected host:port, got " + cfg.metrics_listen);

@@ -116,6 +116,12 @@ int Trader::on_result(const InferResult& r, StageLatency& lat) noexcept {
   top.update_ns = r.meta.book_update_ns;
   (void)risk_->on_market(s.risk_id, top);
   if (top.has_both_sides()) oms_->mark(s.oms_idx, Price::from_raw(top.mid_raw()));
+  if (metrics_ != nullptr) {
+    const exec::Position& pos = oms_->position(s.oms_idx);
+    metrics_->pnl_quote->set(static_cast<double>(pos.realized_raw + pos.unrealized_raw() - pos.fees_raw) * 1e-8);
+    if (static_cast<std::size_t>(si) < metrics_->position.size())
+      metrics_->position[static_cast<std::size_t>(si)]->set(static_cast<double>(pos.qty_raw) * 1e-8);
+  }
 
   std::array<risk::OpenOrder, 64> open;
   const std::size_t n_open = open_of(s.oms_idx, open);
@@ -159,7 +165,7 @@ int Trader::on_result(const InferResult& r, StageLatency& lat) noexcept {
       cz.recv_ns = clock_.to_ns(r.meta.t.recv);
       cz.md_seq = r.meta.md_seq;
       const std::uint64_t t_q = TscClock::ticks();
-      lat.record(Stage::tick_to_queued, clock_.ticks_to_ns(static_cast<std::int64_t>(t_q - r.meta.t.recv)));
+      rec(lat, Stage::tick_to_queued, clock_.ticks_to_ns(static_cast<std::int64_t>(t_q - r.meta.t.recv)));
       LogRecord lr;
       lr.kind = LogRecord::Kind::order;
       lr.side = in.order.side;
@@ -181,7 +187,7 @@ int Trader::on_result(const InferResult& r, StageLatency& lat) noexcept {
       if (oms_->cancel(in.cancel.orig_client_order_id) == exec::SubmitResult::ok) ++c_.cancels;
     }
   }
-  lat.record(Stage::decision_risk, clock_.ticks_to_ns(static_cast<std::int64_t>(TscClock::ticks() - r.infer_end)));
+  rec(lat, Stage::decision_risk, clock_.ticks_to_ns(static_cast<std::int64_t>(TscClock::ticks() - r.infer_end)));
   return sent;
 }
 
@@ -192,8 +198,8 @@ std::size_t Trader::poll(StageLatency& lat) noexcept {
     if (ev.order != nullptr && rep.request_sent_ns != 0) {
       Cause& cz = causes_[ev.order->seq % kCauses];
       if (cz.oms_seq == ev.order->seq && cz.oms_seq != 0) {
-        lat.record(Stage::encode_send, rep.request_sent_ns - ev.order->enqueue_ns);
-        lat.record(Stage::tick_to_sent, rep.request_sent_ns - cz.recv_ns);
+        rec(lat, Stage::encode_send, rep.request_sent_ns - ev.order->enqueue_ns);
+        rec(lat, Stage::tick_to_sent, rep.request_sent_ns - cz.recv_ns);
         cz.oms_seq = 0;  // first answer only
       }
     }
@@ -204,6 +210,7 @@ std::size_t Trader::poll(StageLatency& lat) noexcept {
     lr.ns = rep.local_ns;
     if (ev.fill_applied) {
       ++c_.fills;
+      if (metrics_ != nullptr) metrics_->fills->add();
       risk::SymbolId rid;
       if (risk_->find(rep.symbol, rid)) (void)risk_->on_fill(rid, rep);
       lr.kind = LogRecord::Kind::fill;

@@ -27,6 +27,7 @@
 #include "core/status.hpp"
 #include "exec/journal.hpp"
 #include "exec/oms.hpp"
+#include "metrics/standard.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/infer_stage.hpp"
 #include "pipeline/latency.hpp"
@@ -73,6 +74,9 @@ class Trader {
   Trader(const Trader&) = delete;
   Trader& operator=(const Trader&) = delete;
 
+  // Optional: live metrics (stage histograms, fills, PnL, positions) written by this thread.
+  void set_metrics(const metrics::StandardMetrics* m) noexcept { metrics_ = m; }
+
   // Maps a feed symbol id to a traded symbol (by name), once per feed symbol. Setup-ish: call it
   // when a symbol is first seen (a string compare), not per tick.
   void map_symbol(feed::SymbolId id, std::string_view name) noexcept;
@@ -112,6 +116,10 @@ class Trader {
   static constexpr std::size_t kCauses = 4096;
 
   std::size_t open_of(int oms_idx, std::array<risk::OpenOrder, 64>& out) const noexcept;
+  void rec(StageLatency& lat, Stage s, std::int64_t ns) noexcept {
+    lat.record(s, ns);
+    if (metrics_ != nullptr) metrics_->stage_latency[static_cast<std::size_t>(s)]->observe(ns);
+  }
   void push_log(const LogRecord& r) noexcept {
     if (!log_.try_push(r)) ++c_.log_dropped;
   }
@@ -124,6 +132,7 @@ class Trader {
   std::vector<Cause> causes_;
   SpscRing<LogRecord> log_{8192};
   exec::ClientOrderId last_canceled_;
+  const metrics::StandardMetrics* metrics_ = nullptr;
   TraderCounters c_;
 };
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "exec/journal.hpp"
 #include "pipeline/config.hpp"
@@ -102,28 +103,46 @@ TEST(PipelineEndToEnd, InlineLoopTradesAgainstTheSimulatorAndJournalAgrees) {
 TEST(PipelineEndToEnd, ShutdownCancelsRestingOrders) {
   if (!have_data()) GTEST_SKIP() << "bundled capture or trained model not present";
   PipelineConfig cfg = base_config("");
+  cfg.duration_s = 8.0;              // upper bound; the test stops it earlier (below)
   cfg.mode = ThreadMode::pipelined;  // the other thread layout, same shutdown rule
   cfg.infer.idle = IdleKind::yield;
   cfg.exec.idle = IdleKind::yield;
   cfg.feed.idle = IdleKind::yield;
-  cfg.style = "passive";           // LIMIT_MAKER at the touch: rests on the book
-  cfg.sizing = "max_position";     // a 0.01 target in 0.001 clips: orders keep working
+  cfg.style = "passive";             // LIMIT_MAKER at the touch: rests on the book
+  cfg.sizing = "max_position";
   cfg.enter_prob = 0.34;
-  cfg.exit_prob = 0.0;             // never exit ...
-  cfg.min_edge = 0.3;              // ... and reverse only on a strong opposite signal: orders keep resting
+  cfg.exit_prob = 0.0;
+  cfg.min_edge = 0.3;
   cfg.reprice_ticks = 0;
   cfg.passive_max_age_ms = 600'000;
   cfg.min_interval_ms = 50;
   std::ostringstream log;
   auto p = Pipeline::create(cfg, log);
   ASSERT_TRUE(p.ok()) << p.status().to_string();
+  Pipeline& pl = *p.value();
   std::atomic<bool> stop{false};
-  ASSERT_TRUE(p.value()->run(stop).ok());
-  const RunSummary s = p.value()->summary();
-  EXPECT_GT(s.orders, 0u) << log.str();
-  EXPECT_GT(s.cancels_at_shutdown, 0u) << "no order was resting at shutdown: the test checked nothing\n" << p.value()->report();
+  Status run_status;
+  std::thread runner([&] { run_status = pl.run(stop); });
+  // SIGINT-like stop at a moment when the venue holds one of our orders.
+  bool seen_resting = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(7);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pl.venue_open_orders() > 0) {
+      seen_resting = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  stop.store(true);
+  runner.join();
+  ASSERT_TRUE(run_status.ok()) << run_status.to_string();
+  const RunSummary& s = pl.summary();
+  ASSERT_TRUE(seen_resting) << "no order ever rested: the test checked nothing\n" << pl.report();
+  EXPECT_EQ(s.stop_reason, "signal");
+  EXPECT_GT(s.orders, 0u);
+  EXPECT_GT(s.cancels_at_shutdown, 0u) << pl.report();
   EXPECT_EQ(s.open_orders_at_end, 0u);
-  EXPECT_EQ(p.value()->venue_open_orders(), 0);
+  EXPECT_EQ(pl.venue_open_orders(), 0);
   EXPECT_GT(s.latency[Stage::queue_wait].count(), 0u);
 }
 
