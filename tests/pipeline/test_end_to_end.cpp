@@ -12,7 +12,14 @@
 
 #include "exec/journal.hpp"
 #include "pipeline/config.hpp"
+#include "pipeline/model.hpp"
 #include "pipeline/pipeline.hpp"
+#include "pipeline/ws_client.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace tickrt::pipeline {
 namespace {
@@ -145,6 +152,68 @@ TEST(PipelineEndToEnd, ShutdownCancelsRestingOrders) {
   EXPECT_EQ(pl.venue_open_orders(), 0);
   EXPECT_GT(s.latency[Stage::queue_wait].count(), 0u);
 }
+
+// A minimal HTTP/1.1 POST over a plain socket (the test's own client, independent of Beast).
+std::string http_post(std::uint16_t port, const std::string& path, const std::string& token, const std::string& body) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) { ::close(fd); return ""; }
+  std::string req = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: " +
+                    std::to_string(body.size()) + "\r\n";
+  if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
+  req += "\r\n" + body;
+  (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  std::string resp;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;) resp.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  return resp;
+}
+
+TEST(PipelineEndToEnd, MetricsAndControlSwapWhileTrading) {
+  if (!have_data()) GTEST_SKIP() << "bundled capture or trained model not present";
+  PipelineConfig cfg = base_config("");
+  cfg.speed = 5;                 // the capture lasts ~70 s: the swap has time on a loaded machine
+  cfg.duration_s = 40.0;         // upper bound; stopped once the swap is adopted
+  cfg.control_token = "t0ken";
+  std::ostringstream log;
+  auto p = Pipeline::create(cfg, log);
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  Pipeline& pl = *p.value();
+  ASSERT_NE(pl.metrics_port(), 0);
+  std::atomic<bool> stop{false};
+  Status run_status;
+  std::thread runner([&] { run_status = pl.run(stop); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  const std::string port = std::to_string(pl.metrics_port());
+  auto metrics = http_get("http://127.0.0.1:" + port, "/metrics");
+  auto health = http_get("http://127.0.0.1:" + port, "/health");
+  const std::string denied = http_post(pl.metrics_port(), "/control/swap", "wrong", "");
+  const std::string swap = http_post(pl.metrics_port(), "/control/swap", "t0ken",
+                                     (fs::current_path() / "models/trained/transformer_s/model.onnx").string());
+  // The build runs at idle priority: on a busy machine it waits for a free core.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (pl.swapper().swaps_ok() + pl.swapper().swaps_failed() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a few inferences on the new model
+  stop.store(true);
+  runner.join();
+  ASSERT_TRUE(run_status.ok()) << run_status.to_string();
+  ASSERT_TRUE(metrics.ok()) << metrics.status().to_string();
+  EXPECT_NE(metrics.value().find("tickrt_stage_latency_seconds_count{stage=\"inference\"}"), std::string::npos);
+  ASSERT_TRUE(health.ok()) << health.status().to_string();
+  EXPECT_NE(health.value().find("\"status\":\"ok\""), std::string::npos) << health.value();
+  EXPECT_NE(denied.find(" 401 "), std::string::npos) << denied;
+  EXPECT_NE(swap.find(" 202 "), std::string::npos) << swap;
+  const RunSummary& s = pl.summary();
+  EXPECT_EQ(s.swaps_ok, 1u) << pl.report();
+  EXPECT_EQ(s.model_version, 2u);
+  EXPECT_EQ(s.dropped_windows, 0u);
+}
+
 
 TEST(PipelineEndToEnd, BadModelStopsSetupWithTheReason) {
   if (!have_data()) GTEST_SKIP() << "bundled capture or trained model not present";
