@@ -16,6 +16,7 @@ void register_engine(CLI::App& app);   // cmd_engine.cpp: tickrt build | infer |
 void register_features(CLI::App& app); // cmd_features.cpp: tickrt features <captures...> -o <dir>
 void register_quant(CLI::App& app);    // cmd_quant.cpp: tickrt calibrate | quant-sensitivity | quant-eval
 void register_sim(CLI::App& app);      // cmd_sim.cpp: tickrt sim (simulated Binance venue)
+void register_fix(CLI::App& app);      // cmd_fix.cpp: tickrt fix-sim (simulator behind a FIX 4.4 acceptor)
 
 // Root of the project's data/ folder: $TICKRT_DATA, else <source dir>/data.
 std::string data_dir();

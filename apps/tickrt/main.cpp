@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   tickrt::cli::register_features(app);
   tickrt::cli::register_quant(app);
   tickrt::cli::register_sim(app);
+  tickrt::cli::register_fix(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
