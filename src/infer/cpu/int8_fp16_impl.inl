@@ -134,7 +134,7 @@ inline int32_t load4(const int8_t* p) {
 
 #if defined(TICKRT_I8_AVX512VNNI)
 struct I8 {
-  static constexpr int MR = 4, NP = 4, NP1 = 8;   // 16 (8 for one row) zmm accumulators
+  static constexpr int MR = 4, NP = 4, NP1 = 16;  // 16 zmm accumulators (one row: 16 panels = 4H of H 64 in one pass)
   struct Acc { __m512i v; };
   using A = __m512i;
   static inline Acc zero() { return {_mm512_setzero_si512()}; }
