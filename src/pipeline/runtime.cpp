@@ -3,6 +3,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <sstream>
+#include <mutex>
 #include <thread>
 
 #include "core/clock.hpp"
@@ -80,7 +81,8 @@ struct Pipeline::Impl {
   std::atomic<std::uint64_t> dropped_windows{0};
   StageLatency lat_feed, lat_exec;
   std::vector<std::unique_ptr<StageLatency>> lat_infer;
-  std::vector<std::string> thread_errors;  // pinning failures (written before threads run)
+  std::mutex thread_errors_mu;
+  std::vector<std::string> thread_errors;  // pinning failures, printed by the main thread
   RunSummary sum;
   std::uint64_t cancels_at_shutdown = 0;
   std::size_t open_at_end = 0;
@@ -297,10 +299,6 @@ Status Pipeline::Impl::setup() {
   TICKRT_RETURN_IF_ERROR(setup_feed());
   TICKRT_RETURN_IF_ERROR(setup_exec());
   TICKRT_RETURN_IF_ERROR(setup_metrics());
-  swapper->on_result([this](const SwapResult& r) {
-    // Background thread: the main thread prints; keep it short and lock-free for the hot path.
-    (void)r;
-  });
   swapper->start();
   return Status::Ok();
 }
@@ -498,8 +496,9 @@ void Pipeline::Impl::start_thread_pinned(const ThreadConfig& tc, const char* nam
     name_current_thread(name);
     Status st = pin_current_thread(tc.cpu, name);
     if (!st.ok()) {
-      // Reported by the main thread after the run (no I/O here); the thread runs unpinned.
-      (void)st;
+      // Reported by the main thread (no I/O on a pipeline thread); the thread runs unpinned.
+      std::lock_guard<std::mutex> g(thread_errors_mu);
+      thread_errors.push_back(st.to_string());
     }
     fn();
   });
@@ -601,10 +600,16 @@ Status Pipeline::run(const std::atomic<bool>& stop) {
   }
   const std::int64_t t0 = now_ns();
   std::int64_t next_venue_check = t0;
+  bool pin_reported = false;
   std::string reason;
   for (;;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     m.print_log();
+    if (!pin_reported && now_ns() - t0 > 200'000'000) {
+      pin_reported = true;
+      std::lock_guard<std::mutex> g(m.thread_errors_mu);
+      for (const std::string& e : m.thread_errors) *m.out << "warning: thread not pinned: " << e << "\n";
+    }
     const std::int64_t now = now_ns();
     if (stop.load()) { reason = "signal"; break; }
     if (cfg.duration_s > 0 && now - t0 >= static_cast<std::int64_t>(cfg.duration_s * 1e9)) { reason = "duration"; break; }
