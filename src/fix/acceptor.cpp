@@ -253,8 +253,8 @@ class FixAcceptor::App final : public FIX::Application {
     FIX::Message er = encode_execution_report(r, next_exec_id(), "code=-2013 Order does not exist.", wall_ns());
     er.setField(103, "5");  // OrdRejReason: unknown order
     if (!req_id.empty()) er.setField(790, req_id);
-    send(er, id);
     stats_.reports_sent.fetch_add(1, std::memory_order_relaxed);
+    send(er, id);
   }
 
   // ---- market data (35=V -> 35=W snapshot, 35=X incremental, 35=Y reject) ----------------------
@@ -271,8 +271,8 @@ class FixAcceptor::App final : public FIX::Application {
     r.setField(262, req_id.empty() ? std::string("NONE") : req_id);
     r.setField(281, std::to_string(reason));  // 0 unknown symbol, 5 unsupported MarketDepth... , 8 unsupported MDEntryType
     r.setField(58, text);
-    send(r, id);
     stats_.md_rejects.fetch_add(1, std::memory_order_relaxed);
+    send(r, id);
   }
 
   void on_md_request(const FIX::Message& m, const FIX::SessionID& id) {
@@ -421,16 +421,16 @@ class FixAcceptor::App final : public FIX::Application {
     const int why = reason == sim::RejectReason::unknown_order ? (st ? 0 : 1) : 99;  // 0 too late, 1 unknown
     FIX::Message m = encode_cancel_reject(req.client_order_id.view(), req.orig_client_order_id.view(), oid, status,
                                           why, replace, reject_text(code, reason));
+    stats_.cancel_rejects.fetch_add(1, std::memory_order_relaxed);  // before the send: a reader who saw it sees the count
     send(m, id, due);
-    stats_.cancel_rejects.fetch_add(1, std::memory_order_relaxed);
   }
 
   void send_report(const ExecReport& r, const FIX::SessionID& id, const std::string& text, const std::string& req_id,
                    std::int64_t due = 0) {
     FIX::Message m = encode_execution_report(r, next_exec_id(), text, wall_ns());
     if (!req_id.empty()) m.setField(790, req_id);
-    send(m, id, due);
     stats_.reports_sent.fetch_add(1, std::memory_order_relaxed);
+    send(m, id, due);
   }
 
   // 35=j naming the tag. RefSeqNum 45 and RefMsgType 372 point at the refused message;
@@ -446,8 +446,8 @@ class FixAcceptor::App final : public FIX::Application {
     const bool missing = text.find(" missing") != std::string::npos || text.find(" empty") != std::string::npos;
     r.setField(380, tag == 0 ? "0" : (text.find("MsgType") != std::string::npos ? "3" : (missing ? "5" : "0")));
     r.setField(58, text);
-    send(r, id);
     stats_.business_rejects.fetch_add(1, std::memory_order_relaxed);
+    send(r, id);
   }
 
   std::string next_exec_id() {

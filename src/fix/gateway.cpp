@@ -250,8 +250,8 @@ void FixGateway::handle(const GatewayRequest& req) {
         f.sent_ns = now_ns();  // see gateway.hpp "Latency stamps": the answer can overtake send()'s return
         order_side_[id] = o.side;
       }
+      c_.requests_sent.fetch_add(1, std::memory_order_relaxed);  // before: whoever sees the answer sees the count
       const bool ok = s->send(m);
-      c_.requests_sent.fetch_add(1, std::memory_order_relaxed);
       std::lock_guard<std::mutex> lock(produce_mu_);
       auto it = inflight_.find(id);
       if (!ok) {
@@ -302,8 +302,8 @@ void FixGateway::handle(const GatewayRequest& req) {
         f.symbol = cr.symbol;
         f.sent_ns = now_ns();
       }
+      c_.requests_sent.fetch_add(1, std::memory_order_relaxed);  // before: whoever sees the answer sees the count
       const bool ok = s->send(m);
-      c_.requests_sent.fetch_add(1, std::memory_order_relaxed);
       std::lock_guard<std::mutex> lock(produce_mu_);
       auto it = inflight_.find(id);
       if (!ok) {
@@ -328,6 +328,7 @@ void FixGateway::handle(const GatewayRequest& req) {
         if (auto it = order_side_.find(orig); it != order_side_.end()) side = it->second;
       }
       FIX::Message m = encode_status_request(q, side);
+      if (up) c_.requests_sent.fetch_add(1, std::memory_order_relaxed);
       if (!up || !s->send(m)) {
         // Still unknown; the OMS keeps the order unknown and asks again later.
         local.symbol = q.symbol;
@@ -339,7 +340,6 @@ void FixGateway::handle(const GatewayRequest& req) {
         push_report(local);
         return;
       }
-      c_.requests_sent.fetch_add(1, std::memory_order_relaxed);
       return;
     }
   }
