@@ -49,7 +49,7 @@ std::string_view stp_name(StpMode m) {
 std::uint32_t rest_weight(const std::string& method, const std::string& path, const Params& p) {
   if (path == "/api/v3/depth") {
     long limit = 100;
-    if (auto l = p.get("limit")) limit = std::atol(std::string(*l).c_str());
+    if (auto l = p.get("limit")) limit = std::strtol(std::string(*l).c_str(), nullptr, 10);  // clamps on overflow
     if (limit <= 100) return 5;
     if (limit <= 500) return 25;
     if (limit <= 1000) return 50;
@@ -70,7 +70,7 @@ std::uint32_t ws_weight(const std::string& method, const Params& p) {
   if (method == "exchangeInfo") return 20;
   if (method == "depth") {
     long limit = 100;
-    if (auto l = p.get("limit")) limit = std::atol(std::string(*l).c_str());
+    if (auto l = p.get("limit")) limit = std::strtol(std::string(*l).c_str(), nullptr, 10);  // clamps on overflow
     return limit <= 100 ? 5 : limit <= 500 ? 25 : limit <= 1000 ? 50 : 250;
   }
   return 1;
@@ -181,12 +181,13 @@ struct Api {
 
   static bool parse_int(std::string_view v, std::int64_t& out) {
     if (v.empty() || v.size() > 19) return false;
-    std::int64_t x = 0;
+    std::uint64_t x = 0;  // 19 digits fit in uint64; the int64 range is checked below
     for (char c : v) {
       if (c < '0' || c > '9') return false;
-      x = x * 10 + (c - '0');
+      x = x * 10 + static_cast<std::uint64_t>(c - '0');
     }
-    out = x;
+    if (x > static_cast<std::uint64_t>(INT64_MAX)) return false;
+    out = static_cast<std::int64_t>(x);
     return true;
   }
 
