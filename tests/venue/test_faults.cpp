@@ -140,7 +140,7 @@ TEST(VenueFaults, DisconnectWindow) {
 TEST(VenueFaults, MalformedTrafficNeverCrashes) {
   Venue v(Venue::setup());
   // Garbage bytes instead of HTTP.
-  for (const std::string& junk : {std::string("\x16\x03\x01\x02\x00garbage\r\n\r\n", 20), std::string("GET\r\n\r\n"),
+  for (const std::string& junk : {std::string("\x16\x03\x01\x02\x00garbage\r\n\r\n", 16), std::string("GET\r\n\r\n"),
                                  std::string(100000, 'A'), std::string("POST /api/v3/order HTTP/1.1\r\nContent-Length: 99999999\r\n\r\nx")}) {
     net::io_context ioc;
     tcp::socket sock(ioc);
