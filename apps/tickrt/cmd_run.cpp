@@ -73,7 +73,8 @@ bool apply_overrides(pipeline::PipelineConfig& c, const RunOverrides& o) {
   return true;
 }
 
-// Runs a pipeline to its end and prints the report; the exit code (0 ok, 1 failure).
+// Runs a pipeline to its end and prints the report; the exit code (0 ok, 1 failure, 3 restart
+// recovery failed closed: the journal does not match the exchange, nothing was traded).
 int run_pipeline(const pipeline::PipelineConfig& cfg) {
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
@@ -83,7 +84,7 @@ int run_pipeline(const pipeline::PipelineConfig& cfg) {
   auto p = pipeline::Pipeline::create(cfg, std::cout);
   if (!p.ok()) {
     std::cerr << "tickrt: " << p.status().to_string() << "\n";
-    return 1;
+    return p.status().message().find(pipeline::kRecoveryFailedClosed) != std::string::npos ? 3 : 1;
   }
   Status st = p.value()->run(g_stop);
   std::cout << p.value()->report();
@@ -123,7 +124,9 @@ void register_run(CLI::App& app) {
   cmd->footer(
       "Without --config an embedded default runs: the in-process simulator replays the bundled\n"
       "capture over WebSocket/REST on loopback, lstm_attn_s trades against it for 60 s.\n"
-      "SIGINT/SIGTERM: open orders are canceled, the journal flushed, the summary printed.\n\n"
+      "SIGINT/SIGTERM: open orders are canceled, the journal flushed, the summary printed.\n"
+      "Restart: an existing exec.journal is replayed and reconciled with the exchange before any\n"
+      "order; a difference it cannot explain fails closed (exit 3, every mismatch on stderr).\n\n"
       "Examples:\n"
       "  tickrt run\n"
       "  tickrt run --config configs/tickrt.toml --duration 30\n"
@@ -140,7 +143,7 @@ void register_run(CLI::App& app) {
       throw CLI::RuntimeError(1);
     }
     if (!apply_overrides(c.value(), *o)) throw CLI::RuntimeError(2);
-    if (run_pipeline(c.value()) != 0) throw CLI::RuntimeError(1);
+    if (const int rc = run_pipeline(c.value()); rc != 0) throw CLI::RuntimeError(rc);
   });
 }
 

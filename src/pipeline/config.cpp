@@ -288,6 +288,9 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
     r.get_str("id_prefix", c.id_prefix);
     r.get_str("api_key", c.api_key);
     r.get_str("api_secret", c.api_secret);
+    r.get_bool("recover", c.recover);
+    r.get_bool("recovery_full_history", c.recovery_full_history);
+    r.get_bool("allow_foreign_orders", c.allow_foreign_orders);
     r.get_int("cancel_timeout_ms", c.cancel_timeout_ms, 0, 600'000);
     r.get_int("gateway_spin_us", c.gateway_spin_us, -1, 60'000'000);
     r.get_int("gateway_sleep_us", c.gateway_sleep_us, 0, 1'000'000);

@@ -96,6 +96,11 @@ struct PipelineConfig {
   std::string id_prefix = "tk";
   std::string api_key;                  // sim: the venue's test key when empty
   std::string api_secret;
+  bool recover = true;                  // restart recovery from the journal (pipeline.hpp "Startup")
+  bool recovery_full_history = true;    // compare every exchange trade with the journal (catches a
+                                        // journal from another venue/account); false: look back
+                                        // 1000 trade ids (large accounts on a real exchange)
+  bool allow_foreign_orders = false;    // open orders without our id prefix are not a mismatch
   int cancel_timeout_ms = 2000;         // shutdown: wait this long for cancel acks
   std::int64_t gateway_spin_us = 50;    // gateway IO thread: spin this long when idle (-1 = always)
   std::int64_t gateway_sleep_us = 20;   // ... then sleep this long per check (exec/gateway.hpp IdleWait)

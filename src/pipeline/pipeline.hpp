@@ -21,6 +21,10 @@
 //  trading thread's log ring, watches the duration / capture end / signals, and at the end prints
 //  the summary.
 //
+// Startup (create()): model, feed, venue (sim), then exec: the journal is loaded, a new session
+// begun, the OMS created, and restart recovery (exec::recover: replay the journal, reconcile with
+// the exchange) runs BEFORE the gateway starts; a mismatch fails closed (kRecoveryFailedClosed).
+//
 // Shutdown (SIGINT/SIGTERM via the caller's stop flag, duration, or the capture's end): the
 // trading thread cancels every open order and keeps polling reports until none is open or
 // exec.cancel_timeout_ms passed; then the threads stop, the gateway stops, the journal is
@@ -39,6 +43,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include "core/status.hpp"
 #include "pipeline/config.hpp"
@@ -47,6 +52,11 @@
 namespace tickrt::pipeline {
 
 class ModelSwapper;
+
+// create() fails with a Status whose message starts with this (Code::out_of_sync) when restart
+// recovery cannot explain the journal against the exchange: fail closed, nothing was traded.
+// `tickrt run` exits 3 on it.
+inline constexpr std::string_view kRecoveryFailedClosed = "exec recovery failed closed";
 
 struct RunSummary {
   std::uint64_t messages = 0, malformed = 0, samples = 0, inferences = 0, batches = 0, coalesced = 0;
@@ -61,6 +71,12 @@ struct RunSummary {
   std::int64_t realized_raw = 0, unrealized_raw = 0, fees_raw = 0;  // quote 1e-8
   double seconds = 0;
   std::string stop_reason;
+  // Restart recovery at create() (exec/recovery.hpp): rows the journal held before this session,
+  // the report's summary ("" when nothing was recovered), the position it rebuilt.
+  std::uint64_t recovery_records = 0;
+  std::string recovery;
+  std::int64_t recovered_position_raw = 0;
+  std::uint64_t recovered_orders = 0, recovered_fills = 0;  // replayed from the journal
   StageLatency latency;
 };
 

@@ -76,6 +76,25 @@ Result<std::unique_ptr<Trader>> Trader::create(const PipelineConfig& cfg, const 
   return t;
 }
 
+Status Trader::recover(const exec::JournalContents& jc, exec::Gateway& gw, exec::Journal* journal,
+                       const exec::RecoveryConfig& rc, exec::RecoveryReport& rep) {
+  TICKRT_RETURN_IF_ERROR(exec::recover(jc, *oms_, gw, journal, rc, rep).with_context("exec recovery"));
+  if (!rep.ok) return Status::Ok();
+  for (const Sym& s : syms_) {
+    const exec::Position& pos = oms_->position(s.oms_idx);
+    if (pos.qty_raw == 0) continue;
+    exec::ExecReport seed;
+    seed.exec_type = exec::ExecType::trade;
+    seed.symbol = s.sname;
+    seed.side = pos.qty_raw > 0 ? exec::Side::buy : exec::Side::sell;
+    seed.last_qty = Qty::from_raw(pos.qty_raw > 0 ? pos.qty_raw : -pos.qty_raw);
+    seed.last_price = Price::from_raw(pos.avg_price_raw);
+    seed.local_ns = now_ns();
+    (void)risk_->on_fill(s.risk_id, seed);
+  }
+  return Status::Ok();
+}
+
 void Trader::map_symbol(feed::SymbolId id, std::string_view name) noexcept {
   if (id >= map_.size() || map_[id] != -1) return;
   map_[id] = -2;

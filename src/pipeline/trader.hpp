@@ -11,6 +11,9 @@
 //                 latency of the order that caused each first answer (gateway t2 - OMS t1 =
 //                 "order encode+send"; t2 - tick receive = "tick->order sent").
 //   cancel_all()  shutdown / kill switch: cancels every live order.
+//   recover()     setup path, once, after create() and BEFORE the gateway starts: rebuilds the OMS
+//                 from the journal and reconciles it with the exchange (exec/recovery.hpp), then
+//                 seeds risk with the recovered positions. A mismatch leaves the OMS halted.
 // Hot path: no allocation, no locks, no I/O: what humans read (order and fill lines) goes into an
 // SPSC ring the main thread prints from (LogRecord).
 // Limits: at most risk::RiskEngine::kMaxSymbols traded symbols; other symbols are inferred only.
@@ -27,6 +30,7 @@
 #include "core/status.hpp"
 #include "exec/journal.hpp"
 #include "exec/oms.hpp"
+#include "exec/recovery.hpp"
 #include "metrics/standard.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/infer_stage.hpp"
@@ -76,6 +80,14 @@ class Trader {
 
   // Optional: live metrics (stage histograms, fills, PnL, positions) written by this thread.
   void set_metrics(const metrics::StandardMetrics* m) noexcept { metrics_ = m; }
+
+  // Restart recovery (see the header comment). `jc` is the journal as loaded BEFORE this
+  // session began. The Status is not ok for transport failures; mismatches are in `rep`
+  // (rep.ok false, the OMS halted). Risk receives each recovered non-zero position as one fill
+  // at its average entry price (so position limits hold from the first tick; the previous
+  // sessions' realized PnL is not carried into today's loss limits).
+  Status recover(const exec::JournalContents& jc, exec::Gateway& gw, exec::Journal* journal,
+                 const exec::RecoveryConfig& rc, exec::RecoveryReport& rep);
 
   // Maps a feed symbol id to a traded symbol (by name), once per feed symbol. Setup-ish: call it
   // when a symbol is first seen (a string compare), not per tick.
