@@ -42,7 +42,8 @@ struct PipelineConfig {
   std::vector<std::string> symbols;     // url source: symbols to subscribe (upper case)
   std::string ws_url = "wss://stream.binance.com:9443";
   std::string rest_url = "https://api.binance.com";
-  double speed = 1.0;                   // sim/capture replay speed (0 = as fast as possible)
+  double speed = 1.0;                   // sim/capture replay speed (0 = as fast as possible); url: the
+                                        // speed the server replays at (feature time; 1 = real exchange)
   double duration_s = 60.0;             // stop after this long (0 = until the capture ends / SIGINT)
   int reconnect_ms = 1000;              // url/sim: wait before reconnecting
   bool wire_tap = true;                 // sim: relay in front of the venue stamping md frames out and

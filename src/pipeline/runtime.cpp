@@ -46,7 +46,7 @@ struct Pipeline::Impl {
   std::string ws_target;
   std::unique_ptr<MarketHandler> mh;
   std::int64_t disconnected_at = 0;
-  double time_scale = 1.0;   // sim source at speed s > 0: feature time runs s x wall time
+  double time_scale = 1.0;   // sim/url source at speed s > 0: feature time runs s x wall time
   std::int64_t time_base = 0;
   std::uint64_t frame_seq = 0;
 
@@ -154,6 +154,9 @@ Status Pipeline::Impl::setup_feed() {
     }
   } else {
     feed_symbols = cfg.symbols;
+    // A replay server that outlives us (`tickrt sim --speed s`) streams s x recorded time: feature
+    // time follows it. A real exchange: speed 1 (the default), wall time.
+    if (cfg.speed > 0) time_scale = cfg.speed;
     ws_base = cfg.ws_url;
     rest_base = cfg.rest_url;
   }
