@@ -23,6 +23,22 @@ TEST(PipelineConfig, EmbeddedDefaultParsesToTheDocumentedDefaults) {
   EXPECT_EQ(resolve_path(c, "/abs/x"), "/abs/x");
 }
 
+TEST(PipelineConfig, RecoveryKeys) {
+  auto d = parse_config("", "<t>", "/b");
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  EXPECT_TRUE(d.value().recover);
+  EXPECT_TRUE(d.value().recovery_full_history);
+  EXPECT_FALSE(d.value().allow_foreign_orders);
+  auto r = parse_config("[exec]\nrecover = false\nrecovery_full_history = false\nallow_foreign_orders = true\n", "<t>", "/b");
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_FALSE(r.value().recover);
+  EXPECT_FALSE(r.value().recovery_full_history);
+  EXPECT_TRUE(r.value().allow_foreign_orders);
+  auto bad = parse_config("[exec]\nrecover = 1\n", "<t>", "/b");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("exec.recover"), std::string::npos) << bad.status().message();
+}
+
 TEST(PipelineConfig, EmptyTextGivesDefaults) {
   auto r = parse_config("", "t.toml", "/b");
   ASSERT_TRUE(r.ok());
