@@ -114,6 +114,8 @@ class TableReader {
     }
   }
   void mark(const char* key) { known_.insert(key); }
+  // A value of the right type that is still wrong (names the key and its line).
+  void reject(const char* key, const std::string& what) { fail_raw(key, t_ ? t_->get(key) : nullptr, what); }
   void finish() {
     if (!t_ || !st_.ok()) return;
     for (const auto& [k, v] : *t_) {
@@ -190,7 +192,7 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
   {
     TableReader r(&root, "", origin, st);
     // The top level holds only tables; each is read below.
-    for (const char* t : {"feed", "model", "threads", "batch", "strategy", "risk", "exec", "metrics", "report"}) r.mark(t);
+    for (const char* t : {"feed", "model", "engine", "threads", "batch", "strategy", "risk", "exec", "metrics", "report"}) r.mark(t);
     r.finish();
   }
   {
@@ -215,6 +217,16 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
     r.get_int("workspace_limit_mb", c.workspace_limit_mb, 0, 1 << 20);
     r.get_bool("require_golden", c.require_golden);
     r.get_double("golden_tol", c.golden_tol, 0.0, 1.0);
+    r.finish();
+  }
+  {
+    TableReader r(table("engine"), "engine.", origin, st);
+    r.get_str("device", c.engine_device);
+    r.get_str("fallback", c.engine_fallback);
+    if (c.engine_device != "cpu" && c.engine_device != "cuda" && c.engine_device.rfind("cuda:", 0) != 0)
+      r.reject("device", "expected \"cpu\", \"cuda\", \"cuda:N\" or \"cuda:<UUID>\", got \"" + c.engine_device + "\"");
+    if (c.engine_fallback != "none" && c.engine_fallback != "cpu")
+      r.reject("fallback", "expected \"none\" or \"cpu\", got \"" + c.engine_fallback + "\"");
     r.finish();
   }
   {

@@ -57,6 +57,9 @@ struct PipelineConfig {
   std::uint64_t workspace_limit_mb = 0; // engine activations + scratch at max batch; 0 = unlimited
   bool require_golden = false;          // refuse a model without parity data beside it
   double golden_tol = 1e-4;
+  // [engine] (docs/CUDA.md): where inference runs. "cpu", or "cuda" / "cuda:N" / "cuda:<UUID>".
+  std::string engine_device = "cpu";
+  std::string engine_fallback = "none"; // "cpu": no GPU/driver/CUDA build -> warn, run on the CPU
   // [threads]
   ThreadMode mode = ThreadMode::inline_;
   ThreadConfig feed;                    // inline mode: the one thread

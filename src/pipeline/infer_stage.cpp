@@ -11,9 +11,9 @@ namespace tickrt::pipeline {
 namespace {
 
 // Copies the model outputs of window i of the current plan into r.
-void take_outputs(const infer::ExecutionContext& ctx, std::size_t i, std::size_t n_out, InferResult& r) noexcept {
+void take_outputs(const ModelInstance& ctx, std::size_t i, std::size_t n_out, InferResult& r) noexcept {
   const std::size_t n = std::min(n_out, kMaxOutputs);
-  const float* y = ctx.output(0) + i * n_out;
+  const float* y = ctx.output() + i * n_out;
   for (std::size_t c = 0; c < n; ++c) r.out[c] = y[c];
   r.n_out = static_cast<std::uint8_t>(n);
 }
@@ -32,14 +32,14 @@ InferStage::InferStage(ModelSlot& slot, BatchConfig bc, TscClock clock) : slot_(
 
 bool InferStage::infer_one(const SampleMeta& meta, const features::FeatureEngine& fe, InferResult& out) noexcept {
   ModelInstance* inst = slot_.current();
-  infer::ExecutionContext& ctx = *inst->ctx;
+  ModelInstance& ctx = *inst;  // CPU or GPU context (model.hpp)
   out.meta = meta;
   out.enqueue_tsc = 0;
   out.batch = 1;
   out.model_version = inst->model->version;
   out.infer_start = TscClock::ticks();
   out.ok = false;
-  if (ctx.select_batch(1) != Code::ok || !inst->model->package.fill_input(fe, ctx.input(0)) || ctx.run() != Code::ok) {
+  if (ctx.select_batch(1) != Code::ok || !inst->model->package.fill_input(fe, ctx.input()) || ctx.run() != Code::ok) {
     ++c_.run_errors;
     out.infer_end = TscClock::ticks();
     return false;
@@ -103,12 +103,12 @@ int InferStage::poll(SpscRing<InferRequest>& in, SpscRing<InferResult>& out) noe
   }
   const int b = staged_;
   ModelInstance* inst = slot_.current();  // adopt a swapped model between batches only
-  infer::ExecutionContext& ctx = *inst->ctx;
+  ModelInstance& ctx = *inst;  // CPU or GPU context (model.hpp)
   const LoadedModel& m = *inst->model;
   const std::uint64_t t0 = TscClock::ticks();
   bool ok = ctx.select_batch(b) == Code::ok;
   if (ok) {
-    float* x = ctx.input(0);
+    float* x = ctx.input();
     for (int i = 0; i < b; ++i)
       m.package.normalize(raw_.data() + static_cast<std::size_t>(i) * kMaxWindowFloats, m.package.window,
                           x + static_cast<std::size_t>(i) * m.in_floats);

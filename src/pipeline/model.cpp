@@ -25,17 +25,17 @@ bool ends_with(const std::string& s, std::string_view suf) {
 }
 
 // Runs `n` windows (x: [n, T, F]) through ctx in batches of up to max_batch; writes [n, C] to y.
-Status run_windows(infer::ExecutionContext& ctx, int max_batch, const float* x, std::size_t n, std::size_t in_floats,
+Status run_windows(ModelInstance& ctx, int max_batch, const float* x, std::size_t n, std::size_t in_floats,
                    std::size_t out_floats, std::vector<float>& y) {
   y.assign(n * out_floats, 0.f);
   for (std::size_t i = 0; i < n;) {
     const std::size_t b = std::min<std::size_t>(static_cast<std::size_t>(max_batch), n - i);
     if (ctx.select_batch(static_cast<std::int64_t>(b)) != Code::ok)
       return Status(Code::internal, "batch " + std::to_string(b) + " not prepared");
-    std::memcpy(ctx.input(0), x + i * in_floats, b * in_floats * sizeof(float));
+    std::memcpy(ctx.input(), x + i * in_floats, b * in_floats * sizeof(float));
     const Code c = ctx.run();
     if (c != Code::ok) return Status(c, "engine run failed at window " + std::to_string(i) + ": " + std::string(code_name(c)));
-    std::memcpy(y.data() + i * out_floats, ctx.output(0), b * out_floats * sizeof(float));
+    std::memcpy(y.data() + i * out_floats, ctx.output(), b * out_floats * sizeof(float));
     i += b;
   }
   return Status::Ok();
@@ -43,9 +43,45 @@ Status run_windows(infer::ExecutionContext& ctx, int max_batch, const float* x, 
 
 }  // namespace
 
+Result<std::string> choose_device(const std::string& device, const std::string& fallback, std::string& note) {
+  using R = Result<std::string>;
+  note.clear();
+  if (device.empty() || device == "cpu") return std::string("cpu");
+#if defined(TICKRT_HAVE_CUDA)
+  auto d = infer::cuda::resolve_device(device);
+  if (d.ok()) return device;
+  const std::string why = d.status().message();
+#else
+  const std::string why = "this tickrt was built without the CUDA backend (configure with -DTICKRT_CUDA=ON where nvcc is)";
+#endif
+  if (fallback == "cpu") {
+    note = "engine.device '" + device + "': " + why + "; running on the CPU (engine.fallback = \"cpu\")";
+    return std::string("cpu");
+  }
+  return R(Code::not_found, "engine.device '" + device + "': " + why +
+                                " (engine.device = \"cpu\", or engine.fallback = \"cpu\" to fall back)");
+}
+
 Result<std::unique_ptr<ModelInstance>> make_instance(std::shared_ptr<const LoadedModel> m, int max_batch) {
   auto inst = std::make_unique<ModelInstance>();
   inst->model = m;
+#if defined(TICKRT_HAVE_CUDA)
+  if (m->device != "cpu") {
+    infer::cuda::GpuOptions go;
+    go.device = m->device;
+    auto g = infer::cuda::GpuContext::create(m->engine, go);
+    if (!g.ok()) return g.status().with_context(m->path + ": engine.device " + m->device);
+    inst->gpu = std::move(g.value());
+    const int maxb = std::min<int>(max_batch, static_cast<int>(m->engine->profile().max));
+    for (int b = maxb; b >= 1; --b) {
+      Status st = inst->gpu->prepare_batch(b);
+      if (!st.ok()) return st.with_context(m->path + ": " + m->device + " prepare batch " + std::to_string(b));
+    }
+    if (inst->gpu->select_batch(1) != Code::ok) return Status(Code::internal, m->path + ": batch 1 not prepared");
+    return inst;
+  }
+#endif
+  if (m->device != "cpu") return Status(Code::unsupported, m->path + ": device " + m->device + " needs a tickrt built with CUDA");
   inst->ctx = std::make_unique<infer::ExecutionContext>(m->engine);
   const int maxb = std::min<int>(max_batch, static_cast<int>(m->engine->profile().max));
   for (int b = maxb; b >= 1; --b) {  // largest first: the arena is sized once
@@ -91,10 +127,21 @@ Result<std::shared_ptr<const LoadedModel>> load_model(const ModelOptions& opt) {
   lm->package = std::move(pkg.value());
   lm->path = path;
   lm->version = opt.version;
+  lm->device = opt.device.empty() ? std::string("cpu") : opt.device;
   if (!engine) {
     infer::BuildOptions bo;
     bo.batch = {1, 1, std::max<std::int64_t>(1, opt.max_batch)};
     bo.workspace_limit = opt.workspace_limit;
+#if defined(TICKRT_HAVE_CUDA)
+    if (lm->device != "cpu") {
+      // GPU: the plain graph (the CUDA backend lowers it itself), target stamped; as `tickrt build --device`.
+      auto d = infer::cuda::resolve_device(lm->device);
+      if (!d.ok()) return d.status().with_context("engine.device");
+      infer::cuda::stamp_target(g, d.value());
+      bo.optimize = false;
+      bo.isa = infer::cpu::Isa::scalar;
+    }
+#endif
     auto e = infer::Engine::build(std::move(g), bo);
     if (!e.ok()) return e.status().with_context(path + ": engine build");
     engine = std::move(e.value());
@@ -113,13 +160,13 @@ Result<std::shared_ptr<const LoadedModel>> load_model(const ModelOptions& opt) {
   }
   auto inst = make_instance(lm, opt.max_batch);
   if (!inst.ok()) return inst.status();
-  infer::ExecutionContext& ctx = *inst.value()->ctx;
+  ModelInstance& ctx = *inst.value();
   {
-    const infer::Dims& od = ctx.output_dims(0);
+    const infer::Dims& od = ctx.output_dims();
     std::int64_t per = 1;
     for (std::size_t i = 1; i < od.size(); ++i) per *= od[i];
     lm->out_floats = static_cast<std::size_t>(per);
-    if (ctx.output_dtype(0) != infer::DType::f32 || per < 1)
+    if ((ctx.ctx && ctx.ctx->output_dtype(0) != infer::DType::f32) || per < 1)  // the GPU runs float32 only
       return R(Code::unsupported, path + ": output '" + engine->output_name(0) + "' is not float32 [batch, C]");
   }
   // Golden validation.
@@ -334,9 +381,9 @@ void ModelSwapper::do_swap(const std::string& path) {
       } else {
         // One throw-away run: the arena and weights are touched (and in the shared L3) before the
         // inference thread's first run on them.
-        infer::ExecutionContext& ctx = *inst.value()->ctx;
+        ModelInstance& ctx = *inst.value();
         if (ctx.select_batch(1) == Code::ok) {
-          std::fill(ctx.input(0), ctx.input(0) + lm->in_floats, 0.0f);
+          std::fill(ctx.input(), ctx.input() + lm->in_floats, 0.0f);
           (void)ctx.run();
         }
         insts.push_back(std::move(inst.value()));

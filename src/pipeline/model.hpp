@@ -36,6 +36,9 @@
 #include "features/features.hpp"
 #include "features/model_package.hpp"
 #include "infer/engine.hpp"
+#if defined(TICKRT_HAVE_CUDA)
+#include "infer/cuda/cuda_backend.hpp"
+#endif
 
 namespace tickrt::pipeline {
 
@@ -47,7 +50,13 @@ struct ModelOptions {
   double golden_tol = 1e-4;
   features::FeatureConfig features;
   std::uint64_t version = 1;        // stamped into LoadedModel::version
+  std::string device = "cpu";       // "cpu" or a CUDA device string already checked by choose_device()
 };
+
+// [engine] device/fallback -> the device to run on ("cpu" or the CUDA spec). No GPU, no driver, or
+// a tickrt built without CUDA: with fallback "cpu" -> "cpu" and `note` says why; with "none" an
+// error naming engine.device, the cause, and the fallback key.
+Result<std::string> choose_device(const std::string& device, const std::string& fallback, std::string& note);
 
 // Immutable once loaded; shared by all instances made from it.
 struct LoadedModel {
@@ -59,14 +68,50 @@ struct LoadedModel {
   std::uint64_t version = 0;  // 1 for the first model, +1 per adopted swap
   std::size_t in_floats = 0;  // T * F per window
   std::size_t out_floats = 0; // outputs per window (3 for down/flat/up)
+  std::string device = "cpu"; // where its instances run (a CUDA model's engine is the plain graph)
 };
 
 Result<std::shared_ptr<const LoadedModel>> load_model(const ModelOptions& opt);
 
-// One execution context, prepared for every batch 1..max_batch, bound to one model.
+// One execution context, prepared for every batch 1..max_batch, bound to one model: a CPU
+// ExecutionContext, or a GpuContext when the model's device is CUDA. The members below forward
+// to whichever exists with one predictable branch (no virtual call; hot path).
 struct ModelInstance {
   std::shared_ptr<const LoadedModel> model;
-  std::unique_ptr<infer::ExecutionContext> ctx;
+  std::unique_ptr<infer::ExecutionContext> ctx;   // null when gpu
+#if defined(TICKRT_HAVE_CUDA)
+  std::unique_ptr<infer::cuda::GpuContext> gpu;
+#endif
+  [[nodiscard]] Code select_batch(std::int64_t b) noexcept {
+#if defined(TICKRT_HAVE_CUDA)
+    if (gpu) return gpu->select_batch(b);
+#endif
+    return ctx->select_batch(b);
+  }
+  float* input() const noexcept {
+#if defined(TICKRT_HAVE_CUDA)
+    if (gpu) return gpu->input(0);
+#endif
+    return ctx->input(0);
+  }
+  const float* output() const noexcept {
+#if defined(TICKRT_HAVE_CUDA)
+    if (gpu) return gpu->output(0);
+#endif
+    return ctx->output(0);
+  }
+  [[nodiscard]] Code run() noexcept {
+#if defined(TICKRT_HAVE_CUDA)
+    if (gpu) return gpu->run();
+#endif
+    return ctx->run();
+  }
+  const infer::Dims& output_dims() const noexcept {
+#if defined(TICKRT_HAVE_CUDA)
+    if (gpu) return gpu->output_dims(0);
+#endif
+    return ctx->output_dims(0);
+  }
 };
 Result<std::unique_ptr<ModelInstance>> make_instance(std::shared_ptr<const LoadedModel> m, int max_batch);
 

@@ -321,6 +321,11 @@ Status Pipeline::Impl::setup() {
   mo.workspace_limit = static_cast<std::size_t>(cfg.workspace_limit_mb) << 20;
   mo.require_golden = cfg.require_golden;
   mo.golden_tol = cfg.golden_tol;
+  std::string device_note;
+  auto dev = choose_device(cfg.engine_device, cfg.engine_fallback, device_note);
+  if (!dev.ok()) return dev.status();
+  if (!device_note.empty()) *out << "warning: " << device_note << "\n";
+  mo.device = dev.value();
   auto m = load_model(mo);
   if (!m.ok()) return m.status().with_context("model.path");
   model = m.value();
