@@ -1,5 +1,6 @@
 // exec/binance_gateway.cpp — see binance_gateway.hpp.
 #include "exec/binance_gateway.hpp"
+#include "exec/binance_wire.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -1295,4 +1296,112 @@ GatewayStats BinanceGateway::stats() const noexcept {
   return s;
 }
 
+
+// ---- answer mapping shared with the WebSocket API gateway (binance_ws_gateway.hpp) -----------
+// The WS API's `result` of order.place / order.cancel / order.status is the REST body's order
+// object, so the same field mapping applies (same helpers as the REST IO thread above).
+namespace binance_wire {
+
+bool place_reports(const GatewayRequest& req, std::string_view result, std::int64_t sent_ns, std::int64_t recv_ns,
+                   std::vector<ExecReport>& out) {
+  thread_local simdjson::dom::parser p;
+  object o;
+  if (p.parse(result.data(), result.size()).get_object().get(o) != simdjson::SUCCESS) return false;
+  ExecReport r;
+  fill_order_fields(o, r);
+  r.client_order_id = req.order.client_order_id;
+  r.exec_type = ExecType::new_;
+  const OrderStatus final_status = r.status;
+  r.status = OrderStatus::new_;
+  r.request_sent_ns = sent_ns;
+  r.local_ns = recv_ns;
+  const Qty total = r.cum_qty;
+  r.cum_qty = Qty{};
+  r.cum_quote_raw = 0;
+  if (final_status == OrderStatus::rejected) {
+    r.exec_type = ExecType::rejected;
+    r.status = OrderStatus::rejected;
+    out.push_back(r);
+    return true;
+  }
+  out.push_back(r);
+  simdjson::dom::array fills;
+  Qty cum{};
+  std::int64_t cq = 0;
+  if (o["fills"].get_array().get(fills) == simdjson::SUCCESS) {
+    for (element fe : fills) {
+      object f;
+      if (fe.get_object().get(f) != simdjson::SUCCESS) continue;
+      ExecReport t = r;
+      t.request_sent_ns = 0;
+      t.exec_type = ExecType::trade;
+      t.last_price = Price::from_raw(jdec(f, "price"));
+      t.last_qty = Qty::from_raw(jdec(f, "qty"));
+      t.commission_raw = jdec(f, "commission");
+      t.trade_id = static_cast<std::uint64_t>(jint(f, "tradeId"));
+      cum.raw += t.last_qty.raw;
+      cq += static_cast<std::int64_t>(static_cast<__int128>(t.last_price.raw) * t.last_qty.raw / kDecimalScale);
+      t.cum_qty = cum;
+      t.cum_quote_raw = cq;
+      t.status = cum.raw >= r.qty.raw ? OrderStatus::filled : OrderStatus::partially_filled;
+      out.push_back(t);
+    }
+  }
+  if (final_status == OrderStatus::expired || final_status == OrderStatus::canceled) {
+    ExecReport x = r;
+    x.request_sent_ns = 0;
+    x.exec_type = final_status == OrderStatus::expired ? ExecType::expired : ExecType::canceled;
+    x.status = final_status;
+    x.cum_qty = total;
+    out.push_back(x);
+  }
+  return true;
+}
+
+bool order_report(std::string_view result, ExecReport& r) {
+  thread_local simdjson::dom::parser p;
+  object o;
+  if (p.parse(result.data(), result.size()).get_object().get(o) != simdjson::SUCCESS) return false;
+  r = ExecReport{};
+  fill_order_fields(o, r);
+  r.client_order_id = ClientOrderId::from(jstr(o, "clientOrderId"));
+  return true;
+}
+
+bool trade_reports(std::string_view result, const ExecReport& carry, std::int64_t recv_ns, std::vector<ExecReport>& out) {
+  thread_local simdjson::dom::parser p;
+  simdjson::dom::array arr;
+  if (p.parse(result.data(), result.size()).get_array().get(arr) != simdjson::SUCCESS) return false;
+  std::vector<ExecReport> ts;
+  for (element te : arr) {
+    object t;
+    if (te.get_object().get(t) != simdjson::SUCCESS) continue;
+    ExecReport x;
+    fill_trade_fields(t, x);
+    ts.push_back(x);
+  }
+  std::sort(ts.begin(), ts.end(), [](const ExecReport& a, const ExecReport& b) { return a.trade_id < b.trade_id; });
+  Qty cum{};
+  std::int64_t cq = 0;
+  for (ExecReport& x : ts) {
+    x.client_order_id = carry.client_order_id;
+    x.type = carry.type;
+    x.tif = carry.tif;
+    x.price = carry.price;
+    x.qty = carry.qty;
+    cum.raw += x.last_qty.raw;
+    cq += static_cast<std::int64_t>(static_cast<__int128>(x.last_price.raw) * x.last_qty.raw / kDecimalScale);
+    x.cum_qty = cum;
+    x.cum_quote_raw = cq;
+    x.status = cum.raw >= x.qty.raw ? OrderStatus::filled : OrderStatus::partially_filled;
+    x.local_ns = recv_ns;
+    out.push_back(x);
+  }
+  return true;
+}
+
+RejectCode reject_code(int code) { return reject_from(code); }
+std::string_view stp_name(StpMode m) { return stp_str(m); }
+
+}  // namespace binance_wire
 }  // namespace tickrt::exec

@@ -30,7 +30,7 @@
 //    seen sent and not yet terminal is queried (fills missed while the stream was down come back
 //    through myTrades).
 //
-// Limits: spot only; no WebSocket API (order.place) path yet (REST only); commissions are taken as
+// Limits: spot only; REST only (the WebSocket API order.place path is binance_ws_gateway.hpp); commissions are taken as
 // reported (`n`), whatever the commission asset (real Binance charges buys in the base asset or
 // BNB: the OMS's fee figure is then in mixed units); one request in flight per connection
 // (per-order ordering is kept by routing every request of one order to the same connection).
