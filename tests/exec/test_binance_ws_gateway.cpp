@@ -138,6 +138,40 @@ TEST(BinanceWsGateway, LostAckIsReportedUnknownThenQueried) {
   EXPECT_EQ(t.oms->counters().fills, 1u);
 }
 
+TEST(BinanceWsGateway, ThrottleBacksOffAndResends) {
+  VenueHost v;
+  WsRig t(v.port);
+  v.faults([](sim::FaultConfig& f) { f.throttle = 1.0; });
+  ClientOrderId a;
+  ASSERT_EQ(t.oms->submit(t.order(Side::buy, 45000, 0.1), &a), SubmitResult::ok);
+  ASSERT_TRUE(t.until([&] { return t.gw->stats().throttled >= 2; }));
+  EXPECT_EQ(t.status(a), OrderStatus::pending_new);  // held, not rejected, not assumed
+  v.faults([](sim::FaultConfig& f) { f.throttle = 0.0; });
+  ASSERT_TRUE(t.until([&] { return t.status(a) == OrderStatus::new_; }));
+  EXPECT_EQ(v.server->counters().orders, 1u);  // reached the engine once
+}
+
+TEST(BinanceWsGateway, DisconnectReconnectsAndRequeriesFillsMissedMeanwhile) {
+  VenueHost v;
+  WsRig t(v.port);
+  ClientOrderId a;
+  ASSERT_EQ(t.oms->submit(t.order(Side::buy, 48000, 0.5), &a), SubmitResult::ok);
+  ASSERT_TRUE(t.until([&] { return t.status(a) == OrderStatus::new_; }));
+  // A 600 ms outage starting now: both WebSockets are closed, connections refused.
+  const std::int64_t rel = now_ns() - v.started_ns;
+  v.faults([&](sim::FaultConfig& f) { f.disconnects = {{rel, rel + 600'000'000}}; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  v.counter(Side::sell, 48000, 0.2);  // fills us while our stream is down
+  ASSERT_TRUE(t.until([&] { return t.gw->stats().reconnects >= 1; }, 3000));
+  ASSERT_TRUE(t.until([&] { return t.status(a) == OrderStatus::partially_filled; }, 8000))
+      << order_status_name(t.status(a));
+  EXPECT_EQ(t.oms->find(a.view())->cum_qty, qt(0.2));
+  ClientOrderId b;
+  ASSERT_EQ(t.oms->submit(t.order(Side::sell, 60000, 0.1), &b), SubmitResult::ok);
+  ASSERT_TRUE(t.until([&] { return t.status(b) == OrderStatus::new_; }, 5000));
+  EXPECT_EQ(t.oms->counters().anomalies, 0u);
+}
+
 TEST(BinanceWsGateway, StartFailsNamingTheEndpoint) {
   RequestRing out{16};
   ReportRing in{16};
