@@ -235,6 +235,96 @@ void fill_trade_fields(const object& o, ExecReport& r) {
   r.transact_ns = jint(o, "time") * 1'000'000;
 }
 
+// POST /api/v3/order (newOrderRespType=FULL) answer, or the WS API's order.place `result` -> the
+// ack (carrying request_sent_ns), one trade per `fills` item with running cum_qty (the OMS
+// de-duplicates the stream's copies by it), and the final expired/canceled report for IOC/FOK
+// remainders, each handed to `emit` in that order. Returns false when the answer is a rejection
+// (only the rejected report is emitted). Shared by the REST IO thread and binance_wire.
+template <class Emit>
+bool emit_place_reports(const object& o, const ClientOrderId& client_order_id, std::int64_t sent_ns,
+                        std::int64_t recv_ns, Emit&& emit) {
+  ExecReport r;
+  fill_order_fields(o, r);
+  r.client_order_id = client_order_id;
+  r.exec_type = ExecType::new_;
+  const OrderStatus final_status = r.status;
+  r.status = OrderStatus::new_;
+  r.request_sent_ns = sent_ns;
+  r.local_ns = recv_ns;
+  const Qty total = r.cum_qty;
+  r.cum_qty = Qty{};
+  r.cum_quote_raw = 0;
+  if (final_status == OrderStatus::rejected) {
+    r.exec_type = ExecType::rejected;
+    r.status = OrderStatus::rejected;
+    emit(r);
+    return false;
+  }
+  emit(r);
+  simdjson::dom::array fills;
+  Qty cum{};
+  std::int64_t cq = 0;
+  if (o["fills"].get_array().get(fills) == simdjson::SUCCESS) {
+    for (element fe : fills) {
+      object f;
+      if (fe.get_object().get(f) != simdjson::SUCCESS) continue;
+      ExecReport t = r;
+      t.request_sent_ns = 0;
+      t.exec_type = ExecType::trade;
+      t.last_price = Price::from_raw(jdec(f, "price"));
+      t.last_qty = Qty::from_raw(jdec(f, "qty"));
+      t.commission_raw = jdec(f, "commission");
+      t.trade_id = static_cast<std::uint64_t>(jint(f, "tradeId"));
+      cum.raw += t.last_qty.raw;
+      cq += static_cast<std::int64_t>(static_cast<__int128>(t.last_price.raw) * t.last_qty.raw / kDecimalScale);
+      t.cum_qty = cum;
+      t.cum_quote_raw = cq;
+      t.status = cum.raw >= r.qty.raw ? OrderStatus::filled : OrderStatus::partially_filled;
+      emit(t);
+    }
+  }
+  if (final_status == OrderStatus::expired || final_status == OrderStatus::canceled) {
+    ExecReport x = r;
+    x.request_sent_ns = 0;
+    x.exec_type = final_status == OrderStatus::expired ? ExecType::expired : ExecType::canceled;
+    x.status = final_status;
+    x.cum_qty = total;
+    emit(x);
+  }
+  return true;
+}
+
+// myTrades array -> trade reports of `carry`'s order, sorted by trade id, with running cum_qty
+// and cum_quote, each handed to `emit`. Shared by the REST IO thread and binance_wire.
+template <class Emit>
+void emit_trade_reports(simdjson::dom::array arr, const ExecReport& carry, std::int64_t recv_ns, Emit&& emit) {
+  std::vector<ExecReport> ts;
+  for (element te : arr) {
+    object t;
+    if (te.get_object().get(t) != simdjson::SUCCESS) continue;
+    ExecReport x;
+    fill_trade_fields(t, x);
+    ts.push_back(x);
+  }
+  std::sort(ts.begin(), ts.end(), [](const ExecReport& a, const ExecReport& b) { return a.trade_id < b.trade_id; });
+  Qty cum{};
+  std::int64_t cq = 0;
+  for (ExecReport& x : ts) {
+    x.client_order_id = carry.client_order_id;
+    x.type = carry.type;
+    x.tif = carry.tif;
+    x.price = carry.price;
+    x.qty = carry.qty;
+    cum.raw += x.last_qty.raw;
+    cq += static_cast<std::int64_t>(static_cast<__int128>(x.last_price.raw) * x.last_qty.raw / kDecimalScale);
+    x.cum_qty = cum;
+    x.cum_quote_raw = cq;
+    x.status = cum.raw >= x.qty.raw ? OrderStatus::filled : OrderStatus::partially_filled;
+    x.local_ns = recv_ns;
+    emit(x);
+  }
+}
+
 struct ApiError {
   int http = 0;
   int code = 0;
@@ -659,58 +749,14 @@ struct BinanceGateway::Impl {
     switch (w.kind) {
       case Kind::new_order: {
         if (doc.get_object().get(o) != simdjson::SUCCESS) { push_unknown(w); return; }
-        ExecReport r;
-        fill_order_fields(o, r);
-        r.client_order_id = w.req.order.client_order_id;
-        r.exec_type = ExecType::new_;
-        const OrderStatus final_status = r.status;
-        r.status = OrderStatus::new_;
-        r.request_sent_ns = sent_ns;
-        r.local_ns = recv_ns;
-        const Qty total = r.cum_qty;
-        r.cum_qty = Qty{};
-        r.cum_quote_raw = 0;
-        if (final_status == OrderStatus::rejected) {
-          r.exec_type = ExecType::rejected;
-          r.status = OrderStatus::rejected;
+        std::uint64_t exchange_order_id = 0;
+        const bool placed = emit_place_reports(o, w.req.order.client_order_id, sent_ns, recv_ns, [&](const ExecReport& r) {
+          exchange_order_id = r.exchange_order_id;
           push(r);
-          return;
-        }
-        push(r);
-        // Fills of the answer, with running cumulative quantity (the OMS de-duplicates the
-        // stream's copies by it).
-        simdjson::dom::array fills;
-        Qty cum{};
-        std::int64_t cq = 0;
-        if (o["fills"].get_array().get(fills) == simdjson::SUCCESS) {
-          for (element fe : fills) {
-            object f;
-            if (fe.get_object().get(f) != simdjson::SUCCESS) continue;
-            ExecReport t = r;
-            t.request_sent_ns = 0;
-            t.exec_type = ExecType::trade;
-            t.last_price = Price::from_raw(jdec(f, "price"));
-            t.last_qty = Qty::from_raw(jdec(f, "qty"));
-            t.commission_raw = jdec(f, "commission");
-            t.trade_id = static_cast<std::uint64_t>(jint(f, "tradeId"));
-            cum.raw += t.last_qty.raw;
-            cq += static_cast<std::int64_t>(static_cast<__int128>(t.last_price.raw) * t.last_qty.raw / kDecimalScale);
-            t.cum_qty = cum;
-            t.cum_quote_raw = cq;
-            t.status = cum.raw >= r.qty.raw ? OrderStatus::filled : OrderStatus::partially_filled;
-            push(t);
-          }
-        }
-        if (final_status == OrderStatus::expired || final_status == OrderStatus::canceled) {
-          ExecReport x = r;
-          x.request_sent_ns = 0;
-          x.exec_type = final_status == OrderStatus::expired ? ExecType::expired : ExecType::canceled;
-          x.status = final_status;
-          x.cum_qty = total;
-          push(x);
-        }
+        });
+        if (!placed) return;
         auto it = live.find(std::string(w.req.order.client_order_id.view()));
-        if (it != live.end()) it->second.exchange_order_id = r.exchange_order_id;
+        if (it != live.end()) it->second.exchange_order_id = exchange_order_id;
         return;
       }
       case Kind::cancel: {
@@ -747,33 +793,8 @@ struct BinanceGateway::Impl {
       }
       case Kind::query_trades: {
         simdjson::dom::array arr;
-        if (doc.get_array().get(arr) == simdjson::SUCCESS) {
-          std::vector<ExecReport> ts;
-          for (element te : arr) {
-            object t;
-            if (te.get_object().get(t) != simdjson::SUCCESS) continue;
-            ExecReport x;
-            fill_trade_fields(t, x);
-            ts.push_back(x);
-          }
-          std::sort(ts.begin(), ts.end(), [](const ExecReport& a, const ExecReport& b) { return a.trade_id < b.trade_id; });
-          Qty cum{};
-          std::int64_t cq = 0;
-          for (ExecReport& x : ts) {
-            x.client_order_id = w.carry.client_order_id;
-            x.type = w.carry.type;
-            x.tif = w.carry.tif;
-            x.price = w.carry.price;
-            x.qty = w.carry.qty;
-            cum.raw += x.last_qty.raw;
-            cq += static_cast<std::int64_t>(static_cast<__int128>(x.last_price.raw) * x.last_qty.raw / kDecimalScale);
-            x.cum_qty = cum;
-            x.cum_quote_raw = cq;
-            x.status = cum.raw >= x.qty.raw ? OrderStatus::filled : OrderStatus::partially_filled;
-            x.local_ns = recv_ns;
-            push(x);
-          }
-        }
+        if (doc.get_array().get(arr) == simdjson::SUCCESS)
+          emit_trade_reports(arr, w.carry, recv_ns, [&](const ExecReport& x) { push(x); });
         push(w.carry);
         return;
       }
@@ -1307,54 +1328,8 @@ bool place_reports(const GatewayRequest& req, std::string_view result, std::int6
   thread_local simdjson::dom::parser p;
   object o;
   if (p.parse(result.data(), result.size()).get_object().get(o) != simdjson::SUCCESS) return false;
-  ExecReport r;
-  fill_order_fields(o, r);
-  r.client_order_id = req.order.client_order_id;
-  r.exec_type = ExecType::new_;
-  const OrderStatus final_status = r.status;
-  r.status = OrderStatus::new_;
-  r.request_sent_ns = sent_ns;
-  r.local_ns = recv_ns;
-  const Qty total = r.cum_qty;
-  r.cum_qty = Qty{};
-  r.cum_quote_raw = 0;
-  if (final_status == OrderStatus::rejected) {
-    r.exec_type = ExecType::rejected;
-    r.status = OrderStatus::rejected;
-    out.push_back(r);
-    return true;
-  }
-  out.push_back(r);
-  simdjson::dom::array fills;
-  Qty cum{};
-  std::int64_t cq = 0;
-  if (o["fills"].get_array().get(fills) == simdjson::SUCCESS) {
-    for (element fe : fills) {
-      object f;
-      if (fe.get_object().get(f) != simdjson::SUCCESS) continue;
-      ExecReport t = r;
-      t.request_sent_ns = 0;
-      t.exec_type = ExecType::trade;
-      t.last_price = Price::from_raw(jdec(f, "price"));
-      t.last_qty = Qty::from_raw(jdec(f, "qty"));
-      t.commission_raw = jdec(f, "commission");
-      t.trade_id = static_cast<std::uint64_t>(jint(f, "tradeId"));
-      cum.raw += t.last_qty.raw;
-      cq += static_cast<std::int64_t>(static_cast<__int128>(t.last_price.raw) * t.last_qty.raw / kDecimalScale);
-      t.cum_qty = cum;
-      t.cum_quote_raw = cq;
-      t.status = cum.raw >= r.qty.raw ? OrderStatus::filled : OrderStatus::partially_filled;
-      out.push_back(t);
-    }
-  }
-  if (final_status == OrderStatus::expired || final_status == OrderStatus::canceled) {
-    ExecReport x = r;
-    x.request_sent_ns = 0;
-    x.exec_type = final_status == OrderStatus::expired ? ExecType::expired : ExecType::canceled;
-    x.status = final_status;
-    x.cum_qty = total;
-    out.push_back(x);
-  }
+  (void)emit_place_reports(o, req.order.client_order_id, sent_ns, recv_ns,
+                           [&](const ExecReport& r) { out.push_back(r); });
   return true;
 }
 
@@ -1372,31 +1347,7 @@ bool trade_reports(std::string_view result, const ExecReport& carry, std::int64_
   thread_local simdjson::dom::parser p;
   simdjson::dom::array arr;
   if (p.parse(result.data(), result.size()).get_array().get(arr) != simdjson::SUCCESS) return false;
-  std::vector<ExecReport> ts;
-  for (element te : arr) {
-    object t;
-    if (te.get_object().get(t) != simdjson::SUCCESS) continue;
-    ExecReport x;
-    fill_trade_fields(t, x);
-    ts.push_back(x);
-  }
-  std::sort(ts.begin(), ts.end(), [](const ExecReport& a, const ExecReport& b) { return a.trade_id < b.trade_id; });
-  Qty cum{};
-  std::int64_t cq = 0;
-  for (ExecReport& x : ts) {
-    x.client_order_id = carry.client_order_id;
-    x.type = carry.type;
-    x.tif = carry.tif;
-    x.price = carry.price;
-    x.qty = carry.qty;
-    cum.raw += x.last_qty.raw;
-    cq += static_cast<std::int64_t>(static_cast<__int128>(x.last_price.raw) * x.last_qty.raw / kDecimalScale);
-    x.cum_qty = cum;
-    x.cum_quote_raw = cq;
-    x.status = cum.raw >= x.qty.raw ? OrderStatus::filled : OrderStatus::partially_filled;
-    x.local_ns = recv_ns;
-    out.push_back(x);
-  }
+  emit_trade_reports(arr, carry, recv_ns, [&](const ExecReport& x) { out.push_back(x); });
   return true;
 }
 
