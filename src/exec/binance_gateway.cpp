@@ -644,11 +644,8 @@ struct BinanceGateway::Impl {
 
   // ---- reports to the OMS -------------------------------------------------------------------
   void push(const ExecReport& r) {
-    if (is_terminal(r.status) && r.exec_type != ExecType::status) {
+    if (is_terminal(r.status))
       live.erase(std::string((r.orig_client_order_id.empty() ? r.client_order_id : r.orig_client_order_id).view()));
-    } else if (r.exec_type == ExecType::status && is_terminal(r.status)) {
-      live.erase(std::string((r.orig_client_order_id.empty() ? r.client_order_id : r.orig_client_order_id).view()));
-    }
     if (!overflow.empty() || !rings.inbound->try_push(r)) {
       overflow.push_back(r);
       s_ring_full.fetch_add(1, std::memory_order_relaxed);
@@ -664,23 +661,8 @@ struct BinanceGateway::Impl {
   }
 
   void push_unknown(const Work& w) {
-    ExecReport r;
-    r.exec_type = ExecType::status;
-    r.status = OrderStatus::unknown;
-    r.reject = RejectCode::disconnected;
-    if (w.kind == Kind::new_order) {
-      r.symbol = w.req.order.symbol;
-      r.client_order_id = w.req.order.client_order_id;
-      r.side = w.req.order.side;
-      r.qty = w.req.order.qty;
-      r.price = w.req.order.price;
-    } else {
-      r.symbol = w.req.cancel.symbol;
-      r.client_order_id = w.req.cancel.orig_client_order_id;
-    }
-    r.local_ns = now_ns();
     s_unknown.fetch_add(1, std::memory_order_relaxed);
-    push(r);
+    push(binance_wire::unknown_report(w.req, w.kind == Kind::new_order, now_ns()));
   }
 
   // ---- answers --------------------------------------------------------------------------------
@@ -1349,6 +1331,25 @@ bool trade_reports(std::string_view result, const ExecReport& carry, std::int64_
   if (p.parse(result.data(), result.size()).get_array().get(arr) != simdjson::SUCCESS) return false;
   emit_trade_reports(arr, carry, recv_ns, [&](const ExecReport& x) { out.push_back(x); });
   return true;
+}
+
+ExecReport unknown_report(const GatewayRequest& req, bool new_order, std::int64_t local_ns) {
+  ExecReport r;
+  r.exec_type = ExecType::status;
+  r.status = OrderStatus::unknown;
+  r.reject = RejectCode::disconnected;
+  if (new_order) {
+    r.symbol = req.order.symbol;
+    r.client_order_id = req.order.client_order_id;
+    r.side = req.order.side;
+    r.qty = req.order.qty;
+    r.price = req.order.price;
+  } else {
+    r.symbol = req.cancel.symbol;
+    r.client_order_id = req.cancel.orig_client_order_id;
+  }
+  r.local_ns = local_ns;
+  return r;
 }
 
 RejectCode reject_code(int code) { return reject_from(code); }

@@ -25,6 +25,9 @@ bool place_reports(const GatewayRequest& req, std::string_view result, std::int6
 bool order_report(std::string_view result, ExecReport& r);
 // myTrades array -> trade reports for `carry`'s order, sorted by trade id, running cum_qty.
 bool trade_reports(std::string_view result, const ExecReport& carry, std::int64_t recv_ns, std::vector<ExecReport>& out);
+// The contract's lost-outcome report (exec/gateway.hpp "Lost outcomes") for a new order
+// (`new_order` true: names req.order) or a cancel (names req.cancel.orig_client_order_id).
+ExecReport unknown_report(const GatewayRequest& req, bool new_order, std::int64_t local_ns);
 // Binance error code -> RejectCode (unknown for codes the OMS does not name).
 RejectCode reject_code(int code);
 // STP mode -> Binance `selfTradePreventionMode` value.

@@ -364,23 +364,8 @@ struct BinanceWsGateway::Impl {
     }
   }
   void push_unknown(const Work& w) {
-    ExecReport r;
-    r.exec_type = ExecType::status;
-    r.status = OrderStatus::unknown;
-    r.reject = RejectCode::disconnected;
-    if (w.kind == Kind::new_order) {
-      r.symbol = w.req.order.symbol;
-      r.client_order_id = w.req.order.client_order_id;
-      r.side = w.req.order.side;
-      r.qty = w.req.order.qty;
-      r.price = w.req.order.price;
-    } else {
-      r.symbol = w.req.cancel.symbol;
-      r.client_order_id = w.req.cancel.orig_client_order_id;
-    }
-    r.local_ns = now_ns();
     s_unknown.fetch_add(1, std::memory_order_relaxed);
-    push(r);
+    push(binance_wire::unknown_report(w.req, w.kind == Kind::new_order, now_ns()));
   }
 
   // A request whose answer will not come (drop, timeout): new/cancel -> unknown; queries are
