@@ -16,7 +16,13 @@ std::vector<Dims> batch_shapes(const Graph& g, std::int64_t batch, Status& st) {
       return {};
     }
     Dims d = val.shape;
-    if (d[0] < 0) d[0] = batch;
+    // The batch axis: axis 0 when dynamic, else the input's only dynamic axis (a streaming model's
+    // state, e.g. h [layers, B, H]: infer/stream.hpp); an input with no dynamic axis keeps its shape.
+    std::size_t axis = 0;
+    if (d[0] >= 0)
+      for (std::size_t k = 1; k < d.size(); ++k)
+        if (d[k] < 0) { axis = k; break; }
+    if (d[axis] < 0) d[axis] = batch;
     for (std::size_t k = 1; k < d.size(); ++k)
       if (d[k] < 0) {
         st = Status(Code::invalid_argument, "input '" + val.name + "' has dynamic axis " + std::to_string(k) +

@@ -105,6 +105,12 @@ class ExecutionContext {
   const Plan& plan() const { return *cur_; }
   const Engine& engine() const { return *engine_; }
 
+  // Hot path (streaming, infer/stream.hpp): graph input / output i of the CURRENT plan is read from /
+  // written to `data` (caller memory of the tensor's size: a state slot) instead of the arena, so state
+  // needs no copy in or out. Holds for that plan until it is bound again or the next prepare*().
+  void bind_input(std::size_t i, void* data) noexcept { cur_->tensors[cur_->inputs[i]].data = static_cast<std::byte*>(data); }
+  void bind_output(std::size_t i, void* data) noexcept { cur_->tensors[cur_->outputs[i]].data = static_cast<std::byte*>(data); }
+
   // Hot path.
   [[nodiscard]] Code run() noexcept;
   // Profiling (not the hot path): run() with a clock read around every step; ns[i] += time of step i.
