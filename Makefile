@@ -48,12 +48,14 @@ bench: build
 	@for b in $(BUILD)/bin/bench_*; do echo "== $$b"; $$b; done
 
 ## make models: export the features of every capture under ../shared/data/binance_ws, then train
-## lstm_attn_s, convlstm and transformer_s (CPU, a few minutes) into models/trained/ (docs/MODELS.md).
+## lstm_attn_s, convlstm and transformer_s (CPU, a few minutes) into models/trained/ (docs/MODELS.md),
+## then the streaming lstm_attn_stream (tools/train/train_stream.py; also tests/data/stream_lstm_attn_*.npy).
 CAPTURES ?= ../shared/data/binance_ws
 DATASET  ?= $(BUILD)/datasets/all
 models: build
 	@$(BUILD)/bin/tickrt features $$(find $(CAPTURES) -type f -name '*.gz' | sort) -o $(DATASET)
 	@/usr/bin/python3 tools/train/train.py --data $(DATASET) --out models/trained --tickrt $(BUILD)/bin/tickrt
+	@/usr/bin/python3 tools/train/train_stream.py --data $(DATASET) --out models/trained
 
 ## make quant-report: FP32 / FP16 / INT8 / auto engines of every trained model -> docs/QUANTIZATION.md
 ## (needs the dataset of `make models`; a few minutes).
