@@ -71,6 +71,7 @@ const std::vector<OpDef>& registry() {
     ops::register_rnn(v);
     ops::register_fused(v);
     ops::register_quant(v);
+    ops::register_stream(v);
     return v;
   }();
   return r;

@@ -17,14 +17,17 @@ Status check_isa(PrepareCtx& c) {
   return Status::Ok();
 }
 
-// ---- FusedLSTM: inputs X, packed; outputs Y (3-D, same layout as X), Y_h [1,B,H], Y_c [1,B,H] -----------
-struct LstmParams { cpu::LstmDims d; int layout; };
+// ---- FusedLSTM: inputs X, packed [, h0, c0]; outputs Y (3-D, same layout as X), Y_h [1,B,H], Y_c [1,B,H] --
+// h0 / c0 (optional, streaming state): [L,B,H] tensors read at layer h0_layer / c0_layer (attrs, default 0).
+struct LstmParams { cpu::LstmDims d; int layout; std::size_t h0_off = 0, c0_off = 0; };
 void fused_lstm_run(const Kernel& k) {
   const auto& p = k.p<LstmParams>();
   float* y = k.out[0] ? k.out[0]->as<float>() : nullptr;
   float* hT = k.out.size() > 1 && k.out[1] ? k.out[1]->as<float>() : nullptr;
   float* cT = k.out.size() > 2 && k.out[2] ? k.out[2]->as<float>() : nullptr;
-  cpu::lstm_forward(k.isa, p.d, k.in[1]->as<float>(), k.in[0]->as<float>(), p.layout, nullptr, nullptr, y, hT, cT,
+  const float* h0 = k.in.size() > 2 && k.in[2] ? k.in[2]->as<float>() + p.h0_off : nullptr;
+  const float* c0 = k.in.size() > 3 && k.in[3] ? k.in[3]->as<float>() + p.c0_off : nullptr;
+  cpu::lstm_forward(k.isa, p.d, k.in[1]->as<float>(), k.in[0]->as<float>(), p.layout, h0, c0, y, hT, cT,
                     reinterpret_cast<float*>(k.workspace));
 }
 Status fused_lstm_prepare(PrepareCtx& c) {
@@ -38,6 +41,16 @@ Status fused_lstm_prepare(PrepareCtx& c) {
   auto p = std::make_shared<LstmParams>();
   p->layout = layout;
   p->d = {static_cast<int>(layout ? x[1] : x[0]), static_cast<int>(layout ? x[0] : x[1]), static_cast<int>(I), static_cast<int>(H)};
+  for (std::size_t s = 2; s < 4; ++s) {   // initial state: [L, B, H] (L > layer) or [B, H]
+    if (!c.has(s)) continue;
+    const auto& d = c.in[s].dims;
+    const std::int64_t layer = c.node.attr_i(s == 2 ? "h0_layer" : "c0_layer", 0);
+    const bool ok = c.in[s].dtype == DType::f32 && d.size() >= 2 && d[d.size() - 1] == H && d[d.size() - 2] == p->d.B &&
+                    (d.size() == 2 || (d.size() == 3 && layer >= 0 && layer < d[0]));
+    if (!ok) return c.fail(std::string(s == 2 ? "initial_h " : "initial_c ") + dims_str(d) + " is not float32 [L, " +
+                           std::to_string(p->d.B) + ", " + std::to_string(H) + "] with layer " + std::to_string(layer) + " < L");
+    (s == 2 ? p->h0_off : p->c0_off) = static_cast<std::size_t>(layer * p->d.B * H);
+  }
   c.out[0] = TensorInfo{DType::f32, {x[0], x[1], H}};
   if (c.out.size() > 1) c.out[1] = TensorInfo{DType::f32, {1, p->d.B, H}};
   if (c.out.size() > 2) c.out[2] = TensorInfo{DType::f32, {1, p->d.B, H}};

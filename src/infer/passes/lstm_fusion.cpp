@@ -1,9 +1,10 @@
 // LSTM -> tickrt.FusedLSTM.
 //
 // Conditions (else the node is left to the reference LSTM): W, R (and B) constant, one direction "forward",
-// default activations, no clip, input_forget 0, no sequence_lens, no peepholes, initial_h/initial_c absent or
+// default activations, no clip, input_forget 0, no sequence_lens, no peepholes. initial_h/initial_c absent or
 // provably zero (a ConstantOfShape of 0 reached through Slice/Reshape/Squeeze/Unsqueeze/Expand: torch's
-// batch-sized zero states, which need Shape(x) and so cannot be folded before the batch is known).
+// batch-sized zero states, which need Shape(x) and so cannot be folded before the batch is known) are dropped;
+// other initial states (streaming models) become inputs 2 and 3 of the fused op.
 // Rewrite: X produced by Transpose perm [1,0,2] is read directly in batch-first layout; the fused op writes Y
 // in the same layout as X ([T,B,H] or [B,T,H]), and the original Y [T,1,B,H] is rebuilt by Unsqueeze (and a
 // Transpose when batch-first); simplify() then cancels those against torch's Squeeze/Transpose glue, so stacked
@@ -59,7 +60,31 @@ Result<int> fuse_lstm(Graph& g, cpu::Isa isa) {
       if (acts.size() != 3 || acts[0] != "Sigmoid" || acts[1] != "Tanh" || acts[2] != "Tanh") continue;
     }
     if (in(4) >= 0 || in(7) >= 0) continue;                      // sequence_lens, peepholes
-    if ((in(5) >= 0 && !is_zero_fill(g, in(5))) || (in(6) >= 0 && !is_zero_fill(g, in(6)))) continue;
+    // Non-zero initial_h / initial_c (a streaming model's state, infer/stream.hpp) become FusedLSTM inputs 2 / 3;
+    // a Slice [l:l+1] on axis 0 of a [L,B,H] tensor (torch's per-layer state) is read in place (attr h0_layer /
+    // c0_layer = l) instead of copied.
+    auto state_in = [&](int v, std::int64_t& layer) {
+      layer = 0;
+      if (v < 0 || is_zero_fill(g, v)) return -1;
+      const Node* s = producer(g, v);
+      if (is_op(s, "Slice") && s->inputs.size() >= 3 && s->inputs.size() <= 5) {
+        auto c = [&](std::size_t k) -> std::vector<std::int64_t> {
+          return k < s->inputs.size() && s->inputs[k] >= 0 && g.is_const(s->inputs[k]) ? g.const_data(s->inputs[k]).to_i64()
+                                                                                      : std::vector<std::int64_t>{};
+        };
+        const auto st = c(1), en = c(2);
+        const auto ax = s->inputs.size() > 3 && s->inputs[3] >= 0 ? c(3) : std::vector<std::int64_t>{0};
+        const auto sp = s->inputs.size() > 4 && s->inputs[4] >= 0 ? c(4) : std::vector<std::int64_t>{1};
+        if (st.size() == 1 && en.size() == 1 && ax == std::vector<std::int64_t>{0} && sp == std::vector<std::int64_t>{1} &&
+            st[0] >= 0 && en[0] == st[0] + 1 && !g.is_const(s->inputs[0])) {
+          layer = st[0];
+          return s->inputs[0];
+        }
+      }
+      return v;
+    };
+    std::int64_t h0_layer = 0, c0_layer = 0;
+    const int h0 = state_in(in(5), h0_layer), c0 = state_in(in(6), c0_layer);
     if (W->dims.size() != 3 || R->dims.size() != 3 || W->dims[0] != 1) continue;
     const std::int64_t H = n.attr_i("hidden_size", R->dims[2]);
     const std::int64_t I = W->dims[2];
@@ -82,6 +107,12 @@ Result<int> fuse_lstm(Graph& g, cpu::Isa isa) {
     f.op = "FusedLSTM";
     f.domain = "tickrt";
     f.inputs = {x, wv};
+    if (h0 >= 0 || c0 >= 0) {
+      f.inputs.push_back(h0);
+      f.inputs.push_back(c0);
+      f.attrs["h0_layer"].i = h0_layer;
+      f.attrs["c0_layer"].i = c0_layer;
+    }
     f.attrs["I"].i = I;
     f.attrs["H"].i = H;
     f.attrs["layout"].i = layout;

@@ -25,6 +25,9 @@ Result<int> fuse_conv_bn_act(Graph& g, cpu::Isa isa);
 Result<int> fuse_lstm(Graph& g, cpu::Isa isa);
 // tickrt.FusedLSTM reading Transpose([1,0,2]) output switches to batch-first input (removing that copy).
 Result<int> relayout_fused_lstm(Graph& g);
+// Streaming one-step graphs: ring shift Concat(Slice(r, 1:), new) -> tickrt.RingShift; attention context
+// ReduceSum(Mul(Unsqueeze(a, 2), v), 1) -> tickrt.WeightedSum (stream_fusion.cpp).
+Result<int> fuse_stream_ops(Graph& g);
 // h -> MatMul(W)+Add(b) -> Tanh -> MatMul(v)(+Add) -> Softmax(time) -> Mul(h) -> ReduceSum(time)
 // -> tickrt.AdditiveAttention.
 Result<int> fuse_additive_attention(Graph& g, cpu::Isa isa);

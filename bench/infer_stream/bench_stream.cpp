@@ -1,0 +1,171 @@
+// bench_stream: per-tick latency of streaming inference (issue 10 item 5) on one core.
+//   taskset -c 1 build/bin/bench_stream [--seconds 3] [--profile] [--stream models/lstm_attn_stream/model.onnx]
+//                                      [--window models/trained/lstm_attn_s/model.onnx] [--batch 1]
+// Rows: "stream_step" = StreamContext::step of lstm_attn_stream (one step, state in the slot) over the
+// 10,000 real ticks of tests/infer_stream/data (cycled; the slot is reset when the data wraps);
+// "window" = ExecutionContext::run of the windowed model on a [1, 64, F] window (recomputing the whole
+// window per tick, what lstm_attn_s costs); "stream_batch" = step_batch of --batch symbols (per call
+// and per symbol). Each tick is timed on its own (now_ns around the call); median / p99 / max of those.
+// --profile: the step graph's per-kernel time (run_profiled), to show what the step costs.
+// One JSON line per row on stdout, like the engine-vs-peers runner (tools/bench/README.md).
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "infer/npy.hpp"
+#include "infer/onnx/onnx_import.hpp"
+#include "infer/stream.hpp"
+
+using namespace tickrt;
+using namespace tickrt::infer;
+
+namespace {
+
+struct Stats { double median_us = 0, p99_us = 0, max_us = 0; std::size_t n = 0; };
+Stats stats(std::vector<std::int64_t>& ns) {
+  std::sort(ns.begin(), ns.end());
+  Stats s;
+  s.n = ns.size();
+  s.median_us = ns[ns.size() / 2] / 1e3;
+  s.p99_us = ns[std::min(ns.size() - 1, ns.size() * 99 / 100)] / 1e3;
+  s.max_us = ns.back() / 1e3;
+  return s;
+}
+
+void print(const char* impl, const char* what, const std::string& model, int batch, const Stats& s, const char* extra = "") {
+  std::printf("{\"impl\": \"%s\", \"row\": \"%s\", \"model\": \"%s\", \"batch\": %d, \"threads\": 1, \"median_us\": %.3f, "
+              "\"p99_us\": %.3f, \"max_us\": %.3f, \"iters\": %zu%s}\n",
+              impl, what, model.c_str(), batch, s.median_us, s.p99_us, s.max_us, s.n, extra);
+  std::fflush(stdout);
+}
+
+std::shared_ptr<const Engine> build(const std::string& path, std::int64_t max_batch) {
+  auto g = import_onnx_file(path);
+  if (!g.ok()) { std::fprintf(stderr, "%s\n", g.status().to_string().c_str()); return nullptr; }
+  BuildOptions bo;
+  bo.batch = {1, 1, std::max<std::int64_t>(2, max_batch)};
+  auto e = Engine::build(std::move(*g), bo);
+  if (!e.ok()) { std::fprintf(stderr, "%s\n", e.status().to_string().c_str()); return nullptr; }
+  return *e;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string root = TICKRT_SOURCE_DIR;
+  std::string stream_path = root + "/models/lstm_attn_stream/model.onnx";
+  std::string window_path = root + "/models/trained/lstm_attn_s/model.onnx";
+  std::string data = root + "/tests/infer_stream/data/real10k_x.npy";
+  double seconds = 3;
+  int batch = 4;
+  bool profile = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
+    if (a == "--seconds") seconds = std::stod(next());
+    else if (a == "--stream") stream_path = next();
+    else if (a == "--window") window_path = next();
+    else if (a == "--data") data = next();
+    else if (a == "--batch") batch = std::stoi(next());
+    else if (a == "--profile") profile = true;
+    else { std::fprintf(stderr, "usage: see the header of bench/infer_stream/bench_stream.cpp (unknown %s)\n", a.c_str()); return 2; }
+  }
+  auto xs = read_npy(data);
+  if (!xs.ok()) { std::fprintf(stderr, "%s\n", xs.status().to_string().c_str()); return 1; }
+  const std::size_t T = static_cast<std::size_t>(xs->dims[0]), F = static_cast<std::size_t>(xs->dims[1]);
+  const std::int64_t budget_ns = static_cast<std::int64_t>(seconds * 1e9);
+
+  // --- streaming step ---
+  auto se = build(stream_path, batch);
+  if (!se) return 1;
+  auto spec = parse_stream_spec(se->graph());
+  if (!spec.ok()) { std::fprintf(stderr, "%s\n", spec.status().to_string().c_str()); return 1; }
+  auto sc = StreamContext::create(se, *spec, {std::max(batch, 1), batch});
+  if (!sc.ok()) { std::fprintf(stderr, "%s\n", sc.status().to_string().c_str()); return 1; }
+  StreamContext& s = **sc;
+  std::vector<std::int64_t> ns;
+  ns.reserve(4'000'000);
+  {
+    for (std::size_t t = 0; t < 2000; ++t)   // warm caches and the branch predictors
+      if (s.step(0, xs->as<float>() + (t % T) * F) != Code::ok) return 1;
+    s.reset(0);
+    const std::int64_t end = now_ns() + budget_ns;
+    std::size_t t = 0;
+    while (now_ns() < end && ns.size() < ns.capacity()) {
+      if (t == T) { t = 0; s.reset(0); }
+      const float* x = xs->as<float>() + t * F;
+      const std::int64_t t0 = now_ns();
+      const Code c = s.step(0, x);
+      const std::int64_t t1 = now_ns();
+      if (c != Code::ok) return 1;
+      ns.push_back(t1 - t0);
+      ++t;
+    }
+    print("tickrt", "stream_step", "lstm_attn_stream", 1, stats(ns));
+  }
+  if (profile) {
+    // Per-kernel time of the batch-1 step plan (the state still bound to slot 0 from the last step).
+    std::vector<std::int64_t> k;
+    if (s.step(0, xs->as<float>()) != Code::ok) return 1;
+    ExecutionContext prof(se);
+    if (!prof.prepare_batch(1).ok()) return 1;
+    k.assign(prof.plan().steps.size(), 0);
+    const int reps = 20000;
+    for (int r = 0; r < reps; ++r) (void)prof.run_profiled(k);
+    for (std::size_t i = 0; i < k.size(); ++i) {
+      const Kernel& kk = prof.plan().steps[i];
+      std::fprintf(stderr, "  %-28s %-40s %8.3f us\n", kk.node->op.c_str(), kk.node->name.c_str(), k[i] / 1e3 / reps);
+    }
+  }
+  // --- batch across symbols ---
+  if (batch > 1) {
+    std::vector<int> slots(static_cast<std::size_t>(batch));
+    std::vector<float> xb(static_cast<std::size_t>(batch) * F);
+    for (int i = 0; i < batch; ++i) { slots[static_cast<std::size_t>(i)] = i; s.reset(i); }
+    ns.clear();
+    const std::int64_t end = now_ns() + budget_ns;
+    std::size_t t = 0;
+    while (now_ns() < end && ns.size() < ns.capacity()) {
+      for (int i = 0; i < batch; ++i)
+        std::memcpy(&xb[static_cast<std::size_t>(i) * F], xs->as<float>() + ((t + 97 * static_cast<std::size_t>(i)) % T) * F, F * sizeof(float));
+      const std::int64_t t0 = now_ns();
+      const Code c = s.step_batch(slots.data(), batch, xb.data());
+      const std::int64_t t1 = now_ns();
+      if (c != Code::ok) return 1;
+      ns.push_back(t1 - t0);
+      if (++t == T) { t = 0; for (int i = 0; i < batch; ++i) s.reset(i); }
+    }
+    Stats st = stats(ns);
+    char extra[96];
+    std::snprintf(extra, sizeof extra, ", \"per_symbol_median_us\": %.3f", st.median_us / batch);
+    print("tickrt", "stream_batch", "lstm_attn_stream", batch, st, extra);
+  }
+  // --- windowed model: the whole 64-row window recomputed per tick ---
+  auto we = build(window_path, 1);
+  if (!we) return 1;
+  ExecutionContext ctx(we);
+  if (!ctx.prepare_batch(1).ok()) return 1;
+  const std::size_t win = static_cast<std::size_t>(numel(ctx.input_dims(0)));
+  const std::size_t rows = win / F;
+  if (rows * F != win) { std::fprintf(stderr, "window model input %zu floats is not [T, %zu]\n", win, F); return 1; }
+  ns.clear();
+  {
+    const std::int64_t end = now_ns() + budget_ns;
+    std::size_t t = 0;
+    while (now_ns() < end && ns.size() < ns.capacity()) {
+      if (t + rows > T) t = 0;
+      std::memcpy(ctx.input(0), xs->as<float>() + t * F, win * sizeof(float));   // the tick's window (not timed)
+      const std::int64_t t0 = now_ns();
+      const Code c = ctx.run();
+      const std::int64_t t1 = now_ns();
+      if (c != Code::ok) return 1;
+      ns.push_back(t1 - t0);
+      ++t;
+    }
+    print("tickrt", "window", "lstm_attn_s", 1, stats(ns));
+  }
+  return 0;
+}
