@@ -1,5 +1,5 @@
 // bench/cuda/bench_cuda.cpp — per model and batch: latency (median, p99) and throughput of tickrt-CUDA
-// (FP32 and FP16 tensor-core GEMMs; one CUDA graph per batch, input copy from pinned memory and result copy
+// (FP32, FP16, INT8 and, for lstm_attn_s, FP32 with the LSTM+attention fusion off; one CUDA graph per batch, input copy from pinned memory and result copy
 // back included) and of tickrt's CPU engine on the same host (one core, as the pipeline runs it).
 //
 //   bench_cuda [--models lstm_attn_s,convlstm] [--batches 1,64,1024] [--seconds 1.0] [--no-cpu] [--no-profile] [--out file.tsv]
@@ -117,8 +117,19 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s: engine build failed\n", name.c_str());
       continue;
     }
-    for (auto prec : {cuda::Precision::fp32, cuda::Precision::fp16}) {
-      auto ctx = cuda::GpuContext::create(*ge, {.device = "cuda:0", .precision = prec, .stream_priority = -1});
+    struct Variant {
+      cuda::Precision prec;
+      bool fuse;
+      const char* name;
+    };
+    std::vector<Variant> variants = {{cuda::Precision::fp32, true, "tickrt-cuda-fp32"},
+                                     {cuda::Precision::fp16, true, "tickrt-cuda-fp16"},
+                                     {cuda::Precision::int8, true, "tickrt-cuda-int8"}};
+    // The per-node lowering of the same model (fusion off), for the models the fused kernel applies to.
+    if (name.find("lstm_attn_s") != std::string::npos) variants.push_back({cuda::Precision::fp32, false, "tickrt-cuda-fp32-unfused"});
+    for (const Variant& v : variants) {
+      const cuda::Precision prec = v.prec;
+      auto ctx = cuda::GpuContext::create(*ge, {.device = "cuda:0", .precision = prec, .stream_priority = -1, .fuse_lstm_attn = v.fuse});
       if (!ctx.ok()) {
         std::fprintf(stderr, "%s: %s\n", name.c_str(), ctx.status().message().c_str());
         return 1;
@@ -135,8 +146,8 @@ int main(int argc, char** argv) {
         for (std::int64_t i = 0; i < cnt; ++i) (*ctx)->input(0)[i] = d(rng);
         auto& c = **ctx;
         const Stat s = measure([&] { return c.run() == Code::ok; }, b, seconds);
-        row(name, prec == cuda::Precision::fp32 ? "tickrt-cuda-fp32" : "tickrt-cuda-fp16", b, s);
-        if (profile && prec == cuda::Precision::fp32 && (b == 1 || b == 1024)) {
+        row(name, v.name, b, s);
+        if (profile && prec != cuda::Precision::fp16 && (b == 1 || b == 1024)) {
           std::printf("# profile %s batch %lld (%s)\n", name.c_str(), static_cast<long long>(b), c.describe().substr(0, c.describe().find('\n')).c_str());
           std::string pr = c.profile(20);
           for (std::size_t at = 0; at < pr.size();) {

@@ -5,8 +5,10 @@
 // "skipped"; the device-choice error tests still ran and passed).
 //
 // On a GPU, for every reference model (models/*) and batch 1, 64, 1024: FP32 max |gpu - cpu| <= 1e-4;
-// FP16 tensor-core GEMMs: argmax agreement with the CPU >= 99% (random inputs at batch 1024, and the trained
-// models' test windows models/trained/parity_x.npy); graph replay is deterministic; select_batch switches;
+// FP16 and INT8: argmax agreement with the CPU >= 99% (random inputs at batch 1, 64 and 1024, and the trained
+// models' test windows models/trained/parity_x.npy); the LSTM+attention models run as the fused kernel
+// (lstm_attn.cuh) and, with the fusion off, through the per-node lowering, both checked; graph replay is
+// deterministic; select_batch switches;
 // a device memory limit is enforced with a clear error; a bad device string / UUID is refused.
 #include <algorithm>
 #include <cmath>
@@ -137,25 +139,38 @@ void test_model(const cudatest::ModelRef& m) {
   ExecutionContext cpu(*ce);
   auto g32 = cuda::GpuContext::create(*ge, {.device = "cuda:0"});
   auto g16 = cuda::GpuContext::create(*ge, {.device = "cuda:0", .precision = cuda::Precision::fp16, .stream_priority = -1});
-  check(g32.ok() && g16.ok(), "GPU contexts created" + (g32.ok() ? std::string() : ": " + g32.status().message()));
-  if (!g32.ok() || !g16.ok()) return;
+  auto g8 = cuda::GpuContext::create(*ge, {.device = "cuda:0", .precision = cuda::Precision::int8});
+  auto gu = cuda::GpuContext::create(*ge, {.device = "cuda:0", .fuse_lstm_attn = false});
+  check(g32.ok() && g16.ok() && g8.ok() && gu.ok(), "GPU contexts created" + (g32.ok() ? std::string() : ": " + g32.status().message()));
+  if (!g32.ok() || !g16.ok() || !g8.ok() || !gu.ok()) return;
   auto& x32 = **g32;
   auto& x16 = **g16;
+  auto& x8 = **g8;
+  auto& xu = **gu;
+  // The LSTM+attention models must take the fused kernel (a matcher that silently stopped matching fails here).
+  const bool want_fused = m.name.find("lstm_attn_s") != std::string::npos;
   for (std::int64_t b : {1, 64, 1024}) {
     auto st = cpu.prepare_batch(b);
     auto s32 = x32.prepare_batch(b);
     auto s16 = x16.prepare_batch(b);
-    check(st.ok() && s32.ok() && s16.ok(), "batch " + std::to_string(b) + " prepared" +
+    auto s8 = x8.prepare_batch(b);
+    auto su = xu.prepare_batch(b);
+    check(st.ok() && s32.ok() && s16.ok() && s8.ok() && su.ok(), "batch " + std::to_string(b) + " prepared" +
                                                (s32.ok() ? std::string() : ": " + s32.message()) +
-                                               (s16.ok() ? std::string() : ": " + s16.message()) + (st.ok() ? "" : ": " + st.message()));
-    if (!st.ok() || !s32.ok() || !s16.ok()) continue;
+                                               (s16.ok() ? std::string() : ": " + s16.message()) + (s8.ok() ? std::string() : ": " + s8.message()) +
+                                               (su.ok() ? std::string() : ": " + su.message()) + (st.ok() ? "" : ": " + st.message()));
+    if (!st.ok() || !s32.ok() || !s16.ok() || !s8.ok() || !su.ok()) continue;
     if (b == 1) std::printf("%s", x32.describe().c_str());
+    if (want_fused) check(contains(x32.describe(), "ONE fused kernel") && contains(x8.describe(), "INT8") && !contains(xu.describe(), "fused kernel"),
+                          "batch " + std::to_string(b) + ": fused kernel taken (FP32/FP16/INT8), per-node lowering when off");
     const std::size_t n = static_cast<std::size_t>(numel(cpu.input_dims(0)));
     fill_random(cpu.input(0), n, 1000 + static_cast<std::uint64_t>(b));
     std::memcpy(x32.input(0), cpu.input(0), n * 4);
     std::memcpy(x16.input(0), cpu.input(0), n * 4);
-    const bool ran = cpu.run() == Code::ok && x32.run() == Code::ok && x16.run() == Code::ok;
-    check(ran, "batch " + std::to_string(b) + " runs (" + x32.last_error() + ")");
+    std::memcpy(x8.input(0), cpu.input(0), n * 4);
+    std::memcpy(xu.input(0), cpu.input(0), n * 4);
+    const bool ran = cpu.run() == Code::ok && x32.run() == Code::ok && x16.run() == Code::ok && x8.run() == Code::ok && xu.run() == Code::ok;
+    check(ran, "batch " + std::to_string(b) + " runs (" + x32.last_error() + x16.last_error() + x8.last_error() + xu.last_error() + ")");
     if (!ran) continue;
     const Dims& od = cpu.output_dims(0);
     check(od == x32.output_dims(0), "output shape " + dims_str(od) + " matches");
@@ -164,11 +179,16 @@ void test_model(const cudatest::ModelRef& m) {
     char buf[256];
     std::snprintf(buf, sizeof buf, "batch %lld FP32 max abs err %.3g <= 1e-4", static_cast<long long>(b), c32.max_abs);
     check(c32.max_abs <= 1e-4, buf);
-    const Compare c16 = compare(x16.output(0), cpu.output(0), rows, cols);
-    std::snprintf(buf, sizeof buf, "batch %lld FP16 argmax agreement %lld/%lld (%.2f%%, max abs err %.3g)%s", static_cast<long long>(b),
-                  static_cast<long long>(c16.agree), static_cast<long long>(c16.rows), 100.0 * c16.agree / c16.rows, c16.max_abs,
-                  b == 1024 ? " >= 99%" : "");
-    check(b != 1024 || c16.agree * 100 >= 99 * c16.rows, buf);
+    const Compare cu = compare(xu.output(0), cpu.output(0), rows, cols);
+    std::snprintf(buf, sizeof buf, "batch %lld FP32 without the LSTM+attention fusion: max abs err %.3g <= 1e-4", static_cast<long long>(b), cu.max_abs);
+    check(cu.max_abs <= 1e-4, buf);
+    for (int pi = 0; pi < 2; ++pi) {
+      const Compare cq = compare(pi == 0 ? x16.output(0) : x8.output(0), cpu.output(0), rows, cols);
+      std::snprintf(buf, sizeof buf, "batch %lld %s argmax agreement %lld/%lld (%.2f%%, max abs err %.3g) >= 99%%", static_cast<long long>(b),
+                    pi == 0 ? "FP16" : "INT8", static_cast<long long>(cq.agree), static_cast<long long>(cq.rows), 100.0 * cq.agree / cq.rows,
+                    cq.max_abs);
+      check(cq.agree * 100 >= 99 * cq.rows, buf);
+    }
     // Replay is deterministic: the same inputs give bit-identical outputs.
     std::vector<float> first(x32.output(0), x32.output(0) + numel(od));
     check(x32.run() == Code::ok && std::memcmp(first.data(), x32.output(0), first.size() * 4) == 0,
@@ -185,18 +205,22 @@ void test_model(const cudatest::ModelRef& m) {
       auto sc = cpu.prepare_batch(rows);
       auto s16 = x16.prepare_batch(rows);
       auto s32 = x32.prepare_batch(rows);
-      if (sc.ok() && s16.ok() && s32.ok()) {
+      auto s8 = x8.prepare_batch(rows);
+      if (sc.ok() && s16.ok() && s32.ok() && s8.ok()) {
         std::memcpy(cpu.input(0), px->bytes, px->nbytes);
         std::memcpy(x16.input(0), px->bytes, px->nbytes);
         std::memcpy(x32.input(0), px->bytes, px->nbytes);
-        if (cpu.run() == Code::ok && x16.run() == Code::ok && x32.run() == Code::ok) {
+        std::memcpy(x8.input(0), px->bytes, px->nbytes);
+        if (cpu.run() == Code::ok && x16.run() == Code::ok && x32.run() == Code::ok && x8.run() == Code::ok) {
           const std::int64_t cols = cpu.output_dims(0).back();
           const Compare c16 = compare(x16.output(0), cpu.output(0), rows, cols);
+          const Compare c8 = compare(x8.output(0), cpu.output(0), rows, cols);
           const Compare c32 = compare(x32.output(0), cpu.output(0), rows, cols);
           char buf[256];
-          std::snprintf(buf, sizeof buf, "test windows (%lld): FP16 argmax agreement %.2f%% >= 99%%, FP32 max abs err %.3g <= 1e-4",
-                        static_cast<long long>(rows), 100.0 * c16.agree / rows, c32.max_abs);
-          check(c16.agree * 100 >= 99 * rows && c32.max_abs <= 1e-4, buf);
+          std::snprintf(buf, sizeof buf,
+                        "test windows (%lld): FP16 argmax agreement %.2f%% >= 99%%, INT8 %.2f%% >= 99%%, FP32 max abs err %.3g <= 1e-4",
+                        static_cast<long long>(rows), 100.0 * c16.agree / rows, 100.0 * c8.agree / rows, c32.max_abs);
+          check(c16.agree * 100 >= 99 * rows && c8.agree * 100 >= 99 * rows && c32.max_abs <= 1e-4, buf);
         }
       }
     }

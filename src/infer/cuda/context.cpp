@@ -13,6 +13,7 @@
 
 #include "infer/cuda/cuda_backend.hpp"
 #include "infer/cuda/kernels.cuh"
+#include "infer/cuda/lstm_attn.cuh"
 #include "infer/ops/op.hpp"
 
 namespace tickrt::infer::cuda {
@@ -128,7 +129,7 @@ struct GpuContext::Impl {
     (void)s;
     const cublasOperation_t ob = tb ? CUBLAS_OP_T : CUBLAS_OP_N, oa = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
     cublasStatus_t st;
-    if (opt.precision == Precision::fp16) {
+    if (opt.precision != Precision::fp32) {
       if (batch == 1)
         st = cublasGemmEx(blas, ob, oa, N, M, K, &alpha, B, CUDA_R_32F, ldb, A, CUDA_R_32F, lda, &beta, C, CUDA_R_32F, ldc,
                           CUBLAS_COMPUTE_32F_FAST_16F, CUBLAS_GEMM_DEFAULT);
@@ -144,6 +145,9 @@ struct GpuContext::Impl {
 
   Status lower(PlanGpu& pg);
   Status lower_step(PlanGpu& pg, std::size_t i, std::size_t& absorbed);
+  // The whole "2-layer LSTM + attention + head" pattern starting at step i as one fused kernel (lstm_attn.cuh):
+  // the number of plan steps it replaced, 0 when the steps there are not that pattern.
+  Result<std::size_t> fuse_lstm_attn(PlanGpu& pg, std::size_t i);
   cublasLtHandle_t lt = nullptr;
   std::vector<std::vector<int>> consumers;   // graph value -> consuming nodes (views and folded ones included)
   // One GEMM step with a bias/activation epilogue: cuBLASLt (bias, relu) in one launch, else cuBLAS + kernel.
@@ -170,6 +174,14 @@ Status GpuContext::Impl::lower(PlanGpu& pg) {
   if (consumers.empty()) consumers = engine->graph().consumers();
   std::string unsupported;
   for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+    if (opt.fuse_lstm_attn) {
+      auto fused = fuse_lstm_attn(pg, i);
+      if (!fused.ok()) return fused.status();
+      if (*fused) {
+        i += *fused - 1;
+        continue;
+      }
+    }
     std::size_t absorbed = 0;
     Status st = lower_step(pg, i, absorbed);
     if (st.code() == Code::unsupported) {
@@ -204,7 +216,7 @@ void GpuContext::Impl::add_gemm(PlanGpu& pg, const std::string& label, bool ta, 
   const char* actn = act == k::Un::identity ? "" : act == k::Un::relu ? "+relu" : "+act";
   if (lt && (act == k::Un::identity || act == k::Un::relu)) {
     auto g = std::make_shared<LtGemm>();
-    const cublasComputeType_t ct = opt.precision == Precision::fp16 ? CUBLAS_COMPUTE_32F_FAST_16F : CUBLAS_COMPUTE_32F;
+    const cublasComputeType_t ct = opt.precision != Precision::fp32 ? CUBLAS_COMPUTE_32F_FAST_16F : CUBLAS_COMPUTE_32F;
     bool ok = cublasLtMatmulDescCreate(&g->op, ct, CUDA_R_32F) == CUBLAS_STATUS_SUCCESS;
     // Column-major view of the row-major product: Y^T = op(B)^T op(A)^T.
     const cublasOperation_t oa = tb ? CUBLAS_OP_T : CUBLAS_OP_N, ob = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -804,6 +816,238 @@ Status GpuContext::Impl::lower_step(PlanGpu& pg, std::size_t step_index, std::si
   return fail("op " + (n.domain.empty() ? std::string() : n.domain + ".") + op + " has no CUDA lowering");
 }
 
+Result<std::size_t> GpuContext::Impl::fuse_lstm_attn(PlanGpu& pg, std::size_t i0) {
+  Plan& plan = pg.plan;
+  const Graph& graph = engine->graph();
+  auto vid = [&](const TensorRef* r) { return static_cast<int>(r - plan.tensors.data()); };
+  auto in = [](const Kernel& k, std::size_t j) -> const TensorRef* { return j < k.in.size() ? k.in[j] : nullptr; };
+  auto is_host_const = [&](const TensorRef* r) { return r && plan.offset[vid(r)] < 0 && r->data && r->dtype == DType::f32; };
+  // Same bytes: a view (Squeeze & co.) of the tensor or the tensor itself.
+  auto same = [&](const TensorRef* a, const TensorRef* b) {
+    if (!a || !b) return false;
+    if (a == b) return true;
+    const int va = vid(a), vb = vid(b);
+    return plan.offset[va] >= 0 && plan.offset[va] == plan.offset[vb] && plan.storage_of[va] == plan.storage_of[vb] && a->numel == b->numel;
+  };
+  auto is_view = [&](const Kernel& k) {
+    const std::string& o = k.node->op;
+    return k.node->domain.empty() && (o == "Reshape" || o == "Squeeze" || o == "Unsqueeze" || o == "Flatten" || o == "Identity") &&
+           !k.in.empty() && !k.out.empty() && same(k.in[0], k.out[0]);
+  };
+  static const char* const kOps[] = {"Transpose", "LSTM", "LSTM", "Transpose", "MatMul", "Add", "Tanh", "MatMul",
+                                     "Softmax", "Mul", "ReduceSum", "Gather", "Concat", "Gemm", "Relu", "Gemm"};
+  constexpr std::size_t kN = sizeof(kOps) / sizeof(kOps[0]);
+  if (plan.steps[i0].node->op != kOps[0]) return std::size_t{0};
+  std::vector<const Kernel*> s;
+  std::vector<const Node*> nodes;
+  std::size_t i = i0;
+  for (; i < plan.steps.size() && s.size() < kN; ++i) {
+    const Kernel& k = plan.steps[i];
+    nodes.push_back(k.node);
+    if (is_view(k)) continue;
+    if (!k.node->domain.empty() || k.node->op != kOps[s.size()]) return std::size_t{0};
+    s.push_back(&k);
+  }
+  if (s.size() != kN) return std::size_t{0};
+  auto out = [&](std::size_t j) { return s[j]->out.empty() ? nullptr : s[j]->out[0]; };
+  auto dims_are = [](const TensorRef* r, std::initializer_list<std::int64_t> d) { return r && r->dims == Dims(d); };
+  // Transpose x [B, T, I] -> [T, B, I]
+  const TensorRef* X = in(*s[0], 0);
+  if (!X || X->dtype != DType::f32 || X->dims.size() != 3 || s[0]->node->attr_is("perm") != std::vector<std::int64_t>{1, 0, 2} ||
+      plan.offset[vid(X)] < 0)
+    return std::size_t{0};
+  const std::int64_t B = X->dims[0], T = X->dims[1], I = X->dims[2], H = k::kLaH;
+  // Two forward LSTMs (H = 64, default activations, layout 0), the second reading the first's Y.
+  const float* Wl[2] = {};
+  const float* Rl[2] = {};
+  std::vector<float> bias[2];
+  const TensorRef* h0[2] = {};
+  const TensorRef* c0[2] = {};
+  for (int l = 0; l < 2; ++l) {
+    const Kernel& k = *s[1 + l];
+    const Node& n = *k.node;
+    if (n.attr_s("direction", "forward") != "forward" || n.has_attr("clip") || n.attr_i("input_forget", 0) != 0 || n.attr_i("layout", 0) != 0 ||
+        n.attr_i("hidden_size", 0) != H || in(k, 4) || in(k, 7))
+      return std::size_t{0};
+    if (n.has_attr("activations")) {
+      const auto& acts = n.attrs.at("activations").ss;
+      if (acts.size() != 3 || acts[0] != "Sigmoid" || acts[1] != "Tanh" || acts[2] != "Tanh") return std::size_t{0};
+    }
+    const std::int64_t Il = l == 0 ? I : H;
+    if (!same(in(k, 0), l == 0 ? out(0) : out(1)) || (!dims_are(in(k, 0), {T, B, Il}) && !(l == 1 && in(k, 0)->numel == T * B * H)))
+      return std::size_t{0};
+    const TensorRef *W = in(k, 1), *R = in(k, 2), *Bb = in(k, 3);
+    if (!is_host_const(W) || !is_host_const(R) || W->numel != 4 * H * Il || R->numel != 4 * H * H) return std::size_t{0};
+    if (Bb && (!is_host_const(Bb) || Bb->numel != 8 * H)) return std::size_t{0};
+    Wl[l] = W->as<float>();
+    Rl[l] = R->as<float>();
+    bias[l].assign(4 * H, 0.f);
+    if (Bb)
+      for (int j = 0; j < 4 * H; ++j) bias[l][j] = Bb->as<float>()[j] + Bb->as<float>()[4 * H + j];
+    h0[l] = in(k, 5);
+    c0[l] = in(k, 6);
+    if ((h0[l] && h0[l]->numel != B * H) || (c0[l] && c0[l]->numel != B * H)) return std::size_t{0};
+  }
+  // Transpose Y2 [T, B, H] -> Hs [B, T, H]
+  if (!same(in(*s[3], 0), out(2)) || s[3]->node->attr_is("perm") != std::vector<std::int64_t>{1, 0, 2} || !dims_are(out(3), {B, T, H}))
+    return std::size_t{0};
+  const TensorRef* Hs = out(3);
+  // att = tanh(Hs Wa + ba); score = att v
+  const TensorRef* Wa = in(*s[4], 1);
+  if (in(*s[4], 0) != Hs || !is_host_const(Wa) || Wa->dims.size() != 2 || Wa->dims[0] != H) return std::size_t{0};
+  const std::int64_t A = Wa->dims[1];
+  const TensorRef* ba = in(*s[5], 0) == out(4) ? in(*s[5], 1) : in(*s[5], 1) == out(4) ? in(*s[5], 0) : nullptr;
+  if (!is_host_const(ba) || ba->numel != A || !dims_are(out(5), {B, T, A}) || in(*s[6], 0) != out(5)) return std::size_t{0};
+  const TensorRef* va = in(*s[7], 1);
+  if (in(*s[7], 0) != out(6) || !is_host_const(va) || va->numel != A || !dims_are(out(7), {B, T, 1})) return std::size_t{0};
+  // softmax over time, context = sum_t a_t Hs_t
+  const std::int64_t sax = s[8]->node->attr_i("axis", -1);
+  if (in(*s[8], 0) != out(7) || (sax != 1 && sax != -2)) return std::size_t{0};
+  if (!((in(*s[9], 0) == out(8) && in(*s[9], 1) == Hs) || (in(*s[9], 1) == out(8) && in(*s[9], 0) == Hs)) || !dims_are(out(9), {B, T, H}))
+    return std::size_t{0};
+  {
+    const Kernel& k = *s[10];
+    std::vector<std::int64_t> axes = k.node->attr_is("axes");
+    if (in(k, 1)) {
+      if (plan.offset[vid(in(k, 1))] >= 0 || !in(k, 1)->data) return std::size_t{0};
+      axes = host_ints(*in(k, 1));
+    }
+    if (in(k, 0) != out(9) || axes.size() != 1 || (axes[0] != 1 && axes[0] != -2) || k.node->attr_i("keepdims", 1) != 0) return std::size_t{0};
+  }
+  {
+    const Kernel& k = *s[11];
+    const TensorRef* idx = in(k, 1);
+    if (in(k, 0) != Hs || k.node->attr_i("axis", 0) != 1 || !idx || plan.offset[vid(idx)] >= 0 || !idx->data || idx->numel != 1 ||
+        !idx->dims.empty())
+      return std::size_t{0};
+    const std::int64_t ix = host_ints(*idx)[0];
+    if (ix != -1 && ix != T - 1) return std::size_t{0};
+  }
+  {
+    const Kernel& k = *s[12];
+    const std::int64_t cax = k.node->attr_i("axis", 0);
+    if (k.in.size() != 2 || k.in[0] != out(10) || k.in[1] != out(11) || (cax != 1 && cax != -1)) return std::size_t{0};
+  }
+  // head: relu(z F1^T + b1) F2^T + b2
+  const TensorRef *F1 = in(*s[13], 1), *b1 = in(*s[13], 2), *F2 = in(*s[15], 1), *b2 = in(*s[15], 2);
+  for (int j : {13, 15}) {
+    const Node& n = *s[j]->node;
+    if (n.attr_i("transA", 0) != 0 || n.attr_i("transB", 0) != 1 || n.attr_f("alpha", 1.f) != 1.f || n.attr_f("beta", 1.f) != 1.f)
+      return std::size_t{0};
+  }
+  if (in(*s[13], 0) != out(12) || !is_host_const(F1) || F1->dims.size() != 2 || F1->dims[1] != 2 * H || !is_host_const(b1) ||
+      b1->numel != F1->dims[0] || F1->dims[0] > k::kLaMaxM1 || in(*s[14], 0) != out(13))
+    return std::size_t{0};
+  const std::int64_t M1 = F1->dims[0];
+  if (in(*s[15], 0) != out(14) || !is_host_const(F2) || F2->dims.size() != 2 || F2->dims[1] != M1 || !is_host_const(b2) ||
+      b2->numel != F2->dims[0] || A > k::kLaMaxA)
+    return std::size_t{0};
+  const std::int64_t C = F2->dims[0];
+  const TensorRef* Y = out(15);
+  if (!dims_are(Y, {B, C}) || plan.offset[vid(Y)] < 0) return std::size_t{0};
+  // Nothing outside the pattern may read what the fused kernel no longer writes.
+  {
+    std::vector<int> idx;
+    for (const Node* n : nodes) idx.push_back(static_cast<int>(n - graph.nodes.data()));
+    auto inside = [&](int ni) { return std::find(idx.begin(), idx.end(), ni) != idx.end(); };
+    for (std::size_t j = i0; j < i; ++j)
+      for (const TensorRef* o : plan.steps[j].out) {
+        if (!o || o == Y) continue;
+        const int v = vid(o);
+        if (graph.is_graph_output(v)) return std::size_t{0};
+        for (int c : consumers[v])
+          if (!inside(c)) return std::size_t{0};
+      }
+  }
+  const int sms = dev.sms;
+  const int S = k::lstm_attn_samples_per_block(static_cast<int>(B), sms);
+  const k::LaWeights mode = opt.precision == Precision::fp32 ? k::LaWeights::fp32 : opt.precision == Precision::fp16 ? k::LaWeights::fp16
+                                                                                                                      : k::LaWeights::int8;
+  int max_smem = 0;
+  cudaDeviceGetAttribute(&max_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev.ordinal);
+  if (k::lstm_attn_smem(mode, S, static_cast<int>(T)) > static_cast<std::size_t>(max_smem)) return std::size_t{0};
+
+  // Setup: pack and upload the weights once for this batch's plan.
+  const std::string label = "fused LSTM+attention of " + s[1]->node->label();
+  std::vector<float> sc1, sc2;
+  const std::vector<std::uint8_t> img = k::lstm_attn_pack(mode, Rl[0], Wl[1], Rl[1], sc1, sc2);
+  auto dimg = dmalloc(img.size(), "weight image of the " + label);
+  if (!dimg.ok()) return dimg.status();
+  if (cudaError_t e = cudaMemcpy(*dimg, img.data(), img.size(), cudaMemcpyHostToDevice); e != cudaSuccess)
+    return Status(Code::internal, "uploading the weight image of the " + label + ": " + cuda_msg(e));
+  std::vector<float> small;   // bias1, bias2, scale1, scale2
+  small.insert(small.end(), bias[0].begin(), bias[0].end());
+  small.insert(small.end(), bias[1].begin(), bias[1].end());
+  small.insert(small.end(), sc1.begin(), sc1.end());
+  small.insert(small.end(), sc2.begin(), sc2.end());
+  auto dsmall = upload_owned(small, "biases/scales of the " + label);
+  if (!dsmall.ok()) return dsmall.status();
+  auto dG = dmalloc(sizeof(float) * static_cast<std::size_t>(B * T * 4 * H), "x W^T buffer of the " + label);
+  if (!dG.ok()) return dG.status();
+  auto dHs = dmalloc(sizeof(float) * static_cast<std::size_t>(B * T * H), "hidden sequence of the " + label);
+  if (!dHs.ok()) return dHs.status();
+  auto dev_of = [&](const TensorRef* r) -> Result<const float*> {
+    if (!r) return static_cast<const float*>(nullptr);
+    const int v = vid(r);
+    if (plan.offset[v] >= 0) return reinterpret_cast<const float*>(pg.arena + plan.offset[v]);
+    if (!r->data) return Status(Code::internal, label + ": a constant operand has no data");
+    auto d = upload(r->data, static_cast<std::size_t>(r->numel) * dtype_size(r->dtype), "constant of the " + label);
+    if (!d.ok()) return d.status();
+    return static_cast<const float*>(*d);
+  };
+  k::LstmAttn p;
+  p.B = static_cast<int>(B);
+  p.T = static_cast<int>(T);
+  p.A = static_cast<int>(A);
+  p.M1 = static_cast<int>(M1);
+  p.C = static_cast<int>(C);
+  p.wmode = mode;
+  p.G1 = static_cast<const float*>(*dG);
+  const float* sm = static_cast<const float*>(*dsmall);
+  p.bias1 = sm;
+  p.bias2 = sm + 4 * H;
+  p.scale1 = sm + 8 * H;
+  p.scale2 = sm + 12 * H;
+  p.img = *dimg;
+  const TensorRef* refs[] = {h0[0], c0[0], h0[1], c0[1], Wa, ba, va, F1, b1, F2, b2, X, s[1]->in[1]};
+  const float* dp[13] = {};
+  for (int j = 0; j < 13; ++j) {
+    auto d = dev_of(refs[j]);
+    if (!d.ok()) return d.status();
+    dp[j] = *d;
+  }
+  p.h01 = dp[0];
+  p.c01 = dp[1];
+  p.h02 = dp[2];
+  p.c02 = dp[3];
+  p.Wa = dp[4];
+  p.ba = dp[5];
+  p.va = dp[6];
+  p.F1 = dp[7];
+  p.b1 = dp[8];
+  p.F2 = dp[9];
+  p.b2 = dp[10];
+  p.Hs = static_cast<float*>(*dHs);
+  p.out = reinterpret_cast<float*>(pg.arena + plan.offset[vid(Y)]);
+  const float* Xd = dp[11];
+  const float* W1d = dp[12];
+  float* G = static_cast<float*>(*dG);
+  const int rows = static_cast<int>(B * T), n4 = static_cast<int>(4 * H), Ii = static_cast<int>(I);
+  static const char* const kMode[] = {"FP32", "FP16", "INT8 (dp4a)"};
+  std::string d;
+  for (std::size_t j = i0; j < i; ++j) d += (j == i0 ? "" : ", ") + plan.steps[j].node->label();
+  pg.desc.push_back(d + " -> cuBLAS GEMM (x W1^T, all steps) + ONE fused kernel (both LSTM layers as a wavefront, attention, head; " +
+                    kMode[static_cast<int>(mode)] + " recurrent weights in shared memory, " + std::to_string(S) + " sample(s)/block, " +
+                    std::to_string((B + S - 1) / S) + " blocks)");
+  pg.launches += 2;
+  pg.steps.push_back([=, this](cudaStream_t st) {
+    gemm(st, false, true, rows, n4, Ii, 1.f, Xd, Ii, 0, W1d, Ii, 0, 0.f, G, n4, 0, 1);
+    const cudaError_t e = k::lstm_attn_run(p, S, st);
+    if (e != cudaSuccess) last = e;
+  });
+  return i - i0;
+}
+
 Status GpuContext::Impl::finish(PlanGpu& pg) {
   Plan& plan = pg.plan;
   for (int v : plan.inputs) {
@@ -1026,7 +1270,8 @@ std::string GpuContext::describe() const {
   const Impl& m = *impl_;
   if (!m.cur) return "(nothing prepared)";
   std::string s = fingerprint(m.dev) + ", batch " + std::to_string(m.cur->batch) + ", " +
-                  (m.opt.precision == Precision::fp16 ? "fp16 tensor-core GEMMs" : "fp32") + ", " + std::to_string(m.cur->launches) +
+                  (m.opt.precision == Precision::fp16 ? "fp16 (tensor-core GEMMs, FP16 fused-kernel weights)"
+                   : m.opt.precision == Precision::int8 ? "int8 (INT8 dp4a fused-kernel weights, FP16 tensor-core GEMMs)" : "fp32") + ", " + std::to_string(m.cur->launches) +
                   " launches" + (m.cur->exec ? " in one CUDA graph" : "") + ", device memory " + std::to_string(m.bytes) + " B\n";
   for (auto& d : m.cur->desc) s += "  " + d + "\n";
   return s;

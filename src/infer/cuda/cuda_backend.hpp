@@ -38,7 +38,10 @@
 
 namespace tickrt::infer::cuda {
 
-enum class Precision : std::uint8_t { fp32 = 0, fp16 = 1 };
+// fp16: GEMMs on the tensor cores (FP16 inputs, FP32 accumulate), FP16 weights in the fused LSTM+attention
+// kernel. int8: the fused kernel's recurrent weights in INT8 (per-row scales, h at 1/127, __dp4a into int32);
+// every other GEMM as fp16. Elementwise ops, norms, softmax, cell state: FP32 in every mode.
+enum class Precision : std::uint8_t { fp32 = 0, fp16 = 1, int8 = 2 };
 
 struct DeviceInfo {
   int ordinal = -1;            // CUDA runtime ordinal (after CUDA_VISIBLE_DEVICES)
@@ -67,6 +70,7 @@ struct GpuOptions {
   int stream_priority = 0;            // 0 = default; negative = higher (CUDA's convention), clamped to the range
   std::size_t memory_limit = 0;       // bytes of device memory this context may allocate; 0 = unlimited
   bool use_graph = true;              // capture into a CUDA graph (off: launch each step per run, for debugging)
+  bool fuse_lstm_attn = true;         // 2-layer LSTM + attention + head (H = 64) as one kernel (lstm_attn.cuh)
 };
 
 class GpuContext {

@@ -1,0 +1,70 @@
+// infer/cuda/lstm_attn.cuh — one persistent kernel for a whole "2-layer LSTM + additive attention + MLP head"
+// model (tools/models/defs.py LstmAttn; lstm_attn_s and the trained lstm_attn_s): both LSTM layers, attention
+// and head in ONE launch (the input projection x W1^T of all steps stays one cuBLAS GEMM before it).
+//
+// Who calls: context.cpp at prepare time, when the plan's steps match the pattern (match_lstm_attn): it packs
+// the weights once (lstm_attn_pack, setup path) and adds GEMM + lstm_attn_run as one step of the CUDA graph.
+// Design (docs/CUDA.md "The fused LSTM + attention kernel"):
+//   - one block of 768 threads per group of S samples (S = 1, 2, 4 or 8, chosen so the grid is one wave);
+//     warps 0-7 run layer 1 (4 lanes per hidden unit, each a quarter of K = H), warps 8-23 layer 2 (8 lanes per
+//     unit over K = 2H: [h1_t, h2_{t-1}]); every lane computes the unit's 4 gates for all S samples, the lane
+//     group meets through xor shuffles, and the owner lane of (unit, sample) keeps c in a register;
+//   - wavefront: iteration k runs layer 1 step k and layer 2 step k-1 together; both read h1_{k-1} (double
+//     buffers in shared memory), so ONE __syncthreads per iteration, T + 1 iterations;
+//   - the recurrent weights (R1 [4H,H], [W2|R2] [4H,2H]) live in shared memory for the whole sequence:
+//     FP32 (200 KiB), FP16 (100 KiB, FP32 accumulate) or INT8 (56 KiB: per-row scales as src/infer/quant's
+//     cpu::i8_pack_weights, h quantized with the fixed scale 1/127 since |h| < 1, __dp4a into int32);
+//   - then attention (score_t = v . tanh(h2_t Wa + ba), softmax over t, context) and fc1-relu-fc2 in the
+//     same kernel, one warp per sample; logits written to the graph output.
+// Limits: H == 64 only (kH); attention width A <= 128; fc1 width <= 128; weights as ONNX LSTM (gates i, o, f, c,
+// default activations, forward); h0/c0 may be given ([B, H]) or null (zeros).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <cuda_runtime.h>
+
+namespace tickrt::infer::cuda::k {
+
+constexpr int kLaH = 64;           // hidden size the fused kernel is built for
+constexpr int kLaThreads = 768;    // 256 (layer 1) + 512 (layer 2)
+constexpr int kLaMaxA = 128, kLaMaxM1 = 128;
+
+enum class LaWeights : int { fp32 = 0, fp16 = 1, int8 = 2 };
+
+struct LstmAttn {
+  int B = 0, T = 0;
+  int A = 0, M1 = 0, C = 0;        // attention width, fc1 width, classes
+  LaWeights wmode = LaWeights::fp32;
+  const float* G1 = nullptr;       // [B*T, 4H]: x W1^T, row b*T + t (no bias)
+  const float* bias1 = nullptr;    // [4H] = Wb + Rb of layer 1
+  const float* bias2 = nullptr;    // [4H] of layer 2
+  const void* img = nullptr;       // packed R1 then [W2|R2] (lstm_attn_pack), copied verbatim to shared memory
+  const float* scale1 = nullptr;   // INT8: per-row weight scales [4H] of layer 1 / layer 2
+  const float* scale2 = nullptr;
+  const float *h01 = nullptr, *c01 = nullptr, *h02 = nullptr, *c02 = nullptr;   // [B, H] or null
+  const float* Wa = nullptr;       // [H, A] (MatMul's right operand)
+  const float* ba = nullptr;       // [A]
+  const float* va = nullptr;       // [A]
+  const float* F1 = nullptr;       // [M1, 2H] (Gemm transB = 1)
+  const float* b1 = nullptr;       // [M1]
+  const float* F2 = nullptr;       // [C, M1]
+  const float* b2 = nullptr;       // [C]
+  float* Hs = nullptr;             // [B, T, H] scratch: layer 2's hidden sequence
+  float* out = nullptr;            // [B, C]
+};
+
+// Setup path: the shared-memory image of both layers' recurrent weights for `mode` (R1: [4H, H] row-major,
+// W2/R2: [4H, H]); INT8 also fills the per-row scales (4H each).
+std::vector<std::uint8_t> lstm_attn_pack(LaWeights mode, const float* R1, const float* W2, const float* R2, std::vector<float>& scale1,
+                                         std::vector<float>& scale2);
+// Samples per block for a batch (one wave on `sms` multiprocessors where possible).
+int lstm_attn_samples_per_block(int B, int sms);
+// Dynamic shared memory of one block, and whether it fits the device (max_smem = cudaDevAttrMaxSharedMemoryPerBlockOptin).
+std::size_t lstm_attn_smem(LaWeights mode, int S, int T);
+// One launch; the caller ran the x W1^T GEMM into p.G1 before it on the same stream.
+cudaError_t lstm_attn_run(const LstmAttn& p, int S, cudaStream_t s);
+
+}  // namespace tickrt::infer::cuda::k
