@@ -849,13 +849,18 @@ Result<std::size_t> GpuContext::Impl::fuse_lstm_attn(PlanGpu& pg, std::size_t i0
     s.push_back(&k);
   }
   if (s.size() != kN) return std::size_t{0};
+  // The steps have the pattern's ops but a check below fails: say so in describe() (the per-node lowering runs).
+  auto nomatch = [&](int line) {
+    pg.desc.push_back("(LSTM+attention fusion not applied at " + plan.steps[i0].node->label() + ": check at context.cpp:" + std::to_string(line) + ")");
+    return std::size_t{0};
+  };
   auto out = [&](std::size_t j) { return s[j]->out.empty() ? nullptr : s[j]->out[0]; };
   auto dims_are = [](const TensorRef* r, std::initializer_list<std::int64_t> d) { return r && r->dims == Dims(d); };
   // Transpose x [B, T, I] -> [T, B, I]
   const TensorRef* X = in(*s[0], 0);
   if (!X || X->dtype != DType::f32 || X->dims.size() != 3 || s[0]->node->attr_is("perm") != std::vector<std::int64_t>{1, 0, 2} ||
       plan.offset[vid(X)] < 0)
-    return std::size_t{0};
+    return nomatch(__LINE__);
   const std::int64_t B = X->dims[0], T = X->dims[1], I = X->dims[2], H = k::kLaH;
   // Two forward LSTMs (H = 64, default activations, layout 0), the second reading the first's Y.
   const float* Wl[2] = {};
@@ -868,17 +873,17 @@ Result<std::size_t> GpuContext::Impl::fuse_lstm_attn(PlanGpu& pg, std::size_t i0
     const Node& n = *k.node;
     if (n.attr_s("direction", "forward") != "forward" || n.has_attr("clip") || n.attr_i("input_forget", 0) != 0 || n.attr_i("layout", 0) != 0 ||
         n.attr_i("hidden_size", 0) != H || in(k, 4) || in(k, 7))
-      return std::size_t{0};
+      return nomatch(__LINE__);
     if (n.has_attr("activations")) {
       const auto& acts = n.attrs.at("activations").ss;
-      if (acts.size() != 3 || acts[0] != "Sigmoid" || acts[1] != "Tanh" || acts[2] != "Tanh") return std::size_t{0};
+      if (acts.size() != 3 || acts[0] != "Sigmoid" || acts[1] != "Tanh" || acts[2] != "Tanh") return nomatch(__LINE__);
     }
     const std::int64_t Il = l == 0 ? I : H;
     if (!same(in(k, 0), l == 0 ? out(0) : out(1)) || (!dims_are(in(k, 0), {T, B, Il}) && !(l == 1 && in(k, 0)->numel == T * B * H)))
-      return std::size_t{0};
+      return nomatch(__LINE__);
     const TensorRef *W = in(k, 1), *R = in(k, 2), *Bb = in(k, 3);
-    if (!is_host_const(W) || !is_host_const(R) || W->numel != 4 * H * Il || R->numel != 4 * H * H) return std::size_t{0};
-    if (Bb && (!is_host_const(Bb) || Bb->numel != 8 * H)) return std::size_t{0};
+    if (!is_host_const(W) || !is_host_const(R) || W->numel != 4 * H * Il || R->numel != 4 * H * H) return nomatch(__LINE__);
+    if (Bb && (!is_host_const(Bb) || Bb->numel != 8 * H)) return nomatch(__LINE__);
     Wl[l] = W->as<float>();
     Rl[l] = R->as<float>();
     bias[l].assign(4 * H, 0.f);
@@ -886,77 +891,90 @@ Result<std::size_t> GpuContext::Impl::fuse_lstm_attn(PlanGpu& pg, std::size_t i0
       for (int j = 0; j < 4 * H; ++j) bias[l][j] = Bb->as<float>()[j] + Bb->as<float>()[4 * H + j];
     h0[l] = in(k, 5);
     c0[l] = in(k, 6);
-    if ((h0[l] && h0[l]->numel != B * H) || (c0[l] && c0[l]->numel != B * H)) return std::size_t{0};
+    if ((h0[l] && h0[l]->numel != B * H) || (c0[l] && c0[l]->numel != B * H)) return nomatch(__LINE__);
   }
   // Transpose Y2 [T, B, H] -> Hs [B, T, H]
   if (!same(in(*s[3], 0), out(2)) || s[3]->node->attr_is("perm") != std::vector<std::int64_t>{1, 0, 2} || !dims_are(out(3), {B, T, H}))
-    return std::size_t{0};
+    return nomatch(__LINE__);
   const TensorRef* Hs = out(3);
   // att = tanh(Hs Wa + ba); score = att v
   const TensorRef* Wa = in(*s[4], 1);
-  if (in(*s[4], 0) != Hs || !is_host_const(Wa) || Wa->dims.size() != 2 || Wa->dims[0] != H) return std::size_t{0};
+  if (in(*s[4], 0) != Hs || !is_host_const(Wa) || Wa->dims.size() != 2 || Wa->dims[0] != H) return nomatch(__LINE__);
   const std::int64_t A = Wa->dims[1];
   const TensorRef* ba = in(*s[5], 0) == out(4) ? in(*s[5], 1) : in(*s[5], 1) == out(4) ? in(*s[5], 0) : nullptr;
-  if (!is_host_const(ba) || ba->numel != A || !dims_are(out(5), {B, T, A}) || in(*s[6], 0) != out(5)) return std::size_t{0};
+  if (!is_host_const(ba) || ba->numel != A || !dims_are(out(5), {B, T, A}) || in(*s[6], 0) != out(5)) return nomatch(__LINE__);
   const TensorRef* va = in(*s[7], 1);
-  if (in(*s[7], 0) != out(6) || !is_host_const(va) || va->numel != A || !dims_are(out(7), {B, T, 1})) return std::size_t{0};
+  if (in(*s[7], 0) != out(6) || !is_host_const(va) || va->numel != A || !dims_are(out(7), {B, T, 1})) return nomatch(__LINE__);
   // softmax over time, context = sum_t a_t Hs_t
   const std::int64_t sax = s[8]->node->attr_i("axis", -1);
-  if (in(*s[8], 0) != out(7) || (sax != 1 && sax != -2)) return std::size_t{0};
+  if (in(*s[8], 0) != out(7) || (sax != 1 && sax != -2)) return nomatch(__LINE__);
   if (!((in(*s[9], 0) == out(8) && in(*s[9], 1) == Hs) || (in(*s[9], 1) == out(8) && in(*s[9], 0) == Hs)) || !dims_are(out(9), {B, T, H}))
-    return std::size_t{0};
+    return nomatch(__LINE__);
   {
     const Kernel& k = *s[10];
     std::vector<std::int64_t> axes = k.node->attr_is("axes");
     if (in(k, 1)) {
-      if (plan.offset[vid(in(k, 1))] >= 0 || !in(k, 1)->data) return std::size_t{0};
+      if (plan.offset[vid(in(k, 1))] >= 0 || !in(k, 1)->data) return nomatch(__LINE__);
       axes = host_ints(*in(k, 1));
     }
-    if (in(k, 0) != out(9) || axes.size() != 1 || (axes[0] != 1 && axes[0] != -2) || k.node->attr_i("keepdims", 1) != 0) return std::size_t{0};
+    if (in(k, 0) != out(9) || axes.size() != 1 || (axes[0] != 1 && axes[0] != -2) || k.node->attr_i("keepdims", 1) != 0) return nomatch(__LINE__);
   }
   {
     const Kernel& k = *s[11];
     const TensorRef* idx = in(k, 1);
     if (in(k, 0) != Hs || k.node->attr_i("axis", 0) != 1 || !idx || plan.offset[vid(idx)] >= 0 || !idx->data || idx->numel != 1 ||
         !idx->dims.empty())
-      return std::size_t{0};
+      return nomatch(__LINE__);
     const std::int64_t ix = host_ints(*idx)[0];
-    if (ix != -1 && ix != T - 1) return std::size_t{0};
+    if (ix != -1 && ix != T - 1) return nomatch(__LINE__);
   }
   {
     const Kernel& k = *s[12];
     const std::int64_t cax = k.node->attr_i("axis", 0);
-    if (k.in.size() != 2 || k.in[0] != out(10) || k.in[1] != out(11) || (cax != 1 && cax != -1)) return std::size_t{0};
+    if (k.in.size() != 2 || k.in[0] != out(10) || k.in[1] != out(11) || (cax != 1 && cax != -1)) return nomatch(__LINE__);
   }
   // head: relu(z F1^T + b1) F2^T + b2
   const TensorRef *F1 = in(*s[13], 1), *b1 = in(*s[13], 2), *F2 = in(*s[15], 1), *b2 = in(*s[15], 2);
   for (int j : {13, 15}) {
     const Node& n = *s[j]->node;
     if (n.attr_i("transA", 0) != 0 || n.attr_i("transB", 0) != 1 || n.attr_f("alpha", 1.f) != 1.f || n.attr_f("beta", 1.f) != 1.f)
-      return std::size_t{0};
+      return nomatch(__LINE__);
   }
   if (in(*s[13], 0) != out(12) || !is_host_const(F1) || F1->dims.size() != 2 || F1->dims[1] != 2 * H || !is_host_const(b1) ||
       b1->numel != F1->dims[0] || F1->dims[0] > k::kLaMaxM1 || in(*s[14], 0) != out(13))
-    return std::size_t{0};
+    return nomatch(__LINE__);
   const std::int64_t M1 = F1->dims[0];
   if (in(*s[15], 0) != out(14) || !is_host_const(F2) || F2->dims.size() != 2 || F2->dims[1] != M1 || !is_host_const(b2) ||
       b2->numel != F2->dims[0] || A > k::kLaMaxA)
-    return std::size_t{0};
+    return nomatch(__LINE__);
   const std::int64_t C = F2->dims[0];
   const TensorRef* Y = out(15);
-  if (!dims_are(Y, {B, C}) || plan.offset[vid(Y)] < 0) return std::size_t{0};
+  if (!dims_are(Y, {B, C}) || plan.offset[vid(Y)] < 0) return nomatch(__LINE__);
   // Nothing outside the pattern may read what the fused kernel no longer writes.
   {
     std::vector<int> idx;
     for (const Node* n : nodes) idx.push_back(static_cast<int>(n - graph.nodes.data()));
-    auto inside = [&](int ni) { return std::find(idx.begin(), idx.end(), ni) != idx.end(); };
+    // A reader is fine when it is a matched step, or a view (Squeeze & co.: no step of its own) whose readers are.
+    std::function<bool(int, int)> fine = [&](int ni, int depth) {
+      if (std::find(idx.begin(), idx.end(), ni) != idx.end()) return true;
+      const Node& cn = graph.nodes[ni];
+      const bool view = cn.domain.empty() && (cn.op == "Reshape" || cn.op == "Squeeze" || cn.op == "Unsqueeze" || cn.op == "Flatten" || cn.op == "Identity");
+      if (!view || depth > 4) return false;
+      for (int ov : cn.outputs) {
+        if (ov < 0) continue;
+        if (graph.is_graph_output(ov)) return false;
+        for (int c : consumers[ov])
+          if (!fine(c, depth + 1)) return false;
+      }
+      return true;
+    };
     for (std::size_t j = i0; j < i; ++j)
       for (const TensorRef* o : plan.steps[j].out) {
         if (!o || o == Y) continue;
         const int v = vid(o);
-        if (graph.is_graph_output(v)) return std::size_t{0};
+        if (graph.is_graph_output(v)) return nomatch(__LINE__);
         for (int c : consumers[v])
-          if (!inside(c)) return std::size_t{0};
+          if (!fine(c, 0)) return nomatch(__LINE__);
       }
   }
   const int sms = dev.sms;
@@ -965,7 +983,7 @@ Result<std::size_t> GpuContext::Impl::fuse_lstm_attn(PlanGpu& pg, std::size_t i0
                                                                                                                       : k::LaWeights::int8;
   int max_smem = 0;
   cudaDeviceGetAttribute(&max_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev.ordinal);
-  if (k::lstm_attn_smem(mode, S, static_cast<int>(T)) > static_cast<std::size_t>(max_smem)) return std::size_t{0};
+  if (k::lstm_attn_smem(mode, S, static_cast<int>(T)) > static_cast<std::size_t>(max_smem)) return nomatch(__LINE__);
 
   // Setup: pack and upload the weights once for this batch's plan.
   const std::string label = "fused LSTM+attention of " + s[1]->node->label();
