@@ -51,6 +51,21 @@ STATE_NAMES = ("h", "c", "ring", "ring_score", "ring_valid")
 STATE_OUT = {n: n + "_out" for n in STATE_NAMES}
 
 
+BAND_MAX = 512  # forward_seq: chunks up to this long use one banded matmul for the context
+
+
+def band(a: torch.Tensor) -> torch.Tensor:
+    """a [B, L, K] (step t's weights over entries t+1 .. t+K of the concatenation ring + outputs) ->
+    the banded [B, L, K+L] matrix A with A[b, t, t+1+k] = a[b, t, k], zeros elsewhere, by the skew
+    trick (pad each row to K+L+1, flatten, shift by one, re-read rows of K+L): one differentiable
+    gather-free op, so the context of every step is a single bmm with [ring; outputs]."""
+    B, L, k = a.shape
+    w = k + L
+    flat = torch.nn.functional.pad(a, (0, L + 1)).reshape(B, L * (w + 1))
+    flat = torch.nn.functional.pad(flat, (1, 0))
+    return flat[:, :L * w].reshape(B, L, w)
+
+
 def state_shapes(batch: int) -> dict:
     return {"h": (LAYERS, batch, HIDDEN), "c": (LAYERS, batch, HIDDEN), "ring": (batch, K, HIDDEN),
             "ring_score": (batch, K), "ring_valid": (batch, K)}
@@ -90,9 +105,12 @@ class LstmAttnStream(nn.Module):
         sw = sc.unfold(1, K, 1)[:, 1:, :]                               # [B, L, K]
         vw = vc.unfold(1, K, 1)[:, 1:, :]
         a = torch.softmax(sw + (vw - 1.0) * MASK_NEG, dim=-1)           # [B, L, K]
-        ctx = torch.zeros_like(y)
-        for k in range(K):                                              # sum_k a_k h_(t+1+k): no [B,L,K,H] copy
-            ctx = ctx + a[:, :, k:k + 1] * hc[:, k + 1:k + 1 + L, :]
+        if L <= BAND_MAX:
+            ctx = torch.bmm(band(a), hc)                                # [B, L, K+L] x [B, K+L, H]
+        else:                                                           # long: no [B, L, K+L] matrix
+            ctx = torch.zeros_like(y)
+            for k in range(K):                                          # sum_k a_k h_(t+1+k)
+                ctx = ctx + a[:, :, k:k + 1] * hc[:, k + 1:k + 1 + L, :]
         logits = self.head(ctx, y)
         new = {"h": hn, "c": cn, "ring": hc[:, -K:, :], "ring_score": sc[:, -K:], "ring_valid": vc[:, -K:]}
         return logits, new

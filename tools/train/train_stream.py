@@ -175,7 +175,7 @@ def softmax(z: np.ndarray) -> np.ndarray:
 
 
 def warmup_curve(model: sm.LstmAttnStream, ds: data.Dataset, xn: np.ndarray, cont: np.ndarray,
-                 horizon: int = 512, every: int = 97) -> dict:
+                 horizon: int = 512, every: int = 31) -> dict:
     """How long after a reset the output settles: resets at every `every`-th row of the validation and
     test splits (streams of `horizon` rows), compared with the continuous stream (from session start)
     at the same rows, as a function of steps since the reset."""
@@ -191,16 +191,16 @@ def warmup_curve(model: sm.LstmAttnStream, ds: data.Dataset, xn: np.ndarray, con
     dp = np.abs(pr - pc).max(-1)                                            # [R, horizon]
     agree = (pr.argmax(-1) == pc.argmax(-1)).mean(0)                        # [horizon]
     mean_dp, max_dp = dp.mean(0), dp.max(0)
-    ok = (agree >= 0.99) & (mean_dp <= 0.01)
+    ok = (agree >= 0.99) & (max_dp <= 0.01)
     settle = horizon
     for k in range(horizon - 1, -1, -1):
         if not ok[k]:
             break
         settle = k
-    pts = [0, 1, 8, 16, 32, 63, 64, 96, 128, 192, 256, 384, horizon - 1]
+    pts = [0, 1, 8, 16, 32, 48, 63, 64, 80, 96, 128, 192, 256, 384, horizon - 1]
     return {"resets": len(spans), "horizon": horizon, "settle_step": int(settle),
             "criterion": "first step k (0 = first step after the reset) from which on, up to the horizon, "
-                         "argmax agreement with the continuous stream >= 99 % and mean max|prob diff| <= 0.01",
+                         "argmax agreement with the continuous stream >= 99 % and max|prob diff| <= 0.01 over all resets",
             "curve": [{"step": int(k), "argmax_agree": float(agree[k]), "mean_max_prob_diff": float(mean_dp[k]),
                        "max_prob_diff": float(max_dp[k])} for k in pts if k < horizon]}
 
@@ -260,7 +260,7 @@ def train_model(ds: data.Dataset, xn: np.ndarray, a, w: np.ndarray) -> tuple[sm.
     info = {"epochs_run": len(hist), "best_epoch": best_epoch, "best_val_loss": best, "stopped_by": stop,
             "train_seconds": round(time.time() - t0, 1), "history": hist, "class_weights": [float(v) for v in w],
             "val_rows_used": int(len(va)),
-            "trained_on": f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, {os.cpu_count()} CPUs"}
+            "trained_on": f"torch {torch.__version__}, {torch.get_num_threads()} CPU thread(s), {os.cpu_count()} CPUs"}
     return model, info
 
 
@@ -351,7 +351,7 @@ def card(ds: data.Dataset, res: dict) -> str:
         L.append(f"| {tr.CLASSES[c]} | " + " | ".join(f"{v:,}" for v in mc["confusion"][c]) + " |")
     wu = res["warmup"]
     L += ["", "## Warm-up after a reset", "",
-          f"{wu.get('resets', 0)} resets (every 97th row of the validation and test splits), each streamed "
+          f"{wu.get('resets', 0)} resets (every 31st row of the validation and test splits), each streamed "
           f"{wu.get('horizon', 0)} rows and compared with the continuous stream at the same rows:", "",
           "| steps since reset | argmax agrees with continuous | mean max abs prob diff | max abs prob diff |",
           "|---|---|---|---|"]
@@ -365,7 +365,8 @@ def card(ds: data.Dataset, res: dict) -> str:
     L += ["## Exactness reference", "",
           f"`{rf['files'][0]}` float32 [{rf['rows']:,}, {len(meta['features'])}]: {rf['rows']:,} consecutive "
           f"normalised rows of the export (rows {rf['export_rows'][0]:,}..{rf['export_rows'][1]:,}, sessions "
-          f"{rf['sessions']}; the session boundary at step {rf['session_starts_crossed_at_step']} is crossed WITHOUT "
+          f"{', '.join(map(str, rf['sessions']))}; the session boundary at step "
+          f"{', '.join(map(str, rf['session_starts_crossed_at_step']))} is crossed WITHOUT "
           f"a reset: one stream of {rf['rows']:,} real rows), and `{rf['files'][1]}` float32 [{rf['rows']:,}, 3]: "
           "PyTorch's logits over the full sequence from a zero state (one nn.LSTM call over all rows, attention "
           "over the last 64 outputs at each step; NOT the step graph)."]
@@ -385,7 +386,8 @@ def conclusion(mc: dict, mr: dict, ms: dict, ds: data.Dataset) -> str:
     s = []
     if acc > base + 2 * se:
         s.append(f"Continuous test accuracy {acc:.3f} is above the majority baseline {base:.3f} "
-                 f"(+{100 * (acc - base):.1f} points, more than two naive standard errors).")
+                 f"(+{100 * (acc - base):.1f} points, more than two NAIVE standard errors, which the autocorrelation "
+                 "below makes far too small: not evidence of an edge).")
     elif acc > base:
         s.append(f"Continuous test accuracy {acc:.3f} is {100 * (acc - base):.1f} points above the majority baseline "
                  f"{base:.3f}, within two naive standard errors: no evidence that it beats the baseline.")
@@ -396,10 +398,15 @@ def conclusion(mc: dict, mr: dict, ms: dict, ds: data.Dataset) -> str:
         d = acc - ms["accuracy"]
         s.append(f"Against the windowed lstm_attn_s on the same rows: {100 * d:+.1f} accuracy points, macro-F1 "
                  f"{mc['macro_f1']:.3f} vs {ms['macro_f1']:.3f}, log-loss {mc['log_loss']:.3f} vs "
-                 f"{ms['log_loss']:.3f} (prior {mc['baseline_prior_log_loss']:.3f}); differences of a point or two "
-                 "are noise at this test size.")
+                 f"{ms['log_loss']:.3f} (prior {mc['baseline_prior_log_loss']:.3f}). The two were not trained alike "
+                 "(this one sees every train row in order once per epoch; lstm_attn_s 4,096 random windows per epoch), and a "
+                 "few points on these few minutes of test data are within the noise: read it as \"no worse\", "
+                 "not as \"better\".")
     s.append(f"Resetting at the test split instead of streaming from the session start changes accuracy by "
-             f"{100 * (mr['accuracy'] - acc):+.1f} points: the long history adds little here.")
+             f"{100 * (mr['accuracy'] - acc):+.2f} points (largest probability difference on a scored row "
+             f"{mr.get('max_prob_diff_vs_continuous', float('nan')):.1e}): the first scored test row is 63 rows after "
+             "that reset, and the trained LSTM forgets within about a hundred rows (warm-up table), so in practice "
+             "its \"whole history\" is the last ~10 s at 100 ms sampling.")
     s.append(f"The {mc['n']:,} test rows are consecutive ticks of 4 sessions (each label looks 20 rows ahead, "
              "neighbouring rows share most of it), so the effective sample is far smaller than the count and the "
              f"naive standard error of {100 * se:.1f} points understates the uncertainty. About an hour of captures "
@@ -434,6 +441,9 @@ def ap_train(a) -> None:
     m_cont = tr.metrics(yte, cont[te], prior, majority)
     treset = stream_logits(model, xn, [tuple(g["test"]) for g in ds.segments if g["test"][1] > g["test"][0]])
     m_reset = tr.metrics(yte, treset[te], prior, majority)
+    dpr = np.abs(softmax(cont[te]) - softmax(treset[te])).max(-1)
+    m_reset["max_prob_diff_vs_continuous"] = float(dpr.max())
+    m_reset["argmax_agree_with_continuous"] = float((cont[te].argmax(1) == treset[te].argmax(1)).mean())
     for k, m in (("continuous", m_cont), ("test-reset", m_reset)):
         log(f"  test ({k}): acc {m['accuracy']:.4f} (majority {m['baseline_majority_accuracy']:.4f}), macro-F1 "
             f"{m['macro_f1']:.4f}, log-loss {m['log_loss']:.4f} (prior {m['baseline_prior_log_loss']:.4f})")
@@ -458,7 +468,7 @@ def ap_train(a) -> None:
         **sm.state_metadata(warmup),
     }
     ops = sm.export_step(model, onnx_path, props, tr.OPSET)
-    torch.save(model.state_dict(), os.path.join(d, "state_dict.pt")) if a.save_state else None
+    torch.save(model.state_dict(), os.path.join(d, "state_dict.pt"))   # ~280 KB: regenerate references without retraining
 
     rx, rl, rinfo = reference(model, xn, ds, a.ref_rows)
     os.makedirs(a.ref_dir, exist_ok=True)
@@ -504,8 +514,10 @@ def main() -> None:
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "trained"))
     ap.add_argument("--random-golden", metavar="DIR", default="",
                     help="only export seeded random weights + a golden into DIR (no dataset needed)")
+    ap.add_argument("--card-only", action="store_true", help="rewrite model_card.md from metrics.json")
     ap.add_argument("--golden-steps", type=int, default=200)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (1: on a shared, busy 2-vCPU machine 2 threads ran 20x slower)")
     ap.add_argument("--max-epochs", type=int, default=40)
     ap.add_argument("--patience", type=int, default=6)
     ap.add_argument("--budget-s", type=float, default=300.0, help="wall-clock cap on training")
@@ -517,10 +529,18 @@ def main() -> None:
     ap.add_argument("--ref-rows", type=int, default=REF_ROWS)
     ap.add_argument("--ref-dir", default=os.path.join(ROOT, "tests", "data"),
                     help="where stream_lstm_attn_{x,logits}.npy go (the engine's exactness test)")
-    ap.add_argument("--save-state", action="store_true", help="also write state_dict.pt next to model.onnx")
     ap.add_argument("--no-step-check", action="store_true", help="skip the NumPy run of the step graph")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.card_only:
+        ds = data.load(a.data)
+        data.split(ds, T, int(ds.meta["horizon"]))
+        d = os.path.join(a.out, sm.NAME)
+        with open(os.path.join(d, "metrics.json")) as f:
+            res = json.load(f)
+        with open(os.path.join(d, "model_card.md"), "w") as f:
+            f.write(card(ds, res))
+        return
     if a.random_golden:
         random_golden(a.random_golden, a.golden_steps)
         return
