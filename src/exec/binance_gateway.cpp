@@ -16,6 +16,9 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -97,6 +100,14 @@ class HmacSha256 {
 };
 
 }  // namespace
+
+struct BinanceSigner::State {
+  explicit State(std::string_view k) : h(k) {}
+  HmacSha256 h;
+};
+BinanceSigner::BinanceSigner(std::string_view secret) : s_(std::make_unique<State>(secret)) {}
+BinanceSigner::~BinanceSigner() = default;
+void BinanceSigner::append_hex(std::string_view msg, std::string& out) { s_->h.append_hex(msg, out); }
 
 std::string binance_signature(std::string_view secret, std::string_view payload) {
   HmacSha256 h(secret);
@@ -368,16 +379,40 @@ class HttpConn {
   bool busy() const { return busy_; }
   bool connected() const { return connected_; }
   std::uint64_t connects() const { return connects_; }
+  // The last request's write did not complete in the first write syscall (SendTrace::write_async).
+  bool last_write_async() const { return write_async_; }
+  const std::string& host() const { return host_; }
 
   void request(HttpReq req, Done done) {
     busy_ = true;
+    raw_mode_ = false;
     req_ = std::move(req);
     req_.set(http::field::host, host_);
     req_.keep_alive(true);
     req_.prepare_payload();
     done_ = std::move(done);
     if (connected_) write();
-    else connect();
+    else if (!connecting_) connect();
+  }
+
+  // The order path: `bytes` is the whole HTTP request, already formatted (Impl::format_request).
+  // It is swapped in (the caller gets this connection's previous buffer back: after the first
+  // orders neither side allocates). Plain TCP: one non-blocking send() from this call, and the
+  // sent stamp is taken right after it returns (no completion handler in between); the rest of a
+  // partial write, and TLS, go through asio.
+  void request_raw(std::string& bytes, Done done) {
+    busy_ = true;
+    raw_mode_ = true;
+    raw_.swap(bytes);
+    done_ = std::move(done);
+    if (connected_) write();
+    else if (!connecting_) connect();
+  }
+
+  // Opens the connection with no request (start(): the first orders must not pay for the TCP
+  // handshake). A request made meanwhile is written once connected.
+  void warm() {
+    if (!connected_ && !connecting_ && !busy_) connect();
   }
 
   void close() {
@@ -392,6 +427,7 @@ class HttpConn {
 
   void connect() {
     close();
+    connecting_ = true;
     tcp_.reset();
     ssl_.reset();
     if (tls_) {
@@ -406,23 +442,73 @@ class HttpConn {
       lowest().expires_after(timeout_);
       lowest().async_connect(r, [this](beast::error_code ec2, const tcp::endpoint&) {
         if (ec2) return finish(ec2);
+        // No Nagle: an order is one small segment that must leave now, not wait for an ACK.
         lowest().socket().set_option(tcp::no_delay(true), ec2);
         ++connects_;
         if (!tls_) {
-          connected_ = true;
-          return write();
+          lowest().expires_never();
+          return connected();
         }
         lowest().expires_after(timeout_);
         ssl_->async_handshake(ssl::stream_base::client, [this](beast::error_code ec3) {
           if (ec3) return finish(ec3);
-          connected_ = true;
-          write();
+          lowest().expires_never();
+          connected();
         });
       });
     });
   }
 
+  void connected() {
+    connecting_ = false;
+    connected_ = true;
+    if (busy_) write();
+  }
+
+  void read_answer() {
+    res_ = {};
+    buf_.consume(buf_.size());
+    lowest().expires_after(timeout_);
+    auto on_read = [this](beast::error_code ec2, std::size_t) {
+      recv_ns_ = now_ns();
+      if (!ec2 && !res_.keep_alive()) connected_ = false;  // server closes after this answer
+      finish(ec2);
+    };
+    if (tls_) http::async_read(*ssl_, buf_, res_, on_read);
+    else http::async_read(*tcp_, buf_, res_, on_read);
+  }
+
+  void write_raw() {
+    sent_ns_ = 0;
+    write_async_ = false;
+    std::size_t done = 0;
+    if (!tls_) {
+      beast::error_code ec;
+      auto& sock = tcp_->socket();
+      if (!sock.non_blocking()) sock.non_blocking(true, ec);
+      done = sock.write_some(asio::buffer(raw_), ec);
+      if (!ec && done == raw_.size()) {
+        sent_ns_ = now_ns();
+        return read_answer();
+      }
+      if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return finish(ec);
+      if (ec) done = 0;
+    }
+    write_async_ = true;
+    lowest().expires_after(timeout_);
+    auto on_write = [this](beast::error_code ec, std::size_t) {
+      if (ec) return finish(ec);
+      sent_ns_ = now_ns();
+      read_answer();
+    };
+    const auto rest = asio::buffer(raw_.data() + done, raw_.size() - done);
+    if (tls_) asio::async_write(*ssl_, rest, on_write);
+    else asio::async_write(*tcp_, rest, on_write);
+  }
+
   void write() {
+    if (raw_mode_) return write_raw();
+    write_async_ = true;
     lowest().expires_after(timeout_);
     auto on_write = [this](beast::error_code ec, std::size_t) {
       if (ec) return finish(ec);
@@ -445,6 +531,7 @@ class HttpConn {
 
   void finish(beast::error_code ec) {
     if (ec) close();
+    connecting_ = false;
     busy_ = false;
     Done d = std::move(done_);
     done_ = nullptr;
@@ -460,9 +547,10 @@ class HttpConn {
   tcp::resolver resolver_;
   std::unique_ptr<beast::tcp_stream> tcp_;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> ssl_;
-  bool connected_ = false, busy_ = false;
+  bool connected_ = false, busy_ = false, connecting_ = false, raw_mode_ = false, write_async_ = false;
   std::uint64_t connects_ = 0;
   HttpReq req_;
+  std::string raw_;
   HttpResp res_;
   beast::flat_buffer buf_;
   Done done_;
@@ -521,10 +609,13 @@ struct BinanceGateway::Impl {
     ExecReport carry;     // query_trades: the status answer to push after the trades
     int attempts = 0;
     bool resynced = false;
+    SendTrace trace;      // new_order / cancel from the ring: where t2 - t1 goes
   };
   struct Tracked {
     SymbolName symbol;
     std::uint64_t exchange_order_id = 0;
+    int conn = -1;        // connection of this order's last request
+    int in_flight = 0;    // its requests written and not answered: later ones must follow on `conn`
   };
 
   BinanceConfig cfg;
@@ -573,6 +664,14 @@ struct BinanceGateway::Impl {
   // Two signers: make() runs on the IO thread and on the blocking-call thread (under sync_mu).
   std::unique_ptr<HmacSha256> io_signer, sync_signer;
 
+  // Order path formatting (IO thread): reused buffers, so a warmed-up gateway formats an order
+  // without allocating; the header block after the request line is the same for every order.
+  std::string fmt_buf;
+  Query fmt_query;
+  std::string header_tail;  // " HTTP/1.1\r\nHost: ..\r\nX-MBX-APIKEY: ..\r\nUser-Agent: tickrt\r\n"
+  SendTraceLog traces;
+  bool slept = false;       // the IO loop's last idle pass slept (SendTrace::woke_from_sleep)
+
   explicit Impl(BinanceConfig c)
       : cfg(std::move(c)), io_signer(std::make_unique<HmacSha256>(cfg.secret)),
         sync_signer(std::make_unique<HmacSha256>(cfg.secret)) {}
@@ -598,6 +697,44 @@ struct BinanceGateway::Impl {
     req.set("X-MBX-APIKEY", cfg.api_key);
     req.set(http::field::user_agent, "tickrt");
     return req;
+  }
+
+  // new_order / cancel as raw HTTP/1.1 bytes into `out` (same request as build() would make:
+  // same query, signature, headers). Stamps signing and the end of formatting into w.trace.
+  void format_request(Work& w, std::string& out) {
+    const GatewayRequest& g = w.req;
+    Query& q = fmt_query;
+    q.s.clear();
+    std::string_view verb;
+    if (w.kind == Kind::new_order) {
+      verb = "POST";
+      const OrderRequest& o = g.order;
+      q.add("symbol", o.symbol.view()).add("side", side_name(o.side)).add("type", order_type_name(o.type));
+      if (o.type == OrderType::limit) q.add("timeInForce", tif_name(o.tif));
+      q.add("quantity", o.qty.to_string());
+      if (o.type != OrderType::market) q.add("price", o.price.to_string());
+      q.add("newClientOrderId", o.client_order_id.view()).add("newOrderRespType", "FULL");
+      q.add("selfTradePreventionMode", stp_str(o.stp));
+    } else {
+      verb = "DELETE";
+      q.add("symbol", g.cancel.symbol.view()).add("origClientOrderId", g.cancel.orig_client_order_id.view());
+      if (!g.cancel.client_order_id.empty()) q.add("newClientOrderId", g.cancel.client_order_id.view());
+    }
+    q.add("recvWindow", cfg.recv_window_ms);
+    q.add("timestamp", wall_ms_now() + owner->clock_offset_ms_.load());
+    const std::size_t payload_len = q.s.size();
+    q.s += "&signature=";
+    w.trace.sign_ns = now_ns();
+    io_signer->append_hex(std::string_view(q.s.data(), payload_len), q.s);
+    w.trace.signed_ns = now_ns();
+    out.clear();
+    out.append(verb);
+    out.append(" /api/v3/order?");
+    out.append(q.s);
+    out.append(header_tail);
+    if (w.kind == Kind::new_order) out.append("Content-Length: 0\r\n");
+    out.append("\r\n");
+    w.trace.encoded_ns = now_ns();
   }
 
   HttpReq build(const Work& w) {
@@ -945,38 +1082,105 @@ struct BinanceGateway::Impl {
   }
 
   // ---- IO loop ------------------------------------------------------------------------------
+  // A connection with nothing written and nothing queued (reconnect backoff over), or -1.
+  int idle_conn(std::int64_t now) const {
+    for (std::size_t i = 0; i < rest.size(); ++i)
+      if (!rest[i]->busy() && queues[i].empty() && now >= conn_retry_at[i]) return static_cast<int>(i);
+    return -1;
+  }
+
+  // Which connection a request goes on. One request in flight per connection, so a request that
+  // lands behind another waits a whole venue round trip (measured: that was most of the order
+  // encode+send P50 with a fixed hash route). Ordering only matters between requests of the SAME
+  // order: a cancel must not overtake its order's new_order. So: a request whose order has a
+  // request in flight follows it on that connection; anything else takes an idle connection, and
+  // only when none is idle falls back to the order id's hash (stable, spreads the queue).
   void route(Work w) {
     const std::string_view key = w.kind == Kind::new_order ? w.req.order.client_order_id.view()
                                                            : w.req.cancel.orig_client_order_id.view();
-    std::size_t h = 1469598103934665603ull;
-    for (char c : key) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-    queues[h % queues.size()].push_back(std::move(w));
+    int c = -1;
+    if (w.kind != Kind::new_order) {
+      auto it = live.find(std::string(key));
+      if (it != live.end() && it->second.in_flight > 0 && it->second.conn >= 0) c = it->second.conn;
+    }
+    if (c < 0) c = idle_conn(now_ns());
+    if (c < 0) {
+      std::size_t h = 1469598103934665603ull;
+      for (char ch : key) h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ull;
+      c = static_cast<int>(h % queues.size());
+    }
+    queues[static_cast<std::size_t>(c)].push_back(std::move(w));
   }
 
+  // New orders go out before anything else found in the same pass: a loopback write costs 3-100+ us
+  // (the kernel delivers to the peer inside the send), so a cancel written first delayed the
+  // replacing order by its whole write (measured: bench_pipeline_gateway, docs/PIPELINE.md). Both
+  // are independent requests on different connections: the venue may see them in either order
+  // anyway; requests of ONE order still keep their order (route()).
   bool pump() {
     bool did = false;
     const std::int64_t now = now_ns();
     if (now < pause_until_ns) return false;
+    for (int pass = 0; pass < 2; ++pass)
     for (std::size_t i = 0; i < rest.size(); ++i) {
       if (rest[i]->busy() || queues[i].empty() || now < conn_retry_at[i]) continue;
+      if (pass == 0 && queues[i].front().kind != Kind::new_order) continue;
       Work w = std::move(queues[i].front());
       queues[i].pop_front();
-      HttpReq req = build(w);
+      const bool order_path = w.kind == Kind::new_order || w.kind == Kind::cancel;
+      const std::string_view key = w.kind == Kind::new_order ? w.req.order.client_order_id.view()
+                                                             : w.req.cancel.orig_client_order_id.view();
       if (w.kind == Kind::new_order) {
         Tracked t;
         t.symbol = w.req.order.symbol;
-        live.emplace(std::string(w.req.order.client_order_id.view()), t);
+        live.emplace(std::string(key), t);
+      }
+      if (w.kind == Kind::new_order || w.kind == Kind::cancel || w.kind == Kind::query_status) {
+        auto it = live.find(std::string(key));
+        if (it != live.end()) {
+          it->second.conn = static_cast<int>(i);
+          ++it->second.in_flight;
+        }
       }
       s_sent.fetch_add(1, std::memory_order_relaxed);
-      rest[i]->request(std::move(req), [this, i, w](beast::error_code ec, HttpResp& res, std::int64_t s, std::int64_t r) mutable {
+      if (order_path) {  // stamps first: the completion below captures the Work by value
+        w.trace.start_ns = now_ns();
+        format_request(w, fmt_buf);
+      }
+      auto done = [this, i, w](beast::error_code ec, HttpResp& res, std::int64_t s, std::int64_t r) mutable {
+        if (w.kind == Kind::new_order || w.kind == Kind::cancel || w.kind == Kind::query_status) {
+          const std::string_view k = w.kind == Kind::new_order ? w.req.order.client_order_id.view()
+                                                               : w.req.cancel.orig_client_order_id.view();
+          auto it = live.find(std::string(k));
+          if (it != live.end() && it->second.in_flight > 0) --it->second.in_flight;
+        }
+        if (w.trace.pop_ns != 0 && s != 0) {
+          w.trace.sent_ns = s;
+          w.trace.write_async = rest[i]->last_write_async();
+          traces.add(w.trace);
+        }
         on_answer(i, std::move(w), ec, res, s, r);
-      });
+      };
+      if (order_path) {
+        rest[i]->request_raw(fmt_buf, std::move(done));
+      } else {
+        rest[i]->request(build(w), std::move(done));
+      }
       did = true;
     }
     return did;
   }
 
   void loop() {
+    // A pinned IO thread has its core to itself: it never sleeps (a sleep costs the next order
+    // the timer's wake-up, ~50-80 us with the default timer slack: measured, docs/PIPELINE.md).
+    const bool spin_forever = cfg.idle.cpu >= 0;
+    if (cfg.idle.cpu >= 0) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cfg.idle.cpu, &set);
+      (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);  // checked in start()
+    }
     std::int64_t idle_since = now_ns();
     while (!stopping.load(std::memory_order_acquire)) {
       bool active = io.poll() > 0;
@@ -988,6 +1192,12 @@ struct BinanceGateway::Impl {
         w.kind = g->op == GatewayOp::new_order ? Kind::new_order
                  : g->op == GatewayOp::cancel  ? Kind::cancel
                                                : Kind::query_status;
+        if (w.kind != Kind::query_status) {
+          w.trace.op = g->op;
+          w.trace.enqueue_ns = g->enqueue_ns;
+          w.trace.pop_ns = now_ns();
+          w.trace.woke_from_sleep = slept;
+        }
         rings.outbound->pop();
         route(std::move(w));
         active = true;
@@ -1009,13 +1219,15 @@ struct BinanceGateway::Impl {
       if (io.stopped()) io.restart();
       if (active) {
         idle_since = now;
+        slept = false;
         continue;
       }
-      if (now - idle_since < cfg.idle.spin_ns) {
+      if (spin_forever || now - idle_since < cfg.idle.spin_ns) {
 #if defined(__x86_64__)
         __builtin_ia32_pause();
 #endif
       } else if (cfg.idle.sleep_ns > 0) {
+        slept = true;
         std::this_thread::sleep_for(std::chrono::nanoseconds(cfg.idle.sleep_ns));
       }
     }
@@ -1123,6 +1335,13 @@ Status BinanceGateway::start(GatewayRings rings) {
     impl_->rest.push_back(std::make_unique<HttpConn>(impl_->io, impl_->ssl_ctx.get(), cfg_.host, cfg_.port, cfg_.tls,
                                                      cfg_.request_timeout_ms));
   }
+  if (cfg_.idle.cpu >= CPU_SETSIZE || (cfg_.idle.cpu >= 0 && cfg_.idle.cpu >= static_cast<int>(std::thread::hardware_concurrency())))
+    return Status(Code::invalid_argument, "binance gateway: idle.cpu " + std::to_string(cfg_.idle.cpu) + " is not a CPU of this machine (" +
+                                              std::to_string(std::thread::hardware_concurrency()) + " CPUs)");
+  impl_->header_tail = " HTTP/1.1\r\nHost: " + cfg_.host + "\r\nX-MBX-APIKEY: " + cfg_.api_key + "\r\nUser-Agent: tickrt\r\n";
+  impl_->fmt_buf.reserve(1024);
+  impl_->fmt_query.s.reserve(512);
+  for (auto& c : impl_->rest) c->warm();
   impl_->queues.resize(impl_->rest.size());
   impl_->conn_retry_at.assign(impl_->rest.size(), 0);
   impl_->conn_backoff_ms.assign(impl_->rest.size(), 0);
@@ -1284,6 +1503,8 @@ Result<std::vector<Balance>> BinanceGateway::balances() {
   }
   return out;
 }
+
+std::vector<SendTrace> BinanceGateway::send_traces() const { return impl_->traces.snapshot(); }
 
 GatewayStats BinanceGateway::stats() const noexcept {
   GatewayStats s;

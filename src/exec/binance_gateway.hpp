@@ -57,7 +57,7 @@ struct BinanceConfig {
   std::string secret;
   int recv_window_ms = 5000;
   int request_timeout_ms = 3000;     // no answer within this: outcome unknown
-  int rest_connections = 2;
+  int rest_connections = 4;          // one request in flight each; orders take an idle one
   bool user_stream = true;
   int max_backoff_ms = 5000;         // reconnect / throttle backoff without Retry-After
   int max_retry_after_ms = 60000;    // Retry-After is honoured up to this (Binance: to the next minute)
@@ -82,6 +82,7 @@ class BinanceGateway final : public Gateway {
   Result<std::vector<ExecReport>> trades(std::string_view symbol, std::uint64_t from_trade_id) override;
   Result<std::vector<Balance>> balances() override;
   GatewayStats stats() const noexcept override;
+  std::vector<SendTrace> send_traces() const override;
 
   // Reads GET /api/v3/time and sets the offset added to `timestamp` (blocking; called by start(),
   // and by the IO thread on a -1021 answer: that blocks order entry for one round trip).
@@ -95,6 +96,23 @@ class BinanceGateway final : public Gateway {
   BinanceConfig cfg_;
   std::unique_ptr<Impl> impl_;
   std::atomic<std::int64_t> clock_offset_ms_{0};
+};
+
+// HMAC-SHA256 keyed once: the key's inner and outer pad states are hashed at construction, so a
+// signature is two context copies and two short digests (no per-call key setup or allocation).
+// One per thread (not thread-safe). Used by both Binance gateways' IO threads.
+class BinanceSigner {
+ public:
+  explicit BinanceSigner(std::string_view secret);
+  ~BinanceSigner();
+  BinanceSigner(const BinanceSigner&) = delete;
+  BinanceSigner& operator=(const BinanceSigner&) = delete;
+  // Appends HMAC-SHA256(secret, msg) as 64 lower-case hex characters.
+  void append_hex(std::string_view msg, std::string& out);
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
 };
 
 // HMAC-SHA256(secret, payload) as 64 lower-case hex characters (exposed for tests).

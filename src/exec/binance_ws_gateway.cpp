@@ -12,6 +12,9 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -221,12 +224,14 @@ struct BinanceWsGateway::Impl {
     bool resynced = false;
     std::int64_t sent_ns = 0;
     std::int64_t deadline_ns = 0;
+    SendTrace trace;   // new_order / cancel from the ring (gateway.hpp)
   };
   struct Tracked {
     SymbolName symbol;
   };
 
-  Impl(BinanceWsConfig c, BinanceGateway& r) : cfg(std::move(c)), rest(r) {}
+  Impl(BinanceWsConfig c, BinanceGateway& r)
+      : cfg(std::move(c)), rest(r), signer(std::make_unique<BinanceSigner>(cfg.base.secret)) {}
 
   BinanceWsConfig cfg;
   BinanceGateway& rest;
@@ -250,6 +255,10 @@ struct BinanceWsGateway::Impl {
   std::int64_t api_retry_at_ns = 0, user_retry_at_ns = 0, pause_until_ns = 0, next_keepalive_ns = 0;
   int api_backoff_ms = 0, user_backoff_ms = 0, throttle_backoff_ms = 0;
   std::vector<ExecReport> scratch;
+  std::unique_ptr<BinanceSigner> signer;   // IO thread: the key's pad states hashed once
+  SendTrace* cur_trace = nullptr;          // the trace of the frame being built (sign stamps)
+  SendTraceLog traces;
+  bool slept = false;
 
   std::atomic<std::uint64_t> s_sent{0}, s_reports{0}, s_ring_full{0}, s_reconnects{0}, s_throttled{0},
       s_resyncs{0}, s_unknown{0}, s_parse{0};
@@ -276,7 +285,11 @@ struct BinanceWsGateway::Impl {
         payload.push_back('=');
         payload += v;
       }
-      p["signature"] = binance_signature(cfg.base.secret, payload);
+      std::string sig;
+      if (cur_trace) cur_trace->sign_ns = now_ns();
+      signer->append_hex(payload, sig);
+      if (cur_trace) cur_trace->signed_ns = now_ns();
+      p["signature"] = std::move(sig);
     }
     std::string f = "{\"id\":" + std::to_string(id) + ",\"method\":";
     append_json_str(f, method);
@@ -334,7 +347,14 @@ struct BinanceWsGateway::Impl {
 
   void send(Work w) {
     const std::uint64_t id = next_id++;
+    const bool traced = w.trace.pop_ns != 0;
+    if (traced) {
+      w.trace.start_ns = now_ns();
+      cur_trace = &w.trace;
+    }
     std::string f = build(id, w);
+    cur_trace = nullptr;
+    if (traced) w.trace.encoded_ns = now_ns();
     w.sent_ns = 0;
     w.deadline_ns = now_ns() + static_cast<std::int64_t>(cfg.base.request_timeout_ms) * 1'000'000;
     if (w.kind == Kind::new_order) live[std::string(w.req.order.client_order_id.view())] = Tracked{w.req.order.symbol};
@@ -342,7 +362,14 @@ struct BinanceWsGateway::Impl {
     s_sent.fetch_add(1, std::memory_order_relaxed);
     api->send(std::move(f), [this, id](std::int64_t t) {
       auto it = inflight.find(id);
-      if (it != inflight.end()) it->second.sent_ns = t;
+      if (it != inflight.end()) {
+        it->second.sent_ns = t;
+        if (it->second.trace.pop_ns != 0) {
+          it->second.trace.sent_ns = t;
+          it->second.trace.write_async = true;  // beast's WebSocket write always completes through asio
+          traces.add(it->second.trace);
+        }
+      }
     });
   }
 
@@ -605,6 +632,12 @@ struct BinanceWsGateway::Impl {
       Work w;
       w.req = g;
       w.kind = g.op == GatewayOp::new_order ? Kind::new_order : g.op == GatewayOp::cancel ? Kind::cancel : Kind::query_status;
+      if (w.kind != Kind::query_status) {
+        w.trace.op = g.op;
+        w.trace.enqueue_ns = g.enqueue_ns;
+        w.trace.pop_ns = now_ns();
+        w.trace.woke_from_sleep = slept;
+      }
       send(std::move(w));
       did = true;
       if (now_ns() < pause_until_ns) break;
@@ -625,6 +658,13 @@ struct BinanceWsGateway::Impl {
   }
 
   void loop() {
+    const bool spin_forever = cfg.base.idle.cpu >= 0;  // pinned: never sleep (gateway.hpp IdleWait)
+    if (cfg.base.idle.cpu >= 0) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cfg.base.idle.cpu, &set);
+      (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+    }
     std::int64_t idle_since = now_ns();
     std::int64_t next_expire = 0;
     while (!stopping.load(std::memory_order_relaxed)) {
@@ -653,13 +693,15 @@ struct BinanceWsGateway::Impl {
       }
       if (n > 0) {
         idle_since = now_ns();
+        slept = false;
         continue;
       }
-      if (now_ns() - idle_since < cfg.base.idle.spin_ns) {
+      if (spin_forever || now_ns() - idle_since < cfg.base.idle.spin_ns) {
 #if defined(__x86_64__)
         __builtin_ia32_pause();
 #endif
       } else if (cfg.base.idle.sleep_ns > 0) {
+        slept = true;
         std::this_thread::sleep_for(std::chrono::nanoseconds(cfg.base.idle.sleep_ns));
       }
     }
@@ -735,6 +777,8 @@ Result<std::vector<ExecReport>> BinanceWsGateway::trades(std::string_view symbol
   return rest_.trades(symbol, from_trade_id);
 }
 Result<std::vector<Balance>> BinanceWsGateway::balances() { return rest_.balances(); }
+
+std::vector<SendTrace> BinanceWsGateway::send_traces() const { return impl_->traces.snapshot(); }
 
 GatewayStats BinanceWsGateway::stats() const noexcept {
   GatewayStats s;

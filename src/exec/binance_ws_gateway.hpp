@@ -67,6 +67,7 @@ class BinanceWsGateway final : public Gateway {
   Result<std::vector<ExecReport>> trades(std::string_view symbol, std::uint64_t from_trade_id) override;
   Result<std::vector<Balance>> balances() override;
   GatewayStats stats() const noexcept override;
+  std::vector<SendTrace> send_traces() const override;
 
   struct Impl;
 

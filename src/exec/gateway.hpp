@@ -117,6 +117,36 @@ struct GatewayStats {
   bool connected = false;
 };
 
+// Where one request's "order encode and send" (t2 - t1) goes, stamped on the gateway IO thread with
+// now_ns() (the clock of t1 and t2; ~20 ns per read through the vDSO). Zero = stage not reached.
+//   wait     = pop_ns - enqueue_ns      ring hand-off + the IO thread's wake-up (its idle wait)
+//   queued   = start_ns - pop_ns        waiting for a free connection (one request in flight each)
+//   sign     = signed_ns - sign_ns      HMAC-SHA256
+//   format   = encoded_ns - start_ns - sign   query string + HTTP/WS framing (+ allocations)
+//   write    = sent_ns - encoded_ns     write syscall (+ the completion handler when it went async)
+// Recorded for new orders and cancels that reached the wire; read after stop() (setup path).
+struct SendTrace {
+  GatewayOp op = GatewayOp::new_order;
+  bool woke_from_sleep = false;  // the IO thread was in its sleep phase when the request came
+  bool write_async = false;      // the write did not complete in the first syscall
+  std::int64_t enqueue_ns = 0, pop_ns = 0, start_ns = 0, sign_ns = 0, signed_ns = 0, encoded_ns = 0, sent_ns = 0;
+};
+
+// Fixed-capacity log of SendTraces: the IO thread appends (no allocation: sized at construction),
+// the owner reads after the IO thread stopped. Keeps the first `capacity` (a run's orders fit).
+class SendTraceLog {
+ public:
+  explicit SendTraceLog(std::size_t capacity = 8192) : v_(capacity) {}
+  void add(const SendTrace& t) noexcept {
+    if (n_ < v_.size()) v_[n_++] = t;
+  }
+  std::vector<SendTrace> snapshot() const { return {v_.begin(), v_.begin() + static_cast<std::ptrdiff_t>(n_)}; }
+
+ private:
+  std::vector<SendTrace> v_;
+  std::size_t n_ = 0;
+};
+
 // Control interface of a gateway. Every member is setup/recovery path (may allocate, block and
 // return Status); none is called per order. Threads: start/stop/queries from the thread that
 // owns the gateway (main or recovery); stats() from any thread.
@@ -151,6 +181,9 @@ class Gateway {
   [[nodiscard]] virtual Result<std::vector<Balance>> balances() = 0;
 
   [[nodiscard]] virtual GatewayStats stats() const noexcept = 0;
+  // The per-request send breakdown (SendTrace); call after stop(). Empty for gateways that do not
+  // record it (FIX).
+  [[nodiscard]] virtual std::vector<SendTrace> send_traces() const { return {}; }
 };
 
 // How a gateway IO thread waits for outbound requests when idle: spin (pause) for `spin_ns`,
@@ -158,9 +191,12 @@ class Gateway {
 // so the worst-case added latency after an idle period is sleep_ns; spin_ns > 0 keeps a busy
 // period's orders at ring-hand-off latency. Default: spin 50 us, then sleep 20 us (fits a 2-core
 // machine; pin and set sleep_ns = 0 on a dedicated core).
+// cpu >= 0: the IO thread pins itself there and spins for ever (spin_ns/sleep_ns ignored): the
+// order leaves at ring hand-off latency instead of after a timer wake-up.
 struct IdleWait {
   std::int64_t spin_ns = 50'000;
   std::int64_t sleep_ns = 20'000;
+  int cpu = -1;
 };
 
 }  // namespace tickrt::exec
