@@ -71,6 +71,24 @@ def step_check(onnx_path: str, x: np.ndarray, ref: np.ndarray) -> dict:
             "argmax_agree": int((got.argmax(-1) == ref.argmax(-1)).sum()), "ok": bool(d.max() <= 1e-4)}
 
 
+def ort_check(onnx_path: str, x_path: str, logits_path: str) -> dict:
+    """tools/train/stream_ort_check.js (ONNX Runtime through onnxruntime-node) when node and the module
+    are there; {"skipped": why} otherwise."""
+    import shutil
+    import subprocess
+    node = shutil.which("node")
+    if not node:
+        return {"skipped": "no node"}
+    r = subprocess.run([node, os.path.join(ROOT, "tools", "train", "stream_ort_check.js"), onnx_path, x_path, logits_path],
+                       capture_output=True, text=True)
+    if r.returncode == 2:
+        return {"skipped": "onnxruntime-node not installed (bench/peers/ort_bench.js says how)"}
+    try:
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"ok": False, "error": (r.stderr or r.stdout).strip()[-300:]}
+
+
 # ----------------------------------------------------------------------------- random-weight golden
 def random_golden(out: str, steps: int) -> None:
     """Seeded random weights (scaled up so the golden is sensitive to its input), exported with the
@@ -376,6 +394,14 @@ def card(ds: data.Dataset, res: dict) -> str:
                  f"(first 10 % of steps {ck['max_abs_diff_first_10pct']:.2e}, last 10 % "
                  f"{ck['max_abs_diff_last_10pct']:.2e}: no drift), argmax agree {ck['argmax_agree']:,} / "
                  f"{ck['steps']:,} -> {'PASS' if ck['ok'] else 'FAIL'} (tolerance 1e-4).")
+    ok = res.get("step_graph_check_ort") or {}
+    if "max_abs_diff" in ok:
+        L.append(f"The same in ONNX Runtime ({ok['impl']}, tools/train/stream_ort_check.js, state passed in and out): "
+                 f"max |diff| {ok['max_abs_diff']:.2e} (first 10 % {ok['max_abs_diff_first_10pct']:.2e}, last 10 % "
+                 f"{ok['max_abs_diff_last_10pct']:.2e}), argmax agree {ok['argmax_agree']:,} -> "
+                 f"{'PASS' if ok['ok'] else 'FAIL'}.")
+    elif ok:
+        L.append(f"ONNX Runtime check: {ok.get('skipped') or ok.get('error')}.")
     L += ["", "## Conclusion", "", conclusion(mc, mr, ms, ds), ""]
     return "\n".join(L)
 
@@ -481,6 +507,9 @@ def ap_train(a) -> None:
         chk = step_check(onnx_path, rx[:, None, :], rl[:, None, :])
         chk["seconds"] = round(time.time() - t0, 1)
         log(f"  step graph (NumPy) vs PyTorch full sequence: {chk}")
+    ort = ort_check(onnx_path, os.path.join(a.ref_dir, "stream_lstm_attn_x.npy"),
+                    os.path.join(a.ref_dir, "stream_lstm_attn_logits.npy"))
+    log(f"  step graph (ONNX Runtime) vs PyTorch full sequence: {ort}")
     s_metrics = {}
     sp = os.path.join(a.out, "lstm_attn_s", "metrics.json")
     if os.path.exists(sp):
@@ -499,11 +528,13 @@ def ap_train(a) -> None:
            "reference": dict(rinfo, rows=int(len(rx)),
                              files=[os.path.relpath(os.path.join(a.ref_dir, f), ROOT) for f in
                                     ("stream_lstm_attn_x.npy", "stream_lstm_attn_logits.npy")]),
-           "step_graph_check": chk, "torch": torch.__version__}
+           "step_graph_check": chk, "step_graph_check_ort": ort, "torch": torch.__version__}
     with open(os.path.join(d, "metrics.json"), "w") as f:
         json.dump(res, f, indent=1)
     with open(os.path.join(d, "model_card.md"), "w") as f:
         f.write(card(ds, res))
+    if ort.get("ok") is False:
+        raise SystemExit(f"step graph in ONNX Runtime does not match PyTorch: {ort}")
     if chk is not None and not chk["ok"]:
         raise SystemExit(f"step graph does not match PyTorch: {chk}")
 
