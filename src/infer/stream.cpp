@@ -105,11 +105,14 @@ Result<StreamSpec> parse_stream_spec(const Graph& g) {
     if (out_used[o]) continue;
     const Value& vo = g.values[g.outputs[o]];
     Dims d;
-    if (!vo.has_shape) return Status(Code::invalid_argument, "streaming output '" + vo.name + "' needs a declared shape");
-    if (batch_axis(vo, d) != 0 && batchable && batch_axis(vo, d) >= 0)
-      return Status(Code::unsupported, "streaming output '" + vo.name + "': batch axis must be 0");
-    if (batch_axis(vo, d) < 0) batchable = false;
     spec.results.push_back(static_cast<int>(o));
+    if (!vo.has_shape) {   // an internal value exposed as an output (calibration): batch axis 0, size from the plan
+      spec.result_floats.push_back(0);
+      continue;
+    }
+    const int ax = batch_axis(vo, d);
+    if (ax > 0 && batchable) return Status(Code::unsupported, "streaming output '" + vo.name + "': batch axis must be 0");
+    if (ax < 0) batchable = false;
     spec.result_floats.push_back(static_cast<std::size_t>(numel(d)));
   }
   if (spec.results.empty()) return Status(Code::invalid_argument, key + ": every output is state: no result output");
@@ -175,6 +178,10 @@ Result<std::unique_ptr<StreamContext>> StreamContext::create(std::shared_ptr<con
     sc->out_split_.push_back(split_of(to.dims, pr.out_axis < 0 ? 0 : pr.out_axis, dtype_size(to.dtype)));
   }
   sc->slot_stride_ = off;
+  for (std::size_t r = 0; r < sc->spec_.results.size(); ++r) {   // result sizes as planned (batch 1)
+    const TensorRef& t = p1.tensors[p1.outputs[static_cast<std::size_t>(sc->spec_.results[r])]];
+    sc->spec_.result_floats[r] = static_cast<std::size_t>(t.numel);
+  }
   sc->x_row_bytes_ = spec.x_floats * sizeof(float);
   const TensorRef& tx = p1.tensors[p1.inputs[static_cast<std::size_t>(spec.x)]];
   if (static_cast<std::size_t>(tx.numel) != spec.x_floats)

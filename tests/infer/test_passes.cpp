@@ -128,15 +128,18 @@ TEST(LstmFusion, FusesAndRemovesStateAndLayoutGlue) {
   EXPECT_LE(max_abs_diff(ref, opt), 1e-5);
 }
 
-TEST(LstmFusion, NonZeroInitialStateIsLeftToTheReferenceKernel) {
+// A non-zero initial state (streaming models, infer/stream.hpp) becomes an input of the fused op.
+TEST(LstmFusion, NonZeroInitialStateIsFusedAsAnInput) {
   GB b;
   int x = b.input("x", {6, 2, 4});
   int h0 = b.weights("h0", {1, 2, 3});
   b.output(b.node("LSTM", {x, b.weights("W", {1, 12, 4}), b.weights("R", {1, 12, 3}), -1, -1, h0}, {{"hidden_size", ai(3)}}));
   BuildReport rep;
+  const auto ref = run_graph(b.g, false, {{6, 2, 4}});
   const auto opt = run_graph(b.g, true, {{6, 2, 4}}, &rep);
-  EXPECT_EQ(rep.ops_after.count("tickrt.FusedLSTM"), 0u);
+  EXPECT_EQ(rep.ops_after.count("tickrt.FusedLSTM"), 1u);
   EXPECT_EQ(opt.size(), 6u * 2 * 3);
+  EXPECT_LE(max_abs_diff(ref, opt), 1e-5);
 }
 
 TEST(AttentionFusion, AdditiveAttentionBecomesOneKernel) {

@@ -191,8 +191,8 @@ void i8_gemm_s32(Int8Isa i, int M, int N, int K, const int8_t* A, int lda, const
 }
 size_t i8_lstm_workspace_bytes(LstmDims d) { return i8_scalar::i8_lstm_workspace_bytes(d); }
 void i8_lstm_forward(Int8Isa i, LstmDims d, const std::byte* Wq, const std::byte* Rq, const float* bias, float x_scale,
-                     const float* x, int layout, float* y, float* hT, float* cT, std::byte* ws) {
-  TICKRT_I8_DISPATCH(i, i8_lstm_forward(d, Wq, Rq, bias, x_scale, x, layout, y, hT, cT, ws));
+                     const float* x, int layout, float* y, float* hT, float* cT, std::byte* ws, const float* h0, const float* c0) {
+  TICKRT_I8_DISPATCH(i, i8_lstm_forward(d, Wq, Rq, bias, x_scale, x, layout, y, hT, cT, ws, h0, c0));
 }
 size_t i8_gemm_workspace_bytes(int M, int K, int N) { return i8_scalar::i8_gemm_workspace_bytes(M, K, N); }
 void i8_gemm_f32(Int8Isa i, int M, int N, int K, const float* A, int lda, float a_scale, const std::byte* packed,
@@ -205,8 +205,8 @@ void f16_gemm(Isa isa, int M, int N, int K, const float* A, int lda, const std::
 }
 size_t f16_lstm_workspace_bytes(LstmDims d) { return i8_scalar::f16_lstm_workspace_bytes(d); }
 void f16_lstm_forward(Isa isa, LstmDims d, const std::byte* Wp, const std::byte* Rp, const float* bias, const float* x,
-                      int layout, float* y, float* hT, float* cT, std::byte* ws) {
-  TICKRT_F16_DISPATCH(isa, f16_lstm_forward(d, Wp, Rp, bias, x, layout, y, hT, cT, ws));
+                      int layout, float* y, float* hT, float* cT, std::byte* ws, const float* h0, const float* c0) {
+  TICKRT_F16_DISPATCH(isa, f16_lstm_forward(d, Wp, Rp, bias, x, layout, y, hT, cT, ws, h0, c0));
 }
 
 }  // namespace tickrt::infer::cpu

@@ -431,7 +431,7 @@ void i8_gemm_s32(int M, int N, int K, const int8_t* A, int lda, const std::byte*
 size_t i8_lstm_workspace_bytes(LstmDims d) { return lstm_ws(d, true).total; }
 
 void i8_lstm_forward(LstmDims d, const std::byte* Wq, const std::byte* Rq, const float* bias, float x_scale, const float* x,
-                     int layout, float* y, float* hT, float* cT, std::byte* ws) {
+                     int layout, float* y, float* hT, float* cT, std::byte* ws, const float* h0, const float* c0) {
   const int T = d.T, B = d.B, I = d.I, H = d.H, N = 4 * H, Np = i8_np(N);
   const LstmWs L = lstm_ws(d, true);
   const int rows = T * B, KpI = i8_kp(I), KpH = i8_kp(H);
@@ -452,9 +452,16 @@ void i8_lstm_forward(LstmDims d, const std::byte* Wq, const std::byte* Rq, const
   // Input projection of every (t, b) row at once (int8 GEMM, int32 kept; the cell dequantizes it).
   quantize_rows_impl(rows, I, x, I, 1.f / x_scale, xq, KpI);
   gemm_s32_impl(rows, N, I, xq, KpI, Wq, proj_i, Np);
-  std::memset(hq, 0, static_cast<size_t>(B) * KpH);
-  std::memset(h, 0, static_cast<size_t>(B) * H * 4);
-  std::memset(c, 0, static_cast<size_t>(B) * H * 4);
+  // Initial state: zero, or the given h0/c0 (streaming); h0 quantized on the fixed 1/127 grid the cell uses.
+  if (h0) {
+    std::memcpy(h, h0, static_cast<size_t>(B) * H * 4);
+    quantize_rows_impl(B, H, h0, H, 127.f, hq, KpH);
+  } else {
+    std::memset(hq, 0, static_cast<size_t>(B) * KpH);
+    std::memset(h, 0, static_cast<size_t>(B) * H * 4);
+  }
+  if (c0) std::memcpy(c, c0, static_cast<size_t>(B) * H * 4);
+  else std::memset(c, 0, static_cast<size_t>(B) * H * 4);
   for (int t = 0; t < T; ++t) {
     gemm_s32_impl(B, N, H, hq, KpH, Rq, gates, Np);
     for (int b = 0; b < B; ++b) {
@@ -531,7 +538,7 @@ void f16_gemm(int M, int N, int K, const float* A, int lda, const std::byte* pac
 size_t f16_lstm_workspace_bytes(LstmDims d) { return lstm_ws(d, false).total; }
 
 void f16_lstm_forward(LstmDims d, const std::byte* Wp, const std::byte* Rp, const float* bias, const float* x, int layout,
-                      float* y, float* hT, float* cT, std::byte* ws) {
+                      float* y, float* hT, float* cT, std::byte* ws, const float* h0, const float* c0) {
   const int T = d.T, B = d.B, I = d.I, H = d.H, N = 4 * H, Np = i8_np(N);
   const LstmWs L = lstm_ws(d, false);
   const int rows = T * B;
@@ -544,10 +551,12 @@ void f16_lstm_forward(LstmDims d, const std::byte* Wp, const std::byte* Rp, cons
     float* pr = proj + static_cast<size_t>(r) * Np;
     for (int n = 0; n < N; ++n) pr[n] += bias[n];
   }
-  std::memset(h, 0, static_cast<size_t>(B) * H * 4);
-  std::memset(c, 0, static_cast<size_t>(B) * H * 4);
+  if (h0) std::memcpy(h, h0, static_cast<size_t>(B) * H * 4);   // initial state: zero or given (streaming)
+  else std::memset(h, 0, static_cast<size_t>(B) * H * 4);
+  if (c0) std::memcpy(c, c0, static_cast<size_t>(B) * H * 4);
+  else std::memset(c, 0, static_cast<size_t>(B) * H * 4);
   for (int t = 0; t < T; ++t) {
-    if (t > 0) f16_gemm_raw(B, N, H, h, H, Rp, gates, Np);
+    if (t > 0 || h0) f16_gemm_raw(B, N, H, h, H, Rp, gates, Np);
     else std::memset(gates, 0, static_cast<size_t>(B) * Np * 4);
     for (int b = 0; b < B; ++b) {
       const size_t xr = xrow(layout, t, b, T, B);

@@ -13,7 +13,7 @@
   size_t i8_lstm_workspace_bytes(LstmDims d);                                                                \
   void i8_lstm_forward(LstmDims d, const std::byte* Wq, const std::byte* Rq, const float* bias,               \
                        float x_scale, const float* x, int layout, float* y, float* hT, float* cT,            \
-                       std::byte* ws);                                                                       \
+                       std::byte* ws, const float* h0, const float* c0);                                     \
   size_t i8_gemm_workspace_bytes(int M, int K, int N);                                                       \
   void i8_gemm_f32(int M, int N, int K, const float* A, int lda, float a_scale, const std::byte* packed,      \
                    const float* bias, Epilogue epi, float* C, int ldc, std::byte* ws);                       \
@@ -21,7 +21,8 @@
                 Epilogue epi, float* C, int ldc);                                                            \
   size_t f16_lstm_workspace_bytes(LstmDims d);                                                               \
   void f16_lstm_forward(LstmDims d, const std::byte* Wp, const std::byte* Rp, const float* bias,             \
-                        const float* x, int layout, float* y, float* hT, float* cT, std::byte* ws);          \
+                        const float* x, int layout, float* y, float* hT, float* cT, std::byte* ws,           \
+                        const float* h0, const float* c0);                                                   \
   }
 
 TICKRT_DECLARE_I8_KERNELS(i8_scalar)

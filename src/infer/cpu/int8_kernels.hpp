@@ -68,13 +68,15 @@ void i8_quantize_rows(Int8Isa, int M, int K, const float* x, int ldx, float inv_
 // A: M rows of Kp int8 (lda bytes apart, padding zero), entries in [-127, 127].
 void i8_gemm_s32(Int8Isa, int M, int N, int K, const int8_t* A, int lda, const std::byte* packed, int32_t* C, int ldc);
 
-// INT8 LSTM (one forward layer, zero initial state, ONNX gates i, o, f, c; sigmoid/tanh/tanh).
+// INT8 LSTM (one forward layer, ONNX gates i, o, f, c; sigmoid/tanh/tanh). h0/c0 [B,H] (nullable = zero
+// initial state; streaming models pass their state, infer/stream.hpp).
 // Wq: packed [4H, I] (input weights), Rq: packed [4H, H]; bias [4H] = Wb + Rb (FP32).
 // x is quantized with x_scale (calibrated); h with the fixed scale 1/127 (|h| < 1 always: h = o tanh(c)).
 // Gate pre-activations, c, h and all nonlinearities are FP32.
 size_t i8_lstm_workspace_bytes(LstmDims d);
 void i8_lstm_forward(Int8Isa, LstmDims d, const std::byte* Wq, const std::byte* Rq, const float* bias, float x_scale,
-                     const float* x, int layout, float* y, float* hT, float* cT, std::byte* workspace);
+                     const float* x, int layout, float* y, float* hT, float* cT, std::byte* workspace,
+                     const float* h0 = nullptr, const float* c0 = nullptr);
 
 // INT8 GEMM with FP32 output: C[M,N] = epi(dequant(quant(A) @ W^T) + bias). Workspace: i8_gemm_workspace_bytes.
 size_t i8_gemm_workspace_bytes(int M, int K, int N);
@@ -91,6 +93,7 @@ void f16_gemm(Isa, int M, int N, int K, const float* A, int lda, const std::byte
               Epilogue epi, float* C, int ldc);
 size_t f16_lstm_workspace_bytes(LstmDims d);
 void f16_lstm_forward(Isa, LstmDims d, const std::byte* Wp, const std::byte* Rp, const float* bias, const float* x,
-                      int layout, float* y, float* hT, float* cT, std::byte* workspace);
+                      int layout, float* y, float* hT, float* cT, std::byte* workspace,
+                      const float* h0 = nullptr, const float* c0 = nullptr);   // h0/c0 as i8_lstm_forward
 
 }  // namespace tickrt::infer::cpu

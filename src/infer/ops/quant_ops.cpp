@@ -1,6 +1,7 @@
 // Reduced-precision fused ops (domain "tickrt"), produced by the precision rewrite of src/infer/quant
 // (quant/precision.cpp) from tickrt.FusedLSTM / tickrt.FusedGemm:
-//   Int8LSTM  inputs X, Wq (u8 blob [4H,I]), Rq (u8 blob [4H,H]), bias [4H] f32; attrs I, H, layout, x_scale
+//   Int8LSTM  inputs X, Wq (u8 blob [4H,I]), Rq (u8 blob [4H,H]), bias [4H] f32 [, h0, c0 as FusedLSTM's inputs 2, 3,
+//             attrs h0_layer / c0_layer]; attrs I, H, layout, x_scale
 //   Fp16LSTM  inputs X, Wh (u8 blob of halves), Rh, bias;                 attrs I, H, layout
 //   Int8Gemm  inputs A [..., K], Wq (u8 blob [N,K]), bias [N] (optional);  attrs K, N, act, alpha, a_scale
 //   Fp16Gemm  inputs A [..., K], Wh, bias (optional);                      attrs K, N, act, alpha
@@ -12,7 +13,10 @@
 namespace tickrt::infer::ops {
 namespace {
 
-struct QLstmParams { cpu::LstmDims d; int layout; float x_scale; cpu::Int8Isa i8; };
+struct QLstmParams { cpu::LstmDims d; int layout; float x_scale; cpu::Int8Isa i8; std::size_t h0_off = 0, c0_off = 0; };
+const float* opt_state(const Kernel& k, std::size_t i, std::size_t off) {
+  return k.in.size() > i && k.in[i] ? k.in[i]->as<float>() + off : nullptr;
+}
 
 Status check_blob(PrepareCtx& c, std::size_t i, std::size_t need, const char* what) {
   if (!c.has(i) || !c.in[i].constant) return c.fail(std::string(what) + " must be a constant");
@@ -28,12 +32,12 @@ float* opt_out(const Kernel& k, std::size_t i) { return k.out.size() > i && k.ou
 void int8_lstm_run(const Kernel& k) {
   const auto& p = k.p<QLstmParams>();
   cpu::i8_lstm_forward(p.i8, p.d, blob(k, 1), blob(k, 2), k.in[3]->as<float>(), p.x_scale, k.in[0]->as<float>(), p.layout,
-                       opt_out(k, 0), opt_out(k, 1), opt_out(k, 2), k.workspace);
+                       opt_out(k, 0), opt_out(k, 1), opt_out(k, 2), k.workspace, opt_state(k, 4, p.h0_off), opt_state(k, 5, p.c0_off));
 }
 void fp16_lstm_run(const Kernel& k) {
   const auto& p = k.p<QLstmParams>();
   cpu::f16_lstm_forward(k.isa, p.d, blob(k, 1), blob(k, 2), k.in[3]->as<float>(), k.in[0]->as<float>(), p.layout, opt_out(k, 0),
-                        opt_out(k, 1), opt_out(k, 2), k.workspace);
+                        opt_out(k, 1), opt_out(k, 2), k.workspace, opt_state(k, 4, p.h0_off), opt_state(k, 5, p.c0_off));
 }
 
 template <bool Int8>
@@ -53,6 +57,15 @@ Status qlstm_prepare(PrepareCtx& c) {
   p->x_scale = c.node.attr_f("x_scale", 0.f);
   if (Int8 && !(p->x_scale > 0.f)) return c.fail("x_scale must be positive (calibration)");
   p->i8 = cpu::int8_isa(c.isa);
+  for (std::size_t s = 4; s < 6; ++s) {   // initial state (streaming): [L, B, H] at layer h0_layer / c0_layer, or [B, H]
+    if (!c.has(s)) continue;
+    const auto& d = c.in[s].dims;
+    const std::int64_t layer = c.node.attr_i(s == 4 ? "h0_layer" : "c0_layer", 0);
+    if (c.in[s].dtype != DType::f32 || d.size() < 2 || d.back() != H || d[d.size() - 2] != p->d.B ||
+        !(d.size() == 2 || (d.size() == 3 && layer >= 0 && layer < d[0])))
+      return c.fail(std::string(s == 4 ? "initial_h " : "initial_c ") + dims_str(d) + " is not float32 [L, B, H] with layer < L");
+    (s == 4 ? p->h0_off : p->c0_off) = static_cast<std::size_t>(layer * p->d.B * H);
+  }
   c.out[0] = TensorInfo{DType::f32, {x[0], x[1], H}};
   if (c.out.size() > 1) c.out[1] = TensorInfo{DType::f32, {1, p->d.B, H}};
   if (c.out.size() > 2) c.out[2] = TensorInfo{DType::f32, {1, p->d.B, H}};

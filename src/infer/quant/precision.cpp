@@ -165,9 +165,14 @@ Result<std::vector<LayerChoice>> apply_precision(Graph& g, const Graph& source, 
       auto wb = pack(p, W->as<float>(), nullptr, I, 4 * H), rb = pack(p, R->as<float>(), nullptr, H, 4 * H);
       lc.weight_bytes = static_cast<std::int64_t>(wb.size() + rb.size() + bias.size() * 4);
       const int x = n.inputs[0];
+      const int h0 = n.inputs.size() > 2 ? n.inputs[2] : -1, c0 = n.inputs.size() > 3 ? n.inputs[3] : -1;   // streaming state
       n.inputs = {x, g.add_constant(g.unique_name(n.name + "/W_" + precision_name(p)), blob(wb)),
                   g.add_constant(g.unique_name(n.name + "/R_" + precision_name(p)), blob(rb)),
                   g.add_constant(g.unique_name(n.name + "/bias"), TensorData::from_bytes(DType::f32, {4LL * H}, bias.data(), bias.size() * 4))};
+      if (h0 >= 0 || c0 >= 0) {   // kept as inputs 4, 5 (attrs h0_layer / c0_layer stay)
+        n.inputs.push_back(h0);
+        n.inputs.push_back(c0);
+      }
       n.op = p == Precision::int8 ? "Int8LSTM" : "Fp16LSTM";
       if (p == Precision::int8) {
         n.attrs["x_scale"].kind = Attr::Kind::f;

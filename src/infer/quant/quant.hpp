@@ -18,7 +18,8 @@
 // Which ops change precision: tickrt.FusedLSTM and tickrt.FusedGemm (every FLOP of lstm_attn_s's recurrent
 // layers and MLP, the projections of transformer_s). Other ops (attention, convolutions, layer norm,
 // softmax) stay FP32 whatever the spec says; the report lists them.
-// Limits: activations are quantized per tensor (symmetric); LSTM initial states must be zero (as FusedLSTM).
+// Limits: activations are quantized per tensor (symmetric). LSTM initial states (streaming models) stay FP32
+// inputs; INT8 quantizes h0 on the same fixed 1/127 grid as every later h.
 #pragma once
 
 #include <cstdint>
