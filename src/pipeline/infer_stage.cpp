@@ -39,6 +39,21 @@ bool InferStage::infer_one(const SampleMeta& meta, const features::FeatureEngine
   out.model_version = inst->model->version;
   out.infer_start = TscClock::ticks();
   out.ok = false;
+  if (inst->stream) [[unlikely]] {  // streaming model: step the symbol's state slot (stream_infer.hpp)
+    std::size_t n = 0;
+    const StreamOutcome o = inst->stream->infer(inst->model->package, meta.symbol, meta.sample_ts_ns, fe.samples(), fe.window(), out.out, n);
+    out.infer_end = TscClock::ticks();
+    if (o != StreamOutcome::ok) {
+      if (o == StreamOutcome::error) ++c_.run_errors;
+      return false;  // warming up: no result, the strategy does not act
+    }
+    out.n_out = static_cast<std::uint8_t>(n);
+    out.ok = true;
+    ++c_.inferences;
+    ++c_.batches;
+    ++c_.batch_hist[1];
+    return true;
+  }
   if (ctx.select_batch(1) != Code::ok || !inst->model->package.fill_input(fe, ctx.input()) || ctx.run() != Code::ok) {
     ++c_.run_errors;
     out.infer_end = TscClock::ticks();
@@ -106,7 +121,7 @@ int InferStage::poll(SpscRing<InferRequest>& in, SpscRing<InferResult>& out) noe
   ModelInstance& ctx = *inst;  // CPU or GPU context (model.hpp)
   const LoadedModel& m = *inst->model;
   const std::uint64_t t0 = TscClock::ticks();
-  bool ok = ctx.select_batch(b) == Code::ok;
+  bool ok = !inst->stream && ctx.select_batch(b) == Code::ok;  // streaming models run inline only (refused at setup)
   if (ok) {
     float* x = ctx.input();
     for (int i = 0; i < b; ++i)

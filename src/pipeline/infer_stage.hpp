@@ -88,6 +88,11 @@ class InferStage {
   // Pipelined: one batch from `in` into `out`; returns the number of windows inferred (0: idle).
   int poll(SpscRing<InferRequest>& in, SpscRing<InferResult>& out) noexcept;
 
+  // Inline: the symbol's book lost integrity (gap -> resync); a streaming model restarts its state.
+  void on_resync(feed::SymbolId sym) noexcept {
+    if (ModelInstance* i = slot_.current(); i->stream) i->stream->reset_symbol(sym);
+  }
+
   const InferCounters& counters() const noexcept { return c_; }
   ModelSlot& slot() noexcept { return slot_; }
 

@@ -82,6 +82,12 @@ Result<std::unique_ptr<ModelInstance>> make_instance(std::shared_ptr<const Loade
   }
 #endif
   if (m->device != "cpu") return Status(Code::unsupported, m->path + ": device " + m->device + " needs a tickrt built with CUDA");
+  if (m->streaming) {   // state slots per symbol (pipeline/stream_infer.hpp)
+    auto r = StreamRunner::create(m->engine, m->stream_spec, m->stream);
+    if (!r.ok()) return r.status().with_context(m->path + ": streaming context");
+    inst->stream = std::move(r.value());
+    return inst;
+  }
   inst->ctx = std::make_unique<infer::ExecutionContext>(m->engine);
   const int maxb = std::min<int>(max_batch, static_cast<int>(m->engine->profile().max));
   for (int b = maxb; b >= 1; --b) {  // largest first: the arena is sized once
@@ -121,6 +127,7 @@ Result<std::shared_ptr<const LoadedModel>> load_model(const ModelOptions& opt) {
   // The model package before the (slower) build: a model for other features is refused at once.
   auto pkg = features::parse_model_package(graph->metadata);
   if (!pkg.ok()) return pkg.status().with_context(path);
+  if (infer::is_streaming(*graph)) return load_stream_model(opt, std::move(engine), std::move(g), std::move(pkg.value()), t0);
   Status pst = features::check_model_package(pkg.value(), opt.features);
   if (!pst.ok()) return pst.with_context(path + ": model package check");
   auto lm = std::make_shared<LoadedModel>();

@@ -36,6 +36,7 @@
 #include "features/features.hpp"
 #include "features/model_package.hpp"
 #include "infer/engine.hpp"
+#include "pipeline/stream_infer.hpp"
 #if defined(TICKRT_HAVE_CUDA)
 #include "infer/cuda/cuda_backend.hpp"
 #endif
@@ -51,6 +52,7 @@ struct ModelOptions {
   features::FeatureConfig features;
   std::uint64_t version = 1;        // stamped into LoadedModel::version
   std::string device = "cpu";       // "cpu" or a CUDA device string already checked by choose_device()
+  StreamConfig stream;              // streaming models only (pipeline/stream_infer.hpp)
 };
 
 // [engine] device/fallback -> the device to run on ("cpu" or the CUDA spec). No GPU, no driver, or
@@ -69,6 +71,11 @@ struct LoadedModel {
   std::size_t in_floats = 0;  // T * F per window
   std::size_t out_floats = 0; // outputs per window (3 for down/flat/up)
   std::string device = "cpu"; // where its instances run (a CUDA model's engine is the plain graph)
+  // Streaming (stateful one-step) model: tickrt.state in the package (pipeline/stream_infer.hpp).
+  // in_floats is then one row (F), and instances get a StreamRunner instead of a context.
+  bool streaming = false;
+  infer::StreamSpec stream_spec;
+  StreamConfig stream;
 };
 
 Result<std::shared_ptr<const LoadedModel>> load_model(const ModelOptions& opt);
@@ -78,7 +85,8 @@ Result<std::shared_ptr<const LoadedModel>> load_model(const ModelOptions& opt);
 // to whichever exists with one predictable branch (no virtual call; hot path).
 struct ModelInstance {
   std::shared_ptr<const LoadedModel> model;
-  std::unique_ptr<infer::ExecutionContext> ctx;   // null when gpu
+  std::unique_ptr<infer::ExecutionContext> ctx;   // null when gpu or streaming
+  std::unique_ptr<StreamRunner> stream;           // streaming models only (then ctx is null)
 #if defined(TICKRT_HAVE_CUDA)
   std::unique_ptr<infer::cuda::GpuContext> gpu;
 #endif

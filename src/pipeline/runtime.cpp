@@ -329,6 +329,9 @@ Status Pipeline::Impl::setup() {
   auto m = load_model(mo);
   if (!m.ok()) return m.status().with_context("model.path");
   model = m.value();
+  if (model->streaming && cfg.mode != ThreadMode::inline_)
+    return Status(Code::unsupported, mo.path + ": a streaming model (tickrt.state) runs in inline mode only: set threads.mode = \"inline\"")
+        .with_context("threads.mode");
   const int n_infer = cfg.mode == ThreadMode::inline_ ? 1 : cfg.infer_threads;
   std::vector<ModelSlot*> raw_slots;
   BatchConfig bc{mo.max_batch, static_cast<std::int64_t>(cfg.max_delay_us) * 1000, cfg.coalesce};
@@ -376,6 +379,7 @@ bool Pipeline::Impl::poll_feed(SampleMeta& meta, StageLatency& lat) noexcept {
     }
     feed::SymbolId gap_sym;
     while (mh->take_resync_needed(gap_sym)) {
+      if (cfg.mode == ThreadMode::inline_) stages[0]->on_resync(gap_sym);  // streaming state restarts
       const std::string_view name = mh->symbol_name(gap_sym);
       for (std::size_t i = 0; i < feed_symbols.size(); ++i)
         if (feed_symbols[i] == name) (void)snaps->request(static_cast<std::uint16_t>(i));

@@ -71,6 +71,8 @@ struct GpuContext::Impl {
     std::vector<float*> hin, hout;           // pinned
     std::vector<void*> din, dout;            // device (dout null: constant output, filled at prepare)
     std::vector<std::size_t> in_bytes, out_bytes;
+    std::string notes;                       // lowering notes for describe() (e.g. why a fusion did not apply)
+    bool fused_lstm_attn = false;            // a step is the fused LSTM+attention kernel (profile() adds its phases)
   };
   std::vector<std::unique_ptr<PlanGpu>> plans;
   std::vector<PlanGpu*> by_batch;
@@ -851,7 +853,7 @@ Result<std::size_t> GpuContext::Impl::fuse_lstm_attn(PlanGpu& pg, std::size_t i0
   if (s.size() != kN) return std::size_t{0};
   // The steps have the pattern's ops but a check below fails: say so in describe() (the per-node lowering runs).
   auto nomatch = [&](int line) {
-    pg.desc.push_back("(LSTM+attention fusion not applied at " + plan.steps[i0].node->label() + ": check at context.cpp:" + std::to_string(line) + ")");
+    pg.notes += "  (LSTM+attention fusion not applied at " + plan.steps[i0].node->label() + ": check at context.cpp:" + std::to_string(line) + ")\n";
     return std::size_t{0};
   };
   auto out = [&](std::size_t j) { return s[j]->out.empty() ? nullptr : s[j]->out[0]; };
@@ -983,7 +985,19 @@ Result<std::size_t> GpuContext::Impl::fuse_lstm_attn(PlanGpu& pg, std::size_t i0
                                                                                                                       : k::LaWeights::int8;
   int max_smem = 0;
   cudaDeviceGetAttribute(&max_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev.ordinal);
-  if (k::lstm_attn_smem(mode, S, static_cast<int>(T)) > static_cast<std::size_t>(max_smem)) return nomatch(__LINE__);
+  const bool hs_smem = k::lstm_attn_smem(mode, S, static_cast<int>(T), true) <= static_cast<std::size_t>(max_smem);
+  if (k::lstm_attn_smem(mode, S, static_cast<int>(T), hs_smem) > static_cast<std::size_t>(max_smem)) return nomatch(__LINE__);
+  k::LstmAttn p;
+  p.B = static_cast<int>(B);
+  p.T = static_cast<int>(T);
+  p.A = static_cast<int>(A);
+  p.M1 = static_cast<int>(M1);
+  p.C = static_cast<int>(C);
+  p.wmode = mode;
+  p.hs_smem = hs_smem ? 1 : 0;
+  const std::vector<float> head =
+      k::lstm_attn_pack_head(Wa->as<float>(), ba->as<float>(), va->as<float>(), F1->as<float>(), b1->as<float>(), F2->as<float>(), b2->as<float>(), p);
+  if (sizeof(float) * head.size() > k::lstm_attn_weight_bytes(mode)) return nomatch(__LINE__);
 
   // Setup: pack and upload the weights once for this batch's plan.
   const std::string label = "fused LSTM+attention of " + s[1]->node->label();
@@ -1002,7 +1016,7 @@ Result<std::size_t> GpuContext::Impl::fuse_lstm_attn(PlanGpu& pg, std::size_t i0
   if (!dsmall.ok()) return dsmall.status();
   auto dG = dmalloc(sizeof(float) * static_cast<std::size_t>(B * T * 4 * H), "x W^T buffer of the " + label);
   if (!dG.ok()) return dG.status();
-  auto dHs = dmalloc(sizeof(float) * static_cast<std::size_t>(B * T * H), "hidden sequence of the " + label);
+  auto dHs = dmalloc(hs_smem ? 256 : sizeof(float) * static_cast<std::size_t>(B * T * H), "hidden sequence of the " + label);
   if (!dHs.ok()) return dHs.status();
   auto dev_of = [&](const TensorRef* r) -> Result<const float*> {
     if (!r) return static_cast<const float*>(nullptr);
@@ -1013,13 +1027,9 @@ Result<std::size_t> GpuContext::Impl::fuse_lstm_attn(PlanGpu& pg, std::size_t i0
     if (!d.ok()) return d.status();
     return static_cast<const float*>(*d);
   };
-  k::LstmAttn p;
-  p.B = static_cast<int>(B);
-  p.T = static_cast<int>(T);
-  p.A = static_cast<int>(A);
-  p.M1 = static_cast<int>(M1);
-  p.C = static_cast<int>(C);
-  p.wmode = mode;
+  auto dhead = upload_owned(head, "attention/head weights of the " + label);
+  if (!dhead.ok()) return dhead.status();
+  p.head = static_cast<const float*>(*dhead);
   p.G1 = static_cast<const float*>(*dG);
   const float* sm = static_cast<const float*>(*dsmall);
   p.bias1 = sm;
@@ -1027,9 +1037,9 @@ Result<std::size_t> GpuContext::Impl::fuse_lstm_attn(PlanGpu& pg, std::size_t i0
   p.scale1 = sm + 8 * H;
   p.scale2 = sm + 12 * H;
   p.img = *dimg;
-  const TensorRef* refs[] = {h0[0], c0[0], h0[1], c0[1], Wa, ba, va, F1, b1, F2, b2, X, s[1]->in[1]};
-  const float* dp[13] = {};
-  for (int j = 0; j < 13; ++j) {
+  const TensorRef* refs[] = {h0[0], c0[0], h0[1], c0[1], X, s[1]->in[1]};
+  const float* dp[6] = {};
+  for (int j = 0; j < 6; ++j) {
     auto d = dev_of(refs[j]);
     if (!d.ok()) return d.status();
     dp[j] = *d;
@@ -1038,17 +1048,10 @@ Result<std::size_t> GpuContext::Impl::fuse_lstm_attn(PlanGpu& pg, std::size_t i0
   p.c01 = dp[1];
   p.h02 = dp[2];
   p.c02 = dp[3];
-  p.Wa = dp[4];
-  p.ba = dp[5];
-  p.va = dp[6];
-  p.F1 = dp[7];
-  p.b1 = dp[8];
-  p.F2 = dp[9];
-  p.b2 = dp[10];
   p.Hs = static_cast<float*>(*dHs);
   p.out = reinterpret_cast<float*>(pg.arena + plan.offset[vid(Y)]);
-  const float* Xd = dp[11];
-  const float* W1d = dp[12];
+  const float* Xd = dp[4];
+  const float* W1d = dp[5];
   float* G = static_cast<float*>(*dG);
   const int rows = static_cast<int>(B * T), n4 = static_cast<int>(4 * H), Ii = static_cast<int>(I);
   static const char* const kMode[] = {"FP32", "FP16", "INT8 (dp4a)"};
@@ -1056,8 +1059,9 @@ Result<std::size_t> GpuContext::Impl::fuse_lstm_attn(PlanGpu& pg, std::size_t i0
   for (std::size_t j = i0; j < i; ++j) d += (j == i0 ? "" : ", ") + plan.steps[j].node->label();
   pg.desc.push_back(d + " -> cuBLAS GEMM (x W1^T, all steps) + ONE fused kernel (both LSTM layers as a wavefront, attention, head; " +
                     kMode[static_cast<int>(mode)] + " recurrent weights in shared memory, " + std::to_string(S) + " sample(s)/block, " +
-                    std::to_string((B + S - 1) / S) + " blocks)");
+                    std::to_string((B + S - 1) / S) + " blocks, hidden sequence in " + (hs_smem ? "shared" : "global") + " memory)");
   pg.launches += 2;
+  pg.fused_lstm_attn = true;
   pg.steps.push_back([=, this](cudaStream_t st) {
     gemm(st, false, true, rows, n4, Ii, 1.f, Xd, Ii, 0, W1d, Ii, 0, 0.f, G, n4, 0, 1);
     const cudaError_t e = k::lstm_attn_run(p, S, st);
@@ -1281,7 +1285,17 @@ std::string GpuContext::profile(int reps) {
     s += buf + (i < pg.desc.size() ? pg.desc[i] : std::string("?")) + "\n";
   }
   std::snprintf(buf, sizeof buf, "%9.1f us  total (eager, events between steps)\n", total);
-  return s + buf;
+  s += buf;
+  long long cyc[5];
+  if (pg.fused_lstm_attn && k::lstm_attn_phase_cycles(cyc)) {
+    char b2[320];
+    std::snprintf(b2, sizeof b2,
+                  "          fused kernel phases, block 0, SM cycles (last run): prologue (weights to shared) %lld, recurrence %lld, "
+                  "head staging %lld, attention scores %lld, softmax+context+MLP %lld\n",
+                  cyc[0], cyc[1], cyc[2], cyc[3], cyc[4]);
+    s += b2;
+  }
+  return s;
 }
 
 std::string GpuContext::describe() const {
@@ -1292,7 +1306,7 @@ std::string GpuContext::describe() const {
                    : m.opt.precision == Precision::int8 ? "int8 (INT8 dp4a fused-kernel weights, FP16 tensor-core GEMMs)" : "fp32") + ", " + std::to_string(m.cur->launches) +
                   " launches" + (m.cur->exec ? " in one CUDA graph" : "") + ", device memory " + std::to_string(m.bytes) + " B\n";
   for (auto& d : m.cur->desc) s += "  " + d + "\n";
-  return s;
+  return s + m.cur->notes;
 }
 
 }  // namespace tickrt::infer::cuda

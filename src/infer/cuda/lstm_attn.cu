@@ -1,5 +1,6 @@
 // infer/cuda/lstm_attn.cu — the fused 2-layer LSTM + attention + head kernel (contract: lstm_attn.cuh).
-// Accuracy: expf/tanhf (not the __expf intrinsics) so the FP32 variant stays within 1e-4 of the CPU engine.
+// Accuracy: sigmoid/tanh from __expf (absolute error ~1e-7), FP32 accumulation everywhere: the FP32 variant stays
+// within 1e-4 of the CPU engine (tests/cuda).
 #include "infer/cuda/lstm_attn.cuh"
 
 #include <cuda_fp16.h>
@@ -27,7 +28,20 @@ __host__ __device__ constexpr std::size_t layer_bytes(int K, LaWeights m) {
   return static_cast<std::size_t>(H) * ustride(K, m) * (m == LaWeights::fp32 ? 4 : m == LaWeights::fp16 ? 2 : 4);
 }
 
-__device__ __forceinline__ float sig(float x) { return 1.f / (1.f + expf(-x)); }
+// __expf + fast divide: absolute error ~1e-7 on sigmoid/tanh (well inside the 1e-4 FP32 budget), a few
+// instructions instead of expf/tanhf's accurate paths on the per-step critical path.
+__device__ __forceinline__ float sig(float x) { return __fdividef(1.f, 1.f + __expf(-x)); }
+__device__ __forceinline__ float tanh_fast(float x) { return 2.f * sig(2.f * x) - 1.f; }
+__device__ __forceinline__ void cp_async16(void* dst_smem, const void* src) {
+  const unsigned sa = static_cast<unsigned>(__cvta_generic_to_shared(dst_smem));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(sa), "l"(src));
+}
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;\n" ::); }
+__device__ unsigned long long g_la_clock[6];   // block 0's phase stamps of the last launch (lstm_attn_phase_cycles)
+__device__ __forceinline__ void stamp(int i) {
+  if (blockIdx.x == 0 && threadIdx.x == 0) g_la_clock[i] = clock64();
+}
+__device__ __forceinline__ signed char q8(float v) { return static_cast<signed char>(fminf(fmaxf(rintf(v), -127.f), 127.f)); }
 __device__ __forceinline__ float warp_sum(float v) {
   for (int o = 16; o; o >>= 1) v += __shfl_xor_sync(kFull, v, o);
   return v;
@@ -42,9 +56,10 @@ struct Smem {
   const unsigned char* w2;
   float* h1;                 // [2][S][H] (buffer 1 holds step -1 at the start)
   float* h2;
-  signed char* q1;           // INT8: the same, quantized (scale 1/127)
-  signed char* q2;
+  signed char* q1;           // INT8: the same as two int8 digits: q1[buf][s][u] = hi, q1[2][..] = lo
+  signed char* q2;           // (h ~ (hi + lo/254)/127)
   float* score;              // [S][T]
+  float* hs;                 // layer 2's hidden sequence [S][T][H]: shared memory or p.Hs (+ b0 * T * H)
 };
 
 // One layer's whole time loop, run by its warps (LAYER 1: warps 0-7, LAYER 2: warps 8-23). One barrier per
@@ -63,7 +78,7 @@ __device__ __forceinline__ void layer_loop(const LstmAttn& p, const Smem& sm, in
 #pragma unroll
   for (int g = 0; g < 4; ++g) {
     gb[g] = bias[g * H + u];
-    wsc[g] = M == LaWeights::int8 ? (LAYER == 1 ? p.scale1 : p.scale2)[g * H + u] * (1.f / 127.f) : 1.f;
+    wsc[g] = M == LaWeights::int8 ? (LAYER == 1 ? p.scale1 : p.scale2)[g * H + u] * (1.f / (127.f * 254.f)) : 1.f;
   }
   float c[NOWN], gx[NOWN][4];
 #pragma unroll
@@ -104,16 +119,19 @@ __device__ __forceinline__ void layer_loop(const LstmAttn& p, const Smem& sm, in
         for (int kk = 0; kk < KQ; ++kk) {
           const int quad = kk * NQ + q;
           const bool hi = LAYER == 2 && kk >= 2;
-          const int* src = reinterpret_cast<const int*>(hi ? sm.q2 + hi_buf * S * H : sm.q1 + lo_buf * S * H);
+          const signed char* base = hi ? sm.q2 + hi_buf * S * H : sm.q1 + lo_buf * S * H;
+          const int* src = reinterpret_cast<const int*>(base);
+          const int* srl = reinterpret_cast<const int*>(base + 2 * S * H);   // the low digits
           const int qi = hi ? quad - H / 4 : quad;
           const int4 w = *reinterpret_cast<const int4*>(wimg + quad * 4);
 #pragma unroll
           for (int s = 0; s < S; ++s) {
-            const int hv = src[s * (H / 4) + qi];
-            ai[0][s] = __dp4a(w.x, hv, ai[0][s]);
-            ai[1][s] = __dp4a(w.y, hv, ai[1][s]);
-            ai[2][s] = __dp4a(w.z, hv, ai[2][s]);
-            ai[3][s] = __dp4a(w.w, hv, ai[3][s]);
+            const int hv = src[s * (H / 4) + qi], lv = srl[s * (H / 4) + qi];
+            // sum w (254 hi + lo): |.| <= 128 * 127 * 127 * 255 < 2^31
+            ai[0][s] = __dp4a(w.x, lv, ai[0][s] + 254 * __dp4a(w.x, hv, 0));
+            ai[1][s] = __dp4a(w.y, lv, ai[1][s] + 254 * __dp4a(w.y, hv, 0));
+            ai[2][s] = __dp4a(w.z, lv, ai[2][s] + 254 * __dp4a(w.z, hv, 0));
+            ai[3][s] = __dp4a(w.w, lv, ai[3][s] + 254 * __dp4a(w.w, hv, 0));
           }
         }
 #pragma unroll
@@ -168,18 +186,19 @@ __device__ __forceinline__ void layer_loop(const LstmAttn& p, const Smem& sm, in
         if (s % NQ != q) continue;
         const int j = s / NQ, b = b0 + s;
         const float gi = sig(acc[0][s] + gb[0] + gx[j][0]), go = sig(acc[1][s] + gb[1] + gx[j][1]);
-        const float gf = sig(acc[2][s] + gb[2] + gx[j][2]), gc = tanhf(acc[3][s] + gb[3] + gx[j][3]);
+        const float gf = sig(acc[2][s] + gb[2] + gx[j][2]), gc = tanh_fast(acc[3][s] + gb[3] + gx[j][3]);
         c[j] = gf * c[j] + gi * gc;
-        const float h = go * tanhf(c[j]);
+        const float h = go * tanh_fast(c[j]);
         const int o = ((t & 1) * S + s) * H + u;
-        if (LAYER == 1) {
-          sm.h1[o] = h;
-          if (M == LaWeights::int8) sm.q1[o] = static_cast<signed char>(fminf(fmaxf(rintf(h * 127.f), -127.f), 127.f));
-        } else {
-          sm.h2[o] = h;
-          if (M == LaWeights::int8) sm.q2[o] = static_cast<signed char>(fminf(fmaxf(rintf(h * 127.f), -127.f), 127.f));
-          if (b < p.B) p.Hs[(static_cast<std::size_t>(b) * T + t) * H + u] = h;
+        float* hb = LAYER == 1 ? sm.h1 : sm.h2;
+        hb[o] = h;
+        if (M == LaWeights::int8) {
+          signed char* qb = LAYER == 1 ? sm.q1 : sm.q2;
+          const float v = h * 127.f, hi = rintf(v);
+          qb[o] = q8(hi);
+          qb[2 * S * H + o] = q8((v - hi) * 254.f);
         }
+        if (LAYER == 2 && b < p.B) sm.hs[(s * T + t) * H + u] = h;
       }
 #pragma unroll
       for (int j = 0; j < NOWN; ++j)
@@ -196,18 +215,19 @@ __global__ void __launch_bounds__(kLaThreads, 1) lstm_attn_kernel(const LstmAttn
   constexpr std::size_t lb1 = layer_bytes(K1, M), lb2 = layer_bytes(K2, M);
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int b0 = blockIdx.x * S, T = p.T;
+  stamp(0);
   Smem sm;
   sm.w1 = smem;
   sm.w2 = smem + lb1;
   sm.h1 = reinterpret_cast<float*>(smem + lb1 + lb2);
   sm.h2 = sm.h1 + 2 * S * H;
   sm.q1 = reinterpret_cast<signed char*>(sm.h2 + 2 * S * H);
-  sm.q2 = sm.q1 + 2 * S * H;
-  sm.score = reinterpret_cast<float*>(sm.q1 + (M == LaWeights::int8 ? 4 * S * H : 0));
+  sm.q2 = sm.q1 + 4 * S * H;
+  sm.score = reinterpret_cast<float*>(sm.q1 + (M == LaWeights::int8 ? 8 * S * H : 0));
+  sm.hs = p.hs_smem ? sm.score + S * T : p.Hs + static_cast<std::size_t>(b0) * T * H;
   {
-    const int4* src = static_cast<const int4*>(p.img);
-    int4* dst = reinterpret_cast<int4*>(smem);
-    for (std::size_t i = tid; i < (lb1 + lb2) / 16; i += kLaThreads) dst[i] = src[i];
+    const char* src = static_cast<const char*>(p.img);
+    for (std::size_t i = tid; i < (lb1 + lb2) / 16; i += kLaThreads) cp_async16(smem + i * 16, src + i * 16);
   }
   for (int i = tid; i < S * H; i += kLaThreads) {
     const int s = i / H, u = i % H, b = b0 + s;
@@ -219,41 +239,55 @@ __global__ void __launch_bounds__(kLaThreads, 1) lstm_attn_kernel(const LstmAttn
     sm.h1[s * H + u] = 0.f;
     sm.h2[s * H + u] = 0.f;
     if (M == LaWeights::int8) {
-      sm.q1[(S + s) * H + u] = static_cast<signed char>(fminf(fmaxf(rintf(a * 127.f), -127.f), 127.f));
-      sm.q2[(S + s) * H + u] = static_cast<signed char>(fminf(fmaxf(rintf(z * 127.f), -127.f), 127.f));
-      sm.q1[s * H + u] = 0;
-      sm.q2[s * H + u] = 0;
+      const int o1 = (S + s) * H + u, o0 = s * H + u;
+      const float va = a * 127.f, vz = z * 127.f;
+      sm.q1[o1] = q8(rintf(va));
+      sm.q1[2 * S * H + o1] = q8((va - rintf(va)) * 254.f);
+      sm.q2[o1] = q8(rintf(vz));
+      sm.q2[2 * S * H + o1] = q8((vz - rintf(vz)) * 254.f);
+      sm.q1[o0] = sm.q1[2 * S * H + o0] = sm.q2[o0] = sm.q2[2 * S * H + o0] = 0;
     }
   }
+  cp_async_wait_all();
   __syncthreads();
+  stamp(1);
   if (tid < H * NQ1) layer_loop<M, S, 1>(p, sm, tid, b0);
   else layer_loop<M, S, 2>(p, sm, tid - H * NQ1, b0);
-  // Hs (global) written by this block before the last barrier is visible to it now.
+  stamp(2);
+  // The recurrent weights are dead: stage the attention/head weights into their space (one round trip).
+  float* hw = reinterpret_cast<float*>(smem);
+  for (int i = tid; i < p.head_floats / 4; i += kLaThreads) cp_async16(hw + i * 4, p.head + i * 4);
+  cp_async_wait_all();
+  __syncthreads();
+  stamp(3);
+  const float *Wa = hw + p.oWa, *ba = hw + p.oba, *va = hw + p.ova, *F1T = hw + p.oF1T, *b1 = hw + p.ob1, *F2 = hw + p.oF2, *b2 = hw + p.ob2;
 
-  // Attention scores: one warp per (sample, step) row.
+  // Attention scores: one warp per (sample, step) row; lane j (and j + 32...) of the attention width.
   constexpr int NW = kLaThreads / 32;
   const int A = p.A;
   for (int row = warp; row < S * T; row += NW) {
     const int s = row / T, t = row % T, b = b0 + s;
     if (b >= p.B) continue;
-    const float* h = p.Hs + (static_cast<std::size_t>(b) * T + t) * H;
+    const float* h = sm.hs + (s * T + t) * H;
     const float hv0 = h[lane], hv1 = h[lane + 32];
     float part = 0.f;
     for (int j0 = 0; j0 < A; j0 += 32) {
       const int j = j0 + lane;
       const bool on = j < A;
-      float a = on ? p.ba[j] : 0.f;
-#pragma unroll 8
-      for (int kx = 0; kx < H; ++kx) {
-        const float hk = __shfl_sync(kFull, kx < 32 ? hv0 : hv1, kx & 31);
-        if (on) a = fmaf(hk, __ldg(p.Wa + kx * A + j), a);
+      const int jj = on ? j : 0;
+      float a0 = 0.f, a1 = 0.f;
+#pragma unroll
+      for (int kx = 0; kx < 32; ++kx) {
+        a0 = fmaf(__shfl_sync(kFull, hv0, kx), Wa[kx * A + jj], a0);
+        a1 = fmaf(__shfl_sync(kFull, hv1, kx), Wa[(kx + 32) * A + jj], a1);
       }
-      if (on) part += p.va[j] * tanhf(a);
+      if (on) part += va[j] * tanh_fast(a0 + a1 + ba[j]);
     }
     part = warp_sum(part);
     if (lane == 0) sm.score[s * T + t] = part;
   }
   __syncthreads();
+  stamp(4);
   // Softmax over time, context, [context, h_last] -> fc1 -> relu -> fc2: one warp per sample. The h buffers
   // are free now: z [S][2H] and y1 [S][128] live there.
   if (warp < S) {
@@ -265,47 +299,60 @@ __global__ void __launch_bounds__(kLaThreads, 1) lstm_attn_kernel(const LstmAttn
       m = warp_max(m);
       float sum = 0.f;
       for (int t = lane; t < T; t += 32) {
-        const float e = expf(sc[t] - m);
+        const float e = __expf(sc[t] - m);
         sc[t] = e;
         sum += e;
       }
       sum = warp_sum(sum);
       __syncwarp();
-      float c0 = 0.f, c1 = 0.f;
-      for (int t = 0; t < T; ++t) {
-        const float a = sc[t] / sum;
-        const float* h = p.Hs + (static_cast<std::size_t>(b) * T + t) * H;
-        c0 = fmaf(a, h[lane], c0);
-        c1 = fmaf(a, h[lane + 32], c1);
+      const float inv = 1.f / sum;
+      const float* hsq = sm.hs + s * T * H;
+      float c0 = 0.f, c1 = 0.f, d0 = 0.f, d1 = 0.f;
+      int t = 0;
+#pragma unroll 4
+      for (; t + 1 < T; t += 2) {
+        c0 = fmaf(sc[t], hsq[t * H + lane], c0);
+        c1 = fmaf(sc[t], hsq[t * H + lane + 32], c1);
+        d0 = fmaf(sc[t + 1], hsq[(t + 1) * H + lane], d0);
+        d1 = fmaf(sc[t + 1], hsq[(t + 1) * H + lane + 32], d1);
+      }
+      if (t < T) {
+        c0 = fmaf(sc[t], hsq[t * H + lane], c0);
+        c1 = fmaf(sc[t], hsq[t * H + lane + 32], c1);
       }
       float* z = sm.h1 + s * 2 * H;
       float* y1 = sm.h1 + S * 2 * H + s * kLaMaxM1;
-      const float* hl = p.Hs + (static_cast<std::size_t>(b) * T + T - 1) * H;
-      z[lane] = c0;
-      z[lane + 32] = c1;
+      const float* hl = hsq + (T - 1) * H;
+      z[lane] = (c0 + d0) * inv;
+      z[lane + 32] = (c1 + d1) * inv;
       z[H + lane] = hl[lane];
       z[H + lane + 32] = hl[lane + 32];
       __syncwarp();
-      for (int o = lane; o < p.M1; o += 32) {
-        float y = p.b1[o];
-        const float* f = p.F1 + static_cast<std::size_t>(o) * 2 * H;
-        for (int i = 0; i < 2 * H; ++i) y = fmaf(z[i], __ldg(f + i), y);
-        y1[o] = fmaxf(y, 0.f);
+      const int M1 = p.M1;
+      for (int o = lane; o < M1; o += 32) {
+        float y = b1[o], y2 = 0.f;
+#pragma unroll 8
+        for (int i = 0; i < 2 * H; i += 2) {
+          y = fmaf(z[i], F1T[i * M1 + o], y);
+          y2 = fmaf(z[i + 1], F1T[(i + 1) * M1 + o], y2);
+        }
+        y1[o] = fmaxf(y + y2, 0.f);
       }
       __syncwarp();
       for (int cl = 0; cl < p.C; ++cl) {
         float part = 0.f;
-        for (int i = lane; i < p.M1; i += 32) part = fmaf(y1[i], __ldg(p.F2 + static_cast<std::size_t>(cl) * p.M1 + i), part);
+        for (int i = lane; i < M1; i += 32) part = fmaf(y1[i], F2[cl * M1 + i], part);
         part = warp_sum(part);
-        if (lane == 0) p.out[static_cast<std::size_t>(b) * p.C + cl] = part + p.b2[cl];
+        if (lane == 0) p.out[static_cast<std::size_t>(b) * p.C + cl] = part + b2[cl];
       }
     }
   }
+  stamp(5);
 }
 
 template <LaWeights M, int S>
 cudaError_t launch(const LstmAttn& p, cudaStream_t s) {
-  const std::size_t smem = lstm_attn_smem(M, S, p.T);
+  const std::size_t smem = lstm_attn_smem(M, S, p.T, p.hs_smem != 0);
   cudaError_t e = cudaFuncSetAttribute(lstm_attn_kernel<M, S>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
   if (e != cudaSuccess) return e;
   const unsigned grid = static_cast<unsigned>((p.B + S - 1) / S);
@@ -373,9 +420,39 @@ int lstm_attn_samples_per_block(int B, int sms) {
   return S;
 }
 
-std::size_t lstm_attn_smem(LaWeights mode, int S, int T) {
-  return layer_bytes(K1, mode) + layer_bytes(K2, mode) + sizeof(float) * 4 * S * H + (mode == LaWeights::int8 ? 4 * S * H : 0) +
-         sizeof(float) * static_cast<std::size_t>(S) * T;
+std::size_t lstm_attn_smem(LaWeights mode, int S, int T, bool hs_smem) {
+  return layer_bytes(K1, mode) + layer_bytes(K2, mode) + sizeof(float) * 4 * S * H + (mode == LaWeights::int8 ? 8 * S * H : 0) +
+         sizeof(float) * static_cast<std::size_t>(S) * T + (hs_smem ? sizeof(float) * static_cast<std::size_t>(S) * T * H : 0);
+}
+
+std::size_t lstm_attn_weight_bytes(LaWeights mode) { return layer_bytes(K1, mode) + layer_bytes(K2, mode); }
+
+std::vector<float> lstm_attn_pack_head(const float* Wa, const float* ba, const float* va, const float* F1, const float* b1,
+                                       const float* F2, const float* b2, LstmAttn& p) {
+  std::vector<float> v;
+  auto put = [&](int n, auto at) {
+    const int off = static_cast<int>(v.size());
+    for (int i = 0; i < n; ++i) v.push_back(at(i));
+    while (v.size() % 4) v.push_back(0.f);   // 16-byte pieces for cp.async
+    return off;
+  };
+  const int A = p.A, M1 = p.M1, C = p.C;
+  p.oWa = put(H * A, [&](int i) { return Wa[i]; });
+  p.oba = put(A, [&](int i) { return ba[i]; });
+  p.ova = put(A, [&](int i) { return va[i]; });
+  p.oF1T = put(2 * H * M1, [&](int i) { return F1[(i % M1) * 2 * H + i / M1]; });   // F1T[k][o] = F1[o][k]
+  p.ob1 = put(M1, [&](int i) { return b1[i]; });
+  p.oF2 = put(C * M1, [&](int i) { return F2[i]; });
+  p.ob2 = put(C, [&](int i) { return b2[i]; });
+  p.head_floats = static_cast<int>(v.size());
+  return v;
+}
+
+bool lstm_attn_phase_cycles(long long out[5]) {
+  unsigned long long c[6] = {};
+  if (cudaMemcpyFromSymbol(c, g_la_clock, sizeof c) != cudaSuccess) return false;
+  for (int i = 0; i < 5; ++i) out[i] = static_cast<long long>(c[i + 1] - c[i]);
+  return true;
 }
 
 cudaError_t lstm_attn_run(const LstmAttn& p, int S, cudaStream_t s) {

@@ -13,9 +13,12 @@
 //     buffers in shared memory), so ONE __syncthreads per iteration, T + 1 iterations;
 //   - the recurrent weights (R1 [4H,H], [W2|R2] [4H,2H]) live in shared memory for the whole sequence:
 //     FP32 (200 KiB), FP16 (100 KiB, FP32 accumulate) or INT8 (56 KiB: per-row scales as src/infer/quant's
-//     cpu::i8_pack_weights, h quantized with the fixed scale 1/127 since |h| < 1, __dp4a into int32);
-//   - then attention (score_t = v . tanh(h2_t Wa + ba), softmax over t, context) and fc1-relu-fc2 in the
-//     same kernel, one warp per sample; logits written to the graph output.
+//     cpu::i8_pack_weights; h (|h| < 1) as two int8 digits, h ~ (hi + lo/254)/127, two __dp4a into int32),
+//     copied in with cp.async (every 16-byte piece in flight at once);
+//   - layer 2's hidden sequence stays in shared memory where it fits (else global, L2-resident);
+//   - then the attention/head weights are staged (cp.async) where the recurrent weights were, and attention
+//     (score_t = v . tanh(h2_t Wa + ba), softmax over t, context) and fc1-relu-fc2 run from shared memory,
+//     one warp per (sample, step) row for the scores, one warp per sample after; logits to the graph output.
 // Limits: H == 64 only (kH); attention width A <= 128; fc1 width <= 128; weights as ONNX LSTM (gates i, o, f, c,
 // default activations, forward); h0/c0 may be given ([B, H]) or null (zeros).
 #pragma once
@@ -38,6 +41,7 @@ struct LstmAttn {
   int B = 0, T = 0;
   int A = 0, M1 = 0, C = 0;        // attention width, fc1 width, classes
   LaWeights wmode = LaWeights::fp32;
+  int hs_smem = 0;                 // 1: layer 2's hidden sequence stays in shared memory (when it fits)
   const float* G1 = nullptr;       // [B*T, 4H]: x W1^T, row b*T + t (no bias)
   const float* bias1 = nullptr;    // [4H] = Wb + Rb of layer 1
   const float* bias2 = nullptr;    // [4H] of layer 2
@@ -45,14 +49,12 @@ struct LstmAttn {
   const float* scale1 = nullptr;   // INT8: per-row weight scales [4H] of layer 1 / layer 2
   const float* scale2 = nullptr;
   const float *h01 = nullptr, *c01 = nullptr, *h02 = nullptr, *c02 = nullptr;   // [B, H] or null
-  const float* Wa = nullptr;       // [H, A] (MatMul's right operand)
-  const float* ba = nullptr;       // [A]
-  const float* va = nullptr;       // [A]
-  const float* F1 = nullptr;       // [M1, 2H] (Gemm transB = 1)
-  const float* b1 = nullptr;       // [M1]
-  const float* F2 = nullptr;       // [C, M1]
-  const float* b2 = nullptr;       // [C]
-  float* Hs = nullptr;             // [B, T, H] scratch: layer 2's hidden sequence
+  // Attention and head weights in one buffer (lstm_attn_pack_head), staged into shared memory after the
+  // recurrence (where the recurrent weights were): Wa [H, A], ba [A], va [A], F1^T [2H, M1], b1 [M1], F2 [C, M1], b2 [C].
+  const float* head = nullptr;
+  int head_floats = 0;             // multiple of 4
+  int oWa = 0, oba = 0, ova = 0, oF1T = 0, ob1 = 0, oF2 = 0, ob2 = 0;
+  float* Hs = nullptr;             // [B, T, H] scratch: layer 2's hidden sequence (when not in shared memory)
   float* out = nullptr;            // [B, C]
 };
 
@@ -60,11 +62,20 @@ struct LstmAttn {
 // W2/R2: [4H, H]); INT8 also fills the per-row scales (4H each).
 std::vector<std::uint8_t> lstm_attn_pack(LaWeights mode, const float* R1, const float* W2, const float* R2, std::vector<float>& scale1,
                                          std::vector<float>& scale2);
+// Setup path: the head buffer (Wa [H, A], ba, va, F1 [M1, 2H] (stored transposed), b1, F2 [C, M1], b2), offsets into p.
+std::vector<float> lstm_attn_pack_head(const float* Wa, const float* ba, const float* va, const float* F1, const float* b1,
+                                       const float* F2, const float* b2, LstmAttn& p);
+// Bytes of the recurrent weight image (the head buffer must fit there: it is staged into that space).
+std::size_t lstm_attn_weight_bytes(LaWeights mode);
 // Samples per block for a batch (one wave on `sms` multiprocessors where possible).
 int lstm_attn_samples_per_block(int B, int sms);
-// Dynamic shared memory of one block, and whether it fits the device (max_smem = cudaDevAttrMaxSharedMemoryPerBlockOptin).
-std::size_t lstm_attn_smem(LaWeights mode, int S, int T);
+// Dynamic shared memory of one block (compare with cudaDevAttrMaxSharedMemoryPerBlockOptin).
+std::size_t lstm_attn_smem(LaWeights mode, int S, int T, bool hs_smem);
 // One launch; the caller ran the x W1^T GEMM into p.G1 before it on the same stream.
 cudaError_t lstm_attn_run(const LstmAttn& p, int S, cudaStream_t s);
+// Not the hot path: SM cycles of the phases of block 0 in the last launch (clock64 stamps): prologue (weight
+// image into shared memory), recurrence (T + 1 wavefront iterations), head staging, attention scores, softmax +
+// context + MLP head. False if they could not be read.
+bool lstm_attn_phase_cycles(long long out[5]);
 
 }  // namespace tickrt::infer::cuda::k
