@@ -1,0 +1,198 @@
+// pipeline/stream_infer.cpp — see stream_infer.hpp.
+#include "pipeline/stream_infer.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace tickrt::pipeline {
+
+Result<std::unique_ptr<StreamRunner>> StreamRunner::create(std::shared_ptr<const infer::Engine> engine, const infer::StreamSpec& spec,
+                                                           const StreamConfig& cfg) {
+  if (cfg.slots < 1) return Status(Code::invalid_argument, "stream slots must be >= 1");
+  auto sc = infer::StreamContext::create(std::move(engine), spec, {cfg.slots, 1});
+  if (!sc.ok()) return sc.status();
+  std::unique_ptr<StreamRunner> r(new StreamRunner());
+  r->sc_ = std::move(sc.value());
+  if (cfg.warmup >= 0) r->sc_->set_warmup(static_cast<std::uint32_t>(cfg.warmup));
+  const auto n = static_cast<std::size_t>(cfg.slots);
+  r->rows_seen_.assign(n, 0);
+  r->last_ts_.assign(n, 0);
+  r->pending_reset_.assign(n, 0);
+  r->x_.assign(spec.x_floats, 0.f);
+  r->max_gap_ns_ = cfg.max_gap_ns;
+  return r;
+}
+
+void StreamRunner::reset_symbol(std::uint32_t symbol) noexcept {
+  if (symbol < pending_reset_.size()) pending_reset_[symbol] = 1;
+}
+
+StreamOutcome StreamRunner::infer(const features::ModelPackage& pkg, std::uint32_t symbol, std::int64_t sample_ts_ns,
+                                  std::uint64_t rows_total, std::span<const float> window_raw, float* out,
+                                  std::size_t& n_out) noexcept {
+  n_out = 0;
+  const std::size_t F = x_.size();
+  if (symbol >= rows_seen_.size() || F == 0 || pkg.features.size() != F) {
+    ++c_.errors;
+    return StreamOutcome::error;
+  }
+  const int slot = static_cast<int>(symbol);
+  const std::uint64_t have = window_raw.size() / F;   // rows the window still holds
+  std::uint64_t seen = rows_seen_[symbol];
+  bool reset = false;
+  if (pending_reset_[symbol]) { reset = true; ++c_.resets_resync; pending_reset_[symbol] = 0; }
+  else if (seen == 0 || rows_total < seen) { reset = true; ++c_.resets_session; }
+  else if (rows_total - seen > have) { reset = true; ++c_.resets_lost; }
+  else if (last_ts_[symbol] != 0 && sample_ts_ns - last_ts_[symbol] > max_gap_ns_) { reset = true; ++c_.resets_gap; }
+  std::uint64_t todo = rows_total - seen;
+  if (reset) {
+    sc_->reset(slot);
+    todo = std::min<std::uint64_t>(rows_total, have);   // rebuild from what the window holds
+  }
+  if (todo == 0) {   // nothing new (a second sample on the same row): the last output still stands
+    ++c_.errors;
+    return StreamOutcome::error;
+  }
+  const float* rows = window_raw.data() + (have - todo) * F;
+  for (std::uint64_t i = 0; i < todo; ++i) {
+    pkg.normalize(rows + i * F, 1, x_.data());
+    if (sc_->step(slot, x_.data()) != Code::ok) {
+      ++c_.errors;
+      sc_->reset(slot);
+      rows_seen_[symbol] = 0;
+      last_ts_[symbol] = 0;
+      return StreamOutcome::error;
+    }
+  }
+  c_.steps += todo;
+  if (todo > 1 && reset) c_.replayed += todo - 1;
+  rows_seen_[symbol] = rows_total;
+  last_ts_[symbol] = sample_ts_ns;
+  if (!sc_->warm(slot)) {
+    ++c_.not_warm;
+    return StreamOutcome::not_warm;
+  }
+  const std::size_t n = sc_->spec().result_floats[0];
+  std::memcpy(out, sc_->output(0), n * sizeof(float));
+  n_out = n;
+  return StreamOutcome::ok;
+}
+
+}  // namespace tickrt::pipeline
+
+// ---- load_stream_model ---------------------------------------------------------------------------
+
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "infer/npy.hpp"
+#include "pipeline/infer_stage.hpp"
+#include "pipeline/model.hpp"
+
+namespace tickrt::pipeline {
+
+Result<std::shared_ptr<const LoadedModel>> load_stream_model(const ModelOptions& opt, std::shared_ptr<const infer::Engine> engine,
+                                                             infer::Graph g, features::ModelPackage pkg,
+                                                             std::chrono::steady_clock::time_point t0) {
+  namespace fs = std::filesystem;
+  using R = Result<std::shared_ptr<const LoadedModel>>;
+  const std::string& path = opt.path;
+  features::FeatureConfig as_step = opt.features;
+  as_step.window = pkg.window;   // tickrt.window of a step graph is the rows per step (1)
+  Status pst = features::check_model_package(pkg, as_step);
+  if (!pst.ok()) return pst.with_context(path + ": model package check");
+  if (pkg.window != 1)
+    return R(Code::invalid_argument, path + ": streaming model with tickrt.window = " + std::to_string(pkg.window) + " (one row per step expected)");
+  if (opt.device != "cpu" && !opt.device.empty())
+    return R(Code::unsupported, path + ": streaming models run on the CPU (engine.device = \"cpu\")");
+  if (!engine) {
+    infer::BuildOptions bo;
+    bo.batch = {1, 1, std::max<std::int64_t>(2, opt.max_batch)};
+    bo.workspace_limit = opt.workspace_limit;
+    auto e = infer::Engine::build(std::move(g), bo);
+    if (!e.ok()) return e.status().with_context(path + ": engine build");
+    engine = std::move(e.value());
+  }
+  auto spec = infer::parse_stream_spec(engine->graph());
+  if (!spec.ok()) return spec.status().with_context(path);
+  if (spec->x_floats != pkg.features.size())
+    return R(Code::invalid_argument, path + ": streaming input holds " + std::to_string(spec->x_floats) + " floats, the package lists " +
+                                         std::to_string(pkg.features.size()) + " features");
+  if (spec->result_floats[0] < 1 || spec->result_floats[0] > kMaxOutputs)
+    return R(Code::unsupported, path + ": streaming result of " + std::to_string(spec->result_floats[0]) + " floats (1 .. " +
+                                    std::to_string(kMaxOutputs) + ")");
+  auto lm = std::make_shared<LoadedModel>();
+  lm->engine = engine;
+  lm->package = std::move(pkg);
+  lm->path = path;
+  lm->version = opt.version;
+  lm->device = "cpu";
+  lm->streaming = true;
+  lm->stream_spec = *spec;
+  lm->stream = opt.stream;
+  lm->in_floats = spec->x_floats;
+  lm->out_floats = spec->result_floats[0];
+  const std::int64_t warm = opt.stream.warmup >= 0 ? opt.stream.warmup : static_cast<std::int64_t>(spec->warmup);
+  if (static_cast<std::int64_t>(opt.features.window) < warm)
+    return R(Code::invalid_argument, path + ": warm-up of " + std::to_string(warm) + " steps but the feature window keeps " +
+                                         std::to_string(opt.features.window) + " rows: a reset slot could never be rebuilt from the window");
+  // Validation on its own context (the instances get fresh, zeroed slots).
+  const fs::path dir = fs::path(path).parent_path();
+  const fs::path x_p = dir / "golden_x.npy", ref_p = dir / "golden_logits.npy";
+  std::error_code ec;
+  std::ostringstream v;
+  if (fs::exists(x_p, ec) && fs::exists(ref_p, ec)) {
+    auto x = infer::read_npy(x_p.string());
+    auto ref = infer::read_npy(ref_p.string());
+    if (!x.ok()) return x.status().with_context(path + ": golden input");
+    if (!ref.ok()) return ref.status().with_context(path + ": golden output");
+    const auto& xd = x->dims;
+    const std::size_t F = spec->x_floats, C = lm->out_floats;
+    if (x->dtype != infer::DType::f32 || xd.size() != 3 || static_cast<std::size_t>(xd[2]) != F || xd[0] < 1 || xd[1] < 1)
+      return R(Code::invalid_argument, path + ": golden input " + x_p.string() + " is not float32 [T, S, " + std::to_string(F) + "]");
+    const std::size_t T = static_cast<std::size_t>(xd[0]), S = static_cast<std::size_t>(xd[1]);
+    if (ref->dtype != infer::DType::f32 || static_cast<std::size_t>(ref->count()) != T * S * C)
+      return R(Code::invalid_argument, path + ": golden output " + ref_p.string() + " is not float32 [" + std::to_string(T) + ", " +
+                                           std::to_string(S) + ", " + std::to_string(C) + "]");
+    auto sc = infer::StreamContext::create(engine, *spec, {static_cast<int>(S), 1});
+    if (!sc.ok()) return sc.status().with_context(path + ": golden run");
+    double maxd = 0;
+    for (std::size_t t = 0; t < T; ++t)
+      for (std::size_t s = 0; s < S; ++s) {
+        if ((*sc)->step(static_cast<int>(s), x->as<float>() + (t * S + s) * F) != Code::ok)
+          return R(Code::internal, path + ": golden run: step " + std::to_string(t) + " of stream " + std::to_string(s) + " failed");
+        for (std::size_t c = 0; c < C; ++c) {
+          const float a = (*sc)->output(0)[c], b = ref->as<float>()[(t * S + s) * C + c];
+          if (!std::isfinite(a))
+            return R(Code::corrupt, path + ": golden validation: step " + std::to_string(t) + " output " + std::to_string(c) + " is not finite");
+          maxd = std::max(maxd, static_cast<double>(std::fabs(a - b)));
+        }
+      }
+    if (maxd > opt.golden_tol) {
+      std::ostringstream o;
+      o << path << ": golden validation failed: max |engine - reference| = " << maxd << " > tolerance " << opt.golden_tol << " over "
+        << T << " steps x " << S << " streams of " << x_p.string();
+      return R(Code::corrupt, o.str());
+    }
+    v << "golden (streamed): " << T << " steps x " << S << " streams, max |diff| " << maxd << " <= " << opt.golden_tol;
+  } else {
+    if (opt.require_golden)
+      return R(Code::not_found, path + ": no golden data (" + x_p.string() + " + golden_logits.npy) and model.require_golden = true");
+    auto sc = infer::StreamContext::create(engine, *spec, {1, 1});
+    if (!sc.ok()) return sc.status().with_context(path + ": smoke run");
+    std::vector<float> zero(spec->x_floats, 0.f);
+    for (int t = 0; t < 8; ++t) {
+      if ((*sc)->step(0, zero.data()) != Code::ok) return R(Code::internal, path + ": smoke run: step failed");
+      for (std::size_t c = 0; c < lm->out_floats; ++c)
+        if (!std::isfinite((*sc)->output(0)[c])) return R(Code::corrupt, path + ": smoke run: non-finite output on zero rows");
+    }
+    v << "no golden data beside the streaming model: finite outputs over 8 zero rows only";
+  }
+  v << "; streaming: " << spec->pairs.size() << " state tensors, warm-up " << warm << " steps";
+  lm->validation = v.str();
+  lm->load_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  return std::shared_ptr<const LoadedModel>(std::move(lm));
+}
+
+}  // namespace tickrt::pipeline

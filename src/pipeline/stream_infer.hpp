@@ -1,0 +1,114 @@
+// pipeline/stream_infer.hpp — a streaming (stateful) model in the pipeline and the backtester.
+//
+// A streaming model (infer/stream.hpp: a one-step graph whose recurrent state is declared in the
+// model package, tickrt.state) steps each symbol's state slot once per feature row instead of
+// re-running a window. It rides on the same objects as a windowed model: load_model() recognises it,
+// make_instance() gives the ModelInstance a StreamRunner instead of an ExecutionContext, and
+// InferStage::infer_one() (inline mode; what `tickrt run` inline and `tickrt backtest` call) hands
+// the sample to StreamRunner::infer(). Nothing else changes for the strategy: it gets logits.
+//
+// Rows: the symbol's FeatureEngine counts the rows it produced since its reset (samples()) and keeps
+// the last T of them (window(); T = the running FeatureConfig window, 64: the replay buffer). The
+// runner remembers, per slot, the row count at its last step and steps every row it has not seen
+// (usually one; several after a quiet spell, when one message crosses several sampling boundaries).
+//
+// Reset policy (docs/STREAMING.md). A slot is zeroed and re-stepped from the rows the window still
+// holds (at most T) when:
+//   * session start / first sample of a symbol (slots start zeroed);
+//   * the symbol's FeatureEngine was reset (its row count went down: new session, book resync that
+//     resets features) or reset_symbol() was called (the feed saw a book gap: integrity loss);
+//   * more rows are missing than the window holds (rows lost: the state cannot be caught up);
+//   * the sample is more than max_gap_ns after the slot's last step (a long gap in the data).
+// Warm-up: after a reset the output is withheld (infer() returns not_warm, the strategy sees no
+// result) until the slot has stepped `warmup` rows (tickrt.warmup of the model, or the config).
+//
+// Hot swap (ModelSwapper): the state is REBUILT, not handed over (a new model's state means nothing
+// to the old weights and vice versa). The new instance starts with zeroed slots; the first sample of
+// each symbol after the swap replays the symbol's last T rows (the FeatureEngine window) into the
+// new slot before that sample's step, so the new model trades at once on a state warmed by T rows
+// (T >= warmup: checked at load) instead of waiting `warmup` live samples. The replay runs on the
+// inference thread at that first sample (T steps, about T x the step time, once per symbol).
+//
+// Threading: one StreamRunner per ModelInstance (one inference thread). Hot path: infer(),
+// reset_symbol(): no allocation (buffers sized at create()), no exceptions, no locks.
+// Limits: symbols with id >= slots are refused (counted); inline mode only (the pipelined ring
+// carries a window without the row count).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.hpp"
+#include "features/model_package.hpp"
+#include "infer/stream.hpp"
+
+namespace tickrt::pipeline {
+
+struct ModelOptions;
+struct LoadedModel;
+
+// load_model()'s branch for a streaming model (model.cpp calls it once the package parsed): checks
+// the package against the running features (the feature list and sampling; its tickrt.window is one
+// row per step, the running window T is the replay buffer and must be >= the warm-up), builds the
+// engine (unless `engine` came from an engine file), and validates: with golden_x.npy [T, S, F] and
+// golden_logits.npy [T, S, C] beside the model, S streams stepped from a reset must match within
+// golden_tol; without them, finite outputs over 8 zero rows (or an error when require_golden).
+Result<std::shared_ptr<const LoadedModel>> load_stream_model(const ModelOptions& opt, std::shared_ptr<const infer::Engine> engine,
+                                                             infer::Graph g, features::ModelPackage pkg,
+                                                             std::chrono::steady_clock::time_point t0);
+
+struct StreamConfig {
+  int slots = 64;                           // symbols (ids 0 .. slots-1)
+  std::int64_t max_gap_ns = 5'000'000'000;  // reset after a gap longer than this (sample clock)
+  std::int64_t warmup = -1;                 // -1: the model's tickrt.warmup
+};
+
+struct StreamCounters {
+  std::uint64_t steps = 0;          // rows stepped (including replays)
+  std::uint64_t replayed = 0;       // rows stepped to rebuild a reset slot
+  std::uint64_t resets_session = 0; // first sample of a symbol / features reset
+  std::uint64_t resets_lost = 0;    // more rows missing than the window holds
+  std::uint64_t resets_gap = 0;     // long gap
+  std::uint64_t resets_resync = 0;  // reset_symbol() (book integrity)
+  std::uint64_t not_warm = 0;       // samples withheld during warm-up
+  std::uint64_t errors = 0;         // engine errors, symbols beyond the slots
+};
+
+enum class StreamOutcome : std::uint8_t { ok, not_warm, error };
+
+class StreamRunner {
+ public:
+  static Result<std::unique_ptr<StreamRunner>> create(std::shared_ptr<const infer::Engine> engine, const infer::StreamSpec& spec,
+                                                      const StreamConfig& cfg);
+  StreamRunner(const StreamRunner&) = delete;
+  StreamRunner& operator=(const StreamRunner&) = delete;
+
+  // Hot path. One due sample of `symbol`: steps the rows of `window_raw` (the FeatureEngine's last
+  // min(rows_total, T) raw rows, [rows, F], oldest first) that the slot has not seen, normalised
+  // with `pkg`; the last step's result (n_out floats) goes to `out`.
+  [[nodiscard]] StreamOutcome infer(const features::ModelPackage& pkg, std::uint32_t symbol, std::int64_t sample_ts_ns,
+                                    std::uint64_t rows_total, std::span<const float> window_raw, float* out,
+                                    std::size_t& n_out) noexcept;
+  // Hot path. Book integrity lost for the symbol: its state restarts at its next sample.
+  void reset_symbol(std::uint32_t symbol) noexcept;
+
+  const StreamCounters& counters() const noexcept { return c_; }
+  infer::StreamContext& context() noexcept { return *sc_; }
+  std::uint32_t warmup() const noexcept { return sc_->warmup(); }
+
+ private:
+  StreamRunner() = default;
+  std::unique_ptr<infer::StreamContext> sc_;
+  std::vector<std::uint64_t> rows_seen_;  // per slot: the symbol's row count at its last step
+  std::vector<std::int64_t> last_ts_;     // per slot: sample time of the last step (0: never / reset)
+  std::vector<std::uint8_t> pending_reset_;
+  std::vector<float> x_;                  // one normalised row
+  std::int64_t max_gap_ns_ = 0;
+  StreamCounters c_;
+};
+
+}  // namespace tickrt::pipeline

@@ -1,0 +1,175 @@
+// A streaming model in the pipeline's inference stage (pipeline/stream_infer.hpp): load_model() recognises
+// and validates it, InferStage::infer_one() (inline mode, `tickrt run` and `tickrt backtest`) steps one row
+// per sample over a real capture, the reset policy (session, long gap, lost rows, resync), and a hot swap
+// (the new instance rebuilds its state by replaying the window before its first result).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "core/clock.hpp"
+#include "pipeline/capture_source.hpp"
+#include "pipeline/infer_stage.hpp"
+#include "pipeline/market.hpp"
+#include "pipeline/model.hpp"
+
+using namespace tickrt;
+using namespace tickrt::pipeline;
+
+namespace {
+
+constexpr const char* kModel = "models/lstm_attn_stream/model.onnx";
+constexpr const char* kCapture = "data/captures/spot_btcusdt_20240808.gz";
+
+std::shared_ptr<const LoadedModel> load(std::uint64_t version = 1) {
+  ModelOptions mo;
+  mo.path = kModel;
+  mo.max_batch = 1;
+  mo.version = version;
+  auto m = load_model(mo);
+  EXPECT_TRUE(m.ok()) << m.status().to_string();
+  return m.ok() ? m.value() : nullptr;
+}
+
+}  // namespace
+
+TEST(StreamPipeline, LoadsAndValidatesTheStreamingModel) {
+  if (!std::filesystem::exists(kModel)) GTEST_SKIP() << kModel << " absent";
+  auto m = load();
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(m->streaming);
+  EXPECT_EQ(m->in_floats, 24u);
+  EXPECT_EQ(m->out_floats, 3u);
+  EXPECT_NE(m->validation.find("golden (streamed)"), std::string::npos) << m->validation;
+  auto inst = make_instance(m, 1);
+  ASSERT_TRUE(inst.ok()) << inst.status().to_string();
+  EXPECT_TRUE(inst.value()->stream);
+  EXPECT_FALSE(inst.value()->ctx);
+  // A warm-up longer than the feature window could never be rebuilt from it: refused, naming both.
+  ModelOptions mo;
+  mo.path = kModel;
+  mo.stream.warmup = 100;
+  auto bad = load_model(mo);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("warm-up of 100 steps"), std::string::npos) << bad.status().to_string();
+}
+
+// Over a real capture: every due sample gives the output of the state stepped over EVERY row since the
+// session started (checked against an independent StreamContext fed all rows), and the swap rebuilds.
+TEST(StreamPipeline, InlineStepsEveryRowAndSwapRebuildsTheState) {
+  if (!std::filesystem::exists(kModel) || !std::filesystem::exists(kCapture)) GTEST_SKIP() << "model or capture absent";
+  auto m = load();
+  ASSERT_TRUE(m);
+  auto inst = make_instance(m, 1);
+  ASSERT_TRUE(inst.ok());
+  ModelSlot slot(std::move(inst.value()));
+  auto clock = TscClock::calibrate(std::chrono::milliseconds(5));
+  ASSERT_TRUE(clock.ok());
+  InferStage stage(slot, BatchConfig{1, 0, false}, clock.value());
+  auto src = CaptureSource::open(kCapture, 1, 0, 60000);
+  ASSERT_TRUE(src.ok()) << src.status().to_string();
+  features::FeatureConfig fc;
+  MarketHandler mh(fc);
+  // The independent reference: one StreamContext stepped on every row the symbol's FeatureEngine made.
+  auto ref = infer::StreamContext::create(m->engine, m->stream_spec, {1, 1});
+  ASSERT_TRUE(ref.ok());
+  std::vector<float> x(24);
+  std::uint64_t ref_rows = 0;
+  int samples = 0, results = 0, swapped_at = -1;
+  double worst = 0, worst_swap = 0;
+  std::string_view line;
+  SampleMeta meta;
+  InferResult res;
+  while (src.value()->next(line)) {
+    TickStamps t;
+    t.recv = TscClock::ticks();
+    if (mh.on_line(line, t, meta) != 1) continue;
+    const features::FeatureEngine& fe = mh.symbol(meta.symbol)->fe;
+    ++samples;
+    // Reference: step the rows it has not seen (the window holds them all: the capture has no long gap).
+    const auto w = fe.window();
+    const std::uint64_t have = w.size() / 24, todo = fe.samples() - ref_rows;
+    ASSERT_LE(todo, have);
+    for (std::uint64_t i = 0; i < todo; ++i) {
+      m->package.normalize(w.data() + (have - todo + i) * 24, 1, x.data());
+      ASSERT_EQ(ref.value()->step(0, x.data()), Code::ok);
+    }
+    ref_rows = fe.samples();
+    if (samples == 300) {   // hot swap to a new instance of the same model: state rebuilt from the window
+      auto m2 = load(2);
+      ASSERT_TRUE(m2);
+      auto i2 = make_instance(m2, 1);
+      ASSERT_TRUE(i2.ok());
+      ASSERT_TRUE(slot.publish(i2.value().release()));
+      swapped_at = samples;
+    }
+    const bool ok = stage.infer_one(meta, fe, res);
+    ASSERT_TRUE(ok) << "sample " << samples;  // the window is full at the first due sample: warm at once
+    ++results;
+    ASSERT_EQ(res.n_out, 3);
+    if (swapped_at < 0) {
+      for (int c = 0; c < 3; ++c) worst = std::max(worst, static_cast<double>(std::fabs(res.out[c] - ref.value()->output(0)[c])));
+    } else if (samples == swapped_at) {
+      // The new instance's first output = a fresh state stepped over the window's 64 rows.
+      auto fresh = infer::StreamContext::create(m->engine, m->stream_spec, {1, 1});
+      ASSERT_TRUE(fresh.ok());
+      for (std::uint64_t i = 0; i < have; ++i) {
+        m->package.normalize(w.data() + i * 24, 1, x.data());
+        ASSERT_EQ(fresh.value()->step(0, x.data()), Code::ok);
+      }
+      for (int c = 0; c < 3; ++c) worst_swap = std::max(worst_swap, static_cast<double>(std::fabs(res.out[c] - fresh.value()->output(0)[c])));
+      EXPECT_EQ(res.model_version, 2u);
+    }
+  }
+  ASSERT_GT(samples, 400) << "capture too short for the test";
+  EXPECT_EQ(results, samples);
+  EXPECT_LE(worst, 1e-6);
+  EXPECT_LE(worst_swap, 1e-6);
+  const StreamCounters& c = slot.current()->stream->counters();
+  EXPECT_EQ(c.resets_session, 1u);       // the new instance's first sample of the symbol
+  EXPECT_EQ(c.replayed, 63u);            // 64 rows replayed, the last one being the sample's own
+  EXPECT_EQ(c.resets_gap + c.resets_lost + c.resets_resync + c.errors, 0u);
+}
+
+TEST(StreamPipeline, ResetPolicyGapLostRowsResyncAndWarmup) {
+  if (!std::filesystem::exists(kModel)) GTEST_SKIP() << kModel << " absent";
+  auto m = load();
+  ASSERT_TRUE(m);
+  StreamConfig cfg;
+  cfg.slots = 4;
+  cfg.max_gap_ns = 1'000'000'000;
+  cfg.warmup = 8;
+  auto r = StreamRunner::create(m->engine, m->stream_spec, cfg);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  StreamRunner& s = *r.value();
+  std::vector<float> win(64 * 24, 0.f);
+  for (std::size_t i = 0; i < win.size(); ++i) win[i] = std::sin(0.01f * static_cast<float>(i));
+  float out[8];
+  std::size_t n = 0;
+  const std::int64_t sec = 1'000'000'000;
+  // First sample with 3 rows: session reset, 3 steps, still warming (warm-up 8).
+  EXPECT_EQ(s.infer(m->package, 1, 10 * sec, 3, std::span<const float>(win.data(), 3 * 24), out, n), StreamOutcome::not_warm);
+  EXPECT_EQ(s.counters().resets_session, 1u);
+  EXPECT_EQ(s.counters().steps, 3u);
+  // 5 more rows: warm (8 steps).
+  EXPECT_EQ(s.infer(m->package, 1, 10 * sec + 500'000'000, 8, std::span<const float>(win.data(), 8 * 24), out, n), StreamOutcome::ok);
+  EXPECT_EQ(n, 3u);
+  EXPECT_EQ(s.counters().steps, 8u);
+  // A gap over 1 s: reset, rebuilt from the 9 rows the window holds (warm again at once: 9 >= 8).
+  EXPECT_EQ(s.infer(m->package, 1, 12 * sec, 9, std::span<const float>(win.data(), 9 * 24), out, n), StreamOutcome::ok);
+  EXPECT_EQ(s.counters().resets_gap, 1u);
+  // 70 rows appeared but the window holds 64: rows lost -> reset and rebuild from 64.
+  EXPECT_EQ(s.infer(m->package, 1, 12 * sec + 100, 79, std::span<const float>(win.data(), 64 * 24), out, n), StreamOutcome::ok);
+  EXPECT_EQ(s.counters().resets_lost, 1u);
+  // Book integrity lost: the next sample restarts from the window.
+  s.reset_symbol(1);
+  EXPECT_EQ(s.infer(m->package, 1, 12 * sec + 200, 80, std::span<const float>(win.data(), 4 * 24), out, n), StreamOutcome::not_warm);
+  EXPECT_EQ(s.counters().resets_resync, 1u);
+  // Features reset (row count went down): session reset.
+  EXPECT_EQ(s.infer(m->package, 1, 12 * sec + 300, 2, std::span<const float>(win.data(), 2 * 24), out, n), StreamOutcome::not_warm);
+  EXPECT_EQ(s.counters().resets_session, 2u);
+  // Symbols beyond the slots are refused, never written out of bounds.
+  EXPECT_EQ(s.infer(m->package, 4, sec, 1, std::span<const float>(win.data(), 24), out, n), StreamOutcome::error);
+  // Other symbols are untouched by all this.
+  EXPECT_EQ(s.context().steps(0), 0u);
+}
