@@ -341,14 +341,14 @@ TEST(BarBacktest, Deterministic) {
 }
 
 // The use the bar backtester exists for: FP32 against an INT8 engine of the same bar model (built
-// here with the quantizer, calibrated on the committed parity windows), compared by compare_runs.
+// here with the quantizer, calibrated on the committed train-split windows), compared by compare_runs.
 TEST(BarBacktest, Fp32AgainstInt8Engine) {
   NEED(kFtx);
   NEED(kModel);
   namespace inf = tickrt::infer;
   auto g = inf::import_onnx_file(kModel);
   ASSERT_TRUE(g.ok()) << g.status().to_string();
-  auto calib = inf::read_npy("models/trained/bars_mlp/parity_x.npy");
+  auto calib = inf::read_npy("models/trained/bars_mlp/calib_x.npy");  // train-split windows
   ASSERT_TRUE(calib.ok());
   inf::quant::QuantOptions qo;
   auto spec = inf::quant::parse_precision_spec("int8");

@@ -265,6 +265,9 @@ def main() -> None:
     par = te[np.linspace(0, len(te) - 1, 32).round().astype(np.int64)]
     px = np.ascontiguousarray(windows(xn, par, T))
     np.save(os.path.join(a.out, "parity_x.npy"), px)
+    # INT8 calibration windows from the TRAIN split (`tickrt build --precision int8 --calib ...`).
+    cal = tr[np.linspace(0, len(tr) - 1, 64).round().astype(np.int64)]
+    np.save(os.path.join(a.out, "calib_x.npy"), np.ascontiguousarray(windows(xn, cal, T)))
     with torch.no_grad():
         np.save(os.path.join(a.out, "parity_logits.npy"), model(torch.from_numpy(px)).numpy().astype(np.float32))
 
