@@ -551,7 +551,8 @@ def main() -> None:
                     help="torch threads (1: on a shared, busy 2-vCPU machine 2 threads ran 20x slower)")
     ap.add_argument("--max-epochs", type=int, default=40)
     ap.add_argument("--patience", type=int, default=6)
-    ap.add_argument("--budget-s", type=float, default=300.0, help="wall-clock cap on training")
+    ap.add_argument("--budget-s", type=float, default=600.0,
+                    help="wall-clock safety cap on training (idle machine: early stopping ends it after ~2 min)")
     ap.add_argument("--piece", type=int, default=768, help="rows per training stream (TBPTT sequence)")
     ap.add_argument("--min-piece", type=int, default=128)
     ap.add_argument("--chunk", type=int, default=128, help="TBPTT chunk: rows per gradient step")
