@@ -1,6 +1,7 @@
 // pipeline/latency.cpp — stage names and the latency table (report path).
 #include "pipeline/latency.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace tickrt::pipeline {
@@ -70,6 +71,39 @@ std::string latency_table(const StageLatency& l) {
                 kBudgetWireUs / 1000.0,
                 w.empty() ? "n/a" : (std::to_string(us(w.percentile(99))).substr(0, 8) + " us").c_str());
   out += buf;
+  return out;
+}
+
+std::string send_breakdown_table(const std::vector<exec::SendTrace>& traces) {
+  std::vector<double> v[6];
+  int slept = 0, async = 0;
+  for (const exec::SendTrace& t : traces) {
+    if (t.op != exec::GatewayOp::new_order || t.sent_ns == 0 || t.encoded_ns == 0) continue;
+    const double sign = static_cast<double>(t.signed_ns - t.sign_ns) / 1e3;
+    v[0].push_back(static_cast<double>(t.pop_ns - t.enqueue_ns) / 1e3);
+    v[1].push_back(static_cast<double>(t.start_ns - t.pop_ns) / 1e3);
+    v[2].push_back(static_cast<double>(t.encoded_ns - t.start_ns) / 1e3 - sign);
+    v[3].push_back(sign);
+    v[4].push_back(static_cast<double>(t.sent_ns - t.encoded_ns) / 1e3);
+    v[5].push_back(static_cast<double>(t.sent_ns - t.enqueue_ns) / 1e3);
+    slept += t.woke_from_sleep;
+    async += t.write_async;
+  }
+  if (v[5].empty()) return {};
+  static const char* names[6] = {"wait (ring + wake-up)", "queued (conn busy)", "format", "sign (HMAC)", "write", "total (encode+send)"};
+  std::string out;
+  char buf[256];
+  std::snprintf(buf, sizeof(buf), "order encode+send by stage (new orders: %zu; IO thread asleep at %d, write went async for %d), us:\n",
+                v[5].size(), slept, async);
+  out += buf;
+  out += "| gateway stage          |       P50 |       P95 |       max |\n";
+  for (int i = 0; i < 6; ++i) {
+    std::vector<double>& x = v[i];
+    std::sort(x.begin(), x.end());
+    auto at = [&](double p) { return x[std::min(x.size() - 1, static_cast<std::size_t>(p / 100.0 * static_cast<double>(x.size())))]; };
+    std::snprintf(buf, sizeof(buf), "| %-22s | %9.1f | %9.1f | %9.1f |\n", names[i], at(50), at(95), x.back());
+    out += buf;
+  }
   return out;
 }
 

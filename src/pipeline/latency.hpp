@@ -18,6 +18,9 @@
 #pragma once
 
 #include <array>
+#include <vector>
+
+#include "exec/gateway.hpp"
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -64,5 +67,10 @@ inline constexpr double kBudgetWireUs = 9800.0;
 
 // Markdown-ish table: stage | count | P50 | P95 | P99 | P99.9 | max (µs), plus the budget lines.
 std::string latency_table(const StageLatency& l);
+
+// "order encode+send" of new orders split by the gateway's SendTrace stamps (exec/gateway.hpp):
+// wait (ring hand-off + IO thread wake-up), queued (connection busy), format, sign, write, total;
+// P50 / P95 / max µs. Empty when there is none. Setup path (after the gateway stopped).
+std::string send_breakdown_table(const std::vector<exec::SendTrace>& traces);
 
 }  // namespace tickrt::pipeline
