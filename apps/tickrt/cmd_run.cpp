@@ -30,6 +30,8 @@ struct RunOverrides {
   bool no_coalesce = false;
   std::string cpus;  // "feed,infer,exec"
   std::int64_t gateway_spin_us = -2;
+  int gateway_cpu = -2;
+  std::string precision, keep_warm;
 };
 
 // Applies command-line overrides; false (message on stderr) when one is invalid.
@@ -60,6 +62,15 @@ bool apply_overrides(pipeline::PipelineConfig& c, const RunOverrides& o) {
   if (o.max_delay_us >= 0) c.max_delay_us = o.max_delay_us;
   if (o.no_coalesce) c.coalesce = false;
   if (o.gateway_spin_us >= -1) c.gateway_spin_us = o.gateway_spin_us;
+  if (o.gateway_cpu >= -1) c.gateway_cpu = o.gateway_cpu;
+  if (!o.precision.empty()) c.precision = o.precision;
+  if (!o.keep_warm.empty()) {
+    if (o.keep_warm != "off" && o.keep_warm != "touch" && o.keep_warm != "infer") {
+      std::cerr << "--keep-warm: expected off, touch or infer, got " << o.keep_warm << "\n";
+      return false;
+    }
+    c.keep_warm = o.keep_warm;
+  }
   if (!o.cpus.empty()) {
     int v[3] = {-1, -1, -1};
     if (std::sscanf(o.cpus.c_str(), "%d,%d,%d", &v[0], &v[1], &v[2]) < 1) {
@@ -111,6 +122,9 @@ void add_run_options(CLI::App* cmd, RunOverrides& o) {
   cmd->add_flag("--no-coalesce", o.no_coalesce, "pipelined: infer every window, not only the newest per symbol");
   cmd->add_option("--gateway-spin-us", o.gateway_spin_us, "Gateway IO thread spin before sleeping (-1 = always spin)");
   cmd->add_option("--cpus", o.cpus, "Pin threads: feed[,infer[,exec]] CPU ids (inline mode uses feed)");
+  cmd->add_option("--gateway-cpu", o.gateway_cpu, "Pin the order gateway's IO thread to this CPU (it then always spins)");
+  cmd->add_option("--precision", o.precision, "Engine precision of an ONNX model: fp32 | int8 | fp16 | a quant spec");
+  cmd->add_option("--keep-warm", o.keep_warm, "Between ticks: touch (read the engine's memory in slices) | infer | off");
 }
 
 void register_run(CLI::App& app) {

@@ -11,6 +11,11 @@
 //
 //   build/bin/bench_pipeline_swap [--model models/trained/lstm_attn_s/model.onnx] [--swaps 5]
 //                                 [--period-us 500] [--baseline-s 2] [--cpu-infer -1] [--cpu-feed -1]
+//                                 [--swap-warm 1] [--keep-warm off|touch|infer]
+// --swap-warm 1 (the pipeline's default, [model] swap_warm): the inference thread reads the new
+// engine's weights and arena (WarmSet, pipeline/warm.hpp) in slices between windows before adopting
+// it; 0: adopted at the next window, cold (the behaviour before). The idle hook is InferStage::idle(),
+// called when poll() found nothing, as the pipeline's threads do.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -31,7 +36,8 @@ using namespace tickrt::pipeline;
 
 int main(int argc, char** argv) {
   std::string model = "models/trained/lstm_attn_s/model.onnx";
-  int swaps = 5, period_us = 500, cpu_infer = -1, cpu_feed = -1;
+  int swaps = 5, period_us = 500, cpu_infer = -1, cpu_feed = -1, swap_warm = 1;
+  std::string keep_warm = "off";
   double baseline_s = 2.0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
@@ -41,6 +47,8 @@ int main(int argc, char** argv) {
     else if (a == "--baseline-s") baseline_s = std::atof(argv[i + 1]);
     else if (a == "--cpu-infer") cpu_infer = std::atoi(argv[i + 1]);
     else if (a == "--cpu-feed") cpu_feed = std::atoi(argv[i + 1]);
+    else if (a == "--swap-warm") swap_warm = std::atoi(argv[i + 1]);
+    else if (a == "--keep-warm") keep_warm = argv[i + 1];
     else { std::fprintf(stderr, "unknown option %s\n", a.c_str()); return 2; }
   }
   ModelOptions mo;
@@ -57,6 +65,8 @@ int main(int argc, char** argv) {
   if (!clk.ok()) { std::fprintf(stderr, "%s\n", clk.status().to_string().c_str()); return 1; }
   const TscClock clock = clk.value();
   InferStage stage(slot, BatchConfig{1, 0, false}, clock);
+  slot.set_swap_warm(swap_warm != 0, 50'000'000);
+  stage.set_warm({keep_warm == "touch" ? KeepWarm::touch : keep_warm == "infer" ? KeepWarm::infer : KeepWarm::off, 1'000'000, 64});
   auto in = std::make_unique<SpscRing<InferRequest>>(1024);
   auto out = std::make_unique<SpscRing<InferResult>>(1 << 16);
   std::vector<float> window(m.value()->in_floats);
@@ -99,7 +109,10 @@ int main(int argc, char** argv) {
   auto run_for = [&](std::chrono::nanoseconds d) {
     const auto end = std::chrono::steady_clock::now() + d;
     while (std::chrono::steady_clock::now() < end) {
-      if (stage.poll(*in, *out) == 0) cpu_relax();
+      if (stage.poll(*in, *out) == 0) {
+        stage.idle();
+        cpu_relax();
+      }
       drain();
     }
   };
@@ -112,7 +125,10 @@ int main(int argc, char** argv) {
     sw.request_swap(model);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (slot.running_version() < want && std::chrono::steady_clock::now() < deadline) {
-      if (stage.poll(*in, *out) == 0) cpu_relax();
+      if (stage.poll(*in, *out) == 0) {
+        stage.idle();
+        cpu_relax();
+      }
       drain();
     }
     run_for(std::chrono::milliseconds(50));
@@ -129,10 +145,12 @@ int main(int argc, char** argv) {
   drain();
   sw.stop();
   auto us = [](std::int64_t ns) { return static_cast<double>(ns) / 1000.0; };
-  std::printf("model %s, one window every %d us, %d swaps of the same file (build+validate %.0f..%.0f ms on a SCHED_IDLE thread)\n",
+  std::printf("model %s, one window every %d us, %d swaps of the same file (build+validate %.0f..%.0f ms on a SCHED_IDLE thread), "
+              "swap warm-up %s (%zu KiB per engine), keep_warm %s\n",
               model.c_str(), period_us, static_cast<int>(build_ms.size()),
               build_ms.empty() ? 0.0 : *std::min_element(build_ms.begin(), build_ms.end()),
-              build_ms.empty() ? 0.0 : *std::max_element(build_ms.begin(), build_ms.end()));
+              build_ms.empty() ? 0.0 : *std::max_element(build_ms.begin(), build_ms.end()), swap_warm ? "on" : "off",
+              slot.current()->warm.bytes / 1024, keep_warm.c_str());
   std::printf("| enqueue->result (us) | count | P50 | P99 | max |\n|---|---|---|---|---|\n");
   const std::pair<const char*, const LatencyHistogram*> rows[] = {
       {"outside swaps", &base}, {"during swaps (request -> adoption + 50 ms)", &during}, {"first inference on each new engine", &first_after}};

@@ -217,6 +217,8 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
     r.get_int("workspace_limit_mb", c.workspace_limit_mb, 0, 1 << 20);
     r.get_bool("require_golden", c.require_golden);
     r.get_double("golden_tol", c.golden_tol, 0.0, 1.0);
+    r.get_bool("swap_warm", c.swap_warm);
+    r.get_int("swap_warm_max_ms", c.swap_warm_max_ms, 0, 60'000);
     r.finish();
   }
   {
@@ -227,6 +229,14 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
       r.reject("device", "expected \"cpu\", \"cuda\", \"cuda:N\" or \"cuda:<UUID>\", got \"" + c.engine_device + "\"");
     if (c.engine_fallback != "none" && c.engine_fallback != "cpu")
       r.reject("fallback", "expected \"none\" or \"cpu\", got \"" + c.engine_fallback + "\"");
+    r.get_str("precision", c.precision);
+    r.get_str("calib", c.calib);
+    r.get_str("calib_cache", c.calib_cache);
+    r.get_double("golden_min_agreement", c.golden_min_agreement, 0.0, 1.0);
+    r.get_str("keep_warm", c.keep_warm);
+    r.get_int("keep_warm_after_us", c.keep_warm_after_us, 0, 60'000'000);
+    if (c.keep_warm != "off" && c.keep_warm != "touch" && c.keep_warm != "infer")
+      r.reject("keep_warm", "expected \"off\", \"touch\" or \"infer\", got \"" + c.keep_warm + "\"");
     r.finish();
   }
   {
@@ -306,6 +316,7 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
     r.get_int("cancel_timeout_ms", c.cancel_timeout_ms, 0, 600'000);
     r.get_int("gateway_spin_us", c.gateway_spin_us, -1, 60'000'000);
     r.get_int("gateway_sleep_us", c.gateway_sleep_us, 0, 1'000'000);
+    r.get_int("gateway_cpu", c.gateway_cpu, -1, 4095);
     r.finish();
   }
   {

@@ -57,9 +57,25 @@ struct PipelineConfig {
   std::uint64_t workspace_limit_mb = 0; // engine activations + scratch at max batch; 0 = unlimited
   bool require_golden = false;          // refuse a model without parity data beside it
   double golden_tol = 1e-4;
+  bool swap_warm = true;                // hot swap: the inference thread touches the new engine's memory
+                                        // between ticks before adopting it (model.hpp ModelSlot)
+  int swap_warm_max_ms = 50;            // ... adopting it cold after this long if it never idles
   // [engine] (docs/CUDA.md): where inference runs. "cpu", or "cuda" / "cuda:N" / "cuda:<UUID>".
   std::string engine_device = "cpu";
   std::string engine_fallback = "none"; // "cpu": no GPU/driver/CUDA build -> warn, run on the CPU
+  // [engine] precision (docs/QUANTIZATION.md): "fp32" (default) | "int8" | "fp16" | a spec such as
+  // "default=int8,*attn*=fp32". Applies when the model is ONNX (an .engine file keeps the precision it
+  // was built with). INT8 calibrates on `calib` (float32 [n, T, F] .npy; default: parity_x.npy beside
+  // the model or in its parent) unless `calib_cache` holds a matching table (written after calibrating).
+  std::string precision = "fp32";
+  std::string calib;
+  std::string calib_cache;
+  double golden_min_agreement = 0.95;   // reduced precision: argmax agreement with the FP32 golden logits
+  // [engine] keep_warm (pipeline/warm.hpp): between ticks, after keep_warm_after_us without an
+  // inference: "touch" reads the engine's weights + arena in small slices, "infer" runs a throw-away
+  // inference, "off".
+  std::string keep_warm = "touch";
+  std::int64_t keep_warm_after_us = 1000;
   // [threads]
   ThreadMode mode = ThreadMode::inline_;
   ThreadConfig feed;                    // inline mode: the one thread
@@ -108,6 +124,7 @@ struct PipelineConfig {
   int cancel_timeout_ms = 2000;         // shutdown: wait this long for cancel acks
   std::int64_t gateway_spin_us = 50;    // gateway IO thread: spin this long when idle (-1 = always)
   std::int64_t gateway_sleep_us = 20;   // ... then sleep this long per check (exec/gateway.hpp IdleWait)
+  int gateway_cpu = -1;                 // >= 0: pin the gateway IO thread there; it then always spins
   // [metrics]
   bool metrics = true;
   std::string metrics_listen = "127.0.0.1:9464";

@@ -62,10 +62,38 @@ bool InferStage::infer_one(const SampleMeta& meta, const features::FeatureEngine
   take_outputs(ctx, 0, inst->model->out_floats, out);
   out.ok = true;
   out.infer_end = TscClock::ticks();
+  last_work_tsc_ = out.infer_end;
   ++c_.inferences;
   ++c_.batches;
   ++c_.batch_hist[1];
   return true;
+}
+
+void InferStage::set_warm(const StageWarmConfig& w) noexcept {
+  warm_ = w;
+  warm_after_ticks_ = static_cast<std::uint64_t>(static_cast<double>(std::max<std::int64_t>(w.after_ns, 0)) * std::max(clock_.ghz(), 1e-9));
+  last_work_tsc_ = TscClock::ticks();
+}
+
+void InferStage::idle() noexcept {
+  if (!slot_.warm_pending(warm_.lines)) return;  // a swapped-in engine is being warmed: that first
+  if (warm_.mode == KeepWarm::off) return;
+  const std::uint64_t now = TscClock::ticks();
+  if (now - last_work_tsc_ < warm_after_ticks_) return;
+  ModelInstance* inst = slot_.current();
+  if (!inst->ctx) return;  // GPU / streaming instance: nothing of it lives in this core's caches
+  if (warm_.mode == KeepWarm::touch) {
+    if (warm_cursor_.touch(inst->warm, warm_.lines)) {
+      ++c_.warm_passes;
+      last_work_tsc_ = now;  // one pass per after_ns of idleness
+    }
+  } else {
+    // Runs the batch-1 plan on whatever input it holds (the last window): output discarded, the
+    // next real inference selects its batch and writes its input again.
+    if (inst->ctx->select_batch(1) == Code::ok) (void)inst->ctx->run();
+    ++c_.warm_runs;
+    last_work_tsc_ = TscClock::ticks();
+  }
 }
 
 bool enqueue_window(SpscRing<InferRequest>& ring, const SampleMeta& meta, const features::FeatureEngine& fe) noexcept {
@@ -130,6 +158,7 @@ int InferStage::poll(SpscRing<InferRequest>& in, SpscRing<InferResult>& out) noe
     ok = ctx.run() == Code::ok;
   }
   const std::uint64_t t1 = TscClock::ticks();
+  last_work_tsc_ = t1;
   if (!ok) c_.run_errors += static_cast<std::uint64_t>(b);
   for (int i = 0; i < b; ++i) {
     InferResult& res = meta_[static_cast<std::size_t>(i)];

@@ -74,6 +74,16 @@ struct InferCounters {
   std::uint64_t run_errors = 0;
   std::uint64_t results_dropped = 0;  // result ring full
   std::uint64_t batch_hist[257] = {}; // batches by size
+  std::uint64_t warm_passes = 0;      // keep_warm touch: whole WarmSet passes between ticks
+  std::uint64_t warm_runs = 0;        // keep_warm infer: throw-away inferences between ticks
+};
+
+// Between ticks (warm.hpp): the swap warm-up of a pending instance always comes first; then
+// keep_warm of the current instance once no inference ran for after_ns.
+struct StageWarmConfig {
+  KeepWarm mode = KeepWarm::off;
+  std::int64_t after_ns = 1'000'000;
+  std::size_t lines = 64;   // per idle() call: ~0.1-0.3 us, the most a tick can wait for it
 };
 
 class InferStage {
@@ -93,6 +103,12 @@ class InferStage {
     if (ModelInstance* i = slot_.current(); i->stream) i->stream->reset_symbol(sym);
   }
 
+  // Setup path (before the thread runs).
+  void set_warm(const StageWarmConfig& w) noexcept;
+  // The owning thread, after a poll pass that found no work (hot path: no allocation, no syscall;
+  // at most `lines` cache lines read, or one throw-away inference in keep_warm infer mode).
+  void idle() noexcept;
+
   const InferCounters& counters() const noexcept { return c_; }
   ModelSlot& slot() noexcept { return slot_; }
 
@@ -110,6 +126,10 @@ class InferStage {
   std::vector<std::uint8_t> seen_;         // [kMaxSymbols]: symbol ever staged
   int symbols_seen_ = 0;
   InferCounters c_;
+  StageWarmConfig warm_;
+  std::uint64_t warm_after_ticks_ = 0;
+  std::uint64_t last_work_tsc_ = 0;   // end of the last inference (or keep-warm action)
+  WarmCursor warm_cursor_;
 };
 
 // Feed side of pipelined mode: copies the symbol's window into the ring. False (counted by the

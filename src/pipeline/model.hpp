@@ -36,6 +36,7 @@
 #include "features/features.hpp"
 #include "features/model_package.hpp"
 #include "infer/engine.hpp"
+#include "pipeline/warm.hpp"
 #include "pipeline/stream_infer.hpp"
 #if defined(TICKRT_HAVE_CUDA)
 #include "infer/cuda/cuda_backend.hpp"
@@ -52,6 +53,15 @@ struct ModelOptions {
   features::FeatureConfig features;
   std::uint64_t version = 1;        // stamped into LoadedModel::version
   std::string device = "cpu";       // "cpu" or a CUDA device string already checked by choose_device()
+  // [engine] precision of an ONNX model's engine: "fp32", or a quant spec ("int8", "fp16",
+  // "default=int8,*attn*=fp32"; infer/quant/quant.hpp). INT8 calibrates on `calib` (float32 model
+  // inputs [n, T, F]; "" = the golden parity_x.npy) unless `calib_cache` matches. A reduced-precision
+  // engine is validated on the golden data by argmax agreement >= golden_min_agreement (its logits
+  // differ from FP32's by design), max |diff| reported.
+  std::string precision = "fp32";
+  std::string calib;
+  std::string calib_cache;
+  double golden_min_agreement = 0.95;
   StreamConfig stream;              // streaming models only (pipeline/stream_infer.hpp)
 };
 
@@ -71,6 +81,7 @@ struct LoadedModel {
   std::size_t in_floats = 0;  // T * F per window
   std::size_t out_floats = 0; // outputs per window (3 for down/flat/up)
   std::string device = "cpu"; // where its instances run (a CUDA model's engine is the plain graph)
+  std::string precision = "fp32"; // "fp32" or the quant spec the engine was built with
   // Streaming (stateful one-step) model: tickrt.state in the package (pipeline/stream_infer.hpp).
   // in_floats is then one row (F), and instances get a StreamRunner instead of a context.
   bool streaming = false;
@@ -85,6 +96,7 @@ Result<std::shared_ptr<const LoadedModel>> load_model(const ModelOptions& opt);
 // to whichever exists with one predictable branch (no virtual call; hot path).
 struct ModelInstance {
   std::shared_ptr<const LoadedModel> model;
+  WarmSet warm;                                   // what one inference reads (CPU context only; warm.hpp)
   std::unique_ptr<infer::ExecutionContext> ctx;   // null when gpu or streaming
   std::unique_ptr<StreamRunner> stream;           // streaming models only (then ctx is null)
 #if defined(TICKRT_HAVE_CUDA)
@@ -130,12 +142,25 @@ class ModelSlot {
   ModelSlot(const ModelSlot&) = delete;
   ModelSlot& operator=(const ModelSlot&) = delete;
 
-  // Inference thread (hot path): the instance to use for the next inference.
+  // Inference thread (hot path): the instance to use for the next inference. With swap warm-up on,
+  // a published instance is adopted once warm_pending() has read its whole WarmSet on this thread
+  // (its weights and arena are then in this core's caches), or max_ns after this thread first saw
+  // it (a thread that never idles still adopts it, cold).
   ModelInstance* current() noexcept {
     ModelInstance* p = pending_.load(std::memory_order_acquire);
-    if (p != nullptr) [[unlikely]] adopt();
+    if (p != nullptr) [[unlikely]] {
+      if (!warm_gate_ || p == warmed_ || gate_expired(p)) adopt();
+    }
     return cur_;
   }
+  // Setup path (before the inference thread runs): swap warm-up on/off and its deadline.
+  void set_swap_warm(bool on, std::int64_t max_ns) noexcept {
+    warm_gate_ = on;
+    warm_max_ns_ = max_ns;
+  }
+  // Inference thread, between ticks: reads up to `lines` 64-byte lines of the pending instance.
+  // True when nothing is pending (or it is warm: current() adopts it at the next inference).
+  bool warm_pending(std::size_t lines) noexcept;
   // Swapper thread: publish a new instance (ownership passes to the slot). False when the slot
   // still has an unadopted instance (the caller keeps ownership and retries).
   [[nodiscard]] bool publish(ModelInstance* inst) noexcept;
@@ -147,7 +172,14 @@ class ModelSlot {
 
  private:
   void adopt() noexcept;
+  bool gate_expired(ModelInstance* p) noexcept;
   ModelInstance* cur_;                       // inference thread only
+  bool warm_gate_ = false;                   // inference thread only (after setup)
+  std::int64_t warm_max_ns_ = 0;
+  ModelInstance* seen_ = nullptr;            // pending instance being warmed, and when first seen
+  std::int64_t seen_ns_ = 0;
+  ModelInstance* warmed_ = nullptr;          // pending instance whose WarmSet was read through
+  WarmCursor warm_cursor_;
   std::atomic<ModelInstance*> pending_{nullptr};
   SpscRing<ModelInstance*> retired_{16};     // inference thread -> swapper thread
   ModelInstance* retire_overflow_ = nullptr; // never in practice: the ring holds 16

@@ -63,6 +63,7 @@ struct Pipeline::Impl {
   std::unique_ptr<exec::RequestRing> outbound;
   std::unique_ptr<exec::ReportRing> inbound;
   std::unique_ptr<exec::BinanceGateway> gateway;
+  std::vector<exec::SendTrace> send_traces;  // the gateway's per-order stage stamps (after stop)
   std::unique_ptr<Trader> trader;
   std::vector<std::string> traded;
 
@@ -196,6 +197,7 @@ Status Pipeline::Impl::setup_exec() {
   // -1: spin for ever (a dedicated core); the order then leaves at ring hand-off latency.
   bc.idle.spin_ns = cfg.gateway_spin_us < 0 ? INT64_MAX / 4 : cfg.gateway_spin_us * 1000;
   bc.idle.sleep_ns = cfg.gateway_sleep_us * 1000;
+  bc.idle.cpu = cfg.gateway_cpu;  // pinned: spins (exec/gateway.hpp IdleWait)
   traded = {feed_symbols.front()};
   std::uint32_t session = 1;
   exec::JournalContents jc;  // the journal as it was before this session (recovery input)
@@ -321,6 +323,10 @@ Status Pipeline::Impl::setup() {
   mo.workspace_limit = static_cast<std::size_t>(cfg.workspace_limit_mb) << 20;
   mo.require_golden = cfg.require_golden;
   mo.golden_tol = cfg.golden_tol;
+  mo.precision = cfg.precision;
+  mo.calib = cfg.calib.empty() ? std::string() : resolve_path(cfg, cfg.calib);
+  mo.calib_cache = cfg.calib_cache.empty() ? std::string() : resolve_path(cfg, cfg.calib_cache);
+  mo.golden_min_agreement = cfg.golden_min_agreement;
   std::string device_note;
   auto dev = choose_device(cfg.engine_device, cfg.engine_fallback, device_note);
   if (!dev.ok()) return dev.status();
@@ -341,6 +347,9 @@ Status Pipeline::Impl::setup() {
     slots.push_back(std::make_unique<ModelSlot>(std::move(inst.value())));
     raw_slots.push_back(slots.back().get());
     stages.push_back(std::make_unique<InferStage>(*slots.back(), bc, clock));
+    slots.back()->set_swap_warm(cfg.swap_warm, static_cast<std::int64_t>(cfg.swap_warm_max_ms) * 1'000'000);
+    stages.back()->set_warm({cfg.keep_warm == "touch" ? KeepWarm::touch : cfg.keep_warm == "infer" ? KeepWarm::infer : KeepWarm::off,
+                             cfg.keep_warm_after_us * 1000, 64});
     lat_infer.push_back(std::make_unique<StageLatency>());
     if (cfg.mode == ThreadMode::pipelined) {
       req_rings.push_back(std::make_unique<SpscRing<InferRequest>>(static_cast<std::size_t>(cfg.ring_capacity)));
@@ -467,8 +476,12 @@ void Pipeline::Impl::inline_loop() {
       if (cancel_all_req.exchange(false, std::memory_order_relaxed)) (void)trader->cancel_all();
       if (trader->poll(lat) > 0) work = true;
     }
-    if (work) idler.reset();
-    else idler.idle();
+    if (work) {
+      idler.reset();
+    } else {
+      stage.idle();  // swap warm-up / keep_warm between ticks (warm.hpp)
+      idler.idle();
+    }
   }
   shutdown_trading(lat);
 }
@@ -505,6 +518,7 @@ void Pipeline::Impl::infer_loop(std::size_t i) {
       continue;
     }
     if (shutdown.load(std::memory_order_relaxed) && in.empty()) break;
+    stage.idle();  // swap warm-up / keep_warm (warm.hpp)
     idler.idle();
   }
   infer_running.fetch_sub(1);
@@ -683,7 +697,10 @@ Status Pipeline::run(const std::atomic<bool>& stop) {
   if (m.ws) m.ws->close();
   m.print_log();
   m.swapper->stop();
-  if (m.gateway) m.gateway->stop();
+  if (m.gateway) {
+    m.gateway->stop();
+    m.send_traces = m.gateway->send_traces();
+  }
   RunSummary& s = m.sum;
   s.stop_reason = reason;
   s.latency.reset();
@@ -774,6 +791,17 @@ std::string Pipeline::report() const {
                 s.swaps_ok, s.swaps_failed);
   o << buf;
   if (m.swapper && (s.swaps_ok + s.swaps_failed) > 0) o << "  last swap: " << m.swapper->last_result().message << "\n";
+  {
+    std::uint64_t passes = 0, runs = 0;
+    for (const auto& st : m.stages) {
+      passes += st->counters().warm_passes;
+      runs += st->counters().warm_runs;
+    }
+    const std::size_t warm_kib = m.slots.empty() ? 0 : m.slots[0]->current()->warm.bytes / 1024;
+    std::snprintf(buf, sizeof(buf), "engine: precision %s; keep_warm %s (after %lld us idle): %" PRIu64 " touch passes of %zu KiB, %" PRIu64 " throw-away inferences\n",
+                  m.model->precision.c_str(), m.cfg.keep_warm.c_str(), static_cast<long long>(m.cfg.keep_warm_after_us), passes, warm_kib, runs);
+    o << buf;
+  }
   if (m.trader) {
     std::snprintf(buf, sizeof(buf),
                   "orders: %" PRIu64 " sent, %" PRIu64 " cancels, %" PRIu64 " fills, %" PRIu64 " rejects, %" PRIu64
@@ -796,6 +824,7 @@ std::string Pipeline::report() const {
     o << "orders: none (exec.trade = false or no API key)\n";
   }
   o << "\nper-stage latency (TSC, one time base; us):\n" << latency_table(s.latency);
+  if (const std::string b = send_breakdown_table(m.send_traces); !b.empty()) o << b;
   return o.str();
 }
 
