@@ -80,27 +80,30 @@ __device__ __forceinline__ void layer_loop(const LstmAttn& p, const Smem& sm, in
     gb[g] = bias[g * H + u];
     wsc[g] = M == LaWeights::int8 ? (LAYER == 1 ? p.scale1 : p.scale2)[g * H + u] * (1.f / (127.f * 254.f)) : 1.f;
   }
-  float c[NOWN], gx[NOWN][4];
+  float c[NOWN], gA[NOWN][4], gB[NOWN][4];
+  // x W1^T of step t for the samples this lane owns (layer 1; zeros for layer 2 and for padding samples).
+  auto load_g = [&](float (&g)[NOWN][4], int t) {
+#pragma unroll
+    for (int j = 0; j < NOWN; ++j) {
+      const int s = q + j * NQ, b = b0 + s;
+      const bool ok = LAYER == 1 && s < S && b < p.B && t < T;
+#pragma unroll
+      for (int gi = 0; gi < 4; ++gi) g[j][gi] = ok ? p.G1[(static_cast<std::size_t>(b) * T + t) * 4 * H + gi * H + u] : 0.f;
+    }
+  };
 #pragma unroll
   for (int j = 0; j < NOWN; ++j) {
     const int s = q + j * NQ, b = b0 + s;
     c[j] = (s < S && b < p.B && c0) ? c0[static_cast<std::size_t>(b) * H + u] : 0.f;
-#pragma unroll
-    for (int g = 0; g < 4; ++g)
-      gx[j][g] = (LAYER == 1 && s < S && b < p.B) ? p.G1[(static_cast<std::size_t>(b) * T) * 4 * H + g * H + u] : 0.f;
   }
-  for (int it = 0; it <= T; ++it) {
+  load_g(gA, 0);
+  load_g(gB, 1);
+  // One wavefront iteration. gx holds step t's x W1^T (loaded two iterations ago); after its use the same
+  // registers receive step t + 2's, so the global load's latency spans two iterations and no register move
+  // waits on it (the loop is unrolled by two over gA / gB).
+  auto iteration = [&](int it, float (&gx)[NOWN][4]) {
     const int t = LAYER == 1 ? it : it - 1;
     if (LAYER == 1 ? it < T : it >= 1) {
-      // Next step's x W1^T: issued now, used next iteration (its latency hides behind this step).
-      float gn[NOWN][4];
-#pragma unroll
-      for (int j = 0; j < NOWN; ++j) {
-        const int s = q + j * NQ, b = b0 + s;
-        const bool ok = LAYER == 1 && s < S && b < p.B && t + 1 < T;
-#pragma unroll
-        for (int g = 0; g < 4; ++g) gn[j][g] = ok ? p.G1[(static_cast<std::size_t>(b) * T + t + 1) * 4 * H + g * H + u] : 0.f;
-      }
       // Inputs: layer 1 reads h1_{t-1}; layer 2 reads h1_t (quads 0-15) and h2_{t-1} (quads 16-31).
       const int lo_buf = LAYER == 1 ? ((t - 1) & 1) : (t & 1), hi_buf = (t - 1) & 1;
       float acc[4][S];
@@ -200,12 +203,13 @@ __device__ __forceinline__ void layer_loop(const LstmAttn& p, const Smem& sm, in
         }
         if (LAYER == 2 && b < p.B) sm.hs[(s * T + t) * H + u] = h;
       }
-#pragma unroll
-      for (int j = 0; j < NOWN; ++j)
-#pragma unroll
-        for (int g = 0; g < 4; ++g) gx[j][g] = gn[j][g];
+      if (LAYER == 1) load_g(gx, t + 2);
     }
     __syncthreads();
+  };
+  for (int it = 0; it <= T; it += 2) {
+    iteration(it, gA);
+    if (it + 1 <= T) iteration(it + 1, gB);
   }
 }
 
@@ -224,7 +228,7 @@ __global__ void __launch_bounds__(kLaThreads, 1) lstm_attn_kernel(const LstmAttn
   sm.q1 = reinterpret_cast<signed char*>(sm.h2 + 2 * S * H);
   sm.q2 = sm.q1 + 4 * S * H;
   sm.score = reinterpret_cast<float*>(sm.q1 + (M == LaWeights::int8 ? 8 * S * H : 0));
-  sm.hs = p.hs_smem ? sm.score + S * T : p.Hs + static_cast<std::size_t>(b0) * T * H;
+  sm.hs = p.hs_smem ? sm.score + (S * T + 3) / 4 * 4 : p.Hs + static_cast<std::size_t>(b0) * T * H;
   {
     const char* src = static_cast<const char*>(p.img);
     for (std::size_t i = tid; i < (lb1 + lb2) / 16; i += kLaThreads) cp_async16(smem + i * 16, src + i * 16);
@@ -262,29 +266,39 @@ __global__ void __launch_bounds__(kLaThreads, 1) lstm_attn_kernel(const LstmAttn
   stamp(3);
   const float *Wa = hw + p.oWa, *ba = hw + p.oba, *va = hw + p.ova, *F1T = hw + p.oF1T, *b1 = hw + p.ob1, *F2 = hw + p.oF2, *b2 = hw + p.ob2;
 
-  // Attention scores: one warp per (sample, step) row; lane j (and j + 32...) of the attention width.
-  constexpr int NW = kLaThreads / 32;
+  // Attention scores: each warp takes 4 (sample, step) rows at a time (each Wa element read once for the 4),
+  // lane j (and j + 32...) of the attention width; h rows are broadcast float4 reads.
+  constexpr int NW = kLaThreads / 32, RB = 4;
   const int A = p.A;
-  for (int row = warp; row < S * T; row += NW) {
-    const int s = row / T, t = row % T, b = b0 + s;
-    if (b >= p.B) continue;
-    const float* h = sm.hs + (s * T + t) * H;
-    const float hv0 = h[lane], hv1 = h[lane + 32];
-    float part = 0.f;
+  const int nvalid = min(S, p.B - b0) * T;   // rows of samples that exist (Hs may be global: never read past them)
+  for (int r0 = warp * RB; r0 < nvalid; r0 += NW * RB) {
+    const float* hr[RB];
+#pragma unroll
+    for (int r = 0; r < RB; ++r) hr[r] = sm.hs + min(r0 + r, nvalid - 1) * H;
+    float part[RB] = {};
     for (int j0 = 0; j0 < A; j0 += 32) {
       const int j = j0 + lane;
       const bool on = j < A;
       const int jj = on ? j : 0;
-      float a0 = 0.f, a1 = 0.f;
+      float a[RB] = {};
+#pragma unroll 4
+      for (int kx = 0; kx < H; kx += 4) {
+        const float w0 = Wa[kx * A + jj], w1 = Wa[(kx + 1) * A + jj], w2 = Wa[(kx + 2) * A + jj], w3 = Wa[(kx + 3) * A + jj];
 #pragma unroll
-      for (int kx = 0; kx < 32; ++kx) {
-        a0 = fmaf(__shfl_sync(kFull, hv0, kx), Wa[kx * A + jj], a0);
-        a1 = fmaf(__shfl_sync(kFull, hv1, kx), Wa[(kx + 32) * A + jj], a1);
+        for (int r = 0; r < RB; ++r) {
+          const float4 hv = *reinterpret_cast<const float4*>(hr[r] + kx);
+          a[r] = fmaf(hv.w, w3, fmaf(hv.z, w2, fmaf(hv.y, w1, fmaf(hv.x, w0, a[r]))));
+        }
       }
-      if (on) part += va[j] * tanh_fast(a0 + a1 + ba[j]);
+      if (on)
+#pragma unroll
+        for (int r = 0; r < RB; ++r) part[r] += va[j] * tanh_fast(a[r] + ba[j]);
     }
-    part = warp_sum(part);
-    if (lane == 0) sm.score[s * T + t] = part;
+#pragma unroll
+    for (int r = 0; r < RB; ++r) {
+      const float v = warp_sum(part[r]);
+      if (lane == 0 && r0 + r < nvalid) sm.score[r0 + r] = v;
+    }
   }
   __syncthreads();
   stamp(4);
@@ -422,7 +436,7 @@ int lstm_attn_samples_per_block(int B, int sms) {
 
 std::size_t lstm_attn_smem(LaWeights mode, int S, int T, bool hs_smem) {
   return layer_bytes(K1, mode) + layer_bytes(K2, mode) + sizeof(float) * 4 * S * H + (mode == LaWeights::int8 ? 8 * S * H : 0) +
-         sizeof(float) * static_cast<std::size_t>(S) * T + (hs_smem ? sizeof(float) * static_cast<std::size_t>(S) * T * H : 0);
+         sizeof(float) * static_cast<std::size_t>((S * T + 3) / 4 * 4) + (hs_smem ? sizeof(float) * static_cast<std::size_t>(S) * T * H : 0);
 }
 
 std::size_t lstm_attn_weight_bytes(LaWeights mode) { return layer_bytes(K1, mode) + layer_bytes(K2, mode); }
