@@ -27,9 +27,10 @@
 // Decision at bar t's close (now = ts_t + period): features of bars ..t -> engine -> SignalStrategy
 // with a synthetic touch bid/ask = close x (1 -/+ half_spread_bps) -> RiskEngine::check_new ->
 // Oms::submit. The OMS's outbound ring is drained by BarVenue at bar t+1's open (ts_{t+1} +
-// order_latency_ns): a liquidity account quotes open x (1 -/+ slippage_bps) (rounded outward to
-// the tick) with depth lp_qty on the simulator's book, our requests are submitted/canceled in
-// ring order, and the quotes are pulled. So:
+// order_latency_ns), requests in ring order; before our first buy (sell) of the bar, a liquidity
+// account quotes the opposite side at open x (1 + slippage_bps) (x (1 - slippage_bps)), rounded
+// outward to the tick, with depth lp_qty on the simulator's book (a bar needing both sides keeps
+// them at least a tick apart); the quotes are pulled after the requests. So:
 //   * MARKET (default for bars) fills at next open +/- slippage, taker fee of the sim's fee model;
 //   * LIMIT IOC fills only if its limit reaches that quote (else EXPIRED);
 //   * a resting limit (LIMIT_MAKER/GTC) fills at ITS price, maker fee, when a LATER part of a bar

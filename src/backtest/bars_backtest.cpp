@@ -163,17 +163,28 @@ class BarVenue final : public sim::ReportSink {
     push(c);
   }
 
-  // Bar open: quotes at open -/+ slippage, our queued requests, quotes pulled.
+  // Bar open: our queued requests in ring order, each new order meeting the liquidity account's
+  // quote on the side it would take (posted on first need: open +/- slippage), quotes pulled after.
   void open_phase(const Bar& b, std::int64_t now) {
-    const bool have_requests = rings_.outbound->front() != nullptr;
-    if (!have_requests) return;
-    quote(exec::Side::buy, floor_tick(b.open * (1 - slip_), tick_), now);
-    quote(exec::Side::sell, ceil_tick(b.open * (1 + slip_), tick_), now);
+    if (rings_.outbound->front() == nullptr) return;
+    std::int64_t bid = 0, ask = 0;  // quoted prices this bar (0: not quoted)
     while (exec::GatewayRequest* g = rings_.outbound->front()) {
+      if (g->op == exec::GatewayOp::new_order) {
+        if (g->order.side == exec::Side::buy && ask == 0) {
+          ask = ceil_tick(b.open * (1 + slip_), tick_);
+          // One account's quotes at one price would trade with each other: keep them a tick apart.
+          if (bid != 0 && ask <= bid) ask = bid + tick_;
+          quote(exec::Side::sell, ask, now);
+        } else if (g->order.side == exec::Side::sell && bid == 0) {
+          bid = floor_tick(b.open * (1 - slip_), tick_);
+          if (ask != 0 && bid >= ask) bid = ask - tick_;
+          quote(exec::Side::buy, bid, now);
+        }
+      }
       handle(*g, now);
       rings_.outbound->pop();
     }
-    (void)me_.cancel_all(kLp, sym_, now);
+    if (bid != 0 || ask != 0) (void)me_.cancel_all(kLp, sym_, now);
   }
 
   // Bar range: our resting orders that the bar traded strictly through fill at their price.

@@ -382,6 +382,25 @@ TEST(BarBacktest, Fp32AgainstInt8Engine) {
   fs::remove(path);
 }
 
+TEST(BarBacktest, ZeroSlippageFillsAtTheOpen) {
+  NEED(kFtx);
+  NEED(kModel);
+  const bt::BarSeries s = days(28, 1);
+  bt::BarBacktestConfig cfg;
+  cfg.slippage_bps = 0;
+  cfg.taker_fee_bps = 0;
+  auto r = bt::run_bar_backtest(s, {model_spec()}, cfg);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  const bt::EngineRun& run = r->runs[0];
+  ASSERT_GT(run.fills.size(), 0u);
+  std::size_t bar = 0;
+  for (const bt::Fill& f : run.fills) {
+    while (s.bars[bar].ts_ns + cfg.order_latency_ns < f.ts_ns) ++bar;
+    EXPECT_EQ(f.price, s.bars[bar].open) << f.ts_ns;  // FTX prices are whole dollars: on the tick
+    EXPECT_EQ(f.fee, 0.0);
+  }
+}
+
 TEST(BarBacktest, PassiveOrdersFillOnlyWhenTradedThrough) {
   NEED(kFtx);
   NEED(kModel);
