@@ -132,6 +132,7 @@ Status Pipeline::Impl::setup_venue(bool with_market_data) {
 
 Status Pipeline::Impl::setup_feed() {
   features::FeatureConfig fc;  // the model package check pins window and sampling to these
+  if (model && model->streaming) fc.window = replay_rows(*model);  // streaming: the replay buffer >= warm-up
   mh = std::make_unique<MarketHandler>(fc);
   const std::string cap = resolve_path(cfg, cfg.capture);
   if (cfg.source == FeedSource::capture) {

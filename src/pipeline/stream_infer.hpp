@@ -57,6 +57,9 @@ struct LoadedModel;
 // engine (unless `engine` came from an engine file), and validates: with golden_x.npy [T, S, F] and
 // golden_logits.npy [T, S, C] beside the model, S streams stepped from a reset must match within
 // golden_tol; without them, finite outputs over 8 zero rows (or an error when require_golden).
+// The feature window (replay buffer) should hold >= the warm-up: replay_rows() says how many; `tickrt run`
+// sizes its FeatureEngines with it. With a shorter window a reset slot is rebuilt from what the window
+// holds and the remaining warm-up is done by live samples (results withheld until then).
 Result<std::shared_ptr<const LoadedModel>> load_stream_model(const ModelOptions& opt, std::shared_ptr<const infer::Engine> engine,
                                                              infer::Graph g, features::ModelPackage pkg,
                                                              std::chrono::steady_clock::time_point t0);
@@ -66,6 +69,9 @@ struct StreamConfig {
   std::int64_t max_gap_ns = 5'000'000'000;  // reset after a gap longer than this (sample clock)
   std::int64_t warmup = -1;                 // -1: the model's tickrt.warmup
 };
+
+// Rows the feature window should keep for a streaming model: max(64, its warm-up).
+std::size_t replay_rows(const LoadedModel& m);
 
 struct StreamCounters {
   std::uint64_t steps = 0;          // rows stepped (including replays)
