@@ -90,6 +90,15 @@ class MarketHandler {
   // number of samples due (0 or 1) and fills `out` when 1.
   [[nodiscard]] int on_line(std::string_view line, TickStamps t, SampleMeta& out) noexcept;
   [[nodiscard]] int on_json(std::string_view json, std::int64_t local_ts_ns, TickStamps t, SampleMeta& out) noexcept;
+  // An event parsed earlier (the backtester parses captures once into memory and replays them
+  // many times: backtest/capture_store.hpp). Its symbol id must be this handler's (intern() the
+  // names in the parser's order first); its level spans must stay valid during the call. Then
+  // exactly what on_line() does after parsing.
+  [[nodiscard]] int on_event(const feed::Event& ev, TickStamps t, SampleMeta& out) noexcept {
+    ev_ = ev;
+    t.parsed = t.recv;
+    return handle(t, out);
+  }
 
   // Interns a symbol name before any message (subscriptions, renamed-symbol benches).
   feed::SymbolId intern(std::string_view name);

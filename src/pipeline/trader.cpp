@@ -102,6 +102,7 @@ void Trader::map_symbol(feed::SymbolId id, std::string_view name) noexcept {
     if (syms_[i].name == name) map_[id] = static_cast<std::int16_t>(i);
 }
 
+template <bool kCallerTime>
 std::size_t Trader::open_of(int oms_idx, std::array<risk::OpenOrder, 64>& out) const noexcept {
   std::size_t n = 0;
   oms_->for_each_open([&](const exec::OrderEntry& e) {
@@ -114,18 +115,19 @@ std::size_t Trader::open_of(int oms_idx, std::array<risk::OpenOrder, 64>& out) c
     o.type = e.req.type;
     o.price = e.req.price;
     o.leaves = Qty::from_raw(e.req.qty.raw - e.cum_qty.raw);
-    o.sent_ns = e.enqueue_ns;
+    o.sent_ns = kCallerTime ? e.req.created_ns : e.enqueue_ns;
     o.cancel_pending = e.status == exec::OrderStatus::pending_cancel;
   });
   return n;
 }
 
-int Trader::on_result(const InferResult& r, StageLatency& lat) noexcept {
+template <bool kCallerTime>
+int Trader::decide(const InferResult& r, StageLatency& lat, std::int64_t caller_now) noexcept {
   if (!r.ok || r.n_out < 3 || r.meta.symbol >= map_.size()) return 0;
   const int si = map_[r.meta.symbol];
   if (si < 0) return 0;
   Sym& s = syms_[static_cast<std::size_t>(si)];
-  const std::int64_t now = clock_.now_ns();
+  const std::int64_t now = kCallerTime ? caller_now : clock_.now_ns();
   ++c_.decisions;
   risk::MarketTop top;
   top.bid = r.meta.best_bid.price;
@@ -143,7 +145,7 @@ int Trader::on_result(const InferResult& r, StageLatency& lat) noexcept {
   }
 
   std::array<risk::OpenOrder, 64> open;
-  const std::size_t n_open = open_of(s.oms_idx, open);
+  const std::size_t n_open = open_of<kCallerTime>(s.oms_idx, open);
   strategy::AccountView acct;
   acct.position = Qty::from_raw(oms_->position(s.oms_idx).qty_raw);
   acct.open = std::span<const risk::OpenOrder>(open.data(), n_open);
@@ -209,6 +211,9 @@ int Trader::on_result(const InferResult& r, StageLatency& lat) noexcept {
   rec(lat, Stage::decision_risk, clock_.ticks_to_ns(static_cast<std::int64_t>(TscClock::ticks() - r.infer_end)));
   return sent;
 }
+
+template int Trader::decide<false>(const InferResult&, StageLatency&, std::int64_t) noexcept;
+template int Trader::decide<true>(const InferResult&, StageLatency&, std::int64_t) noexcept;
 
 std::size_t Trader::poll(StageLatency& lat) noexcept {
   if (risk_->latched() && oms_->open_orders() > 0) (void)cancel_all();

@@ -93,8 +93,17 @@ class Trader {
   // when a symbol is first seen (a string compare), not per tick.
   void map_symbol(feed::SymbolId id, std::string_view name) noexcept;
 
-  // Per inference result (hot path). Returns the number of new orders submitted.
-  int on_result(const InferResult& r, StageLatency& lat) noexcept;
+  // Per inference result (hot path). Returns the number of new orders submitted. Time (strategy
+  // timers, risk rate limits and staleness) is this thread's TscClock.
+  int on_result(const InferResult& r, StageLatency& lat) noexcept { return decide<false>(r, lat, 0); }
+  // The same decision at the caller's time `now_ns` (the backtester's simulated clock,
+  // backtest/backtester.hpp): no clock is read for decisions, and an open order's age is measured
+  // from the strategy's own stamp (OrderRequest::created_ns, on that clock) instead of the OMS's
+  // real-time enqueue stamp. A template flag, not a runtime switch: live code is unchanged and pays
+  // nothing. r.meta.book_update_ns must be on the same clock as now_ns.
+  int on_result_at(const InferResult& r, StageLatency& lat, std::int64_t now_ns) noexcept {
+    return decide<true>(r, lat, now_ns);
+  }
   // Drains execution reports (hot path). Returns the number applied.
   std::size_t poll(StageLatency& lat) noexcept;
   // Cancels every live order; returns how many cancels were sent.
@@ -127,6 +136,9 @@ class Trader {
   };
   static constexpr std::size_t kCauses = 4096;
 
+  template <bool kCallerTime>
+  int decide(const InferResult& r, StageLatency& lat, std::int64_t caller_now) noexcept;
+  template <bool kCallerTime>
   std::size_t open_of(int oms_idx, std::array<risk::OpenOrder, 64>& out) const noexcept;
   void rec(StageLatency& lat, Stage s, std::int64_t ns) noexcept {
     lat.record(s, ns);

@@ -1,0 +1,320 @@
+// tests/backtest/test_backtester.cpp — the tick backtester: determinism, the live code path,
+// latency actually charged, zero-latency twins, clear errors (library and CLI), data absent.
+// Uses data/captures/spot_btcusdt_20240808.gz (bundled) and models/trained/lstm_attn_s.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "backtest/backtester.hpp"
+#include "backtest/result.hpp"
+#include "core/clock.hpp"
+#include "feed/capture_reader.hpp"
+#include "pipeline/infer_stage.hpp"
+#include "pipeline/market.hpp"
+#include "pipeline/model.hpp"
+#include "pipeline/trader.hpp"
+
+using namespace tickrt;
+using namespace tickrt::backtest;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kCapture = "data/captures/spot_btcusdt_20240808.gz";
+const char* kModel = "models/trained/lstm_attn_s/model.onnx";
+
+bool have_inputs() { return fs::exists(kCapture) && fs::exists(kModel); }
+#define SKIP_WITHOUT_DATA() \
+  if (!have_inputs()) GTEST_SKIP() << "needs " << kCapture << " and " << kModel << " (absent)"
+
+// Fixed latencies (no measurement: deterministic) and an aggressive strategy (IOC takers fill at
+// arrival, so a fill's time is exactly decision + charged latencies).
+std::string toml(const std::string& inference, const std::string& extra = "") {
+  return std::string("[backtest]\ndata = [\"") + kCapture + "\"]\nengines = [\"" + kModel +
+         "\"]\nrecord_wall_time = false\nseed = 7\n" + extra +
+         "[latency]\nfeatures = \"fixed:20\"\ninference = \"" + inference +
+         "\"\norder_out = \"fixed:300\"\norder_back = \"fixed:200\"\n"
+         "[strategy]\nstyle = \"aggressive\"\nenter_prob = 0.40\nexit_prob = 0.34\nmin_edge = 0.0\nmin_interval_ms = 0\n"
+         "[risk]\nmax_orders_per_s = 1000\nmax_daily_loss = 100000.0\nmax_drawdown = 100000.0\n";
+}
+
+BacktestConfig cfg_of(const std::string& text) {
+  auto c = parse_backtest_config(text, "test.toml", ".");
+  EXPECT_TRUE(c.ok()) << c.status().message();
+  return c.value();
+}
+
+BacktestResult run_all(const BacktestConfig& c) {
+  auto b = Backtester::create(c);
+  EXPECT_TRUE(b.ok()) << b.status().message();
+  auto r = b.value()->run_all("test");
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return r.value();
+}
+
+const LatencySummary* lat(const EngineRun& r, const std::string& name) {
+  for (const auto& l : r.latency)
+    if (l.name == name) return &l;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST(Backtester, SameSeedGivesByteIdenticalResultJson) {
+  SKIP_WITHOUT_DATA();
+  const BacktestConfig c = cfg_of(toml("lognormal:150,0.4"));
+  const std::string a = to_json(run_all(c));
+  const std::string b = to_json(run_all(c));
+  EXPECT_EQ(a, b);
+  // And the seed matters (latency draws differ).
+  BacktestConfig c2 = c;
+  c2.seed = 8;
+  EXPECT_NE(a, to_json(run_all(c2)));
+}
+
+TEST(Backtester, LatencyIsChargedOnEveryOrderSlowEngineFillsLater) {
+  SKIP_WITHOUT_DATA();
+  const BacktestResult fast = run_all(cfg_of(toml("fixed:100", "zero_latency_twins = false\n")));
+  const BacktestResult slow = run_all(cfg_of(toml("fixed:40000", "zero_latency_twins = false\n")));
+  ASSERT_EQ(fast.runs.size(), 1u);
+  ASSERT_EQ(slow.runs.size(), 1u);
+  for (const auto* res : {&fast, &slow}) {
+    const EngineRun& r = res->runs[0];
+    ASSERT_GT(r.fills.size(), 5u) << r.name << ": the test strategy should trade";
+    const std::int64_t charged = 20'000 + (res == &fast ? 100'000 : 40'000'000) + 300'000;
+    std::int64_t min_delay = INT64_MAX;
+    for (const Fill& f : r.fills) {
+      ASSERT_NE(f.decision_ts_ns, 0) << "every fill traces back to its decision";
+      min_delay = std::min(min_delay, f.ts_ns - f.decision_ts_ns);
+      EXPECT_GE(f.ts_ns - f.decision_ts_ns, charged) << "a fill before its order could reach the venue";
+    }
+    // IOC takers fill on arrival: some fill happens exactly at decision + features + inference + out
+    // (or later when the trading thread was still busy with an earlier sample).
+    EXPECT_EQ(min_delay, charged) << r.name;
+  }
+  const LatencySummary* li = lat(slow.runs[0], "inference");
+  ASSERT_NE(li, nullptr);
+  EXPECT_EQ(li->p50_ns, 40'000'000.0);
+  EXPECT_EQ(lat(fast.runs[0], "inference")->max_ns, 100'000.0);
+}
+
+TEST(Backtester, ZeroLatencyTwinDiffersOnlyInLatency) {
+  SKIP_WITHOUT_DATA();
+  const BacktestResult r = run_all(cfg_of(toml("fixed:5000")));
+  ASSERT_EQ(r.runs.size(), 2u);
+  const EngineRun& a = r.runs[0];
+  const EngineRun& z = r.runs[1];
+  EXPECT_FALSE(a.zero_latency);
+  EXPECT_TRUE(z.zero_latency);
+  EXPECT_EQ(a.engine, z.engine);
+  EXPECT_EQ(a.precision, z.precision);
+  // Same samples, same model outputs (precision held fixed); only the clock differs.
+  ASSERT_EQ(a.decisions.size(), z.decisions.size());
+  ASSERT_GT(a.decisions.size(), 1000u);
+  for (std::size_t i = 0; i < a.decisions.size(); ++i) {
+    ASSERT_EQ(a.decisions[i].seq, z.decisions[i].seq);
+    ASSERT_EQ(a.decisions[i].ts_ns, z.decisions[i].ts_ns);
+    ASSERT_EQ(a.decisions[i].p_up, z.decisions[i].p_up);
+    ASSERT_EQ(a.decisions[i].p_down, z.decisions[i].p_down);
+  }
+  EXPECT_EQ(lat(z, "inference")->max_ns, 0.0);
+  EXPECT_EQ(lat(a, "inference")->p50_ns, 5'000'000.0);
+  EXPECT_EQ(lat(a, "features")->p50_ns, lat(z, "features")->p50_ns);
+  EXPECT_EQ(lat(a, "feed")->p99_ns, lat(z, "feed")->p99_ns);
+  // The venue saw the orders 5 ms apart: the fills (times, and so PnL) differ.
+  ASSERT_FALSE(a.fills.empty());
+  ASSERT_FALSE(z.fills.empty());
+  EXPECT_NE(a.fills.front().ts_ns, z.fills.front().ts_ns);
+  // The comparison against the twin is there.
+  bool found = false;
+  for (const Comparison& c : r.comparisons)
+    if (c.run == a.name && c.baseline == z.name) found = true;
+  EXPECT_TRUE(found);
+}
+
+// The backtest replays pre-parsed events through MarketHandler::on_event; live parses lines with
+// on_line. Same windows -> same model outputs, sample by sample.
+TEST(Backtester, PreparsedReplayGivesTheLiveLinePathsModelOutputs) {
+  SKIP_WITHOUT_DATA();
+  BacktestConfig c = cfg_of(toml("fixed:10", "zero_latency_twins = false\n"));
+  auto b = Backtester::create(c);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  auto run = b.value()->run(RunRequest{0, false});
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  const EngineRun& r = run.value();
+
+  pipeline::ModelOptions mo;
+  mo.path = kModel;
+  mo.max_batch = 1;
+  auto model = pipeline::load_model(mo);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  auto inst = pipeline::make_instance(model.value(), 1);
+  ASSERT_TRUE(inst.ok());
+  pipeline::ModelSlot slot(std::move(inst.value()));
+  auto clock = TscClock::calibrate();
+  ASSERT_TRUE(clock.ok());
+  pipeline::InferStage stage(slot, pipeline::BatchConfig{1, 0, false}, clock.value());
+  pipeline::MarketHandler mh(features::FeatureConfig{});
+  feed::CaptureReader rd;
+  ASSERT_TRUE(rd.open(kCapture).ok());
+  std::string_view line;
+  pipeline::SampleMeta meta;
+  pipeline::InferResult res;
+  std::size_t k = 0;
+  while (rd.next(line)) {
+    if (mh.on_line(line, pipeline::TickStamps{}, meta) != 1) continue;
+    ASSERT_TRUE(stage.infer_one(meta, mh.symbol(meta.symbol)->fe, res));
+    ASSERT_LT(k, r.decisions.size());
+    ASSERT_EQ(r.decisions[k].p_down, res.out[0]) << "sample " << k;
+    ASSERT_EQ(r.decisions[k].p_up, res.out[2]) << "sample " << k;
+    ++k;
+  }
+  EXPECT_EQ(k, r.decisions.size());
+  EXPECT_EQ(r.counters.events, b.value()->data().events().size());
+}
+
+// Trader::on_result (live, TscClock) and on_result_at (backtest, caller's time) make the same
+// intents for the same inputs.
+TEST(Backtester, TraderCallerTimeMakesTheSameOrdersAsLive) {
+  pipeline::PipelineConfig pc;
+  pc.style = "aggressive";
+  pc.min_interval_ms = 0;
+  pc.max_orders_per_s = 100000;
+  pc.journal.clear();
+  auto clock = TscClock::calibrate();
+  ASSERT_TRUE(clock.ok());
+  exec::RequestRing out_live(256), out_bt(256);
+  exec::ReportRing in_live(256), in_bt(256);
+  auto live = pipeline::Trader::create(pc, {"BTCUSDT"}, {&out_live, &in_live}, nullptr, 1, clock.value());
+  auto bt = pipeline::Trader::create(pc, {"BTCUSDT"}, {&out_bt, &in_bt}, nullptr, 1, clock.value());
+  ASSERT_TRUE(live.ok() && bt.ok());
+  live.value()->map_symbol(0, "BTCUSDT");
+  bt.value()->map_symbol(0, "BTCUSDT");
+  pipeline::StageLatency lat;
+  // Logits (the strategy softmaxes them): up, up, down, flat, up, down.
+  const std::array<std::array<float, 3>, 6> probs{{{-2.f, -1.f, 3.f}, {-2.f, -1.f, 2.5f}, {3.f, -1.f, -2.f},
+                                                   {0.f, 2.f, 0.f}, {-3.f, -1.f, 3.f}, {3.f, -1.f, -3.f}}};
+  std::int64_t sim_now = 1'723'161'300'000'000'000;
+  int orders = 0;
+  for (std::size_t i = 0; i < probs.size(); ++i) {
+    pipeline::InferResult r;
+    r.ok = true;
+    r.n_out = 3;
+    for (int c = 0; c < 3; ++c) r.out[c] = probs[i][static_cast<std::size_t>(c)];
+    r.meta.symbol = 0;
+    r.meta.tradable = true;
+    r.meta.best_bid = {Price::from_raw(6'170'000'000'000 + static_cast<std::int64_t>(i) * 1'000'000), Qty::from_raw(100'000'000)};
+    r.meta.best_ask = {Price::from_raw(6'170'001'000'000 + static_cast<std::int64_t>(i) * 1'000'000), Qty::from_raw(100'000'000)};
+    pipeline::InferResult rl = r, rb = r;
+    rl.meta.book_update_ns = clock.value().now_ns();
+    rb.meta.book_update_ns = sim_now;
+    const int nl = live.value()->on_result(rl, lat);
+    const int nb = bt.value()->on_result_at(rb, lat, sim_now);
+    ASSERT_EQ(nl, nb) << "decision " << i;
+    exec::GatewayRequest a, b;
+    while (out_live.try_pop(a)) {
+      ASSERT_TRUE(out_bt.try_pop(b));
+      EXPECT_EQ(a.op, b.op);
+      EXPECT_EQ(a.order.side, b.order.side);
+      EXPECT_EQ(a.order.type, b.order.type);
+      EXPECT_EQ(a.order.price.raw, b.order.price.raw);
+      EXPECT_EQ(a.order.qty.raw, b.order.qty.raw);
+      EXPECT_EQ(a.order.client_order_id, b.order.client_order_id);
+      EXPECT_EQ(a.cancel.orig_client_order_id, b.cancel.orig_client_order_id);
+      if (b.op == exec::GatewayOp::new_order) {
+        EXPECT_EQ(b.order.created_ns, sim_now) << "the strategy stamped the caller's time";
+        ++orders;
+      }
+    }
+    EXPECT_FALSE(out_bt.try_pop(b));
+    sim_now += 100'000'000;
+  }
+  EXPECT_GT(orders, 0);
+}
+
+TEST(Backtester, ErrorsNameTheKeyAndTheFile) {
+  auto bad_key = parse_backtest_config("[latency]\norder_outt = \"fixed:1\"\n", "my.toml", ".");
+  ASSERT_FALSE(bad_key.ok());
+  EXPECT_NE(bad_key.status().message().find("my.toml"), std::string::npos) << bad_key.status().message();
+  EXPECT_NE(bad_key.status().message().find("latency.order_outt"), std::string::npos) << bad_key.status().message();
+  auto bad_dist = parse_backtest_config("[latency]\norder_out = \"gauss:1\"\n", "my.toml", ".");
+  ASSERT_FALSE(bad_dist.ok());
+  EXPECT_NE(bad_dist.status().message().find("latency.order_out"), std::string::npos) << bad_dist.status().message();
+  auto bad_strat = parse_backtest_config("[strategy]\nenter_prob = \"x\"\n", "my.toml", ".");
+  ASSERT_FALSE(bad_strat.ok());
+  EXPECT_NE(bad_strat.status().message().find("enter_prob"), std::string::npos) << bad_strat.status().message();
+  auto bad_queue = parse_backtest_config("[sim]\nqueue_model = \"lifo\"\n", "my.toml", ".");
+  ASSERT_FALSE(bad_queue.ok());
+  EXPECT_NE(bad_queue.status().message().find("sim.queue_model"), std::string::npos);
+  auto defaults = parse_backtest_config(kDefaultBacktestToml, "<embedded>", ".");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().message();
+  EXPECT_EQ(defaults.value().engines.size(), 1u);
+
+  SKIP_WITHOUT_DATA();
+  BacktestConfig c = cfg_of(toml("fixed:10"));
+  c.engines = {EngineSpec{"x", "/nonexistent/model.engine", ""}};
+  auto b = Backtester::create(c);
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("/nonexistent/model.engine"), std::string::npos) << b.status().message();
+  c = cfg_of(toml("fixed:10"));
+  c.data = {"/nonexistent/capture.gz"};
+  b = Backtester::create(c);
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("/nonexistent/capture.gz"), std::string::npos) << b.status().message();
+}
+
+#ifdef TICKRT_BIN
+namespace {
+int sh(const std::string& cmd, std::string& err) {
+  const std::string e = (fs::temp_directory_path() / "tickrt_bt_err.txt").string();
+  const int rc = std::system((cmd + " >/dev/null 2>" + e).c_str());
+  std::ifstream f(e);
+  err.assign(std::istreambuf_iterator<char>(f), {});
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+}  // namespace
+
+TEST(BacktestCli, BadEnginePathOrConfigKeyExitsOneNamingIt) {
+  std::string err;
+  EXPECT_EQ(sh(std::string(TICKRT_BIN) + " backtest --engines /nonexistent/m.engine", err), 1);
+  EXPECT_NE(err.find("/nonexistent/m.engine"), std::string::npos) << err;
+  const std::string cfg = (fs::temp_directory_path() / "tickrt_bt_bad.toml").string();
+  std::ofstream(cfg) << "[backtest]\nseeds = 3\n";
+  EXPECT_EQ(sh(std::string(TICKRT_BIN) + " backtest --config " + cfg, err), 1);
+  EXPECT_NE(err.find("backtest.seeds"), std::string::npos) << err;
+  EXPECT_NE(err.find(cfg), std::string::npos) << err;
+}
+
+TEST(BacktestCli, RunsTwoEnginesAndWritesTheResult) {
+  SKIP_WITHOUT_DATA();
+  const fs::path dir = fs::temp_directory_path() / "tickrt_bt_cli";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string cfg = (dir / "bt.toml").string();
+  std::ofstream(cfg) << "[latency]\nfeatures = \"fixed:20\"\ninference_samples = 50\n";
+  // The same model twice under two labels (FP32 both): the run exercises the multi-engine path.
+  std::string err;
+  const std::string cmd = std::string(TICKRT_BIN) + " backtest --config " + cfg + " --data " +
+                          fs::absolute(kCapture).string() + " --engines fp32=" + fs::absolute(kModel).string() +
+                          ",again=" + fs::absolute(kModel).string() + " --out " + (dir / "out").string() +
+                          " --zero-latency-twins off --seed 3";
+  ASSERT_EQ(sh(cmd, err), 0) << err;
+  ASSERT_TRUE(fs::exists(dir / "out" / "result.json")) << err;
+  std::ifstream f(dir / "out" / "result.json");
+  const std::string text((std::istreambuf_iterator<char>(f)), {});
+  auto r = from_json(text);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r.value().runs.size(), 2u);
+  EXPECT_EQ(r.value().runs[0].name, "fp32");
+  EXPECT_EQ(r.value().runs[1].name, "again");
+  EXPECT_EQ(r.value().seed, 3u);
+  EXPECT_NE(err.find("events"), std::string::npos) << "progress on stderr";
+}
+#endif
