@@ -17,6 +17,7 @@ void register_features(CLI::App& app); // cmd_features.cpp: tickrt features <cap
 void register_quant(CLI::App& app);    // cmd_quant.cpp: tickrt calibrate | quant-sensitivity | quant-eval
 void register_sim(CLI::App& app);      // cmd_sim.cpp: tickrt sim (simulated Binance venue)
 void register_fix(CLI::App& app);      // cmd_fix.cpp: tickrt fix-sim (simulator behind a FIX 4.4 acceptor)
+void register_backtest(CLI::App& app); // cmd_backtest.cpp: tickrt backtest --config ... --engines a,b
 void register_report(CLI::App& app);   // cmd_report.cpp: tickrt report <result.json> -o <dir>
 
 // Root of the project's data/ folder: $TICKRT_DATA, else <source dir>/data.
