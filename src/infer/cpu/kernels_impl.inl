@@ -459,9 +459,11 @@ void lstm_forward_impl(LstmDims d, const float* packed, const float* x, int layo
   float* c = hbuf[1] + r16(static_cast<size_t>(B) * Hp);
   const float* Rp = packed + L.r_off;
 
-  // Input projection for all steps at once (rows in x's own order), bias Wb+Rb folded in.
+  // Input projection for all steps at once (rows in x's own order), bias Wb+Rb folded in. AMX only from
+  // one 16-row tile up: for a streaming step (T*B = 1) the tile setup and BF16 split cost more than the
+  // whole FP32 projection (measured 1.9 -> 0.85 us for lstm_attn_stream's first layer, docs/STREAMING.md).
 #if defined(TICKRT_KERNELS_ISA_AVX512)
-  if (amx::available())
+  if (amx::available() && T * B >= 16)
     amx::gemm(T * B, G4, I, x, I, packed + L.amx_off, packed + L.b_off, G, G4,
               c + r16(static_cast<size_t>(B) * Hp));
   else
