@@ -91,9 +91,12 @@ class LstmAttnStream(nn.Module):
     def score(self, h: torch.Tensor) -> torch.Tensor:
         return self.att_v(torch.tanh(self.att_w(h))).squeeze(-1)
 
-    def forward_seq(self, x: torch.Tensor, state: dict | None = None) -> tuple[torch.Tensor, dict]:
+    def forward_seq(self, x: torch.Tensor, state: dict | None = None,
+                    band_ok: bool = True) -> tuple[torch.Tensor, dict]:
         """The full-sequence computation: x [B, L, F] -> logits [B, L, 3], state after row L.
-        One nn.LSTM call over all L rows (from `state`, zero = a reset before row 1)."""
+        One nn.LSTM call over all L rows (from `state`, zero = a reset before row 1). The context is
+        one banded bmm when L <= BAND_MAX and band_ok (training), else the explicit sum over the 64
+        window entries (the reference: reference_logits); the two differ by float rounding only."""
         B, L, _ = x.shape
         st = state if state is not None else zero_state(B)
         y, (hn, cn) = self.lstm(x, (st["h"], st["c"]))                 # [B, L, H]
@@ -105,7 +108,7 @@ class LstmAttnStream(nn.Module):
         sw = sc.unfold(1, K, 1)[:, 1:, :]                               # [B, L, K]
         vw = vc.unfold(1, K, 1)[:, 1:, :]
         a = torch.softmax(sw + (vw - 1.0) * MASK_NEG, dim=-1)           # [B, L, K]
-        if L <= BAND_MAX:
+        if band_ok and L <= BAND_MAX:
             ctx = torch.bmm(band(a), hc)                                # [B, L, K+L] x [B, K+L, H]
         else:                                                           # long: no [B, L, K+L] matrix
             ctx = torch.zeros_like(y)
@@ -212,6 +215,6 @@ def reference_logits(model: LstmAttnStream, x: np.ndarray) -> np.ndarray:
     model.eval()
     one = x.ndim == 2
     xt = torch.from_numpy(np.ascontiguousarray(x[None] if one else x))
-    lg, _ = model.forward_seq(xt)
+    lg, _ = model.forward_seq(xt, band_ok=False)
     lg = lg.numpy().astype(np.float32)
     return lg[0] if one else lg
