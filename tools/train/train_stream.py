@@ -28,7 +28,6 @@ Test: the same window ends as lstm_attn_s's test windows (same rows, same labels
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import math
 import os
