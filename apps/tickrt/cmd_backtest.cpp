@@ -14,6 +14,7 @@
 
 #include "backtest/backtester.hpp"
 #include "backtest/metrics.hpp"
+#include "backtest_bars_cli.hpp"
 #include "commands.hpp"
 #if __has_include("backtest/report.hpp")
 #include "backtest/report.hpp"
@@ -92,7 +93,8 @@ int run_backtest(const BtOpts& o) {
                    static_cast<unsigned long long>(events), r.value().counters.wall_seconds, eps * 1e-6);
     }
     const double parse_eps = static_cast<double>(ls.lines) / (static_cast<double>(ls.parse_ns) * 1e-9);
-    std::fprintf(stdout, "best: %.3f M events/s; load (gunzip + parse, once): %.3f M lines/s; ratio %.2fx\n", best * 1e-6,
+    std::fprintf(stdout, "best: %.3f M events/s (%.3f M book levels/s); load (gunzip + parse, once): %.3f M lines/s; ratio %.2fx\n",
+                 best * 1e-6, best * static_cast<double>(ls.levels) / static_cast<double>(std::max<std::uint64_t>(1, events)) * 1e-6,
                  parse_eps * 1e-6, best / parse_eps);
     return 0;
   }
@@ -115,15 +117,17 @@ int run_backtest(const BtOpts& o) {
   }
 #endif
 
-  std::printf("%-28s %6s %4s %8s %10s %10s %8s %8s %9s %7s %10s\n", "run", "prec", "0lat", "fills", "pnl_net", "fees",
-              "sharpe", "sortino", "maxdd", "hit", "inf_p50_us");
+  std::printf("%-28s %6s %4s %8s %10s %10s %8s %8s %9s %7s %10s %9s\n", "run", "prec", "0lat", "fills", "pnl_net", "fees",
+              "sharpe", "sortino", "maxdd", "hit", "inf_p50_us", "Mev/s");
   for (const bt::EngineRun& r : R.runs) {
     double inf50 = 0;
     for (const auto& l : r.latency)
       if (l.name == "inference") inf50 = l.p50_ns * 1e-3;
-    std::printf("%-28s %6s %4s %8zu %10.4f %10.4f %8.3f %8.3f %9.4f %7.3f %10.2f\n", r.name.c_str(), r.precision.c_str(),
+    // Replay throughput of the run (wall time on this machine; real inference of every sample included).
+    const double mevs = r.counters.wall_seconds > 0 ? static_cast<double>(r.counters.events) / r.counters.wall_seconds * 1e-6 : 0;
+    std::printf("%-28s %6s %4s %8zu %10.4f %10.4f %8.3f %8.3f %9.4f %7.3f %10.2f %9.3f\n", r.name.c_str(), r.precision.c_str(),
                 r.zero_latency ? "yes" : "no", r.fills.size(), r.metrics.pnl_net, r.metrics.fees, r.metrics.sharpe,
-                r.metrics.sortino, r.metrics.max_drawdown, r.metrics.hit_rate, inf50);
+                r.metrics.sortino, r.metrics.max_drawdown, r.metrics.hit_rate, inf50, mevs);
   }
   if (!R.comparisons.empty()) {
     std::printf("\n%-28s %-28s %10s %5s %10s %10s %12s\n", "run", "vs", "sharpe_d%", "flag", "decisions", "differ", "pnl_in_diff");
@@ -150,14 +154,17 @@ void register_backtest(CLI::App& app) {
   c->add_option("--zero-latency-twins", o->twins, "on|off: also run each engine with 0 ns inference")->check(CLI::IsMember({"on", "off"}));
   c->add_flag("--no-model", o->no_model, "throughput mode: replay without a model (book + features + venue matching)");
   c->add_option("--repeat", o->repeat, "--no-model: number of replays (best reported)")->capture_default_str();
+  auto bars = std::make_shared<BarsCliOptions>();  // bar mode (--bars ...): cmd_backtest_bars.cpp
+  add_bars_options(c, bars);
   c->footer(
       "Examples:\n"
       "  tickrt backtest --config configs/backtest.toml\n"
       "  tickrt backtest --engines fp32=models/trained/lstm_attn_s/model.onnx,int8=build/lstm.int8.engine --out bt-out\n"
       "  tickrt backtest --data ../shared/data/binance_ws/spot/btcusdt_20240809.gz --engines m.onnx --seed 7 --zero-latency-twins off\n"
       "  tickrt backtest --no-model --repeat 5 --data data/captures/spot_btcusdt_20240808.gz   (throughput)\n"
+      "  tickrt backtest --bars ../shared/data/bars/ftx_btc-perp_1m_20211231_20220201.csv --engines models/trained/bars_mlp/model.onnx   (bars)\n"
       "Exit codes: 0 ok, 1 runtime error (bad file/engine/config key: named on stderr), 2 usage.");
-  c->callback([o, &app] {
+  c->callback([o, bars, &app] {
     (void)app;
     std::ostringstream cmd;
     cmd << "tickrt backtest";
@@ -168,6 +175,7 @@ void register_backtest(CLI::App& app) {
     if (o->seed >= 0) cmd << " --seed " << o->seed;
     if (!o->twins.empty()) cmd << " --zero-latency-twins " << o->twins;
     o->command = cmd.str();
+    if (bars_requested(*bars)) return run_bars_backtest(*bars, o->engines, o->out, o->seed, o->command);
     if (const int rc = run_backtest(*o); rc != 0) throw CLI::RuntimeError(rc);
   });
 }

@@ -107,7 +107,17 @@ void run_bars_backtest(const BarsCliOptions& o, const std::string& engines, cons
   auto res = bt::run_bar_backtest(bars, specs, cfg);
   if (!res.ok()) fail(res.status().message());
   bt::BacktestResult R = std::move(res.value());
-  R.command = command;
+  {
+    std::ostringstream c;
+    c << command;
+    for (const auto& f : o.files) c << " --bars " << f;
+    if (!o.from.empty()) c << " --bars-from \"" << o.from << "\"";
+    if (!o.to.empty()) c << " --bars-to \"" << o.to << "\"";
+    c << " --slippage-bps " << o.slippage_bps << " --half-spread-bps " << o.half_spread_bps << " --maker-fee-bps "
+      << o.maker_fee_bps << " --taker-fee-bps " << o.taker_fee_bps << " --order-latency-ms " << o.order_latency_ms
+      << " --bars-style " << o.style;
+    R.command = c.str();
+  }
   {
     std::ostringstream t;
     t << "slippage_bps = " << cfg.slippage_bps << "\nhalf_spread_bps = " << cfg.half_spread_bps
