@@ -179,6 +179,13 @@ RunCurves curves_of(const EngineRun& run, std::int64_t start_ns) {
   return rc;
 }
 
+bool same_curve(const std::vector<EquityPoint>& a, const std::vector<EquityPoint>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i].ts_ns != b[i].ts_ns || a[i].equity != b[i].equity) return false;
+  return true;
+}
+
 // Same colour for an engine and its zero-latency twin (the twin is dashed).
 const char* const kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
                                 "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"};
@@ -413,6 +420,13 @@ void num_cell(std::string& h, const char* metric, double v, int decimals, bool s
   if (sign_colour && v != 0 && std::isfinite(v)) h += v < 0 ? " class=\"neg\"" : " class=\"pos\"";
   h += ">" + format_fixed(v, decimals) + "</td>";
 }
+// Money: cents for large amounts, more digits for the small PnL of a short capture (a -0.0054
+// difference must not print as -0.01 or 0.00).
+int money_decimals(double v) {
+  const double a = std::fabs(v);
+  return a >= 100 ? 2 : a >= 1 ? 3 : 4;
+}
+
 void int_cell(std::string& h, const char* metric, std::uint64_t v) {
   h += "<td data-metric=\"";
   h += metric;
@@ -456,7 +470,7 @@ void engines_table(std::string& h, const BacktestResult& r) {
   };
   auto pnl_cell = [&](const EngineRun* run, const char* metric) {
     if (!run) { h += "<td>-</td>"; return; }
-    num_cell(h, metric, run->metrics.pnl_net, 2, true);
+    num_cell(h, metric, run->metrics.pnl_net, money_decimals(run->metrics.pnl_net), true);
   };
   h += "<div class=\"scroll\"><table id=\"engines\"><thead><tr><th class=\"l\">engine</th><th class=\"l\">precision</th>"
        "<th>Sharpe</th><th>vs FP32</th><th>Sharpe @0 lat</th><th>vs FP32 @0 lat</th>"
@@ -502,8 +516,8 @@ void comparison_table(std::string& h, const BacktestResult& r) {
     int_cell(h, "decisions_differ", c.decisions_differ);
     num_cell(h, "decisions_differ_pct",
              c.decisions_compared ? 100.0 * double(c.decisions_differ) / double(c.decisions_compared) : 0.0, 2);
-    num_cell(h, "pnl_diff", c.pnl_diff, 2, true);
-    num_cell(h, "pnl_in_disagreement", c.pnl_in_disagreement, 2, true);
+    num_cell(h, "pnl_diff", c.pnl_diff, money_decimals(c.pnl_diff), true);
+    num_cell(h, "pnl_in_disagreement", c.pnl_in_disagreement, money_decimals(c.pnl_in_disagreement), true);
     h += "</tr>\n";
   }
   h += "</tbody></table></div>\n";
@@ -520,12 +534,12 @@ void metrics_table(std::string& h, const BacktestResult& r, const std::vector<st
     h += "<tr data-run=\"" + html_escape(run.name) + "\"><td class=\"l\"><span style=\"color:" + colours[i] +
          "\">&#9632;</span> " + run_label(run) + "</td><td class=\"l\">" + html_escape(run.precision) + "</td><td>" +
          (run.zero_latency ? "yes" : "no") + "</td>";
-    num_cell(h, "pnl_net", m.pnl_net, 2, true);
-    num_cell(h, "pnl_gross", m.pnl_gross, 2, true);
-    num_cell(h, "fees", m.fees, 2);
+    num_cell(h, "pnl_net", m.pnl_net, money_decimals(m.pnl_net), true);
+    num_cell(h, "pnl_gross", m.pnl_gross, money_decimals(m.pnl_gross), true);
+    num_cell(h, "fees", m.fees, money_decimals(m.fees));
     num_cell(h, "sharpe", m.sharpe, 2);
     num_cell(h, "sortino", m.sortino, 2);
-    num_cell(h, "max_drawdown", m.max_drawdown, 2);
+    num_cell(h, "max_drawdown", m.max_drawdown, money_decimals(m.max_drawdown));
     num_cell(h, "max_drawdown_pct", m.max_drawdown_pct, 3);
     num_cell(h, "turnover", m.turnover, 0);
     num_cell(h, "turnover_x", m.turnover_x, 2);
@@ -630,7 +644,28 @@ std::string render_html(const BacktestResult& r, const ReportOptions& opt) {
   for (std::size_t i = 0; i < r.runs.size(); ++i)
     h += "<span><span class=\"sw" + std::string(r.runs[i].zero_latency ? " dash" : "") + "\" style=\"border-color:" +
          colours[i] + "\"></span>" + run_label(r.runs[i]) + "</span>";
-  h += "</div>\n<h2>Drawdown</h2>\n<svg id=\"chart-drawdown\" class=\"chart\" role=\"img\" "
+  h += "</div>\n";
+  // Runs with the same equity curve are drawn on top of each other: say so, or a reader looks for
+  // the hidden line (common: an engine and its zero-latency twin when latency never changed a fill).
+  {
+    std::vector<bool> done(r.runs.size(), false);
+    std::string groups;
+    for (std::size_t i = 0; i < r.runs.size(); ++i) {
+      if (done[i] || r.runs[i].equity.empty()) continue;
+      std::string g = html_escape(r.runs[i].name);
+      bool any = false;
+      for (std::size_t j = i + 1; j < r.runs.size(); ++j) {
+        if (done[j] || !same_curve(r.runs[i].equity, r.runs[j].equity)) continue;
+        done[j] = any = true;
+        g += " = " + html_escape(r.runs[j].name);
+      }
+      if (any) groups += (groups.empty() ? "" : "; ") + g;
+    }
+    if (!groups.empty())
+      h += "<p class=\"note\" id=\"identical-curves\">Identical equity curves, drawn on top of each other: " + groups +
+           ".</p>\n";
+  }
+  h += "<h2>Drawdown</h2>\n<svg id=\"chart-drawdown\" class=\"chart\" role=\"img\" "
        "aria-label=\"drawdown of every run from its running peak\"></svg>\n</section>\n";
 
   h += "<section id=\"metrics-section\"><h2>Metrics</h2>\n";

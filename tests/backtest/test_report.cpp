@@ -167,6 +167,15 @@ TEST(Report, CurvesAreReducedForThePageOnly) {
   EXPECT_EQ(count(equity_csv(r), "\n"), 1 + 4 * 6000u);
 }
 
+TEST(Report, IdenticalCurvesAreNamed) {
+  BacktestResult r = testing::synthetic_result(3, 300);
+  r.runs[2].equity = r.runs[0].equity;  // fp32@0lat = fp32: one line hides the other
+  const std::string html = render_html(r);
+  EXPECT_NE(html.find("drawn on top of each other: fp32 = fp32@0lat."), std::string::npos);
+  r.runs[2].equity.back().equity += 1e-9;
+  EXPECT_EQ(render_html(r).find("id=\"identical-curves\""), std::string::npos);
+}
+
 TEST(Report, EmptyResultStillRenders) {
   BacktestResult r;
   const std::string html = render_html(r);
