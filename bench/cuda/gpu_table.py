@@ -2,8 +2,8 @@
 """bench/cuda/gpu_table.py bench_cuda.tsv torch.tsv — the docs/BENCHMARKS.md `## gpu` table from one run.
 
 Per model and batch: median / p99 latency (us) and samples/s of each backend, and the ratio of tickrt-CUDA's
-best (FP32 or FP16) against PyTorch's best (eager, CUDA graph FP32, CUDA graph FP16): latency ratio < 1 and
-throughput ratio > 1 mean tickrt is faster.
+best (FP32, FP16 or INT8) against PyTorch's best (eager, CUDA graph FP32, CUDA graph FP16): latency ratio < 1 and
+throughput ratio > 1 mean tickrt is faster. Later files override earlier ones for the same (model, backend, batch).
 """
 import csv
 import sys
@@ -22,7 +22,9 @@ def main():
     by = {}
     for r in rows:
         by.setdefault((r["model"], int(r["batch"])), {})[r["backend"]] = r
-    order = ["tickrt-cuda-fp32", "tickrt-cuda-fp16", "torch-eager-fp32", "torch-graph-fp32", "torch-graph-fp16", "tickrt-cpu-1core"]
+    order = ["tickrt-cuda-fp32", "tickrt-cuda-fp16", "tickrt-cuda-int8", "tickrt-cuda-fp32-unfused", "torch-eager-fp32", "torch-graph-fp32",
+             "torch-graph-fp16", "tickrt-cpu-1core"]
+    ours, theirs = order[:3], order[4:7]
     print("| model | batch | " + " | ".join(order) + " | tickrt-CUDA best / torch best (latency) | (throughput) |")
     print("|---|---:|" + "---:|" * len(order) + "---:|---:|")
     for (m, b) in sorted(by, key=lambda k: (k[0], k[1])):
@@ -31,8 +33,8 @@ def main():
         for k in order:
             r = d.get(k)
             cells.append(f"{float(r['median_us']):.0f} / {float(r['p99_us']):.0f} us, {float(r['samples_per_s']):,.0f}/s" if r else "n/a")
-        t = [float(d[k]["median_us"]) for k in order[:2] if k in d]
-        p = [float(d[k]["median_us"]) for k in order[2:5] if k in d]
+        t = [float(d[k]["median_us"]) for k in ours if k in d]
+        p = [float(d[k]["median_us"]) for k in theirs if k in d]
         ratio = f"{min(t) / min(p):.2f}x" if t and p else "n/a"
         tput = f"{min(p) / min(t):.2f}x" if t and p else "n/a"
         print(f"| {m} | {b} | " + " | ".join(cells) + f" | {ratio} | {tput} |")

@@ -13,7 +13,8 @@
 // shapes, constant folding of shape chains, views, one arena layout) and lowers every remaining step to GPU
 // work: cuBLAS GEMMs (FP32, or FP16 tensor cores with FP32 accumulation when Precision::fp16), tickrt's
 // own kernels for element-wise ops with broadcasting, softmax, reductions, layer/batch norm, convolution,
-// data movement (transpose/slice/concat/split/gather as one strided-copy kernel) and the LSTM: the input
+// data movement (transpose/slice/concat/split/gather as one strided-copy kernel); a whole "2-layer LSTM (H = 64)
+// + attention + MLP head" model as one GEMM + ONE fused persistent kernel (lstm_attn.cuh); otherwise the LSTM: the input
 // projection of all steps is one GEMM, the recurrence one persistent kernel per layer (each block owns a
 // tile of batch rows for all T steps, R^T held in shared memory, no inter-block synchronisation) when
 // 16*H^2 bytes fit in shared memory, else one GEMM + one fused cell kernel per step. The device arena uses

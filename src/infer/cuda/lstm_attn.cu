@@ -32,11 +32,20 @@ __host__ __device__ constexpr std::size_t layer_bytes(int K, LaWeights m) {
 // instructions instead of expf/tanhf's accurate paths on the per-step critical path.
 __device__ __forceinline__ float sig(float x) { return __fdividef(1.f, 1.f + __expf(-x)); }
 __device__ __forceinline__ float tanh_fast(float x) { return 2.f * sig(2.f * x) - 1.f; }
+// cp.async (sm_80+): every 16-byte piece in flight at once; older targets copy through registers.
 __device__ __forceinline__ void cp_async16(void* dst_smem, const void* src) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   const unsigned sa = static_cast<unsigned>(__cvta_generic_to_shared(dst_smem));
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(sa), "l"(src));
+#else
+  *static_cast<int4*>(dst_smem) = *static_cast<const int4*>(src);
+#endif
 }
-__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;\n" ::); }
+__device__ __forceinline__ void cp_async_wait_all() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.wait_all;\n" ::);
+#endif
+}
 __device__ unsigned long long g_la_clock[6];   // block 0's phase stamps of the last launch (lstm_attn_phase_cycles)
 __device__ __forceinline__ void stamp(int i) {
   if (blockIdx.x == 0 && threadIdx.x == 0) g_la_clock[i] = clock64();
