@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/cuda/run_gpu.sh — everything the GPU machine does, in one call (docs/CUDA.md, docs/gpu/):
 # build the engine-only tree with CUDA (no GTest / Google Benchmark / protobuf needed), run tests/cuda, then
-# bench_cuda (tickrt CUDA FP32/FP16 + tickrt CPU on the same host) and torch_bench.py (PyTorch eager and
+# bench_cuda (tickrt CUDA FP32/FP16/INT8, lstm_attn_s also with the fusion off, + tickrt CPU on the same host) and torch_bench.py (PyTorch eager and
 # CUDA-graph FP32/FP16) back to back. Engine files come from $TICKRT_GPU_ENGINES (written beforehand by
 # tickrt_cuda_engines where the ONNX importer exists). Outputs go to ${OUT:-out/gpu}.
 #   bench/cuda/run_gpu.sh [seconds-per-case (default 1)] [test|bench|all (default all)]

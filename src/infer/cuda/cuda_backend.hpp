@@ -23,7 +23,7 @@
 // it on the context's stream and waits.
 // Invariants: one GpuContext per thread at a time; the Engine is shared read-only; run() allocates nothing,
 // throws nothing, takes no lock (the CUDA driver's own locking aside).
-// Limits: float32 graphs (the engine's FP32 IR; FP16 is a GPU execution precision, not an engine type);
+// Limits: float32 graphs (the engine's FP32 IR; FP16/INT8 are GPU execution precisions, not engine types);
 // ops outside the lowered set are refused at prepare with every unsupported node named; MatMul broadcasting
 // only where one side is a 2-D matrix or both have the same batch dims; one GPU per context.
 #pragma once
