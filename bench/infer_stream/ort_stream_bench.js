@@ -12,7 +12,7 @@
 // with process.hrtime around it (raw_*: includes the N-API call and tensor wrapping). stream_step's
 // median_us / p99_us subtract the median of the same loop on a trivial graph with the same interface
 // (Identity outputs; tools/stream/make_overhead_step.py -> build/peers/overhead/lstm_attn_stream_step.onnx);
-// the window row subtracts build/peers/overhead/lstm_attn_s.onnx's median the same way when it exists.
+// the window row subtracts <overhead>_window.onnx's median the same way when it exists.
 // usage: taskset -c 1 node bench/infer_stream/ort_stream_bench.js [--seconds 3]
 // Prints one JSON line per row, like bench_stream.
 const path = require('path');
@@ -130,8 +130,8 @@ async function main() {
     wns.push(process.hrtime.bigint() - t0);
     ++t;
   }
-  // The windowed peer's own overhead graph (tools/bench/make_overhead_models.py), when present.
-  const wover = path.join(ROOT, 'build', 'peers', 'overhead', 'lstm_attn_s.onnx');
+  // The windowed peer's overhead graph (make_overhead_step.py --window-out: <overhead>_window.onnx), when present.
+  const wover = overhead.replace(/\.onnx$/, '_window.onnx');
   const wst = stats(wns);
   let wo = null;
   if (require('fs').existsSync(wover)) {

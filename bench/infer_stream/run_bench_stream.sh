@@ -12,7 +12,7 @@ REPEAT=${2:-2}
 SECS=${3:-3}
 CPU=${4:-1}
 OVERHEAD=${OVERHEAD:-build-stream/peers/lstm_attn_stream_step_overhead.onnx}
-[ -f "$OVERHEAD" ] || /usr/bin/python3 tools/stream/make_overhead_step.py -o "$OVERHEAD"
+[ -f "$OVERHEAD" ] || /usr/bin/python3 tools/stream/make_overhead_step.py -o "$OVERHEAD" --window-out "${OVERHEAD%.onnx}_window.onnx"
 lscpu | grep 'Model name'
 for r in $(seq 1 "$REPEAT"); do
   echo "== sweep $r: $(uptime | sed 's/.*load/load/')"

@@ -15,6 +15,7 @@ from onnx import TensorProto, helper, numpy_helper
 ap = argparse.ArgumentParser()
 ap.add_argument("-o", required=True)
 ap.add_argument("--feat", type=int, default=24)
+ap.add_argument("--window-out", default="", help="also the windowed peer's: x [B,64,F] -> logits [B,3] (Slice + Squeeze)")
 a = ap.parse_args()
 F = a.feat
 vi = helper.make_tensor_value_info
@@ -36,3 +37,14 @@ onnx.checker.check_model(m)
 os.makedirs(os.path.dirname(os.path.abspath(a.o)), exist_ok=True)
 onnx.save(m, a.o)
 print(a.o)
+if a.window_out:
+    wi = [vi("x", TensorProto.FLOAT, ["B", 64, F])]
+    wo = [vi("logits", TensorProto.FLOAT, ["B", 3])]
+    winit = [numpy_helper.from_array(np.array([0, 0], np.int64), "st"), numpy_helper.from_array(np.array([1, 3], np.int64), "en"),
+             numpy_helper.from_array(np.array([1, 2], np.int64), "ax"), numpy_helper.from_array(np.array([1], np.int64), "sq")]
+    wn = [helper.make_node("Slice", ["x", "st", "en", "ax"], ["s"]), helper.make_node("Squeeze", ["s", "sq"], ["logits"])]
+    wm = helper.make_model(helper.make_graph(wn, "window_overhead", wi, wo, winit), opset_imports=[helper.make_opsetid("", 17)])
+    wm.ir_version = 8
+    onnx.checker.check_model(wm)
+    onnx.save(wm, a.window_out)
+    print(a.window_out)
