@@ -292,19 +292,20 @@ TEST(BacktestCli, BadEnginePathOrConfigKeyExitsOneNamingIt) {
   EXPECT_NE(err.find(cfg), std::string::npos) << err;
 }
 
-TEST(BacktestCli, RunsTwoEnginesAndWritesTheResult) {
+TEST(BacktestCli, ComparesAnFp32OnnxWithAnFp16EngineAndWritesTheResult) {
   SKIP_WITHOUT_DATA();
   const fs::path dir = fs::temp_directory_path() / "tickrt_bt_cli";
   fs::remove_all(dir);
   fs::create_directories(dir);
+  std::string err;
+  // An FP16 engine with the project's own builder (no calibration needed; ~1 s).
+  const std::string eng = (dir / "lstm.fp16.engine").string();
+  ASSERT_EQ(sh(std::string(TICKRT_BIN) + " build " + kModel + " -o " + eng + " --batch 1:1:8 --precision fp16", err), 0) << err;
   const std::string cfg = (dir / "bt.toml").string();
   std::ofstream(cfg) << "[latency]\nfeatures = \"fixed:20\"\ninference_samples = 50\n";
-  // The same model twice under two labels (FP32 both): the run exercises the multi-engine path.
-  std::string err;
   const std::string cmd = std::string(TICKRT_BIN) + " backtest --config " + cfg + " --data " +
-                          fs::absolute(kCapture).string() + " --engines fp32=" + fs::absolute(kModel).string() +
-                          ",again=" + fs::absolute(kModel).string() + " --out " + (dir / "out").string() +
-                          " --zero-latency-twins off --seed 3";
+                          fs::absolute(kCapture).string() + " --engines fp32=" + fs::absolute(kModel).string() + "," + eng +
+                          " --out " + (dir / "out").string() + " --zero-latency-twins off --seed 3";
   ASSERT_EQ(sh(cmd, err), 0) << err;
   ASSERT_TRUE(fs::exists(dir / "out" / "result.json")) << err;
   std::ifstream f(dir / "out" / "result.json");
@@ -313,8 +314,29 @@ TEST(BacktestCli, RunsTwoEnginesAndWritesTheResult) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   ASSERT_EQ(r.value().runs.size(), 2u);
   EXPECT_EQ(r.value().runs[0].name, "fp32");
-  EXPECT_EQ(r.value().runs[1].name, "again");
+  EXPECT_EQ(r.value().runs[0].precision, "fp32");
+  EXPECT_EQ(r.value().runs[1].precision, "fp16") << "read from the engine's tickrt.precision metadata";
   EXPECT_EQ(r.value().seed, 3u);
+  bool compared = false;
+  for (const Comparison& c : r.value().comparisons)
+    if (c.baseline == "fp32" && c.run == r.value().runs[1].name) compared = c.decisions_compared > 1000;
+  EXPECT_TRUE(compared);
   EXPECT_NE(err.find("events"), std::string::npos) << "progress on stderr";
 }
+
 #endif
+
+// configs/backtest.toml is the documented copy of the defaults: it parses, its paths resolve, and
+// every value equals the embedded default's.
+TEST(Backtester, ShippedConfigParsesAndMatchesTheDefaults) {
+  auto shipped = load_backtest_config("configs/backtest.toml");
+  ASSERT_TRUE(shipped.ok()) << shipped.status().message();
+  auto def = parse_backtest_config(kDefaultBacktestToml, "<embedded>", ".");
+  ASSERT_TRUE(def.ok());
+  ASSERT_EQ(shipped.value().data.size(), 1u);
+  EXPECT_EQ(fs::weakly_canonical(shipped.value().data[0]), fs::weakly_canonical(def.value().data[0]));
+  EXPECT_EQ(fs::weakly_canonical(shipped.value().engines[0].path), fs::weakly_canonical(def.value().engines[0].path));
+  EXPECT_EQ(shipped.value().order_out, def.value().order_out);
+  EXPECT_EQ(shipped.value().trading.enter_prob, def.value().trading.enter_prob);
+  EXPECT_EQ(shipped.value().queue_model, def.value().queue_model);
+}
