@@ -382,6 +382,18 @@ constexpr const char* kScript = R"JS(
     var lo = first > 0 ? h.upper[first - 1] : 0;
     el("text", {x: L, y: H - B + 14, "text-anchor": "start"}, svg, fmtNs(lo));
     el("text", {x: W - R, y: H - B + 14, "text-anchor": "end"}, svg, fmtNs(h.upper[last]));
+    // Bars are one bucket each (the driver's buckets, usually log-spaced): tick the powers of ten
+    // between the ends so the scale can be read.
+    var lastX = L + 50;  // the end labels take ~50 units each
+    for (var i = first; i < last; i++) {
+      var lg = Math.log10(h.upper[i]);
+      if (!(h.upper[i] >= 1) || Math.abs(lg - Math.round(lg)) > 0.01) continue;
+      var x = L + (i - first + 1) * bw;
+      el("line", {"class": "axis", x1: x, x2: x, y1: H - B, y2: H - B + 4}, svg);
+      if (x - lastX < 50 || x > W - R - 66) continue;
+      el("text", {x: x, y: H - B + 14, "text-anchor": "middle"}, svg, fmtNs(h.upper[i]));
+      lastX = x;
+    }
     el("text", {x: W / 2, y: H - 4, "text-anchor": "middle"}, svg, "max count " + max);
     svg.setAttribute("data-bars", String(bars));
     svg.setAttribute("data-rendered", "1");
