@@ -8,11 +8,11 @@ set -euo pipefail
 
 declare -A GROUP
 # Compiler, build system, and the libraries of the core/feed/book stages.
-GROUP[build]="g++ cmake make pkg-config zlib1g-dev libsimdjson-dev libboost-dev libcli11-dev libfmt-dev libquickfix-dev nlohmann-json3-dev"
+GROUP[build]="g++ cmake make pkg-config zlib1g-dev libsimdjson-dev libboost-dev libcli11-dev libfmt-dev libquickfix-dev libnats-dev nlohmann-json3-dev"
 # Unit tests, benchmarks (nlohmann baseline, boost::lockfree peer), fuzzing with clang's libFuzzer, numpy for the
 # engine-vs-PyTorch parity check of the trained models (tests/train), prometheus for the real-scrape test (tests/metrics),
 # chromium for the headless check of the backtest report (tests/backtest/test_report_browser.cpp).
-GROUP[test]="libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev clang libclang-rt-14-dev python3-numpy prometheus chromium"
+GROUP[test]="libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev clang libclang-rt-14-dev python3-numpy prometheus nats-server chromium"
 # The inference engine's ONNX importer and its conformance suite.
 GROUP[engine]="libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata"
 # Python tools that regenerate reference models and golden data (not needed to build or test).

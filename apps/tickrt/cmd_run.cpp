@@ -112,7 +112,7 @@ void add_run_options(CLI::App* cmd, RunOverrides& o) {
   cmd->add_option("--duration", o.duration, "Stop after this many seconds (0 = until the capture ends)");
   cmd->add_option("--speed", o.speed, "Replay speed x recorded time (0 = as fast as possible)");
   cmd->add_option("--mode", o.mode, "inline | pipelined");
-  cmd->add_option("--source", o.source, "sim | capture | url");
+  cmd->add_option("--source", o.source, "sim | capture | url | nats://host:port (a strategy shard, see --symbols)");
   cmd->add_option("--model", o.model, "Model file (ONNX or tickrt engine)");
   cmd->add_option("--capture", o.capture, "Capture file for the sim/capture sources");
   cmd->add_option("--extra-symbols", o.extra_symbols, "capture source: replay also under N renamed symbols");
@@ -135,6 +135,7 @@ void register_run(CLI::App& app) {
   cmd->add_option("-c,--config", *cfg_path, "TOML configuration (configs/tickrt.toml documents every key)");
   cmd->add_flag("--print-default-config", *print, "Print the embedded default configuration and exit");
   add_run_options(cmd, *o);
+  add_bus_run_options(cmd);  // --source nats://... --symbols A,B: a strategy shard (cmd_bus.cpp)
   cmd->footer(
       "Without --config an embedded default runs: the in-process simulator replays the bundled\n"
       "capture over WebSocket/REST on loopback, lstm_attn_s trades against it for 60 s.\n"
@@ -156,7 +157,13 @@ void register_run(CLI::App& app) {
       std::cerr << "tickrt run: " << c.status().to_string() << "\n";
       throw CLI::RuntimeError(1);
     }
+    std::string bus_url;  // --source nats://...: this process is one shard (src/bus/shard_node.hpp)
+    if (is_bus_source(o->source)) std::swap(bus_url, o->source);
     if (!apply_overrides(c.value(), *o)) throw CLI::RuntimeError(2);
+    if (!bus_url.empty()) {
+      if (const int rc = run_bus_shard(c.value(), bus_url); rc != 0) throw CLI::RuntimeError(rc);
+      return;
+    }
     if (const int rc = run_pipeline(c.value()); rc != 0) throw CLI::RuntimeError(rc);
   });
 }

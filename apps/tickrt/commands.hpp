@@ -6,6 +6,7 @@
 #include <string>
 
 namespace CLI { class App; }
+namespace tickrt::pipeline { struct PipelineConfig; }
 
 namespace tickrt::cli {
 
@@ -18,6 +19,10 @@ void register_quant(CLI::App& app);    // cmd_quant.cpp: tickrt calibrate | quan
 void register_sim(CLI::App& app);      // cmd_sim.cpp: tickrt sim (simulated Binance venue)
 void register_fix(CLI::App& app);      // cmd_fix.cpp: tickrt fix-sim (simulator behind a FIX 4.4 acceptor)
 void register_backtest(CLI::App& app); // cmd_backtest.cpp: tickrt backtest --config ... --engines a,b
+void register_bus(CLI::App& app);      // cmd_bus.cpp: tickrt feed | exec | ctl (NATS scale-out); `run --source nats://` below
+void add_bus_run_options(CLI::App* run);               // cmd_bus.cpp: --symbols/--node/... on `run`
+bool is_bus_source(const std::string& source);       // "nats://..."
+int run_bus_shard(const pipeline::PipelineConfig& cfg, const std::string& url);  // a strategy shard; exit code
 void register_report(CLI::App& app);   // cmd_report.cpp: tickrt report <result.json> -o <dir>
 
 // Root of the project's data/ folder: $TICKRT_DATA, else <source dir>/data.

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   tickrt::cli::register_sim(app);
   tickrt::cli::register_fix(app);
   tickrt::cli::register_backtest(app);
+  tickrt::cli::register_bus(app);
   tickrt::cli::register_report(app);
   CLI11_PARSE(app, argc, argv);
   return 0;

@@ -1,0 +1,425 @@
+// bus/exec_node.cpp — central risk + OMS + gateway behind NATS request/reply (exec_node.hpp).
+#include "bus/exec_node.hpp"
+
+#include <array>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <thread>
+
+#include "bus/nats_client.hpp"
+#include "bus/wire.hpp"
+#include "core/clock.hpp"
+#include "exec/binance_gateway.hpp"
+#include "exec/journal.hpp"
+#include "exec/oms.hpp"
+#include "pipeline/ws_client.hpp"
+#include "risk/risk_engine.hpp"
+#include "risk/views.hpp"
+#include "sim/matching_engine.hpp"
+#include "venue/venue.hpp"
+
+namespace tickrt::bus {
+
+namespace {
+std::int64_t to_raw(double v) { return static_cast<std::int64_t>(std::llround(v * static_cast<double>(kDecimalScale))); }
+constexpr std::uint8_t kTagIntent = 0, kTagControl = 1;
+constexpr std::uint8_t kReasonDuplicate = 255;
+}  // namespace
+
+struct ExecNode::Impl {
+  ExecOptions o;
+  std::ostream* out = nullptr;
+  std::unique_ptr<sim::MatchingEngine> engine;
+  std::unique_ptr<venue::VenueServer> venue;
+  std::unique_ptr<exec::Journal> journal;
+  std::unique_ptr<exec::RequestRing> outbound;
+  std::unique_ptr<exec::ReportRing> inbound;
+  std::unique_ptr<exec::Oms> oms;
+  std::unique_ptr<risk::RiskEngine> risk;
+  std::unique_ptr<exec::BinanceGateway> gateway;
+  std::unique_ptr<NatsConn> conn;
+  std::unique_ptr<MsgRing> ring;
+  struct Sym {
+    std::string name;
+    exec::SymbolName sname;
+    risk::SymbolId risk_id = 0;
+    int oms_idx = -1;
+    std::uint64_t last_md_seq = 0;
+    bool dirty = false;
+    std::string acct_subject;
+    std::uint64_t orders = 0, refused = 0, cancels = 0, fills = 0;
+  };
+  std::vector<Sym> syms;
+  std::uint64_t view_version = 0;
+  std::array<std::uint8_t, 8192> buf{};
+
+  int find(const exec::SymbolName& s) const noexcept {
+    for (std::size_t i = 0; i < syms.size(); ++i)
+      if (syms[i].sname == s) return static_cast<int>(i);
+    return -1;
+  }
+  std::size_t open_of(int oms_idx, std::array<risk::OpenOrder, 64>& outv) const noexcept {
+    std::size_t n = 0;
+    oms->for_each_open([&](const exec::OrderEntry& e) {
+      if (e.symbol_index != oms_idx || n >= outv.size()) return;
+      risk::OpenOrder& x = outv[n++];
+      x.symbol = e.req.symbol;
+      x.client_order_id = e.req.client_order_id;
+      x.exchange_order_id = e.exchange_order_id;
+      x.side = e.req.side;
+      x.type = e.req.type;
+      x.price = e.req.price;
+      x.leaves = Qty::from_raw(e.req.qty.raw - e.cum_qty.raw);
+      x.sent_ns = e.enqueue_ns;
+      x.cancel_pending = e.status == exec::OrderStatus::pending_cancel;
+    });
+    return n;
+  }
+  void view_of(const Sym& s, AccountView& v) noexcept {
+    std::array<risk::OpenOrder, 64> open;
+    const std::size_t n = open_of(s.oms_idx, open);
+    v.version = ++view_version;
+    v.position = Qty::from_raw(oms->position(s.oms_idx).qty_raw);
+    v.kill = risk->latched();
+    v.n = static_cast<std::uint8_t>(std::min(n, kMaxViewOrders));
+    for (std::size_t i = 0; i < v.n; ++i) {
+      WireOrder& w = v.orders[i];
+      w.id = open[i].client_order_id;
+      w.exchange_order_id = open[i].exchange_order_id;
+      w.side = open[i].side;
+      w.type = open[i].type;
+      w.cancel_pending = open[i].cancel_pending;
+      w.price = open[i].price;
+      w.leaves = open[i].leaves;
+      w.sent_ns = open[i].sent_ns;
+    }
+  }
+  void publish_view(Sym& s, ExecCounters& c) noexcept {
+    AccountView v;
+    view_of(s, v);
+    const std::size_t n = encode_account(v, s.name, now_ns(), buf);
+    if (n > 0 && natsConnection_Publish(conn->nc(), s.acct_subject.c_str(), buf.data(), static_cast<int>(n)) == NATS_OK)
+      ++c.views_published;
+    s.dirty = false;
+  }
+  std::size_t poll_reports(ExecCounters& c) noexcept {
+    if (risk->latched() && oms->open_orders() > 0) (void)oms->cancel_all();
+    const std::size_t n = oms->poll([&](const exec::OmsEvent& ev) {
+      const exec::ExecReport& rep = *ev.report;
+      const int si = find(rep.symbol);
+      if (si >= 0) syms[static_cast<std::size_t>(si)].dirty = true;
+      if (ev.fill_applied) {
+        ++c.fills;
+        if (si >= 0) ++syms[static_cast<std::size_t>(si)].fills;
+        risk::SymbolId rid;
+        if (risk->find(rep.symbol, rid)) (void)risk->on_fill(rid, rep);
+      } else if (rep.exec_type == exec::ExecType::rejected) {
+        ++c.rejects;
+      }
+    });
+    for (Sym& s : syms)
+      if (s.dirty) publish_view(s, c);
+    return n;
+  }
+  void on_intent(const Delivered& d, ExecCounters& c) noexcept;
+  void on_control(const Delivered& d, ExecCounters& c) noexcept;
+};
+
+ExecNode::ExecNode(std::unique_ptr<Impl> i) : impl_(std::move(i)) {}
+
+ExecNode::~ExecNode() {
+  Impl& m = *impl_;
+  m.conn.reset();
+  if (m.gateway) m.gateway->stop();
+  if (m.journal) m.journal->close();
+  if (m.venue) m.venue->stop();
+}
+
+Result<std::unique_ptr<ExecNode>> ExecNode::create(const ExecOptions& o, std::ostream& out) {
+  auto im = std::make_unique<Impl>();
+  Impl& m = *im;
+  m.o = o;
+  m.out = &out;
+  const pipeline::PipelineConfig& cfg = o.cfg;
+  if (o.symbols.empty()) return Status(Code::invalid_argument, "exec: no symbol (--symbols: every symbol of every shard)");
+  if (o.symbols.size() > risk::RiskEngine::kMaxSymbols)
+    return Status(Code::invalid_argument, "exec --symbols: at most " + std::to_string(risk::RiskEngine::kMaxSymbols));
+
+  // Venue: the in-process simulator (no market data: its books are the orders it is sent) or a
+  // real / separate one at feed.rest_url.
+  exec::BinanceConfig bc;
+  std::string key = cfg.api_key, secret = cfg.api_secret;
+  if (cfg.source != pipeline::FeedSource::url) {
+    venue::SimSetup s = venue::default_sim_setup();
+    s.venue.port = 0;
+    s.venue.captures.clear();
+    m.engine = std::make_unique<sim::MatchingEngine>(s.engine);
+    if (!m.engine->status().ok()) return m.engine->status().with_context("exec: sim engine");
+    m.venue = std::make_unique<venue::VenueServer>(s.venue, *m.engine);
+    TICKRT_RETURN_IF_ERROR(m.venue->start().with_context("exec: venue"));
+    if (key.empty()) { key = venue::kTestApiKey; secret = venue::kTestSecret; }
+    bc.host = "127.0.0.1";
+    bc.port = std::to_string(m.venue->port());
+    bc.tls = false;
+  } else {
+    if (key.empty() || secret.empty()) return Status(Code::invalid_argument, "exec: exec.api_key / exec.api_secret needed for feed.source = url");
+    auto u = pipeline::parse_url(cfg.rest_url);
+    if (!u.ok()) return u.status().with_context("feed.rest_url");
+    bc.host = u->host;
+    bc.port = u->port;
+    bc.tls = u->tls;
+  }
+  bc.api_key = key;
+  bc.secret = secret;
+  bc.idle.spin_ns = cfg.gateway_spin_us < 0 ? INT64_MAX / 4 : cfg.gateway_spin_us * 1000;
+  bc.idle.sleep_ns = cfg.gateway_sleep_us * 1000;
+
+  std::uint32_t session = 1;
+  if (!cfg.journal.empty()) {
+    auto j = exec::Journal::open(cfg.journal);
+    if (!j.ok()) return j.status().with_context("exec.journal");
+    m.journal = std::move(j.value());
+    auto s = m.journal->begin_session(cfg.id_prefix);
+    if (!s.ok()) return s.status().with_context("exec.journal");
+    session = s.value();
+  }
+  m.outbound = std::make_unique<exec::RequestRing>(1024);
+  m.inbound = std::make_unique<exec::ReportRing>(4096);
+  exec::GatewayRings rings{m.outbound.get(), m.inbound.get()};
+  exec::OmsConfig oc;
+  oc.id_prefix = cfg.id_prefix;
+  oc.session = session;
+  oc.max_open_orders = 256;
+  oc.symbols = o.symbols;
+  auto oms = exec::Oms::create(oc, rings, m.journal.get());
+  if (!oms.ok()) return oms.status().with_context("exec");
+  m.oms = std::move(oms.value());
+
+  // The account's limits, mapped from the config exactly as pipeline/trader.cpp does for one
+  // process; the account-wide ones now span every shard.
+  risk::AccountLimits al;
+  al.max_gross_notional = risk::Notional::from_raw(to_raw(cfg.max_gross_notional));
+  al.max_open_orders = o.max_open_orders_account > 0
+                           ? static_cast<std::uint32_t>(o.max_open_orders_account)
+                           : static_cast<std::uint32_t>(cfg.max_open_orders) * static_cast<std::uint32_t>(o.symbols.size());
+  al.order_rate = {static_cast<std::uint32_t>(cfg.max_orders_per_s), static_cast<std::uint32_t>(cfg.max_orders_per_s)};
+  al.cancel_rate = {static_cast<std::uint32_t>(cfg.max_orders_per_s) * 2, static_cast<std::uint32_t>(cfg.max_orders_per_s) * 2};
+  al.max_md_staleness_ns = cfg.max_md_staleness_ms * 1'000'000;
+  al.max_daily_loss = risk::Notional::from_raw(to_raw(cfg.max_daily_loss));
+  al.max_drawdown = risk::Notional::from_raw(to_raw(cfg.max_drawdown));
+  auto re = risk::RiskEngine::create(al, now_ns());
+  if (!re.ok()) return re.status().with_context("risk");
+  m.risk = std::move(re.value());
+  for (const std::string& s : o.symbols) {
+    risk::SymbolLimits sl;
+    sl.max_position = Qty::from_raw(to_raw(cfg.max_position));
+    sl.max_order_qty = Qty::from_raw(to_raw(std::max(cfg.order_qty, cfg.max_position)));
+    sl.max_order_notional = risk::Notional::from_raw(to_raw(cfg.max_order_notional));
+    sl.collar_bps = cfg.collar_bps;
+    sl.max_open_orders = static_cast<std::uint32_t>(cfg.max_open_orders);
+    auto rid = m.risk->add_symbol(s, sl);
+    if (!rid.ok()) return rid.status().with_context("risk." + s);
+    Impl::Sym sym;
+    sym.name = s;
+    sym.sname = exec::SymbolName::from(s);
+    sym.risk_id = rid.value();
+    sym.oms_idx = m.oms->symbol_index(s);
+    sym.acct_subject = "ex.acct." + s;
+    if (sym.oms_idx < 0) return Status(Code::internal, "oms: symbol " + s + " not configured");
+    m.syms.push_back(std::move(sym));
+  }
+  m.gateway = std::make_unique<exec::BinanceGateway>(bc);
+  TICKRT_RETURN_IF_ERROR(m.gateway->start(rings).with_context("exec gateway"));
+
+  auto c = NatsConn::connect(o.url, "tickrt-exec", true);
+  if (!c.ok()) return c.status().with_context("exec --nats");
+  m.conn = std::move(c.value());
+  m.ring = std::make_unique<MsgRing>(8192);
+  TICKRT_RETURN_IF_ERROR(m.conn->subscribe("ex.intent.*", *m.ring, kTagIntent));
+  TICKRT_RETURN_IF_ERROR(m.conn->subscribe(std::string(kControlSubject), *m.ring, kTagControl));
+  natsConnection_Flush(m.conn->nc());
+  return std::unique_ptr<ExecNode>(new ExecNode(std::move(im)));
+}
+
+void ExecNode::Impl::on_intent(const Delivered& d, ExecCounters& c) noexcept {
+  const char* reply = natsMsg_GetReply(d.msg);
+  Header h;
+  IntentMsg im;
+  const auto* data = reinterpret_cast<const std::uint8_t*>(natsMsg_GetData(d.msg));
+  const WireError e = decode_intent(std::span<const std::uint8_t>(data, static_cast<std::size_t>(natsMsg_GetDataLength(d.msg))), h, im);
+  ++c.intent_msgs;
+  const int si = e == WireError::ok ? find(h.symbol) : -1;
+  if (si < 0) {
+    ++c.bad_msgs;  // garbled or an unknown symbol: no answer (the shard times out and counts it)
+    return;
+  }
+  Sym& s = syms[static_cast<std::size_t>(si)];
+  const std::int64_t now = now_ns();
+  AnswerMsg a;
+  a.n = im.n;
+  if (im.md_seq != 0 && im.md_seq <= s.last_md_seq) {
+    ++c.duplicates;
+    for (std::size_t i = 0; i < im.n; ++i) { a.verdict[i] = Verdict::failed; a.reason[i] = kReasonDuplicate; }
+  } else {
+    s.last_md_seq = im.md_seq;
+    risk::MarketTop top;
+    top.bid = im.top.bid;
+    top.ask = im.top.ask;
+    top.state = static_cast<book::BookState>(im.top.state);
+    top.crossed = im.top.crossed;
+    // The book's age as the shard sent it, re-based on this clock (see the header).
+    top.update_ns = im.top.update_ns == 0 ? 0 : d.recv_ns - (h.stamp_ns - im.top.update_ns);
+    (void)risk->on_market(s.risk_id, top);
+    if (top.has_both_sides()) oms->mark(s.oms_idx, Price::from_raw(top.mid_raw()));
+    std::array<risk::OpenOrder, 64> open;
+    const std::size_t n_open = open_of(s.oms_idx, open);
+    const risk::Exposure ex = risk::exposure_of(std::span<const risk::OpenOrder>(open.data(), n_open),
+                                                static_cast<std::uint32_t>(oms->open_orders()));
+    for (std::size_t i = 0; i < im.n; ++i) {
+      const WireIntent& in = im.intents[i];
+      ++c.intents;
+      if (in.kind == 0) {
+        exec::OrderRequest req;
+        req.symbol = s.sname;
+        req.side = in.side;
+        req.type = in.type;
+        req.tif = in.tif;
+        req.stp = in.stp;
+        req.price = in.price;
+        req.qty = in.qty;
+        req.created_ns = now;
+        const risk::Reason why = risk->check_new(s.risk_id, req, ex, now);
+        if (why != risk::Reason::ok) {
+          a.verdict[i] = Verdict::refused;
+          a.reason[i] = static_cast<std::uint8_t>(why);
+          ++c.refused;
+          ++s.refused;
+          continue;
+        }
+        exec::ClientOrderId id;
+        const exec::SubmitResult sr = oms->submit(req, &id);
+        if (sr != exec::SubmitResult::ok) {
+          a.verdict[i] = Verdict::failed;
+          a.reason[i] = static_cast<std::uint8_t>(sr);
+          ++c.failed;
+          continue;
+        }
+        a.verdict[i] = Verdict::accepted;
+        a.id[i] = id;
+        ++c.orders;
+        ++s.orders;
+      } else {
+        const risk::Reason cr = risk->check_cancel(s.risk_id, now);
+        if (cr != risk::Reason::ok) {
+          a.verdict[i] = Verdict::refused;
+          a.reason[i] = static_cast<std::uint8_t>(cr);
+          ++c.refused;
+          continue;
+        }
+        if (oms->cancel(in.orig_id) == exec::SubmitResult::ok) {
+          a.verdict[i] = Verdict::accepted;
+          ++c.cancels;
+          ++s.cancels;
+        } else {
+          a.verdict[i] = Verdict::failed;
+          ++c.failed;
+        }
+      }
+    }
+  }
+  view_of(s, a.view);
+  const std::size_t n = encode_answer(a, s.name, h.seq, now_ns(), buf);
+  if (reply != nullptr && n > 0) natsConnection_Publish(conn->nc(), reply, buf.data(), static_cast<int>(n));
+}
+
+void ExecNode::Impl::on_control(const Delivered& d, ExecCounters& c) noexcept {
+  Header h;
+  ControlMsg cm;
+  const auto* data = reinterpret_cast<const std::uint8_t*>(natsMsg_GetData(d.msg));
+  if (decode_control(std::span<const std::uint8_t>(data, static_cast<std::size_t>(natsMsg_GetDataLength(d.msg))), h, cm) != WireError::ok) {
+    ++c.bad_msgs;
+    return;
+  }
+  ++c.controls;
+  const std::int64_t now = now_ns();
+  switch (cm.action) {
+    case ControlAction::kill:
+      risk->kill(risk::KillCause::operator_, now);
+      (void)oms->cancel_all();
+      break;
+    case ControlAction::cancel_all:
+      (void)oms->cancel_all();
+      break;
+    case ControlAction::reset:
+      (void)risk->reset("operator reset over NATS", now);
+      break;
+  }
+  for (Sym& s : syms) publish_view(s, c);  // every shard learns the new state (kill flag)
+}
+
+Status ExecNode::run(const std::atomic<bool>& stop) {
+  Impl& m = *impl_;
+  const std::int64_t t0 = now_ns();
+  std::int64_t last_intent = t0;
+  Delivered d;
+  for (;;) {
+    bool work = false;
+    while (m.ring->try_pop(d)) {
+      work = true;
+      if (d.tag == kTagIntent) {
+        m.on_intent(d, c_);
+        service_.record(now_ns() - d.recv_ns);
+        last_intent = now_ns();
+      } else {
+        m.on_control(d, c_);
+      }
+      natsMsg_Destroy(d.msg);
+    }
+    if (m.poll_reports(c_) > 0) work = true;
+    const std::int64_t now = now_ns();
+    if (stop.load(std::memory_order_relaxed)) break;
+    if (m.o.idle_exit_s > 0 && now - last_intent > static_cast<std::int64_t>(m.o.idle_exit_s * 1e9)) break;
+    if (m.o.duration_s > 0 && now - t0 > static_cast<std::int64_t>(m.o.duration_s * 1e9)) break;
+    if (!work) std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+  // Shutdown: cancel what is open, wait for the answers (as the single process does).
+  c_.cancels_at_shutdown = m.oms->cancel_all();
+  const std::int64_t deadline = now_ns() + static_cast<std::int64_t>(m.o.cfg.cancel_timeout_ms) * 1'000'000;
+  while (m.oms->open_orders() > 0 && now_ns() < deadline) {
+    if (m.poll_reports(c_) == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    if (m.oms->open_orders() > 0) c_.cancels_at_shutdown += m.oms->cancel_all();
+  }
+  for (int i = 0; i < 20; ++i)
+    if (m.poll_reports(c_) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  c_.open_at_end = m.oms->open_orders();
+  c_.seconds = static_cast<double>(now_ns() - t0) / 1e9;
+  if (m.journal) TICKRT_RETURN_IF_ERROR(m.journal->flush().with_context("journal flush"));
+  return Status::Ok();
+}
+
+std::string ExecNode::report() const {
+  const Impl& m = *impl_;
+  std::string s;
+  char buf[512];
+  std::snprintf(buf, sizeof(buf),
+                "exec: %" PRIu64 " intent messages, %" PRIu64 " intents: %" PRIu64 " orders, %" PRIu64 " cancels, %" PRIu64
+                " refused by risk, %" PRIu64 " failed, %" PRIu64 " duplicates; %" PRIu64 " fills, %" PRIu64 " rejects; %" PRIu64
+                " account views; %" PRIu64 " control; shutdown %" PRIu64 " cancels, %" PRIu64 " open at end; kill %s\n",
+                c_.intent_msgs, c_.intents, c_.orders, c_.cancels, c_.refused, c_.failed, c_.duplicates, c_.fills, c_.rejects,
+                c_.views_published, c_.controls, c_.cancels_at_shutdown, c_.open_at_end, m.risk->latched() ? "LATCHED" : "off");
+  s += buf;
+  for (const auto& x : m.syms) {
+    const exec::Position& p = m.oms->position(x.oms_idx);
+    std::snprintf(buf, sizeof(buf), "exec symbol %s orders %" PRIu64 " cancels %" PRIu64 " refused %" PRIu64 " fills %" PRIu64
+                  " position_raw %" PRId64 "\n", x.name.c_str(), x.orders, x.cancels, x.refused, x.fills, p.qty_raw);
+    s += buf;
+  }
+  std::snprintf(buf, sizeof(buf), "exec service time (delivery -> reply sent): p50 %.1f us, p99 %.1f us, n %" PRIu64 "\n",
+                service_.percentile(50) / 1e3, service_.percentile(99) / 1e3, service_.count());
+  s += buf;
+  return s;
+}
+
+}  // namespace tickrt::bus
