@@ -490,6 +490,10 @@ Result<EngineRun> Backtester::Impl::run(const RunRequest& rq, const ProgressFn& 
     if (t_v <= t_a && t_v <= t_md) {
       // The venue sees the event (its displayed book, trades against our resting orders).
       const StoredEvent& se = ev[vorder[j++]];
+      // The engine ignores bookTicker / markPrice (its book is the depth stream): skip the copy.
+      if (se.ev.kind != feed::EventKind::depth_update && se.ev.kind != feed::EventKind::depth_snapshot &&
+          se.ev.kind != feed::EventKind::trade)
+        continue;
       vev = se.ev;
       vev.local_ts_ns = se.venue_ns;  // the engine stamps fills with the event's time: venue time
       R.now = se.venue_ns;
