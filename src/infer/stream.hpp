@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.hpp"
@@ -92,6 +93,14 @@ class StreamContext {
   void set_warmup(std::uint32_t w) noexcept { warmup_ = w; }   // config override (setup)
   // The slot's current state of pair p (read-only; tests, snapshots).
   const std::byte* state(int slot, std::size_t p) const noexcept;
+
+  // The execution context (its batch-1 plan: weights + arena) and the slots' memory [slot 0, `slots`):
+  // what a keep-warm pass between ticks should read (pipeline/warm.hpp). Setup path.
+  const ExecutionContext& exec() const noexcept { return *ctx_; }
+  std::pair<const std::byte*, std::size_t> slot_memory(int slots) const noexcept {
+    const int n = slots < nslots_ ? slots : nslots_;
+    return {slots_.ptr.get(), slot_stride_ * static_cast<std::size_t>(n < 0 ? 0 : n)};
+  }
 
   const StreamSpec& spec() const noexcept { return spec_; }
   int slots() const noexcept { return nslots_; }

@@ -81,8 +81,8 @@ void InferStage::idle() noexcept {
   const std::uint64_t now = TscClock::ticks();
   if (now - last_work_tsc_ < warm_after_ticks_) return;
   ModelInstance* inst = slot_.current();
-  if (!inst->ctx) return;  // GPU / streaming instance: nothing of it lives in this core's caches
-  if (warm_.mode == KeepWarm::touch) {
+  if (!inst->ctx && !inst->stream) return;  // GPU instance: nothing of it lives in this core's caches
+  if (warm_.mode == KeepWarm::touch || inst->stream) {  // streaming: touch only (a run would step a state)
     if (warm_cursor_.touch(inst->warm, warm_.lines)) {
       ++c_.warm_passes;
       last_work_tsc_ = now;  // one pass per after_ns of idleness

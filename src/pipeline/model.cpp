@@ -88,6 +88,16 @@ Result<std::unique_ptr<ModelInstance>> make_instance(std::shared_ptr<const Loade
     auto r = StreamRunner::create(m->engine, m->stream_spec, m->stream);
     if (!r.ok()) return r.status().with_context(m->path + ": streaming context");
     inst->stream = std::move(r.value());
+    // Keep-warm reads the step plan (weights, arena: bound to the arena until the first step) and the
+    // first symbols' state slots; a throw-away step would advance the state, so streaming is touch-only.
+    inst->warm = WarmSet::of(inst->stream->context().exec());
+    const auto [p, n] = inst->stream->context().slot_memory(4);
+    if (n > 0) {
+      inst->warm.ranges.push_back({p, n});
+      std::sort(inst->warm.ranges.begin(), inst->warm.ranges.end(), [](const WarmRange& a, const WarmRange& b) { return a.p < b.p; });
+      inst->warm.bytes += n;
+      inst->warm.lines += (n + 63) / 64;
+    }
     return inst;
   }
   inst->ctx = std::make_unique<infer::ExecutionContext>(m->engine);
