@@ -3,7 +3,7 @@
 // back included) and of tickrt's CPU engine on the same host (one core, as the pipeline runs it).
 //
 //   bench_cuda [--models lstm_attn_s,convlstm] [--batches 1,64,1024] [--seconds 1.0] [--no-cpu] [--no-profile] [--out file.tsv]
-// With profiling on, batch 1 and 1024 (FP32) also print the per-step device times (GpuContext::profile) as # lines.
+// With profiling on, batch 1 and 1024 (every precision) also print the per-step device times (GpuContext::profile) as # lines.
 //
 // Each timing is one synchronous inference measured with steady_clock around run(), after 20 warm-up
 // runs, repeated until --seconds have passed (at least 5, at most 20000 times). Rows are TSV:
@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
         auto& c = **ctx;
         const Stat s = measure([&] { return c.run() == Code::ok; }, b, seconds);
         row(name, v.name, b, s);
-        if (profile && prec != cuda::Precision::fp16 && (b == 1 || b == 1024)) {
+        if (profile && (b == 1 || b == 1024)) {
           std::printf("# profile %s batch %lld (%s)\n", name.c_str(), static_cast<long long>(b), c.describe().substr(0, c.describe().find('\n')).c_str());
           std::string pr = c.profile(20);
           for (std::size_t at = 0; at < pr.size();) {

@@ -193,6 +193,10 @@ void test_model(const cudatest::ModelRef& m) {
     std::vector<float> first(x32.output(0), x32.output(0) + numel(od));
     check(x32.run() == Code::ok && std::memcmp(first.data(), x32.output(0), first.size() * 4) == 0,
           "batch " + std::to_string(b) + " graph replay is bit-identical");
+    // The FP16 fused kernel (tensor cores; attention-score partials summed in a fixed order) is deterministic too.
+    std::vector<float> first16(x16.output(0), x16.output(0) + numel(od));
+    check(x16.run() == Code::ok && std::memcmp(first16.data(), x16.output(0), first16.size() * 4) == 0,
+          "batch " + std::to_string(b) + " FP16 graph replay is bit-identical");
   }
   // select_batch switches between captured graphs without re-preparing.
   check(x32.select_batch(64) == Code::ok && x32.input_dims(0)[0] == 64, "select_batch(64) switches plans");

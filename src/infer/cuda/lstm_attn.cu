@@ -222,6 +222,114 @@ __device__ __forceinline__ void layer_loop(const LstmAttn& p, const Smem& sm, in
   }
 }
 
+// Attention scores after the recurrence (CUDA-core kernel; the tensor-core kernel when A > 64): score[s][t] =
+// v . tanh(h2_t Wa + ba), each warp takes 4 (sample, step) rows at a time (each Wa element read once for the 4),
+// lane j (and j + 32...) of the attention width; h rows are broadcast float4 reads.
+template <int NT>
+__device__ __forceinline__ void attn_scores(const LstmAttn& p, const float* hw, const float* hs, float* score, int S, int b0, int warp,
+                                            int lane) {
+  const float *Wa = hw + p.oWa, *ba = hw + p.oba, *va = hw + p.ova;
+  const int T = p.T;
+  constexpr int NW = NT / 32, RB = 4;
+  const int A = p.A;
+  const int nvalid = min(S, p.B - b0) * T;   // rows of samples that exist (Hs may be global: never read past them)
+  for (int r0 = warp * RB; r0 < nvalid; r0 += NW * RB) {
+    const float* hr[RB];
+#pragma unroll
+    for (int r = 0; r < RB; ++r) hr[r] = hs + min(r0 + r, nvalid - 1) * H;
+    float part[RB] = {};
+    for (int j0 = 0; j0 < A; j0 += 32) {
+      const int j = j0 + lane;
+      const bool on = j < A;
+      const int jj = on ? j : 0;
+      float a[RB] = {};
+#pragma unroll 4
+      for (int kx = 0; kx < H; kx += 4) {
+        const float w0 = Wa[kx * A + jj], w1 = Wa[(kx + 1) * A + jj], w2 = Wa[(kx + 2) * A + jj], w3 = Wa[(kx + 3) * A + jj];
+#pragma unroll
+        for (int r = 0; r < RB; ++r) {
+          const float4 hv = *reinterpret_cast<const float4*>(hr[r] + kx);
+          a[r] = fmaf(hv.w, w3, fmaf(hv.z, w2, fmaf(hv.y, w1, fmaf(hv.x, w0, a[r]))));
+        }
+      }
+      if (on)
+#pragma unroll
+        for (int r = 0; r < RB; ++r) part[r] += va[j] * tanh_fast(a[r] + ba[j]);
+    }
+#pragma unroll
+    for (int r = 0; r < RB; ++r) {
+      const float v = warp_sum(part[r]);
+      if (lane == 0 && r0 + r < nvalid) score[r0 + r] = v;
+    }
+  }
+}
+
+// Softmax over time, context, [context, h_last] -> fc1 -> relu -> fc2: one warp per sample. hbuf (the h buffers,
+// free now, 4 S H floats) holds z [S][2H] and y1 [S][128].
+template <int S>
+__device__ __forceinline__ void attn_head(const LstmAttn& p, const float* hw, const float* hs, float* score, float* hbuf, int b0,
+                                          int warp, int lane) {
+  const float *F1T = hw + p.oF1T, *b1 = hw + p.ob1, *F2 = hw + p.oF2, *b2 = hw + p.ob2;
+  const int T = p.T;
+  if (warp < S) {
+    const int s = warp, b = b0 + s;
+    if (b < p.B) {
+      float* sc = score + s * T;
+      float m = -INFINITY;
+      for (int t = lane; t < T; t += 32) m = fmaxf(m, sc[t]);
+      m = warp_max(m);
+      float sum = 0.f;
+      for (int t = lane; t < T; t += 32) {
+        const float e = __expf(sc[t] - m);
+        sc[t] = e;
+        sum += e;
+      }
+      sum = warp_sum(sum);
+      __syncwarp();
+      const float inv = 1.f / sum;
+      const float* hsq = hs + s * T * H;
+      float c0 = 0.f, c1 = 0.f, d0 = 0.f, d1 = 0.f;
+      int t = 0;
+#pragma unroll 4
+      for (; t + 1 < T; t += 2) {
+        c0 = fmaf(sc[t], hsq[t * H + lane], c0);
+        c1 = fmaf(sc[t], hsq[t * H + lane + 32], c1);
+        d0 = fmaf(sc[t + 1], hsq[(t + 1) * H + lane], d0);
+        d1 = fmaf(sc[t + 1], hsq[(t + 1) * H + lane + 32], d1);
+      }
+      if (t < T) {
+        c0 = fmaf(sc[t], hsq[t * H + lane], c0);
+        c1 = fmaf(sc[t], hsq[t * H + lane + 32], c1);
+      }
+      float* z = hbuf + s * 2 * H;
+      float* y1 = hbuf + S * 2 * H + s * kLaMaxM1;
+      const float* hl = hsq + (T - 1) * H;
+      z[lane] = (c0 + d0) * inv;
+      z[lane + 32] = (c1 + d1) * inv;
+      z[H + lane] = hl[lane];
+      z[H + lane + 32] = hl[lane + 32];
+      __syncwarp();
+      const int M1 = p.M1;
+      for (int o = lane; o < M1; o += 32) {
+        float y = b1[o], y2 = 0.f;
+#pragma unroll 8
+        for (int i = 0; i < 2 * H; i += 2) {
+          y = fmaf(z[i], F1T[i * M1 + o], y);
+          y2 = fmaf(z[i + 1], F1T[(i + 1) * M1 + o], y2);
+        }
+        y1[o] = fmaxf(y + y2, 0.f);
+      }
+      __syncwarp();
+      for (int cl = 0; cl < p.C; ++cl) {
+        float part = 0.f;
+        for (int i = lane; i < M1; i += 32) part = fmaf(y1[i], F2[cl * M1 + i], part);
+        part = warp_sum(part);
+        if (lane == 0) p.out[static_cast<std::size_t>(b) * p.C + cl] = part + b2[cl];
+      }
+    }
+  }
+}
+
 template <LaWeights M, int S>
 __global__ void __launch_bounds__(kLaThreads, 1) lstm_attn_kernel(const LstmAttn p) {
   extern __shared__ __align__(16) unsigned char smem[];
@@ -273,104 +381,250 @@ __global__ void __launch_bounds__(kLaThreads, 1) lstm_attn_kernel(const LstmAttn
   cp_async_wait_all();
   __syncthreads();
   stamp(3);
-  const float *Wa = hw + p.oWa, *ba = hw + p.oba, *va = hw + p.ova, *F1T = hw + p.oF1T, *b1 = hw + p.ob1, *F2 = hw + p.oF2, *b2 = hw + p.ob2;
 
-  // Attention scores: each warp takes 4 (sample, step) rows at a time (each Wa element read once for the 4),
-  // lane j (and j + 32...) of the attention width; h rows are broadcast float4 reads.
-  constexpr int NW = kLaThreads / 32, RB = 4;
-  const int A = p.A;
-  const int nvalid = min(S, p.B - b0) * T;   // rows of samples that exist (Hs may be global: never read past them)
-  for (int r0 = warp * RB; r0 < nvalid; r0 += NW * RB) {
-    const float* hr[RB];
-#pragma unroll
-    for (int r = 0; r < RB; ++r) hr[r] = sm.hs + min(r0 + r, nvalid - 1) * H;
-    float part[RB] = {};
-    for (int j0 = 0; j0 < A; j0 += 32) {
-      const int j = j0 + lane;
-      const bool on = j < A;
-      const int jj = on ? j : 0;
-      float a[RB] = {};
-#pragma unroll 4
-      for (int kx = 0; kx < H; kx += 4) {
-        const float w0 = Wa[kx * A + jj], w1 = Wa[(kx + 1) * A + jj], w2 = Wa[(kx + 2) * A + jj], w3 = Wa[(kx + 3) * A + jj];
-#pragma unroll
-        for (int r = 0; r < RB; ++r) {
-          const float4 hv = *reinterpret_cast<const float4*>(hr[r] + kx);
-          a[r] = fmaf(hv.w, w3, fmaf(hv.z, w2, fmaf(hv.y, w1, fmaf(hv.x, w0, a[r]))));
-        }
-      }
-      if (on)
-#pragma unroll
-        for (int r = 0; r < RB; ++r) part[r] += va[j] * tanh_fast(a[r] + ba[j]);
-    }
-#pragma unroll
-    for (int r = 0; r < RB; ++r) {
-      const float v = warp_sum(part[r]);
-      if (lane == 0 && r0 + r < nvalid) sm.score[r0 + r] = v;
-    }
-  }
+  attn_scores<kLaThreads>(p, hw, sm.hs, sm.score, S, b0, warp, lane);
   __syncthreads();
   stamp(4);
-  // Softmax over time, context, [context, h_last] -> fc1 -> relu -> fc2: one warp per sample. The h buffers
-  // are free now: z [S][2H] and y1 [S][128] live there.
-  if (warp < S) {
-    const int s = warp, b = b0 + s;
-    if (b < p.B) {
-      float* sc = sm.score + s * T;
-      float m = -INFINITY;
-      for (int t = lane; t < T; t += 32) m = fmaxf(m, sc[t]);
-      m = warp_max(m);
-      float sum = 0.f;
-      for (int t = lane; t < T; t += 32) {
-        const float e = __expf(sc[t] - m);
-        sc[t] = e;
-        sum += e;
-      }
-      sum = warp_sum(sum);
-      __syncwarp();
-      const float inv = 1.f / sum;
-      const float* hsq = sm.hs + s * T * H;
-      float c0 = 0.f, c1 = 0.f, d0 = 0.f, d1 = 0.f;
-      int t = 0;
-#pragma unroll 4
-      for (; t + 1 < T; t += 2) {
-        c0 = fmaf(sc[t], hsq[t * H + lane], c0);
-        c1 = fmaf(sc[t], hsq[t * H + lane + 32], c1);
-        d0 = fmaf(sc[t + 1], hsq[(t + 1) * H + lane], d0);
-        d1 = fmaf(sc[t + 1], hsq[(t + 1) * H + lane + 32], d1);
-      }
-      if (t < T) {
-        c0 = fmaf(sc[t], hsq[t * H + lane], c0);
-        c1 = fmaf(sc[t], hsq[t * H + lane + 32], c1);
-      }
-      float* z = sm.h1 + s * 2 * H;
-      float* y1 = sm.h1 + S * 2 * H + s * kLaMaxM1;
-      const float* hl = hsq + (T - 1) * H;
-      z[lane] = (c0 + d0) * inv;
-      z[lane + 32] = (c1 + d1) * inv;
-      z[H + lane] = hl[lane];
-      z[H + lane + 32] = hl[lane + 32];
-      __syncwarp();
-      const int M1 = p.M1;
-      for (int o = lane; o < M1; o += 32) {
-        float y = b1[o], y2 = 0.f;
-#pragma unroll 8
-        for (int i = 0; i < 2 * H; i += 2) {
-          y = fmaf(z[i], F1T[i * M1 + o], y);
-          y2 = fmaf(z[i + 1], F1T[(i + 1) * M1 + o], y2);
-        }
-        y1[o] = fmaxf(y + y2, 0.f);
-      }
-      __syncwarp();
-      for (int cl = 0; cl < p.C; ++cl) {
-        float part = 0.f;
-        for (int i = lane; i < M1; i += 32) part = fmaf(y1[i], F2[cl * M1 + i], part);
-        part = warp_sum(part);
-        if (lane == 0) p.out[static_cast<std::size_t>(b) * p.C + cl] = part + b2[cl];
+  attn_head<S>(p, hw, sm.hs, sm.score, sm.h1, b0, warp, lane);
+  stamp(5);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// FP16 tensor-core variant (sm_80+: mma.sync m16n8k16, FP16 inputs, FP32 accumulate). Per wavefront iteration the
+// gate products are Gates^T [4H x 8] = W [4H x K] . h^T [K x 8]: the WEIGHTS are the A operand (16 gate rows per
+// m-tile), the block's samples the N = 8 columns (S <= 8; columns >= S are zero). Every warp owns 8 hidden units as
+// two m-tiles (tile 0: gates i, o of the 8 units; tile 1: f, c), so the D fragment hands each lane all 4 gates of
+// (unit g, samples 2t and 2t+1): the cell update needs no shuffle, c stays in FP32 registers. The weights' A
+// fragments live in REGISTERS for the whole sequence (layer 1: 32, layer 2: 64 per lane, loaded once from the
+// fragment image lstm_attn_pack builds), so the loop reads only h from shared memory (FP16, [S][72] rows: the
+// 8 B-fragment rows land on distinct banks). Warps 0-7: layer 1 (4 k-steps), 8-15: layer 2 (8 k-steps: h1_t
+// then h2_{t-1}); warps 0-3 also take the attention scores of step it-2 (layer 1 has half of layer 2's k-steps, so
+// it has the slack): v . tanh(h2 Wa + ba), warp w one m-tile of Wa^T (A <= 64, 16 attention units), its partial sum
+// over them to spart[w][s][t], added in a fixed order after the loop (deterministic). The scores cost no phase of
+// their own. T + 2 iterations, one __syncthreads each. (17 warps with a separate score warp capped registers at 96
+// and spilled: 16 warps leave 128.)
+constexpr int kMmaWarps = 16;
+constexpr int kMmaThreads = kMmaWarps * 32;
+constexpr int HS16 = H + 8;   // half stride of one sample's h row (bank spread of the B fragment reads)
+constexpr int kFragU4_1 = 8 * 2 * (K1 / 16) * 32, kFragU4_2 = 8 * 2 * (K2 / 16) * 32;   // uint4 per layer image
+
+__device__ __forceinline__ void mma16816(float (&d)[4], const uint4& a, unsigned b0, unsigned b1) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+               : "r"(a.x), "r"(a.y), "r"(a.z), "r"(a.w), "r"(b0), "r"(b1));
+#else
+  __trap();   // never launched there: lstm_attn_run takes the CUDA-core kernel below sm_80
+#endif
+}
+__device__ __forceinline__ unsigned pack_h2(float lo, float hi) {
+  const __half2 v = __floats2half2_rn(lo, hi);
+  return *reinterpret_cast<const unsigned*>(&v);
+}
+
+template <int S>
+__global__ void __launch_bounds__(kMmaThreads, 1) lstm_attn_mma_kernel(const LstmAttn p) {
+  extern __shared__ __align__(16) unsigned char smem[];
+  constexpr std::size_t wbytes = layer_bytes(K1, LaWeights::fp16) + layer_bytes(K2, LaWeights::fp16);   // head staging later
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int g = lane >> 2, tq = lane & 3;
+  const int b0 = blockIdx.x * S, T = p.T;
+  stamp(0);
+  // h double buffers as FP16 in the (float-sized) h areas of the CUDA-core layout: [2][S][HS16] halves each.
+  float* h1f = reinterpret_cast<float*>(smem + wbytes);
+  float* h2f = h1f + 2 * S * H;
+  __half* h1 = reinterpret_cast<__half*>(h1f);
+  __half* h2 = reinterpret_cast<__half*>(h2f);
+  float* score = h2f + 2 * S * H;   // [S][T]
+  float* hs = p.hs_smem ? score + (S * T + 3) / 4 * 4 : p.Hs + static_cast<std::size_t>(b0) * T * H;
+  float* spart = (p.hs_smem ? hs + S * T * H : score + (S * T + 3) / 4 * 4);   // [3][S][T]: warps 1-3's partial scores (warp 0: score)
+  const bool fused_scores = p.A <= 64;
+  for (int i = tid; i < S * H; i += kMmaThreads) {
+    const int s = i / H, u = i % H, b = b0 + s;
+    const bool ok = b < p.B;
+    h1[(S + s) * HS16 + u] = __float2half_rn(ok && p.h01 ? p.h01[static_cast<std::size_t>(b) * H + u] : 0.f);   // buffer 1 = step -1
+    h2[(S + s) * HS16 + u] = __float2half_rn(ok && p.h02 ? p.h02[static_cast<std::size_t>(b) * H + u] : 0.f);
+    h1[s * HS16 + u] = h2[s * HS16 + u] = __float2half_rn(0.f);
+  }
+  // Per-lane state. Samples of this lane: n0 = 2 tq, n0 + 1 (the D fragment's columns); B fragment row: g.
+  const int n0 = 2 * tq;
+  const int role = warp < 8 ? 1 : 2;
+  const int wl = role == 1 ? warp : warp - 8;
+  const int u = 8 * wl + g;   // hidden unit (roles 1, 2)
+  // A fragments [m-tile][k-step]: layer 2 uses all 8 k-steps; layer 1 4, and warps 0-3 keep their Wa^T m-tile
+  // (4 k-steps) in wf[0][4..7] (registers are the limit: 128 per lane at 512 threads).
+  uint4 wf[2][K2 / 16];
+  float gb[4] = {}, c[2] = {}, gA[2][4] = {}, gB[2][4] = {};
+  float sba[2] = {}, sva[2] = {};
+  const bool scorer = fused_scores && warp < 4;
+  const uint4* img = static_cast<const uint4*>(p.img);
+  if (role == 1) {
+#pragma unroll
+    for (int m = 0; m < 2; ++m)
+#pragma unroll
+      for (int ks = 0; ks < K1 / 16; ++ks) wf[m][ks] = img[((wl * 2 + m) * (K1 / 16) + ks) * 32 + lane];
+  } else if (role == 2) {
+#pragma unroll
+    for (int m = 0; m < 2; ++m)
+#pragma unroll
+      for (int ks = 0; ks < K2 / 16; ++ks) wf[m][ks] = img[kFragU4_1 + ((wl * 2 + m) * (K2 / 16) + ks) * 32 + lane];
+  }
+  if (scorer) {
+    // Wa^T as 4 m-tiles (attention unit j = 16 mt + row) x 4 k-steps, packed from the FP32 head buffer; rows >= A zero.
+    const float* Wa = p.head + p.oWa;
+    const int A = p.A;
+    auto el = [&](int j, int k) { return j < A ? Wa[k * A + j] : 0.f; };
+    const int mt = warp;
+#pragma unroll
+    for (int ks = 0; ks < 4; ++ks) {
+      {
+        const int r0 = 16 * mt + g, k0 = 16 * ks + 2 * tq;
+        uint4 a;
+        a.x = pack_h2(el(r0, k0), el(r0, k0 + 1));
+        a.y = pack_h2(el(r0 + 8, k0), el(r0 + 8, k0 + 1));
+        a.z = pack_h2(el(r0, k0 + 8), el(r0, k0 + 9));
+        a.w = pack_h2(el(r0 + 8, k0 + 8), el(r0 + 8, k0 + 9));
+        wf[0][4 + ks] = a;
       }
     }
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+      const int j = 16 * mt + g + 8 * hh;
+      sba[hh] = j < A ? p.head[p.oba + j] : 0.f;
+      sva[hh] = j < A ? p.head[p.ova + j] : 0.f;
+    }
   }
+  if (role <= 2) {
+    const float* bias = role == 1 ? p.bias1 : p.bias2;
+    const float* c0 = role == 1 ? p.c01 : p.c02;
+#pragma unroll
+    for (int gi = 0; gi < 4; ++gi) gb[gi] = bias[gi * H + u];
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+      const int s = n0 + j, b = b0 + s;
+      c[j] = (s < S && b < p.B && c0) ? c0[static_cast<std::size_t>(b) * H + u] : 0.f;
+    }
+  }
+  auto load_g = [&](float (&gx)[2][4], int t) {
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+      const int s = n0 + j, b = b0 + s;
+      const bool ok = role == 1 && s < S && b < p.B && t < T;
+#pragma unroll
+      for (int gi = 0; gi < 4; ++gi) gx[j][gi] = ok ? p.G1[(static_cast<std::size_t>(b) * T + t) * 4 * H + gi * H + u] : 0.f;
+    }
+  };
+  load_g(gA, 0);
+  load_g(gB, 1);
+  __syncthreads();
+  stamp(1);
+  const bool brow = g < S;   // this lane's B-fragment row (sample g) exists
+  // B fragments of one k-step from an FP16 h row: k = 16 ks + 2 tq (+1) and + 8.
+  auto ldb = [&](const __half* row, int ks, unsigned& x, unsigned& y) {
+    if (brow) {
+      const unsigned* w = reinterpret_cast<const unsigned*>(row + 16 * ks + 2 * tq);
+      x = w[0];
+      y = w[4];
+    } else {
+      x = y = 0u;
+    }
+  };
+  auto iteration = [&](int it, float (&gx)[2][4]) {
+    if (role <= 2) {
+      const int t = role == 1 ? it : it - 1;
+      if (role == 1 ? it < T : (it >= 1 && it <= T)) {
+        float d[2][2][4] = {};   // [m-tile][k chain][frag]: two independent accumulation chains per tile
+        const __half* r1 = h1 + (((t - (role == 1 ? 1 : 0)) & 1) * S + g) * HS16;   // layer 1: h1_{t-1}; layer 2: h1_t
+        if (role == 1) {
+#pragma unroll
+          for (int ks = 0; ks < K1 / 16; ++ks) {
+            unsigned x, y;
+            ldb(r1, ks, x, y);
+            mma16816(d[0][ks & 1], wf[0][ks], x, y);
+            mma16816(d[1][ks & 1], wf[1][ks], x, y);
+          }
+        } else {
+          const __half* r2 = h2 + (((t - 1) & 1) * S + g) * HS16;   // h2_{t-1}
+#pragma unroll
+          for (int ks = 0; ks < K2 / 16; ++ks) {
+            unsigned x, y;
+            ldb(ks < 4 ? r1 : r2, ks & 3, x, y);
+            mma16816(d[0][ks & 1], wf[0][ks], x, y);
+            mma16816(d[1][ks & 1], wf[1][ks], x, y);
+          }
+        }
+        // d[m][.][0..1]: row g (gate 2m) for samples n0, n0+1; [2..3]: row g+8 (gate 2m+1).
+        __half* hb = role == 1 ? h1 : h2;
+#pragma unroll
+        for (int j = 0; j < 2; ++j) {
+          const int s = n0 + j;
+          const float ai = d[0][0][j] + d[0][1][j], ao = d[0][0][2 + j] + d[0][1][2 + j];
+          const float af = d[1][0][j] + d[1][1][j], ac = d[1][0][2 + j] + d[1][1][2 + j];
+          const float gi = sig(ai + gb[0] + gx[j][0]), go = sig(ao + gb[1] + gx[j][1]);
+          const float gf = sig(af + gb[2] + gx[j][2]), gc = tanh_fast(ac + gb[3] + gx[j][3]);
+          c[j] = gf * c[j] + gi * gc;
+          const float h = go * tanh_fast(c[j]);
+          if (s < S) {
+            hb[((t & 1) * S + s) * HS16 + u] = __float2half_rn(h);
+            if (role == 2 && b0 + s < p.B) hs[(s * T + t) * H + u] = h;
+          }
+        }
+        if (role == 1) load_g(gx, t + 2);
+      }
+    }
+    if (scorer && it >= 2) {
+      const int t = it - 2;   // h2_t was written in iteration t + 1 to buffer t & 1 (rewritten only in iteration t + 3)
+      const __half* r2 = h2 + ((t & 1) * S + g) * HS16;
+      float d[2][4] = {};
+#pragma unroll
+      for (int ks = 0; ks < 4; ++ks) {
+        unsigned x, y;
+        ldb(r2, ks, x, y);
+        mma16816(d[ks & 1], wf[0][4 + ks], x, y);
+      }
+      float part[2];
+#pragma unroll
+      for (int j = 0; j < 2; ++j)
+        part[j] = sva[0] * tanh_fast(d[0][j] + d[1][j] + sba[0]) + sva[1] * tanh_fast(d[0][2 + j] + d[1][2 + j] + sba[1]);
+#pragma unroll
+      for (int j = 0; j < 2; ++j)
+#pragma unroll
+        for (int o = 4; o < 32; o <<= 1) part[j] += __shfl_xor_sync(kFull, part[j], o);
+      float* dst = warp == 0 ? score : spart + (warp - 1) * S * T;
+      if (g == 0)
+#pragma unroll
+        for (int j = 0; j < 2; ++j)
+          if (n0 + j < S) dst[(n0 + j) * T + t] = part[j];
+    }
+    __syncthreads();
+  };
+  for (int it = 0; it <= T + 1; it += 2) {
+    iteration(it, gA);
+    if (it + 1 <= T + 1) iteration(it + 1, gB);
+  }
+  stamp(2);
+  float* hw = reinterpret_cast<float*>(smem);
+  for (int i = tid; i < p.head_floats / 4; i += kMmaThreads) cp_async16(hw + i * 4, p.head + i * 4);
+  cp_async_wait_all();
+  __syncthreads();
+  stamp(3);
+  if (!fused_scores) attn_scores<kMmaThreads>(p, hw, hs, score, S, b0, warp, lane);
+  else
+    for (int i = tid; i < S * T; i += kMmaThreads) score[i] = ((score[i] + spart[i]) + spart[S * T + i]) + spart[2 * S * T + i];
+  __syncthreads();
+  stamp(4);
+  attn_head<S>(p, hw, hs, score, h1f, b0, warp, lane);
   stamp(5);
+}
+
+template <int S>
+cudaError_t launch_mma(const LstmAttn& p, cudaStream_t s) {
+  const std::size_t smem = lstm_attn_smem(LaWeights::fp16, S, p.T, p.hs_smem != 0);
+  cudaError_t e = cudaFuncSetAttribute(lstm_attn_mma_kernel<S>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+  if (e != cudaSuccess) return e;
+  const unsigned grid = static_cast<unsigned>((p.B + S - 1) / S);
+  lstm_attn_mma_kernel<S><<<grid, kMmaThreads, smem, s>>>(p);
+  return cudaGetLastError();
 }
 
 template <LaWeights M, int S>
@@ -398,9 +652,31 @@ cudaError_t launch_s(const LstmAttn& p, int S, cudaStream_t s) {
 std::vector<std::uint8_t> lstm_attn_pack(LaWeights mode, const float* R1, const float* W2, const float* R2, std::vector<float>& scale1,
                                          std::vector<float>& scale2) {
   const std::size_t lb1 = layer_bytes(K1, mode), lb2 = layer_bytes(K2, mode);
-  std::vector<std::uint8_t> img(lb1 + lb2, 0);
   scale1.assign(4 * H, 1.f);
   scale2.assign(4 * H, 1.f);
+  if (mode == LaWeights::fp16) {
+    // mma.sync A fragments (lstm_attn_mma_kernel): [layer][warp w][m-tile m][k-step ks][lane] as 4 x 32-bit (8 halves).
+    // Tile m, row r: gate 2m + (r >= 8) of unit 8w + (r & 7); lane (g, tq) holds rows g / g+8 and columns 2tq (+1), 2tq+8 (+9).
+    std::vector<std::uint8_t> img(sizeof(std::uint32_t) * 4 * (kFragU4_1 + kFragU4_2), 0);
+    auto* out = reinterpret_cast<__half*>(img.data());
+    std::size_t o = 0;
+    for (int layer = 1; layer <= 2; ++layer) {
+      const int K = layer == 1 ? K1 : K2;
+      auto w = [&](int r, int k) { return layer == 1 ? R1[r * H + k] : (k < H ? W2[r * H + k] : R2[r * H + k - H]); };
+      for (int wp = 0; wp < 8; ++wp)
+        for (int m = 0; m < 2; ++m)
+          for (int ks = 0; ks < K / 16; ++ks)
+            for (int lane = 0; lane < 32; ++lane) {
+              const int g = lane >> 2, tq = lane & 3;
+              const int rows[2] = {(2 * m) * H + 8 * wp + g, (2 * m + 1) * H + 8 * wp + g};   // ONNX row gate * H + unit
+              const int kb = 16 * ks + 2 * tq;
+              const int ri[8] = {0, 0, 1, 1, 0, 0, 1, 1}, ki[8] = {0, 1, 0, 1, 8, 9, 8, 9};
+              for (int e = 0; e < 8; ++e) out[o++] = __float2half_rn(w(rows[ri[e]], kb + ki[e]));
+            }
+    }
+    return img;
+  }
+  std::vector<std::uint8_t> img(lb1 + lb2, 0);
   for (int layer = 1; layer <= 2; ++layer) {
     const int K = layer == 1 ? K1 : K2, NQ = layer == 1 ? NQ1 : NQ2, US = ustride(K, mode);
     std::uint8_t* base = img.data() + (layer == 1 ? 0 : lb1);
@@ -444,7 +720,8 @@ int lstm_attn_samples_per_block(int B, int sms) {
 }
 
 std::size_t lstm_attn_smem(LaWeights mode, int S, int T, bool hs_smem) {
-  return layer_bytes(K1, mode) + layer_bytes(K2, mode) + sizeof(float) * 4 * S * H + (mode == LaWeights::int8 ? 8 * S * H : 0) +
+  // FP16 (tensor-core kernel): + 3 S T floats of partial attention scores after the hidden sequence.
+  return (mode == LaWeights::fp16 ? sizeof(float) * 3 * static_cast<std::size_t>(S) * T : 0) + layer_bytes(K1, mode) + layer_bytes(K2, mode) + sizeof(float) * 4 * S * H + (mode == LaWeights::int8 ? 8 * S * H : 0) +
          sizeof(float) * static_cast<std::size_t>((S * T + 3) / 4 * 4) + (hs_smem ? sizeof(float) * static_cast<std::size_t>(S) * T * H : 0);
 }
 
@@ -481,7 +758,13 @@ bool lstm_attn_phase_cycles(long long out[5]) {
 cudaError_t lstm_attn_run(const LstmAttn& p, int S, cudaStream_t s) {
   switch (p.wmode) {
     case LaWeights::fp32: return launch_s<LaWeights::fp32>(p, S, s);
-    case LaWeights::fp16: return launch_s<LaWeights::fp16>(p, S, s);
+    case LaWeights::fp16:
+      switch (S) {   // the tensor-core kernel (the FP16 image is in its fragment layout)
+        case 1: return launch_mma<1>(p, s);
+        case 2: return launch_mma<2>(p, s);
+        case 4: return launch_mma<4>(p, s);
+        default: return launch_mma<8>(p, s);
+      }
     default: return launch_s<LaWeights::int8>(p, S, s);
   }
 }
