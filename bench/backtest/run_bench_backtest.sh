@@ -7,20 +7,22 @@
 #      the figure; the load line says what it costs);
 #   3. the same replay with the lstm_attn_s engine inferring every sample (and its zero-latency
 #      twin): the Mev/s column of the summary table.
-# Captures: DATA (default: the bundled spot capture); one core (taskset CPU, default 1).
+# Captures: DATA (default: the bundled spot capture); one core (taskset CPU, default 1; CPU= unpinned).
+# Each replay is one thread: the figures are single-core.
 set -euo pipefail
 BIN=${1:-build/bin}
 DATA=${DATA:-data/captures/spot_btcusdt_20240808.gz}
-CPU=${CPU:-1}
+CPU=${CPU-1}   # CPU= (empty): not pinned
+PIN=(); [ -n "$CPU" ] && PIN=(taskset -c "$CPU")
 REPEAT=${REPEAT:-7}
 MODEL=models/trained/lstm_attn_s/model.onnx
 echo "== machine: $(lscpu | grep 'Model name' | sed 's/ \+/ /g'), $(nproc) CPUs; load: $(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "== data: $DATA"
 echo "== 1. peer: tickrt replay (gunzip + parse + book), CPU $CPU"
-taskset -c "$CPU" "$BIN/tickrt" replay $DATA 2>&1 | grep -iE "msg/s|messages" | head -4
+"${PIN[@]}" "$BIN/tickrt" replay $DATA 2>&1 | grep -iE "msg/s|messages" | head -4
 echo "== 2. tickrt backtest --no-model, best of $REPEAT, CPU $CPU"
-taskset -c "$CPU" "$BIN/tickrt" backtest --no-model --repeat "$REPEAT" $(for f in $DATA; do echo --data "$f"; done) 2>/dev/null
+"${PIN[@]}" "$BIN/tickrt" backtest --no-model --repeat "$REPEAT" $(for f in $DATA; do echo --data "$f"; done) 2>/dev/null
 echo "== 3. tickrt backtest with $MODEL (+ zero-latency twin), CPU $CPU"
-taskset -c "$CPU" "$BIN/tickrt" backtest --engines "lstm_attn_s=$MODEL" $(for f in $DATA; do echo --data "$f"; done) \
+"${PIN[@]}" "$BIN/tickrt" backtest --engines "lstm_attn_s=$MODEL" $(for f in $DATA; do echo --data "$f"; done) \
   --out "${TMPDIR:-/tmp}/tickrt_bench_backtest" 2>/dev/null | sed -n '1,3p'
 echo "== load after: $(cut -d' ' -f1-3 /proc/loadavg)"
