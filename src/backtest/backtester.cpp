@@ -648,10 +648,31 @@ Status Backtester::Impl::load_engine(EngineSpec spec) {
     auto inst = pipeline::make_instance(es.model, 1);
     if (!inst.ok()) return inst.status().with_context(es.spec.path);
     pipeline::ModelInstance& ctx = *inst.value();
-    if (ctx.select_batch(1) != Code::ok) return Status(Code::internal, es.spec.path + ": batch 1 not prepared");
-    const std::size_t rows = es.model->in_floats / features::kNumFeatures;
     std::vector<std::int64_t> ns;
     ns.reserve(windows.size());
+    if (ctx.stream) {
+      // Streaming model (pipeline/stream_infer.hpp): a sample costs one step of the symbol's state, timed on
+      // each window's newest row (normalise + step), the slot stepping through them in order.
+      infer::StreamContext& sc = ctx.stream->context();
+      std::vector<float> x(es.model->in_floats);
+      for (int pass = 0; pass < 2; ++pass) {
+        for (std::size_t k = 0; k < windows.size(); ++k) {
+          if (pass == 0 && k >= 20) break;  // warm-up
+          const float* row = windows[k].data() + windows[k].size() - es.model->in_floats;
+          const std::uint64_t t0 = TscClock::ticks();
+          es.model->package.normalize(row, 1, x.data());
+          const Code c = sc.step(0, x.data());
+          const std::uint64_t t1 = TscClock::ticks();
+          if (c != Code::ok) return Status(c, es.spec.path + ": streaming step failed while timing it");
+          if (pass == 1) ns.push_back(clock.ticks_to_ns(static_cast<std::int64_t>(t1 - t0)));
+        }
+      }
+      es.inference = LatencyDist::from_samples(std::move(ns));
+      engines.push_back(std::move(es));
+      return Status::Ok();
+    }
+    if (ctx.select_batch(1) != Code::ok) return Status(Code::internal, es.spec.path + ": batch 1 not prepared");
+    const std::size_t rows = es.model->in_floats / features::kNumFeatures;
     for (int pass = 0; pass < 2; ++pass) {
       for (std::size_t k = 0; k < windows.size(); ++k) {
         if (pass == 0 && k >= 20) break;  // warm-up
