@@ -32,8 +32,12 @@ TEST_P(FusedConvPaths, MatchesReferenceConvBnAct) {
   BuildReport rep;
   const auto ref = run_graph(b.g, false, {cc.x});
   const auto opt = run_graph(b.g, true, {cc.x}, &rep);
-  EXPECT_EQ(rep.ops_after.at("tickrt.FusedConv"), 1);
-  EXPECT_EQ(rep.ops_after.size(), 1u);
+  // FusedConv then becomes a channels-last tickrt.ConvNHWC (conv_layout_nhwc.cpp): Transposes at its edges only
+  // (none into a 1-channel input).
+  EXPECT_EQ(rep.ops_after.at("tickrt.ConvNHWC"), 1);
+  EXPECT_EQ(rep.ops_after.count("tickrt.FusedConv"), 0u);
+  EXPECT_EQ(rep.ops_after.size(), 2u);
+  EXPECT_EQ(rep.ops_after.at("Transpose"), cc.w[1] == 1 ? 1 : 2);   // out (and in, unless one input channel)
   EXPECT_LE(max_abs_diff(ref, opt), 1e-4);
 }
 

@@ -72,6 +72,7 @@ const std::vector<OpDef>& registry() {
     ops::register_fused(v);
     ops::register_quant(v);
     ops::register_stream(v);
+    ops::register_conv_nhwc(v);
     return v;
   }();
   return r;

@@ -90,5 +90,6 @@ void register_rnn(std::vector<OpDef>& r);
 void register_fused(std::vector<OpDef>& r);
 void register_quant(std::vector<OpDef>& r);   // quant_ops.cpp: INT8 / FP16 fused ops
 void register_stream(std::vector<OpDef>& r);  // stream_ops.cpp: RingShift / WeightedSum (streaming models)
+void register_conv_nhwc(std::vector<OpDef>& r);  // conv_nhwc.cpp: tickrt.ConvNHWC (channels-last convolutions)
 
 }  // namespace tickrt::infer::ops

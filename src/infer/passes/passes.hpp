@@ -1,6 +1,6 @@
 // infer/passes/passes.hpp — graph optimisation passes, one per file. Each returns how many rewrites it made
 // (for `tickrt inspect` and the build report) and leaves the graph valid, topologically ordered and SSA.
-// Run order (pipeline.cpp): dead nodes -> constant folding -> Conv+BN(+act) -> LSTM (zero states, glue,
+// Run order (pipeline.cpp): dead nodes -> constant folding -> Conv+BN(+act) -> channels-last convs -> LSTM (zero states, glue,
 // packing) -> additive attention -> scaled dot-product attention -> MatMul/Gemm+bias+act -> dead nodes.
 #pragma once
 
@@ -19,6 +19,10 @@ Result<int> fold_constants(Graph& g, cpu::Isa isa);
 // Conv -> BatchNormalization folded into the Conv's weights and bias; a following Relu/LeakyRelu becomes
 // the Conv's fused activation (tickrt.FusedConv with pre-packed weights).
 Result<int> fuse_conv_bn_act(Graph& g, cpu::Isa isa);
+// tickrt.FusedConv (act none/relu/leaky) -> tickrt.ConvNHWC: channels-last direct convolutions; chains stay
+// channels-last, Transposes only at the chain's edges (none into a 1-channel input; Squeeze(3) on the way out
+// becomes Squeeze(2) + Transpose(0,2,1)) (conv_layout_nhwc.cpp).
+Result<int> convert_conv_nhwc(Graph& g, cpu::Isa isa);
 // LSTM with constant weights, forward, default activations -> tickrt.FusedLSTM (pre-packed W/R/bias, input
 // projection batched over time); zero initial states (ConstantOfShape->Slice chains) dropped; the
 // Transpose before X and Squeeze/Transpose after Y absorbed into the op's layouts.

@@ -1,0 +1,56 @@
+// tickrt.ConvNHWC (domain "tickrt"): a 2-D convolution (group 1, no padding, dilation 1) + bias + Relu/LeakyRelu
+// over channels-last tensors, produced by passes/conv_layout_nhwc.cpp from tickrt.FusedConv chains.
+// Inputs: X [N, H, W, C] (or, with attribute in_nchw = 1 and C == 1, the NCHW tensor [N, 1, H, W]: the same
+// bytes), packed (cpu::conv_nhwc_pack for the engine's ISA, attribute "isa"). Output Y [N, OH, OW, M].
+// Attributes: M, C, KH, KW, strides, act (cpu::Act: none/relu/leaky_relu), alpha, in_nchw, isa.
+#include "infer/cpu/conv_nhwc.hpp"
+#include "infer/ops/common.hpp"
+
+namespace tickrt::infer::ops {
+namespace {
+
+struct ConvNhwcParams { cpu::ConvNhwcDims d; cpu::Epilogue epi; };
+
+void conv_nhwc_run(const Kernel& k) {
+  const auto& p = k.p<ConvNhwcParams>();
+  cpu::conv_nhwc(k.isa, p.d, k.in[1]->as<float>(), p.epi, k.in[0]->as<float>(), k.out[0]->as<float>());
+}
+
+Status conv_nhwc_prepare(PrepareCtx& c) {
+  const auto packed_for = static_cast<cpu::Isa>(c.node.attr_i("isa", 0));
+  if (packed_for != c.isa)
+    return c.fail(std::string("weights were packed for ISA ") + cpu::isa_name(packed_for) + " but the engine runs " + cpu::isa_name(c.isa) +
+                  ": rebuild the engine on this machine");
+  const auto& x = c.in[0].dims;
+  const std::int64_t M = c.node.attr_i("M", 0), C = c.node.attr_i("C", 0), KH = c.node.attr_i("KH", 0), KW = c.node.attr_i("KW", 0);
+  const bool in_nchw = c.node.attr_i("in_nchw", 0) != 0;
+  auto strides = c.node.attr_is("strides");
+  if (strides.size() != 2) strides = {1, 1};
+  if (M < 1 || C < 1 || KH < 1 || KW < 1 || strides[0] < 1 || strides[1] < 1) return c.fail("bad M/C/KH/KW/strides attributes");
+  if (c.in[0].dtype != DType::f32 || x.size() != 4) return c.fail("X " + dims_str(x) + " is not a float32 4-D tensor");
+  if (in_nchw && (C != 1 || x[1] != 1)) return c.fail("in_nchw needs one input channel, X is " + dims_str(x));
+  if (!in_nchw && x[3] != C) return c.fail("X " + dims_str(x) + " is not [N, H, W, " + std::to_string(C) + "]");
+  const std::int64_t H = in_nchw ? x[2] : x[1], Wd = in_nchw ? x[3] : x[2];
+  if (H < KH || Wd < KW) return c.fail("input " + dims_str(x) + " smaller than the " + std::to_string(KH) + "x" + std::to_string(KW) + " kernel");
+  if (!c.in[1].constant || numel(c.in[1].dims) < static_cast<std::int64_t>(cpu::conv_nhwc_packed_floats(c.isa, static_cast<int>(M), static_cast<int>(C),
+                                                                                                         static_cast<int>(KH), static_cast<int>(KW))))
+    return c.fail("packed weights missing or too small");
+  const auto act = static_cast<cpu::Act>(c.node.attr_i("act", 0));
+  if (act != cpu::Act::none && act != cpu::Act::relu && act != cpu::Act::leaky_relu) return c.fail("activation must be none, relu or leaky_relu");
+  auto p = std::make_shared<ConvNhwcParams>();
+  p->d = {static_cast<int>(x[0]), static_cast<int>(H), static_cast<int>(Wd), static_cast<int>(C), static_cast<int>(M), static_cast<int>(KH),
+          static_cast<int>(KW), static_cast<int>(strides[0]), static_cast<int>(strides[1]), 0, 0};
+  p->d.OH = (p->d.H - p->d.KH) / p->d.SH + 1;
+  p->d.OW = (p->d.W - p->d.KW) / p->d.SW + 1;
+  p->epi = cpu::Epilogue{act, c.node.attr_f("alpha", 0.01f)};
+  c.out[0] = TensorInfo{DType::f32, {x[0], p->d.OH, p->d.OW, M}};
+  c.k.params = p;
+  c.k.run = &conv_nhwc_run;
+  return Status::Ok();
+}
+
+}  // namespace
+
+void register_conv_nhwc(std::vector<OpDef>& r) { r.push_back({"tickrt", "ConvNHWC", &conv_nhwc_prepare}); }
+
+}  // namespace tickrt::infer::ops
