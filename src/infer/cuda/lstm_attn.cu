@@ -417,6 +417,19 @@ __device__ __forceinline__ void mma16816(float (&d)[4], const uint4& a, unsigned
   __trap();   // never launched there: lstm_attn_run takes the CUDA-core kernel below sm_80
 #endif
 }
+// The tensor-core kernel's activations: the hardware tanh (tanh.approx.f32, one MUFU op, relative error ~2^-11,
+// sm_75+) and sigmoid(x) = 0.5 tanh(x/2) + 0.5: the cell's activations are the per-step critical path, and h is
+// rounded to FP16 (2^-11) for the next step anyway.
+__device__ __forceinline__ float tanh_hw(float x) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 750
+  float y;
+  asm("tanh.approx.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+#else
+  return tanh_fast(x);
+#endif
+}
+__device__ __forceinline__ float sig_hw(float x) { return fmaf(0.5f, tanh_hw(0.5f * x), 0.5f); }
 __device__ __forceinline__ unsigned pack_h2(float lo, float hi) {
   const __half2 v = __floats2half2_rn(lo, hi);
   return *reinterpret_cast<const unsigned*>(&v);
@@ -560,10 +573,10 @@ __global__ void __launch_bounds__(kMmaThreads, 1) lstm_attn_mma_kernel(const Lst
           const int s = n0 + j;
           const float ai = d[0][0][j] + d[0][1][j], ao = d[0][0][2 + j] + d[0][1][2 + j];
           const float af = d[1][0][j] + d[1][1][j], ac = d[1][0][2 + j] + d[1][1][2 + j];
-          const float gi = sig(ai + gb[0] + gx[j][0]), go = sig(ao + gb[1] + gx[j][1]);
-          const float gf = sig(af + gb[2] + gx[j][2]), gc = tanh_fast(ac + gb[3] + gx[j][3]);
+          const float gi = sig_hw(ai + gb[0] + gx[j][0]), go = sig_hw(ao + gb[1] + gx[j][1]);
+          const float gf = sig_hw(af + gb[2] + gx[j][2]), gc = tanh_hw(ac + gb[3] + gx[j][3]);
           c[j] = gf * c[j] + gi * gc;
-          const float h = go * tanh_fast(c[j]);
+          const float h = go * tanh_hw(c[j]);
           if (s < S) {
             hb[((t & 1) * S + s) * HS16 + u] = __float2half_rn(h);
             if (role == 2 && b0 + s < p.B) hs[(s * T + t) * H + u] = h;
@@ -585,7 +598,7 @@ __global__ void __launch_bounds__(kMmaThreads, 1) lstm_attn_mma_kernel(const Lst
       float part[2];
 #pragma unroll
       for (int j = 0; j < 2; ++j)
-        part[j] = sva[0] * tanh_fast(d[0][j] + d[1][j] + sba[0]) + sva[1] * tanh_fast(d[0][2 + j] + d[1][2 + j] + sba[1]);
+        part[j] = sva[0] * tanh_hw(d[0][j] + d[1][j] + sba[0]) + sva[1] * tanh_hw(d[0][2 + j] + d[1][2 + j] + sba[1]);
 #pragma unroll
       for (int j = 0; j < 2; ++j)
 #pragma unroll
