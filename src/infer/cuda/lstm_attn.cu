@@ -222,11 +222,21 @@ __device__ __forceinline__ void layer_loop(const LstmAttn& p, const Smem& sm, in
   }
 }
 
+// The hidden sequence is FP32 (CUDA-core kernel, or global memory) or FP16 (tensor-core kernel, in shared memory).
+__device__ __forceinline__ float4 ld4(const float* p) { return *reinterpret_cast<const float4*>(p); }
+__device__ __forceinline__ float4 ld4(const __half* p) {
+  const uint2 raw = *reinterpret_cast<const uint2*>(p);
+  const float2 a = __half22float2(*reinterpret_cast<const __half2*>(&raw.x)), b = __half22float2(*reinterpret_cast<const __half2*>(&raw.y));
+  return make_float4(a.x, a.y, b.x, b.y);
+}
+__device__ __forceinline__ float ld1(const float* p) { return *p; }
+__device__ __forceinline__ float ld1(const __half* p) { return __half2float(*p); }
+
 // Attention scores after the recurrence (CUDA-core kernel; the tensor-core kernel when A > 64): score[s][t] =
 // v . tanh(h2_t Wa + ba), each warp takes 4 (sample, step) rows at a time (each Wa element read once for the 4),
 // lane j (and j + 32...) of the attention width; h rows are broadcast float4 reads.
-template <int NT>
-__device__ __forceinline__ void attn_scores(const LstmAttn& p, const float* hw, const float* hs, float* score, int S, int b0, int warp,
+template <int NT, typename HT>
+__device__ __forceinline__ void attn_scores(const LstmAttn& p, const float* hw, const HT* hs, float* score, int S, int b0, int warp,
                                             int lane) {
   const float *Wa = hw + p.oWa, *ba = hw + p.oba, *va = hw + p.ova;
   const int T = p.T;
@@ -234,7 +244,7 @@ __device__ __forceinline__ void attn_scores(const LstmAttn& p, const float* hw, 
   const int A = p.A;
   const int nvalid = min(S, p.B - b0) * T;   // rows of samples that exist (Hs may be global: never read past them)
   for (int r0 = warp * RB; r0 < nvalid; r0 += NW * RB) {
-    const float* hr[RB];
+    const HT* hr[RB];
 #pragma unroll
     for (int r = 0; r < RB; ++r) hr[r] = hs + min(r0 + r, nvalid - 1) * H;
     float part[RB] = {};
@@ -248,7 +258,7 @@ __device__ __forceinline__ void attn_scores(const LstmAttn& p, const float* hw, 
         const float w0 = Wa[kx * A + jj], w1 = Wa[(kx + 1) * A + jj], w2 = Wa[(kx + 2) * A + jj], w3 = Wa[(kx + 3) * A + jj];
 #pragma unroll
         for (int r = 0; r < RB; ++r) {
-          const float4 hv = *reinterpret_cast<const float4*>(hr[r] + kx);
+          const float4 hv = ld4(hr[r] + kx);
           a[r] = fmaf(hv.w, w3, fmaf(hv.z, w2, fmaf(hv.y, w1, fmaf(hv.x, w0, a[r]))));
         }
       }
@@ -266,8 +276,8 @@ __device__ __forceinline__ void attn_scores(const LstmAttn& p, const float* hw, 
 
 // Softmax over time, context, [context, h_last] -> fc1 -> relu -> fc2: one warp per sample. hbuf (the h buffers,
 // free now, 4 S H floats) holds z [S][2H] and y1 [S][128].
-template <int S>
-__device__ __forceinline__ void attn_head(const LstmAttn& p, const float* hw, const float* hs, float* score, float* hbuf, int b0,
+template <int S, typename HT>
+__device__ __forceinline__ void attn_head(const LstmAttn& p, const float* hw, const HT* hs, float* score, float* hbuf, int b0,
                                           int warp, int lane) {
   const float *F1T = hw + p.oF1T, *b1 = hw + p.ob1, *F2 = hw + p.oF2, *b2 = hw + p.ob2;
   const int T = p.T;
@@ -287,27 +297,27 @@ __device__ __forceinline__ void attn_head(const LstmAttn& p, const float* hw, co
       sum = warp_sum(sum);
       __syncwarp();
       const float inv = 1.f / sum;
-      const float* hsq = hs + s * T * H;
+      const HT* hsq = hs + s * T * H;
       float c0 = 0.f, c1 = 0.f, d0 = 0.f, d1 = 0.f;
       int t = 0;
 #pragma unroll 4
       for (; t + 1 < T; t += 2) {
-        c0 = fmaf(sc[t], hsq[t * H + lane], c0);
-        c1 = fmaf(sc[t], hsq[t * H + lane + 32], c1);
-        d0 = fmaf(sc[t + 1], hsq[(t + 1) * H + lane], d0);
-        d1 = fmaf(sc[t + 1], hsq[(t + 1) * H + lane + 32], d1);
+        c0 = fmaf(sc[t], ld1(&hsq[t * H + lane]), c0);
+        c1 = fmaf(sc[t], ld1(&hsq[t * H + lane + 32]), c1);
+        d0 = fmaf(sc[t + 1], ld1(&hsq[(t + 1) * H + lane]), d0);
+        d1 = fmaf(sc[t + 1], ld1(&hsq[(t + 1) * H + lane + 32]), d1);
       }
       if (t < T) {
-        c0 = fmaf(sc[t], hsq[t * H + lane], c0);
-        c1 = fmaf(sc[t], hsq[t * H + lane + 32], c1);
+        c0 = fmaf(sc[t], ld1(&hsq[t * H + lane]), c0);
+        c1 = fmaf(sc[t], ld1(&hsq[t * H + lane + 32]), c1);
       }
       float* z = hbuf + s * 2 * H;
       float* y1 = hbuf + S * 2 * H + s * kLaMaxM1;
-      const float* hl = hsq + (T - 1) * H;
+      const HT* hl = hsq + (T - 1) * H;
       z[lane] = (c0 + d0) * inv;
       z[lane + 32] = (c1 + d1) * inv;
-      z[H + lane] = hl[lane];
-      z[H + lane + 32] = hl[lane + 32];
+      z[H + lane] = ld1(hl + lane);
+      z[H + lane + 32] = ld1(hl + lane + 32);
       __syncwarp();
       const int M1 = p.M1;
       for (int o = lane; o < M1; o += 32) {
@@ -449,8 +459,11 @@ __global__ void __launch_bounds__(kMmaThreads, 1) lstm_attn_mma_kernel(const Lst
   __half* h1 = reinterpret_cast<__half*>(h1f);
   __half* h2 = reinterpret_cast<__half*>(h2f);
   float* score = h2f + 2 * S * H;   // [S][T]
-  float* hs = p.hs_smem ? score + (S * T + 3) / 4 * 4 : p.Hs + static_cast<std::size_t>(b0) * T * H;
-  float* spart = (p.hs_smem ? hs + S * T * H : score + (S * T + 3) / 4 * 4);   // [3][S][T]: warps 1-3's partial scores (warp 0: score)
+  // Layer 2's hidden sequence: FP16 in shared memory when it fits (lstm_attn_smem counts it as halves: at S = 8 it
+  // does, 64 KiB), else FP32 in global memory (L2-resident).
+  __half* hs16 = reinterpret_cast<__half*>(score + (S * T + 3) / 4 * 4);
+  float* hs = p.Hs + static_cast<std::size_t>(b0) * T * H;
+  float* spart = p.hs_smem ? reinterpret_cast<float*>(hs16 + S * T * H) : score + (S * T + 3) / 4 * 4;   // [3][S][T]: warps 1-3's partials
   const bool fused_scores = p.A <= 64;
   for (int i = tid; i < S * H; i += kMmaThreads) {
     const int s = i / H, u = i % H, b = b0 + s;
@@ -579,7 +592,10 @@ __global__ void __launch_bounds__(kMmaThreads, 1) lstm_attn_mma_kernel(const Lst
           const float h = go * tanh_hw(c[j]);
           if (s < S) {
             hb[((t & 1) * S + s) * HS16 + u] = __float2half_rn(h);
-            if (role == 2 && b0 + s < p.B) hs[(s * T + t) * H + u] = h;
+            if (role == 2 && b0 + s < p.B) {
+              if (p.hs_smem) hs16[(s * T + t) * H + u] = __float2half_rn(h);
+              else hs[(s * T + t) * H + u] = h;
+            }
           }
         }
         if (role == 1) load_g(gx, t + 2);
@@ -621,12 +637,16 @@ __global__ void __launch_bounds__(kMmaThreads, 1) lstm_attn_mma_kernel(const Lst
   cp_async_wait_all();
   __syncthreads();
   stamp(3);
-  if (!fused_scores) attn_scores<kMmaThreads>(p, hw, hs, score, S, b0, warp, lane);
+  if (!fused_scores) {
+    if (p.hs_smem) attn_scores<kMmaThreads>(p, hw, hs16, score, S, b0, warp, lane);
+    else attn_scores<kMmaThreads>(p, hw, hs, score, S, b0, warp, lane);
+  }
   else
     for (int i = tid; i < S * T; i += kMmaThreads) score[i] = ((score[i] + spart[i]) + spart[S * T + i]) + spart[2 * S * T + i];
   __syncthreads();
   stamp(4);
-  attn_head<S>(p, hw, hs, score, h1f, b0, warp, lane);
+  if (p.hs_smem) attn_head<S>(p, hw, hs16, score, h1f, b0, warp, lane);
+  else attn_head<S>(p, hw, hs, score, h1f, b0, warp, lane);
   stamp(5);
 }
 
@@ -733,8 +753,11 @@ int lstm_attn_samples_per_block(int B, int sms) {
 }
 
 std::size_t lstm_attn_smem(LaWeights mode, int S, int T, bool hs_smem) {
-  // FP16 (tensor-core kernel): + 3 S T floats of partial attention scores after the hidden sequence.
-  return (mode == LaWeights::fp16 ? sizeof(float) * 3 * static_cast<std::size_t>(S) * T : 0) + layer_bytes(K1, mode) + layer_bytes(K2, mode) + sizeof(float) * 4 * S * H + (mode == LaWeights::int8 ? 8 * S * H : 0) +
+  // FP16 (tensor-core kernel): the hidden sequence in halves, + 3 S T floats of partial attention scores after it.
+  if (mode == LaWeights::fp16)
+    return layer_bytes(K1, mode) + layer_bytes(K2, mode) + sizeof(float) * 4 * S * H + sizeof(float) * static_cast<std::size_t>((S * T + 3) / 4 * 4) +
+           (hs_smem ? 2 * static_cast<std::size_t>(S) * T * H : 0) + sizeof(float) * 3 * static_cast<std::size_t>(S) * T;
+  return layer_bytes(K1, mode) + layer_bytes(K2, mode) + sizeof(float) * 4 * S * H + (mode == LaWeights::int8 ? 8 * S * H : 0) +
          sizeof(float) * static_cast<std::size_t>((S * T + 3) / 4 * 4) + (hs_smem ? sizeof(float) * static_cast<std::size_t>(S) * T * H : 0);
 }
 
