@@ -65,8 +65,9 @@ void register_report(CLI::App& app) {
   cmd->add_option("--capital", o->capital, "--recompute: capital for returns and drawdown % (default: the saved one)");
   cmd->add_option("--period", o->period, "--recompute: return period: auto (1s under a day, else 1m) or <n>ms|s|m|h|d")
       ->capture_default_str();
-  cmd->add_option("--baseline", o->baseline, "--recompute: precision of the baseline run")->capture_default_str();
-  cmd->add_option("--flag-pct", o->flag_pct, "--recompute: flag a Sharpe that differs from the baseline by more (%)")
+  cmd->add_option("--baseline", o->baseline, "Precision of the baseline run (--recompute; and the page's wording)")
+      ->capture_default_str();
+  cmd->add_option("--flag-pct", o->flag_pct, "Flag a Sharpe differing from the baseline by more, % (--recompute; wording)")
       ->capture_default_str();
   cmd->add_flag("--no-latency-twins", o->no_twins, "--recompute: leave out the run vs zero-latency twin comparisons");
   cmd->add_option("--max-points", o->max_points, "Points per curve drawn in the page (the CSVs keep all)")
@@ -107,6 +108,8 @@ void register_report(CLI::App& app) {
     }
     backtest::ReportOptions ro;
     ro.max_points_per_curve = o->max_points;
+    ro.baseline_precision = o->baseline;
+    ro.flag_pct = o->flag_pct;
     if (Status st = backtest::write_report(r, o->out, ro); !st.ok()) report_fail(st.message());
     std::cout << o->out << "/report.html (" << r.runs.size() << " runs, " << r.comparisons.size()
               << " comparisons) and its CSV/JSON\n";

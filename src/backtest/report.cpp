@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cctype>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -449,7 +450,7 @@ std::string run_label(const EngineRun& run) {
   return html_escape(run.name);
 }
 
-void engines_table(std::string& h, const BacktestResult& r) {
+void engines_table(std::string& h, const BacktestResult& r, const std::string& base) {
   // One row per engine (engine path + precision): its latency run and its zero-latency twin side by side.
   struct Row { const EngineRun* lat = nullptr; const EngineRun* zero = nullptr; };
   std::vector<std::string> order;
@@ -485,7 +486,7 @@ void engines_table(std::string& h, const BacktestResult& r) {
     num_cell(h, metric, run->metrics.pnl_net, money_decimals(run->metrics.pnl_net), true);
   };
   h += "<div class=\"scroll\"><table id=\"engines\"><thead><tr><th class=\"l\">engine</th><th class=\"l\">precision</th>"
-       "<th>Sharpe</th><th>vs FP32</th><th>Sharpe @0 lat</th><th>vs FP32 @0 lat</th>"
+       "<th>Sharpe</th><th>vs " + base + "</th><th>Sharpe @0 lat</th><th>vs " + base + " @0 lat</th>"
        "<th title=\"Sharpe with the measured inference latency vs the same engine with zero latency\">cost of latency</th>"
        "<th>PnL net</th><th>PnL net @0 lat</th></tr></thead><tbody>\n";
   for (const std::string& key : order) {
@@ -506,7 +507,7 @@ void engines_table(std::string& h, const BacktestResult& r) {
   h += "</tbody></table></div>\n";
 }
 
-void comparison_table(std::string& h, const BacktestResult& r) {
+void comparison_table(std::string& h, const BacktestResult& r, const std::string& base) {
   h += "<div class=\"scroll\"><table id=\"comparison\"><thead><tr><th class=\"l\">kind</th><th class=\"l\">baseline</th><th class=\"l\">run</th>"
        "<th>Sharpe baseline</th><th>Sharpe run</th><th>Sharpe diff %</th><th>flag</th>"
        "<th>decisions compared</th><th>differ</th><th>differ %</th><th>PnL diff</th><th>of which while signals differ</th>"
@@ -516,7 +517,7 @@ void comparison_table(std::string& h, const BacktestResult& r) {
     h += "<tr data-baseline=\"" + html_escape(c.baseline) + "\" data-run=\"" + html_escape(c.run) + "\" data-kind=\"" +
          (lat ? "latency" : "precision") + "\" data-flag=\"" + (c.sharpe_flag ? "1" : "0") + "\"" +
          (c.sharpe_flag ? " class=\"flagged\"" : "") + ">";
-    h += std::string("<td class=\"l\">") + (lat ? "latency (vs 0-latency twin)" : "precision (vs FP32)") + "</td>";
+    h += std::string("<td class=\"l\">") + (lat ? std::string("latency (vs 0-latency twin)") : "precision (vs " + base + ")") + "</td>";
     h += "<td class=\"l\">" + html_escape(c.baseline) + "</td><td class=\"l\">" + html_escape(c.run) + "</td>";
     num_cell(h, "sharpe_baseline", c.sharpe_baseline, 2);
     num_cell(h, "sharpe_run", c.sharpe_run, 2);
@@ -601,6 +602,9 @@ std::string format_fixed(double v, int decimals) {
 
 std::string render_html(const BacktestResult& r, const ReportOptions& opt) {
   const std::vector<std::string> colours = run_colours(r);
+  std::string base = opt.baseline_precision;  // the table headers say "vs FP32"
+  for (char& ch : base) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+  base = html_escape(base);
   const std::int64_t start = span_start(r), end = span_end(r);
   std::string h;
   h.reserve(64 * 1024);
@@ -640,14 +644,15 @@ std::string render_html(const BacktestResult& r, const ReportOptions& opt) {
   h += "<p class=\"note\" id=\"annualisation\">Sharpe and Sortino: " +
        html_escape(annualisation.empty() ? std::string("not computed") : annualisation) +
        ". Sharpe = mean / standard deviation of the returns; Sortino uses the downside deviation (target 0). "
-       "A flag (&#9873;) marks a Sharpe that differs by more than 5% from the FP32 run with the same latency "
+       "A flag (&#9873;) marks a Sharpe that differs by more than " + format_fixed(opt.flag_pct, opt.flag_pct == std::floor(opt.flag_pct) ? 0 : 1) +
+       "% from the " + base + " run with the same latency "
        "setting; &ldquo;cost of latency&rdquo; compares each engine with its own zero-latency twin (same engine, "
        "inference charged 0 ns), so the effect of speed is apart from the effect of precision.</p>\n";
-  engines_table(h, r);
+  engines_table(h, r, base);
   h += "<h3>Comparisons</h3>\n<p class=\"note\">Decisions are matched by sample number; &ldquo;of which while "
        "signals differ&rdquo; is the part of the PnL difference accrued between a decision where the two signals "
        "differed and the next decision.</p>\n";
-  comparison_table(h, r);
+  comparison_table(h, r, base);
   h += "</section>\n";
 
   // Charts.

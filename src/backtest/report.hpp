@@ -39,6 +39,10 @@ struct ReportOptions {
   // Each curve is reduced to about this many points for the page (min and max of each time bucket
   // are kept, so spikes and the drawdown's bottom survive); the CSVs keep every point.
   std::size_t max_points_per_curve = 2000;
+  // Only the page's wording (the comparisons are already in the result): the baseline and the flag
+  // threshold the comparisons were made with (CompareConfig).
+  std::string baseline_precision = "fp32";
+  double flag_pct = 5.0;
 };
 
 std::string render_html(const BacktestResult& r, const ReportOptions& opt = {});
