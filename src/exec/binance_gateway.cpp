@@ -1171,6 +1171,20 @@ struct BinanceGateway::Impl {
     return did;
   }
 
+  static constexpr std::int64_t kWarmEveryNs = 1'000'000;
+  std::int64_t last_warm_ns = 0;
+  std::string warm_buf;
+  void warm_order_path() {
+    Work w;
+    w.kind = Kind::new_order;
+    w.req.order.symbol = SymbolName::from("BTCUSDT");
+    w.req.order.client_order_id = ClientOrderId::from("tickrt-warm-0000000000");
+    w.req.order.price = Price::from_raw(1);
+    w.req.order.qty = Qty::from_raw(1);
+    format_request(w, warm_buf);
+    (void)live.find(std::string(w.req.order.client_order_id.view()));
+  }
+
   void loop() {
     // A pinned IO thread has its core to itself: it never sleeps (a sleep costs the next order
     // the timer's wake-up, ~50-80 us with the default timer slack: measured, docs/PIPELINE.md).
@@ -1219,7 +1233,18 @@ struct BinanceGateway::Impl {
       if (io.stopped()) io.restart();
       if (active) {
         idle_since = now;
+        last_warm_ns = now;
         slept = false;
+        continue;
+      }
+      if (spin_forever && now - last_warm_ns >= kWarmEveryNs) {
+        // A pinned IO thread idles for seconds between orders, and the order then ran its
+        // formatting and HMAC from cold caches (measured in the pipeline: format 6 us, sign 12 us
+        // vs 2.6 / 4 us back to back). Once per kWarmEveryNs of idleness it formats and signs a
+        // throw-away order into a scratch buffer (nothing is sent): ~5 us, so an order arriving
+        // meanwhile waits at most that, about 0.5 % of the time.
+        last_warm_ns = now;
+        warm_order_path();
         continue;
       }
       if (spin_forever || now - idle_since < cfg.idle.spin_ns) {

@@ -72,9 +72,10 @@ struct PipelineConfig {
   std::string calib_cache;
   double golden_min_agreement = 0.95;   // reduced precision: argmax agreement with the FP32 golden logits
   // [engine] keep_warm (pipeline/warm.hpp): between ticks, after keep_warm_after_us without an
-  // inference: "touch" reads the engine's weights + arena in small slices, "infer" runs a throw-away
-  // inference, "off".
-  std::string keep_warm = "touch";
+  // inference: "infer" runs a throw-away inference (measured closest to the engine's hot figure, two
+  // device runs: docs/BENCHMARKS.md "## pipeline"), "touch" reads the engine's weights + arena in small
+  // slices (cheaper, never delays a tick by more than a slice), "off".
+  std::string keep_warm = "infer";
   std::int64_t keep_warm_after_us = 1000;
   // [threads]
   ThreadMode mode = ThreadMode::inline_;

@@ -135,6 +135,7 @@ TEST(PipelinePrecision, ConfigKeys) {
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d.value().precision, "fp32");
   EXPECT_TRUE(d.value().swap_warm);
+  EXPECT_EQ(d.value().keep_warm, "infer");
   auto bad = parse_config("[engine]\nkeep_warm = \"hot\"\n", "t.toml", ".");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("engine.keep_warm"), std::string::npos) << bad.status().to_string();
