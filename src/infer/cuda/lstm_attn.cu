@@ -1,6 +1,10 @@
 // infer/cuda/lstm_attn.cu — the fused 2-layer LSTM + attention + head kernel (contract: lstm_attn.cuh).
-// Accuracy: sigmoid/tanh from __expf (absolute error ~1e-7), FP32 accumulation everywhere: the FP32 variant stays
-// within 1e-4 of the CPU engine (tests/cuda).
+// Two kernels: the CUDA-core one (lstm_attn_kernel: FP32 and INT8 weights in shared memory) and the FP16 tensor-core
+// one (lstm_attn_mma_kernel: mma.sync with the weights in registers; FP16 always takes it, so the CUDA-core kernel's
+// FP16 branch and lstm_attn_pack's shared-memory FP16 layout are not used).
+// Accuracy: CUDA-core kernel: sigmoid/tanh from __expf (absolute error ~1e-7), FP32 accumulation everywhere: the FP32
+// variant stays within 1e-4 of the CPU engine (tests/cuda). Tensor-core kernel: FP16 weights and h, FP32 accumulation
+// and cell state, hardware tanh (~2^-11): argmax agreement with the CPU engine (tests/cuda).
 #include "infer/cuda/lstm_attn.cuh"
 
 #include <cuda_fp16.h>

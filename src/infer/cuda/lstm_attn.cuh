@@ -19,6 +19,11 @@
 //   - then the attention/head weights are staged (cp.async) where the recurrent weights were, and attention
 //     (score_t = v . tanh(h2_t Wa + ba), softmax over t, context) and fc1-relu-fc2 run from shared memory,
 //     one warp per (sample, step) row for the scores, one warp per sample after; logits to the graph output.
+// FP16 (since docs/gpu/run6) runs a tensor-core variant instead (lstm_attn_mma_kernel, 512 threads): the gate products
+// as mma.sync m16n8k16 with the weights as A fragments held in registers for the whole sequence (lstm_attn_pack
+// writes the FP16 image in that fragment layout) and the S <= 8 samples as the N = 8 columns, h in FP16 shared memory,
+// c in FP32 registers, the attention scores folded into the loop (warps 0-3, A <= 64), layer 2's hidden sequence in
+// FP16 shared memory where it fits; needs sm_80+.
 // Limits: H == 64 only (kH); attention width A <= 128; fc1 width <= 128; weights as ONNX LSTM (gates i, o, f, c,
 // default activations, forward); h0/c0 may be given ([B, H]) or null (zeros).
 #pragma once
@@ -69,7 +74,8 @@ std::vector<float> lstm_attn_pack_head(const float* Wa, const float* ba, const f
 std::size_t lstm_attn_weight_bytes(LaWeights mode);
 // Samples per block for a batch (one wave on `sms` multiprocessors where possible).
 int lstm_attn_samples_per_block(int B, int sms);
-// Dynamic shared memory of one block (compare with cudaDevAttrMaxSharedMemoryPerBlockOptin).
+// Dynamic shared memory of one block (compare with cudaDevAttrMaxSharedMemoryPerBlockOptin). FP16: the tensor-core
+// kernel's (hidden sequence in halves, partial scores); the weight-image area is kept for the head staging.
 std::size_t lstm_attn_smem(LaWeights mode, int S, int T, bool hs_smem);
 // One launch; the caller ran the x W1^T GEMM into p.G1 before it on the same stream.
 cudaError_t lstm_attn_run(const LstmAttn& p, int S, cudaStream_t s);
