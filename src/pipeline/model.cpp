@@ -466,9 +466,20 @@ void ModelSwapper::do_swap(const std::string& path) {
     std::lock_guard<std::mutex> g(mu_);
     o.version = model_->version + 1;
   }
+  bool was_streaming = false;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    was_streaming = model_->streaming;
+  }
   auto m = load_model(o);
   std::vector<std::unique_ptr<ModelInstance>> insts;
   Status st = m.ok() ? Status::Ok() : m.status();
+  // A streaming model and a windowed one need differently sized feature windows (stream_infer.hpp
+  // replay_rows) and threads.mode inline: a swap between the two kinds is refused (restart instead).
+  if (st.ok() && m.value()->streaming != was_streaming)
+    st = Status(Code::unsupported, path + (was_streaming ? ": a windowed model cannot replace the running streaming model"
+                                                         : ": a streaming model cannot replace the running windowed model") +
+                                       " by hot swap: restart tickrt with it");
   if (st.ok()) {
     const std::shared_ptr<const LoadedModel>& lm = m.value();
     for (std::size_t i = 0; i < slots_.size() && st.ok(); ++i) {
@@ -478,8 +489,10 @@ void ModelSwapper::do_swap(const std::string& path) {
       } else {
         // One throw-away run: the arena and weights are touched (and in the shared L3) before the
         // inference thread's first run on them.
+        // Not for a streaming instance: a step would advance a state slot (its state is rebuilt by
+        // replaying the feature window at each symbol's first sample, stream_infer.hpp).
         ModelInstance& ctx = *inst.value();
-        if (ctx.select_batch(1) == Code::ok) {
+        if (!ctx.stream && ctx.select_batch(1) == Code::ok) {
           std::fill(ctx.input(), ctx.input() + lm->in_floats, 0.0f);
           (void)ctx.run();
         }

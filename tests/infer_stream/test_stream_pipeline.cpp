@@ -176,3 +176,30 @@ TEST(StreamPipeline, ResetPolicyGapLostRowsResyncAndWarmup) {
   // Other symbols are untouched by all this.
   EXPECT_EQ(s.context().steps(0), 0u);
 }
+
+// The swapper (the path `tickrt run` uses): a new streaming model is adopted (no throw-away step on it), a
+// windowed model cannot replace a streaming one (different feature windows): refused, the old one keeps running.
+TEST(StreamPipeline, SwapperAdoptsStreamingAndRefusesAKindChange) {
+  if (!std::filesystem::exists(kModel) || !std::filesystem::exists("models/trained/lstm_attn_s/model.onnx")) GTEST_SKIP() << "models absent";
+  auto m = load();
+  ASSERT_TRUE(m);
+  auto inst = make_instance(m, 1);
+  ASSERT_TRUE(inst.ok());
+  ModelSlot slot(std::move(inst.value()));
+  ModelOptions mo;
+  mo.path = kModel;
+  mo.max_batch = 1;
+  ModelSwapper sw(mo, m, {&slot}, false, 0);
+  sw.start();
+  sw.request_swap(kModel);
+  ASSERT_TRUE(sw.wait_idle(20000));
+  EXPECT_TRUE(sw.last_result().ok) << sw.last_result().message;
+  EXPECT_TRUE(slot.current()->stream);
+  EXPECT_EQ(slot.current()->model->version, 2u);
+  sw.request_swap("models/trained/lstm_attn_s/model.onnx");
+  ASSERT_TRUE(sw.wait_idle(20000));
+  EXPECT_FALSE(sw.last_result().ok);
+  EXPECT_NE(sw.last_result().message.find("cannot replace the running streaming model"), std::string::npos) << sw.last_result().message;
+  EXPECT_TRUE(slot.current()->stream);
+  sw.stop();
+}
