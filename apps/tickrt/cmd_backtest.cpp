@@ -156,6 +156,7 @@ void register_backtest(CLI::App& app) {
   c->add_option("--repeat", o->repeat, "--no-model: number of replays (best reported)")->capture_default_str();
   auto bars = std::make_shared<BarsCliOptions>();  // bar mode (--bars ...): cmd_backtest_bars.cpp
   add_bars_options(c, bars);
+  add_bus_backtest_options(c);  // --distributed nats://...: jobs for `tickrt worker` (cmd_bus.cpp)
   c->footer(
       "Examples:\n"
       "  tickrt backtest --config configs/backtest.toml\n"
@@ -176,6 +177,11 @@ void register_backtest(CLI::App& app) {
     if (!o->twins.empty()) cmd << " --zero-latency-twins " << o->twins;
     o->command = cmd.str();
     if (bars_requested(*bars)) return run_bars_backtest(*bars, o->engines, o->out, o->seed, o->command);
+    if (bus_backtest_requested()) {  // the same sweep on worker processes (src/bus/jobs.hpp)
+      if (const int rc = run_distributed_backtest(o->config, o->engines, o->data, o->out, o->seed, o->twins, o->command); rc != 0)
+        throw CLI::RuntimeError(rc);
+      return;
+    }
     if (const int rc = run_backtest(*o); rc != 0) throw CLI::RuntimeError(rc);
   });
 }

@@ -19,6 +19,7 @@
 #ifdef TICKRT_HAVE_BUS
 #include "bus/exec_node.hpp"
 #include "bus/feed_node.hpp"
+#include "bus/jobs.hpp"
 #include "bus/nats_client.hpp"
 #include "bus/shard_node.hpp"
 #include "bus/wire.hpp"
@@ -48,6 +49,14 @@ struct ShardArgs {
 };
 ShardArgs g_shard;
 
+// `tickrt backtest --distributed nats://...` options.
+struct DistArgs {
+  std::string url;
+  std::int64_t ack_wait_s = 60;
+  double timeout_s = 3600;
+};
+DistArgs g_dist;
+
 Result<pipeline::PipelineConfig> load_cfg(const std::string& path) {
   return path.empty() ? pipeline::default_config(TICKRT_SOURCE_DIR) : pipeline::load_config(path);
 }
@@ -63,7 +72,37 @@ void add_bus_run_options(CLI::App* run) {
   run->add_option("--events-out", g_shard.events_out, "--source nats://: append 'SYMBOL seq' per applied event (tests)");
 }
 
+void add_bus_backtest_options(CLI::App* backtest) {
+  backtest->add_option("--distributed", g_dist.url, "Run the sweep on `tickrt worker` processes via NATS (nats://host:port)");
+  backtest->add_option("--ack-wait", g_dist.ack_wait_s, "--distributed: seconds before a silent worker's job is redelivered (default 60)");
+  backtest->add_option("--sweep-timeout", g_dist.timeout_s, "--distributed: give up after this many seconds (default 3600)");
+}
+
+bool bus_backtest_requested() { return !g_dist.url.empty(); }
+
 #ifdef TICKRT_HAVE_BUS
+
+int run_distributed_backtest(const std::string& config, const std::string& engines, const std::vector<std::string>& data,
+                             const std::string& out, std::int64_t seed, const std::string& twins, const std::string& command) {
+  bus::SweepOptions o;
+  o.url = g_dist.url;
+  o.config = config;
+  o.engines = engines;
+  o.data = data;
+  o.out = out;
+  o.seed = seed;
+  o.twins = twins;
+  o.command = command + " --distributed " + g_dist.url;
+  o.ack_wait_s = g_dist.ack_wait_s;
+  o.timeout_s = g_dist.timeout_s;
+  o.source_root = TICKRT_SOURCE_DIR;
+  auto r = bus::run_sweep(o, std::cout);
+  if (!r.ok()) {
+    std::cerr << "tickrt backtest: " << r.status().to_string() << "\n";
+    return 1;
+  }
+  return 0;
+}
 
 int run_bus_shard(const pipeline::PipelineConfig& cfg, const std::string& url) {
   install_signals();
@@ -179,6 +218,31 @@ void register_bus(CLI::App& app) {
       }
     });
   }
+  // ---- worker ----
+  {
+    CLI::App* cmd = app.add_subcommand("worker", "Pull backtest jobs from NATS (tickrt backtest --distributed) and run them");
+    auto o = std::make_shared<bus::WorkerOptions>();
+    cmd->add_option("--nats", o->url, "NATS server URL")->required();
+    cmd->add_option("--name", o->name, "Worker name (logs)");
+    cmd->add_option("--idle-exit", o->idle_exit_s, "Stop after this many seconds without a job (0 = never)");
+    cmd->add_option("--max-jobs", o->max_jobs, "Stop after this many jobs (0 = unlimited)");
+    cmd->footer(
+        "Any number of workers on any machines with the same files at the same paths.\n"
+        "A job is acknowledged after its result is stored; a worker killed mid-job loses nothing:\n"
+        "the job is redelivered after the sweep's --ack-wait.\n\n"
+        "Example:\n"
+        "  tickrt worker --nats nats://127.0.0.1:4222 --name w1 &\n"
+        "  tickrt backtest --distributed nats://127.0.0.1:4222 --engines models/trained/lstm_attn_s/model.onnx \\\n"
+        "                  --data data/captures/spot_btcusdt_20240808.gz --out bt-dist\n");
+    cmd->callback([o] {
+      install_signals();
+      Status st = bus::run_worker(*o, g_bus_stop, std::cout);
+      if (!st.ok()) {
+        std::cerr << "tickrt worker: " << st.to_string() << "\n";
+        throw CLI::RuntimeError(1);
+      }
+    });
+  }
   // ---- ctl ----
   {
     CLI::App* cmd = app.add_subcommand("ctl", "Send kill | cancel-all | reset to every node (subject ctl.all)");
@@ -214,6 +278,12 @@ void register_bus(CLI::App& app) {
 }
 
 #else  // built without libnats
+
+int run_distributed_backtest(const std::string&, const std::string&, const std::vector<std::string>&, const std::string&,
+                             std::int64_t, const std::string&, const std::string&) {
+  std::cerr << "tickrt backtest --distributed: this build has no NATS support (install libnats-dev, reconfigure)\n";
+  return 1;
+}
 
 int run_bus_shard(const pipeline::PipelineConfig&, const std::string& url) {
   std::cerr << "tickrt run --source " << url << ": this build has no NATS support (install libnats-dev, reconfigure)\n";

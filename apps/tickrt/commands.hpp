@@ -3,7 +3,9 @@
 // 0 ok, 1 runtime failure (message on stderr), 2 usage error.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace CLI { class App; }
 namespace tickrt::pipeline { struct PipelineConfig; }
@@ -23,6 +25,10 @@ void register_bus(CLI::App& app);      // cmd_bus.cpp: tickrt feed | exec | ctl 
 void add_bus_run_options(CLI::App* run);               // cmd_bus.cpp: --symbols/--node/... on `run`
 bool is_bus_source(const std::string& source);       // "nats://..."
 int run_bus_shard(const pipeline::PipelineConfig& cfg, const std::string& url);  // a strategy shard; exit code
+void add_bus_backtest_options(CLI::App* backtest);     // cmd_bus.cpp: --distributed/--ack-wait on `backtest`
+bool bus_backtest_requested();                         // --distributed given
+int run_distributed_backtest(const std::string& config, const std::string& engines, const std::vector<std::string>& data,
+                             const std::string& out, std::int64_t seed, const std::string& twins, const std::string& command);
 void register_report(CLI::App& app);   // cmd_report.cpp: tickrt report <result.json> -o <dir>
 
 // Root of the project's data/ folder: $TICKRT_DATA, else <source dir>/data.

@@ -291,3 +291,36 @@ TEST(Cluster, NatsServerRestartLosesNothing) {
   ASSERT_EQ(seqs.size(), published) << slurp(t.p / "s.out");
   for (std::size_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], i + 1) << "position " << i;
 }
+
+TEST(Cluster, KilledWorkersJobIsRedone) {
+  NatsServer ns;
+  NEED_NATS(ns);
+  const std::string model = "models/trained/lstm_attn_s/model.onnx";
+  if (!fs::exists(model)) GTEST_SKIP() << model << " absent";
+  TempDir t;
+  ASSERT_TRUE(ns.start(t.p));
+  // Two jobs (the engine and its zero-latency twin); AckWait 2 s.
+  const pid_t co = spawn({kBin, "backtest", "--distributed", ns.url(), "--engines", model, "--data", kCapture, "--out",
+                          (t.p / "report").string(), "--zero-latency-twins", "on", "--ack-wait", "2", "--sweep-timeout", "60"},
+                         t.p / "coord.out");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const pid_t w1 = spawn({kBin, "worker", "--nats", ns.url(), "--name", "w1", "--idle-exit", "30"}, t.p / "w1.out");
+  // Kill w1 as soon as it has started its first job (engine load + replay take far longer).
+  bool started = false;
+  for (int i = 0; i < 1000 && !started; ++i) {
+    started = slurp(t.p / "w1.out").find("started") != std::string::npos;
+    if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(started) << slurp(t.p / "w1.out");
+  ::kill(w1, SIGKILL);
+  EXPECT_EQ(wait_for(w1, 5), -SIGKILL);
+  EXPECT_EQ(slurp(t.p / "w1.out").find("done ("), std::string::npos) << "w1 finished its job before the kill";
+  const pid_t w2 = spawn({kBin, "worker", "--nats", ns.url(), "--name", "w2", "--idle-exit", "4"}, t.p / "w2.out");
+  ASSERT_EQ(wait_for(co, 60), 0) << slurp(t.p / "coord.out") << slurp(t.p / "w2.out");
+  EXPECT_EQ(wait_for(w2, 30), 0) << slurp(t.p / "w2.out");
+  const std::string w2o = slurp(t.p / "w2.out"), co_out = slurp(t.p / "coord.out");
+  EXPECT_NE(w2o.find("(delivery 2)"), std::string::npos) << w2o;  // w1's job, redelivered
+  EXPECT_EQ(field(w2o, "([0-9]+) job\\(s\\) done"), 2u) << w2o;
+  EXPECT_NE(co_out.find("result 2/2"), std::string::npos) << co_out;
+  EXPECT_TRUE(fs::exists(t.p / "report" / "result.json"));
+}
