@@ -587,7 +587,10 @@ Result<EngineRun> Backtester::Impl::run(const RunRequest& rq, const ProgressFn& 
   // Latency summaries: what the simulated clock was charged.
   std::vector<std::int64_t> feed;
   feed.reserve(n);
-  for (const StoredEvent& se : ev) feed.push_back(se.feed_ns);
+  // Feed latency as measured: events with an exchange stamp only (bookTicker and snapshots carry
+  // none and are charged the floor; including them would hide the distribution under the floor).
+  for (const StoredEvent& se : ev)
+    if (se.ev.event_ts_ns > 0) feed.push_back(se.feed_ns);
   out.latency.push_back(summarize("inference", std::move(R.lat_inf)));
   out.latency.push_back(summarize("features", std::move(R.lat_feat)));
   out.latency.push_back(summarize("feed", std::move(feed)));
