@@ -348,10 +348,19 @@ constexpr const char* kScript = R"JS(
   function histogram(svg, h) {
     var W = 320, H = 160, L = 8, R = 8, T = 30, B = 30;
     svg.setAttribute("viewBox", "0 0 " + W + " " + H);
-    var first = -1, last = -1, max = 0;
+    var first = -1, last = -1, max = 0, over = 0;
     for (var i = 0; i < h.counts.length; i++) {
-      if (h.counts[i] > 0) { if (first < 0) first = i; last = i; if (h.counts[i] > max) max = h.counts[i]; }
+      if (h.counts[i] > 0) { if (first < 0) first = i; last = i; }
     }
+    // A few outliers (a page fault, a busy core) would stretch the axis and squeeze the body of the
+    // distribution into one bar: draw up to the p99.9 bucket and count the rest as "beyond".
+    if (first >= 0 && h.p999 > 0) {
+      var cut = first;
+      while (cut < last && h.upper[cut] < h.p999) cut++;
+      for (var i = cut + 1; i <= last; i++) over += h.counts[i];
+      last = cut;
+    }
+    for (var i = first; first >= 0 && i <= last; i++) if (h.counts[i] > max) max = h.counts[i];
     if (first < 0) {
       el("text", {x: W / 2, y: H / 2, "text-anchor": "middle"}, svg, "no samples");
       svg.setAttribute("data-bars", "0");
@@ -395,7 +404,9 @@ constexpr const char* kScript = R"JS(
       el("text", {x: x, y: H - B + 14, "text-anchor": "middle"}, svg, fmtNs(h.upper[i]));
       lastX = x;
     }
-    el("text", {x: W / 2, y: H - 4, "text-anchor": "middle"}, svg, "max count " + max);
+    el("text", {x: W / 2, y: H - 4, "text-anchor": "middle"}, svg,
+       "max count " + max + (over ? ", " + over + " beyond p99.9 (max " + fmtNs(h.max) + ")" : ""));
+    svg.setAttribute("data-beyond", String(over));
     svg.setAttribute("data-bars", String(bars));
     svg.setAttribute("data-rendered", "1");
   }
@@ -707,7 +718,8 @@ std::string render_html(const BacktestResult& r, const ReportOptions& opt) {
            format_fixed(l.p999_ns / 1e3, 1) + ", max " + format_fixed(l.max_ns / 1e3, 1) +
            " &micro;s</figcaption></figure>\n";
       if (hist_json.size() > 1) hist_json += ",";
-      hist_json += "{\"id\":" + json_str(id) + ",\"p50\":" + num6(l.p50_ns) + ",\"p99\":" + num6(l.p99_ns) + ",\"upper\":[";
+      hist_json += "{\"id\":" + json_str(id) + ",\"p50\":" + num6(l.p50_ns) + ",\"p99\":" + num6(l.p99_ns) + ",\"p999\":" + num6(l.p999_ns) +
+                   ",\"max\":" + num6(l.max_ns) + ",\"upper\":[";
       const std::size_t nb = std::min(l.bucket_upper_ns.size(), l.bucket_counts.size());
       join(hist_json, nb, [&](std::size_t b) { return num6(l.bucket_upper_ns[b]); });
       hist_json += "],\"counts\":[";
