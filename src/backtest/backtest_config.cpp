@@ -30,6 +30,7 @@ feed_floor_us = 0.0           # one-way latency of each file's fastest message (
 features = "measured"         # "measured" or fixed:<us> | normal:<mean>,<sd> | lognormal:<median>,<sigma> | uniform:<lo>,<hi>
 inference = "measured"        # per engine: measured on this machine at the start, or a spec as above
 inference_samples = 300       # timed inferences per engine when measured
+inference_by_engine = {}      # per engine, by run label: { int8 = "fixed:40", fp32 = "measured" }
 order_out = "lognormal:250,0.3"    # OMS -> matching engine, microseconds
 order_back = "lognormal:250,0.3"   # matching engine -> OMS
 
@@ -214,7 +215,8 @@ Result<BacktestConfig> parse_backtest_config(std::string_view text, std::string_
   }
   {
     const toml::table& t = tab("latency");
-    r.only(t, "latency.", {"feed_floor_us", "features", "inference", "inference_samples", "order_out", "order_back"});
+    r.only(t, "latency.", {"feed_floor_us", "features", "inference", "inference_samples", "inference_by_engine", "order_out",
+                           "order_back"});
     const toml::table& d = *defaults["latency"].as_table();
     r.get(d, "latency", "feed_floor_us", c.feed_floor_us);
     if (c.feed_floor_us < 0) r.fail(*d.get("feed_floor_us"), "latency.feed_floor_us", "must be >= 0");
@@ -223,6 +225,26 @@ Result<BacktestConfig> parse_backtest_config(std::string_view text, std::string_
     r.get(d, "latency", "inference_samples", c.inference_samples);
     if (c.inference_samples < 10 || c.inference_samples > 100'000)
       r.fail(*d.get("inference_samples"), "latency.inference_samples", "must be in [10, 100000]");
+    if (const toml::node* n = d.get("inference_by_engine")) {
+      const toml::table* m = n->as_table();
+      if (!m) {
+        r.fail(*n, "latency.inference_by_engine", "expected a table { label = \"spec\", ... }");
+      } else {
+        for (auto&& [k, v] : *m) {
+          const std::string key = "latency.inference_by_engine." + std::string(k.str());
+          auto spec = v.value_exact<std::string>();
+          if (!spec) {
+            r.fail(v, key, "expected a string (\"measured\" or a latency spec)");
+            continue;
+          }
+          if (*spec != "measured") {
+            auto p = LatencyDist::parse(*spec, c.origin + ": key '" + key + "'");
+            if (!p.ok() && r.st.ok()) r.st = p.status();
+          }
+          c.inference_by_engine.emplace_back(std::string(k.str()), *spec);
+        }
+      }
+    }
     r.get(d, "latency", "order_out", c.order_out);
     r.get(d, "latency", "order_back", c.order_back);
     // Specs checked now so a typo fails before any data is loaded.

@@ -645,7 +645,14 @@ Status Backtester::Impl::load_engine(EngineSpec spec) {
   es.precision = spec.precision.empty() ? precision_of(es.model->engine->graph()) : spec.precision;
   if (spec.label.empty()) spec.label = es.precision + ":" + file_stem(spec.path);
   es.spec = std::move(spec);
-  if (cfg.inference == "measured") {
+  std::string how = cfg.inference;
+  std::string key = "latency.inference";
+  for (const auto& [label, spec_text] : cfg.inference_by_engine)
+    if (label == es.spec.label) {
+      how = spec_text;
+      key = "latency.inference_by_engine." + label;
+    }
+  if (how == "measured") {
     // A few hundred timed inferences on real windows, exactly the live inline path's work
     // (normalise + run), after a short warm-up.
     auto inst = pipeline::make_instance(es.model, 1);
@@ -689,7 +696,9 @@ Status Backtester::Impl::load_engine(EngineSpec spec) {
     }
     es.inference = LatencyDist::from_samples(std::move(ns));
   } else {
-    es.inference = LatencyDist::parse(cfg.inference, cfg.origin + ": key 'latency.inference'").value();
+    auto d = LatencyDist::parse(how, cfg.origin + ": key '" + key + "'");
+    if (!d.ok()) return d.status();
+    es.inference = d.value();
   }
   engines.push_back(std::move(es));
   return Status::Ok();
@@ -739,6 +748,17 @@ Result<std::unique_ptr<Backtester>> Backtester::create(BacktestConfig cfg, const
   for (std::size_t e = 0; e < im.cfg.engines.size(); ++e) {
     if (progress) progress("load " + im.cfg.engines[e].path, e, im.cfg.engines.size());
     TICKRT_RETURN_IF_ERROR(im.load_engine(im.cfg.engines[e]));
+  }
+  for (const auto& [label, spec_text] : im.cfg.inference_by_engine) {
+    bool found = false;
+    std::string all;
+    for (const EngineState& es : im.engines) {
+      found = found || es.spec.label == label;
+      all += (all.empty() ? "" : ", ") + es.spec.label;
+    }
+    if (!found && !im.engines.empty())
+      return Status(Code::invalid_argument, im.cfg.origin + ": key 'latency.inference_by_engine." + label +
+                                                "': no engine has this label (engines: " + all + ")");
   }
   return b;
 }

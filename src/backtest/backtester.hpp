@@ -71,6 +71,8 @@ struct BacktestConfig {
   std::string features = "measured";    // or a LatencyDist spec ("fixed:2")
   std::string inference = "measured";   // for every engine; or a spec
   int inference_samples = 300;          // timed inferences per engine when measured
+  // Per engine (by run label): its own spec instead of `inference` ("measured" allowed).
+  std::vector<std::pair<std::string, std::string>> inference_by_engine;
   std::string order_out = "lognormal:250,0.3";   // us: OMS ring -> matching engine
   std::string order_back = "lognormal:250,0.3";  // us: matching engine -> OMS inbound ring
   // [sim]

@@ -340,3 +340,22 @@ TEST(Backtester, ShippedConfigParsesAndMatchesTheDefaults) {
   EXPECT_EQ(shipped.value().trading.enter_prob, def.value().trading.enter_prob);
   EXPECT_EQ(shipped.value().queue_model, def.value().queue_model);
 }
+
+// Each engine may carry its own inference latency (by run label); an unknown label is an error.
+TEST(Backtester, PerEngineInferenceLatencyByLabel) {
+  SKIP_WITHOUT_DATA();
+  const std::string text = std::string("[backtest]\ndata = [\"") + kCapture + "\"]\nengines = [\"fast=" + kModel + "\", \"slow=" +
+                           kModel + "\"]\nzero_latency_twins = false\nrecord_wall_time = false\n"
+                           "[latency]\nfeatures = \"fixed:20\"\ninference = \"fixed:100\"\n"
+                           "inference_by_engine = { slow = \"fixed:30000\" }\n";
+  const BacktestResult r = run_all(cfg_of(text));
+  ASSERT_EQ(r.runs.size(), 2u);
+  EXPECT_EQ(lat(r.runs[0], "inference")->p50_ns, 100'000.0);
+  EXPECT_EQ(lat(r.runs[1], "inference")->p50_ns, 30'000'000.0);
+  const std::string wrong = std::string("[backtest]\ndata = [\"") + kCapture + "\"]\nengines = [\"fast=" + kModel +
+                            "\"]\n[latency]\ninference = \"fixed:100\"\ninference_by_engine = { slwo = \"fixed:1\" }\n";
+  auto b = Backtester::create(cfg_of(wrong));
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("latency.inference_by_engine.slwo"), std::string::npos) << b.status().message();
+  EXPECT_NE(b.status().message().find("fast"), std::string::npos) << b.status().message();
+}
