@@ -21,8 +21,8 @@ namespace {
 
 constexpr const char* kModel = "models/lstm_attn_stream/model.onnx";
 
-std::unique_ptr<StreamContext> make(int slots, int max_batch) {
-  auto g = import_onnx_file(kModel);
+std::unique_ptr<StreamContext> make(int slots, int max_batch, const char* model = kModel) {
+  auto g = import_onnx_file(model);
   EXPECT_TRUE(g.ok()) << g.status().to_string();
   if (!g.ok()) return nullptr;
   BuildOptions bo;
@@ -70,15 +70,16 @@ TEST(StreamExactness, GoldenTwoStreamsBatchedAndAlone) {
   std::printf("golden %zu steps x 2 streams: max |diff| batched %.3g, one at a time %.3g\n", T, wb, wa);
 }
 
-TEST(StreamExactness, TenThousandRealTicksNoDrift) {
-  const std::string dir = "tests/infer_stream/data/";
-  if (!std::filesystem::exists(kModel) || !std::filesystem::exists(dir + "real10k_x.npy")) GTEST_SKIP() << "data absent";
-  auto x = read_npy(dir + "real10k_x.npy");
-  auto want = read_npy(dir + "real10k_ref.npy");
+// Steps `model` over x ([T, F]) in one slot and checks every output against want ([T, 3]).
+void check_long_stream(const char* model, const std::string& x_path, const std::string& want_path) {
+  if (!std::filesystem::exists(model) || !std::filesystem::exists(x_path)) GTEST_SKIP() << "data absent";
+  auto x = read_npy(x_path);
+  auto want = read_npy(want_path);
   ASSERT_TRUE(x.ok() && want.ok());
   const std::size_t T = static_cast<std::size_t>(x->dims[0]), F = static_cast<std::size_t>(x->dims[1]);
   ASSERT_GE(T, 10000u);
-  auto sc = make(1, 1);
+  ASSERT_EQ(static_cast<std::size_t>(want->dims[0]), T);
+  auto sc = make(1, 1, model);
   ASSERT_TRUE(sc);
   double worst = 0, first = 0, last = 0;
   for (std::size_t t = 0; t < T; ++t) {
@@ -88,9 +89,20 @@ TEST(StreamExactness, TenThousandRealTicksNoDrift) {
     if (t < 1000) first = std::max(first, d);
     if (t >= T - 1000) last = std::max(last, d);
   }
-  std::printf("%zu real ticks: max |engine - PyTorch full sequence| %.3g (first 1000: %.3g, last 1000: %.3g)\n", T, worst, first,
-              last);
+  std::printf("%s, %zu real ticks: max |engine - PyTorch full sequence| %.3g (first 1000: %.3g, last 1000: %.3g)\n", model, T,
+              worst, first, last);
   EXPECT_LE(worst, 1e-4);
   // No drift: errors stay at float rounding level instead of growing with the length of the stream.
   EXPECT_LE(last, std::max(2.0 * first, 1e-5));
+}
+
+TEST(StreamExactness, TenThousandRealTicksNoDrift) {
+  check_long_stream(kModel, "tests/infer_stream/data/real10k_x.npy", "tests/infer_stream/data/real10k_ref.npy");
+}
+
+// The TRAINED model (models/trained/lstm_attn_stream, tools/train/train_stream.py) over its own 10,000-row
+// PyTorch full-sequence reference (tests/data/stream_lstm_attn_{x,logits}.npy: normalised real feature rows).
+TEST(StreamExactness, TrainedModelTenThousandRealTicksNoDrift) {
+  check_long_stream("models/trained/lstm_attn_stream/model.onnx", "tests/data/stream_lstm_attn_x.npy",
+                    "tests/data/stream_lstm_attn_logits.npy");
 }
