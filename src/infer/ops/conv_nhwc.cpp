@@ -3,6 +3,8 @@
 // Inputs: X [N, H, W, C] (or, with attribute in_nchw = 1 and C == 1, the NCHW tensor [N, 1, H, W]: the same
 // bytes), packed (cpu::conv_nhwc_pack for the engine's ISA, attribute "isa"). Output Y [N, OH, OW, M].
 // Attributes: M, C, KH, KW, strides, act (cpu::Act: none/relu/leaky_relu), alpha, in_nchw, isa.
+#include <algorithm>
+
 #include "infer/cpu/conv_nhwc.hpp"
 #include "infer/ops/common.hpp"
 
@@ -51,6 +53,99 @@ Status conv_nhwc_prepare(PrepareCtx& c) {
 
 }  // namespace
 
-void register_conv_nhwc(std::vector<OpDef>& r) { r.push_back({"tickrt", "ConvNHWC", &conv_nhwc_prepare}); }
+void register_conv_nhwc_chain(std::vector<OpDef>& r);
+void register_conv_nhwc(std::vector<OpDef>& r) {
+  r.push_back({"tickrt", "ConvNHWC", &conv_nhwc_prepare});
+  register_conv_nhwc_chain(r);
+}
+
+}  // namespace tickrt::infer::ops
+
+// ---- tickrt.ConvNHWCChain: L channels-last convolutions run sample by sample --------------------------------------
+// Inputs: X (as the first ConvNHWC's), packed_1..packed_L. Attributes: per-layer int lists M, C, KH, KW, SH, SW, act
+// and float list alpha; in_nchw (first layer). Output: the last layer's [N, OH, OW, M].
+// Why: layer by layer over a batch of 64, every intermediate (convlstm: up to 5 MB) goes through L3 between layers;
+// sample by sample the intermediates (< 80 KiB each) stay in L1/L2. Workspace: two per-sample intermediates.
+namespace tickrt::infer::ops {
+namespace {
+
+struct ConvChainParams {
+  std::vector<cpu::ConvNhwcDims> d;   // per layer, N = 1
+  std::vector<cpu::Epilogue> epi;
+  int N = 0;
+  std::size_t in_img = 0, out_img = 0, buf = 0;   // floats
+};
+
+void conv_chain_run(const Kernel& k) {
+  const auto& p = k.p<ConvChainParams>();
+  const float* x = k.in[0]->as<float>();
+  float* y = k.out[0]->as<float>();
+  float* b0 = reinterpret_cast<float*>(k.workspace);
+  float* b1 = b0 + p.buf;
+  const std::size_t L = p.d.size();
+  for (int n = 0; n < p.N; ++n) {
+    const float* src = x + n * p.in_img;
+    for (std::size_t l = 0; l < L; ++l) {
+      float* dst = l + 1 == L ? y + n * p.out_img : (l % 2 == 0 ? b0 : b1);
+      cpu::conv_nhwc(k.isa, p.d[l], k.in[1 + l]->as<float>(), p.epi[l], src, dst);
+      src = dst;
+    }
+  }
+}
+
+Status conv_chain_prepare(PrepareCtx& c) {
+  const auto packed_for = static_cast<cpu::Isa>(c.node.attr_i("isa", 0));
+  if (packed_for != c.isa)
+    return c.fail(std::string("weights were packed for ISA ") + cpu::isa_name(packed_for) + " but the engine runs " + cpu::isa_name(c.isa) +
+                  ": rebuild the engine on this machine");
+  const auto M = c.node.attr_is("M"), C = c.node.attr_is("C"), KH = c.node.attr_is("KH"), KW = c.node.attr_is("KW"), SH = c.node.attr_is("SH"),
+             SW = c.node.attr_is("SW"), act = c.node.attr_is("act");
+  const auto alpha = c.node.attr_fs("alpha");
+  const std::size_t L = M.size();
+  if (L < 1 || C.size() != L || KH.size() != L || KW.size() != L || SH.size() != L || SW.size() != L || act.size() != L || alpha.size() != L ||
+      c.nin() != L + 1)
+    return c.fail("per-layer attributes and packed inputs disagree on the number of layers");
+  const auto& x = c.in[0].dims;
+  const bool in_nchw = c.node.attr_i("in_nchw", 0) != 0;
+  if (c.in[0].dtype != DType::f32 || x.size() != 4) return c.fail("X " + dims_str(x) + " is not a float32 4-D tensor");
+  if (in_nchw && (C[0] != 1 || x[1] != 1)) return c.fail("in_nchw needs one input channel, X is " + dims_str(x));
+  if (!in_nchw && x[3] != C[0]) return c.fail("X " + dims_str(x) + " is not [N, H, W, " + std::to_string(C[0]) + "]");
+  auto p = std::make_shared<ConvChainParams>();
+  p->N = static_cast<int>(x[0]);
+  std::int64_t H = in_nchw ? x[2] : x[1], Wd = in_nchw ? x[3] : x[2], Cin = C[0];
+  p->in_img = static_cast<std::size_t>(H * Wd * Cin);
+  for (std::size_t l = 0; l < L; ++l) {
+    const std::string at = "layer " + std::to_string(l) + ": ";
+    if (M[l] < 1 || KH[l] < 1 || KW[l] < 1 || SH[l] < 1 || SW[l] < 1 || C[l] != Cin) return c.fail(at + "bad M/C/KH/KW/strides");
+    if (H < KH[l] || Wd < KW[l]) return c.fail(at + "input " + std::to_string(H) + "x" + std::to_string(Wd) + " smaller than the kernel");
+    const auto a = static_cast<cpu::Act>(act[l]);
+    if (a != cpu::Act::none && a != cpu::Act::relu && a != cpu::Act::leaky_relu) return c.fail(at + "activation must be none, relu or leaky_relu");
+    if (!c.in[1 + l].constant || numel(c.in[1 + l].dims) < static_cast<std::int64_t>(cpu::conv_nhwc_packed_floats(
+                                                                  c.isa, static_cast<int>(M[l]), static_cast<int>(Cin), static_cast<int>(KH[l]),
+                                                                  static_cast<int>(KW[l]))))
+      return c.fail(at + "packed weights missing or too small");
+    cpu::ConvNhwcDims d{1, static_cast<int>(H), static_cast<int>(Wd), static_cast<int>(Cin), static_cast<int>(M[l]), static_cast<int>(KH[l]),
+                        static_cast<int>(KW[l]), static_cast<int>(SH[l]), static_cast<int>(SW[l]), 0, 0};
+    d.OH = (d.H - d.KH) / d.SH + 1;
+    d.OW = (d.W - d.KW) / d.SW + 1;
+    p->d.push_back(d);
+    p->epi.push_back(cpu::Epilogue{a, alpha[l]});
+    H = d.OH;
+    Wd = d.OW;
+    Cin = M[l];
+    const std::size_t img = static_cast<std::size_t>(H * Wd * Cin);
+    if (l + 1 < L) p->buf = std::max(p->buf, (img + 15) / 16 * 16);
+    else p->out_img = img;
+  }
+  c.out[0] = TensorInfo{DType::f32, {x[0], H, Wd, Cin}};
+  c.k.workspace_bytes = 2 * p->buf * sizeof(float);
+  c.k.params = p;
+  c.k.run = &conv_chain_run;
+  return Status::Ok();
+}
+
+}  // namespace
+
+void register_conv_nhwc_chain(std::vector<OpDef>& r) { r.push_back({"tickrt", "ConvNHWCChain", &conv_chain_prepare}); }
 
 }  // namespace tickrt::infer::ops

@@ -23,6 +23,9 @@ Result<int> fuse_conv_bn_act(Graph& g, cpu::Isa isa);
 // channels-last, Transposes only at the chain's edges (none into a 1-channel input; Squeeze(3) on the way out
 // becomes Squeeze(2) + Transpose(0,2,1)) (conv_layout_nhwc.cpp).
 Result<int> convert_conv_nhwc(Graph& g, cpu::Isa isa);
+// Runs of tickrt.ConvNHWC (each output read only by the next) -> tickrt.ConvNHWCChain, run sample by sample so the
+// intermediates stay in cache (conv_chain.cpp).
+Result<int> fuse_conv_nhwc_chains(Graph& g);
 // LSTM with constant weights, forward, default activations -> tickrt.FusedLSTM (pre-packed W/R/bias, input
 // projection batched over time); zero initial states (ConstantOfShape->Slice chains) dropped; the
 // Transpose before X and Squeeze/Transpose after Y absorbed into the op's layouts.

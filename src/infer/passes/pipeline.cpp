@@ -14,6 +14,7 @@ Status optimize_graph(Graph& g, const BuildOptions& opt, std::vector<PassReport>
   TICKRT_RETURN_IF_ERROR(run("simplify", passes::simplify(g)));
   TICKRT_RETURN_IF_ERROR(run("conv+batchnorm folding", passes::fuse_conv_bn_act(g, opt.isa)));
   TICKRT_RETURN_IF_ERROR(run("channels-last convolutions", passes::convert_conv_nhwc(g, opt.isa)));
+  TICKRT_RETURN_IF_ERROR(run("convolution chains", passes::fuse_conv_nhwc_chains(g)));
   TICKRT_RETURN_IF_ERROR(run("lstm fusion", passes::fuse_lstm(g, opt.isa)));
   TICKRT_RETURN_IF_ERROR(run("simplify", passes::simplify(g)));
   TICKRT_RETURN_IF_ERROR(run("lstm relayout", passes::relayout_fused_lstm(g)));
