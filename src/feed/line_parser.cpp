@@ -54,6 +54,51 @@ bool LevelBuffer::grow() noexcept {
 }  // namespace detail
 
 namespace {
+// SWAR digit helpers (as simdjson's parse_eight_digits_unrolled). t = 8 bytes ^ '0' (little
+// endian: the first byte is the lowest); a byte is a digit iff its t is <= 9.
+inline std::uint64_t nondigit_bits(std::uint64_t t) noexcept {
+  return (((t & 0x7F7F7F7F7F7F7F7Full) + 0x7676767676767676ull) | t) & 0x8080808080808080ull;
+}
+// Value of the first n (1..8) digits of t: shifted to the top so the bytes below read as zeros.
+inline std::uint64_t digits_value(std::uint64_t t, unsigned n) noexcept {
+  std::uint64_t x = t << (8 * (8 - n));
+  x = (x * 10) + (x >> 8);
+  x = (((x & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+       (((x >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
+  return x;
+}
+// p has >= 24 readable bytes. True when they start with 12-19 digits: n = that count, ts = their
+// value (same as the byte loop). False (n, ts untouched) for any other count: the byte loop runs.
+inline bool stamp_swar(const char* p, std::size_t& n, std::uint64_t& ts) noexcept {
+  std::uint64_t t[3];
+  std::memcpy(t, p, 24);
+  unsigned len = 0;
+  for (int k = 0; k < 3; ++k) {
+    t[k] ^= 0x3030303030303030ull;
+    const std::uint64_t nd = nondigit_bits(t[k]);
+    if (nd) { len += static_cast<unsigned>(__builtin_ctzll(nd)) >> 3; break; }
+    len += 8;
+  }
+  if (len < 12 || len > 19) return false;  // not a 12-19 digit stamp: the byte loop decides
+  const unsigned head = len % 8;  // leading digits before whole 8-digit blocks
+  std::uint64_t v = 0;
+  unsigned pos = 0;
+  if (head) {
+    v = digits_value(t[0], head);
+    pos = head;
+  }
+  while (pos < len) {  // whole blocks starting at byte pos (may straddle two words)
+    const std::uint64_t lo = t[pos / 8], hi = pos / 8 + 1 < 3 ? t[pos / 8 + 1] : 0;
+    const unsigned sh = 8 * (pos % 8);
+    const std::uint64_t blk = sh ? (lo >> sh) | (hi << (64 - sh)) : lo;
+    v = v * 100000000ull + digits_value(blk, 8);
+    pos += 8;
+  }
+  n = len;
+  ts = v;
+  return true;
+}
+
 bool haswell_supported() noexcept {
 #if defined(TICKRT_FEED_HAS_HASWELL)
   const auto* impl = simdjson::get_available_implementations()["haswell"];
@@ -117,9 +162,13 @@ LineError LineParser::parse(std::string_view line, FileContext& file, Event& out
   if (line.size() > kMaxLine) return LineError::line_too_long;
   std::size_t i = 0;
   std::uint64_t ts = 0;
-  while (i < line.size() && static_cast<unsigned>(line[i] - '0') <= 9u) {
-    if (i < 19) ts = ts * 10 + static_cast<unsigned>(line[i] - '0');
-    ++i;
+  // A 12-19 digit stamp in a line of >= 24 bytes: found and valued 8 bytes at a time (the
+  // per-digit multiply chain was ~9% of the parse in perf). Anything else: the byte loop.
+  if (line.size() < 24 || !stamp_swar(line.data(), i, ts)) {
+    while (i < line.size() && static_cast<unsigned>(line[i] - '0') <= 9u) {
+      if (i < 19) ts = ts * 10 + static_cast<unsigned>(line[i] - '0');
+      ++i;
+    }
   }
   const std::size_t ndig = i;
   if (ndig == 0 || i == line.size() || (line[i] != ' ' && line[i] != '\t')) return LineError::bad_timestamp;

@@ -280,7 +280,7 @@ enum : std::uint32_t {
 
 [[nodiscard]] inline bool key1(std::string_view k, char c) noexcept { return k.size() == 1 && k[0] == c; }
 
-[[nodiscard]] inline LineError walk_data(od::value& data, EventKind kind, Event& ev, RawMessage& raw,
+[[nodiscard]] [[gnu::flatten]] inline LineError walk_data(od::value& data, EventKind kind, Event& ev, RawMessage& raw,
                                          Scratch& s, const char* end) noexcept {
   od::object obj;
   if (error_code e = data.get_object().get(obj)) {
@@ -423,7 +423,7 @@ enum : std::uint32_t {
 
 enum : std::uint32_t { kSnapId = 1u << 0, kSnapBids = 1u << 1, kSnapAsks = 1u << 2, kSnapFut = 1u << 3 };
 
-[[nodiscard]] inline LineError walk(Parser* p, Scratch& s, Event& ev, RawMessage& raw) noexcept {
+[[nodiscard]] [[gnu::flatten]] inline LineError walk(Parser* p, Scratch& s, Event& ev, RawMessage& raw) noexcept {
   const char* end = s.json + s.json_len;
   od::document doc;
   if (error_code e = p->parser.iterate(s.json, s.json_len, s.json_cap).get(doc)) return from_sj(e);

@@ -260,3 +260,45 @@ TEST(Malformed, FastDecimalPathMatchesCoreParseDecimal) {
   EXPECT_GT(agree_ok, 50000);
 }
 }  // namespace
+
+// The receive stamp is read 8 bytes at a time for 12-19 digits in lines of >= 24 bytes, else by
+// a byte loop: both must agree with the plain definition (digit count -> unit, overflow checked)
+// for every digit count, leading zeros, each separator, long and short lines.
+TEST(Malformed, StampFastPathMatchesDefinition) {
+  std::mt19937_64 rng(20261129);
+  const std::string tails[] = {" " + kTrade, "\t" + kTrade, "x" + kTrade, " {}", "", " ", "5" + kTrade};
+  for (int iter = 0; iter < 20000; ++iter) {
+    const int n = 1 + static_cast<int>(rng() % 24);
+    std::string digits;
+    for (int k = 0; k < n; ++k) digits += static_cast<char>('0' + (rng() % 4 == 0 ? 0 : rng() % 10));
+    const std::string& tail = tails[rng() % std::size(tails)];
+    const std::string line = digits + tail;
+    // Reference: digits up to the first non-digit (the "5..." tail extends the run).
+    std::size_t nd = 0;
+    while (nd < line.size() && line[nd] >= '0' && line[nd] <= '9') ++nd;
+    unsigned __int128 v = 0;
+    for (std::size_t k = 0; k < nd && k < 19; ++k) v = v * 10 + static_cast<unsigned>(line[k] - '0');
+    std::uint64_t mul = 0;
+    if (nd >= 18 && nd <= 19) mul = 1;
+    else if (nd >= 15 && nd <= 16) mul = 1000;
+    else if (nd >= 12 && nd <= 13) mul = 1000000;
+    const bool sep_ok = nd < line.size() && (line[nd] == ' ' || line[nd] == '\t');
+    std::size_t j = nd;
+    while (j < line.size() && (line[j] == ' ' || line[j] == '\t')) ++j;
+    const bool stamp_ok = nd > 0 && sep_ok && mul != 0 && v <= static_cast<unsigned __int128>(INT64_MAX / mul) &&
+                          j < line.size();
+    LineParser p;
+    FileContext fc;
+    Event ev;
+    const LineError got = p.parse(line, fc, ev);
+    if (!stamp_ok) {
+      // Trailing blanks are trimmed first, so "<digits> " is a stamp with nothing after it.
+      EXPECT_TRUE(got == LineError::bad_timestamp || got == LineError::empty_line) << line.substr(0, 40);
+      continue;
+    }
+    EXPECT_NE(got, LineError::bad_timestamp) << line.substr(0, 40);
+    if (got == LineError::ok) {
+      EXPECT_EQ(ev.local_ts_ns, static_cast<std::int64_t>(v * mul)) << line.substr(0, 40);
+    }
+  }
+}
