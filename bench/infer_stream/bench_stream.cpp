@@ -6,8 +6,10 @@
 // "window" = ExecutionContext::run of the windowed model on a [1, 64, F] window (recomputing the whole
 // window per tick, what lstm_attn_s costs); "stream_batch" = step_batch of --batch symbols (per call
 // and per symbol). Each tick is timed on its own (now_ns around the call); median / p99 / max of those.
+// --by-tick: whether the step's tail follows the data (same ticks slow on every pass) or not.
 // --profile: the step graph's per-kernel time (run_profiled), to show what the step costs.
 // One JSON line per row on stdout, like the engine-vs-peers runner (tools/bench/README.md).
+#include <cstdlib>
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -62,6 +64,7 @@ int main(int argc, char** argv) {
   double seconds = 3;
   int batch = 4;
   bool profile = false;
+  bool by_tick = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
@@ -71,6 +74,7 @@ int main(int argc, char** argv) {
     else if (a == "--data") data = next();
     else if (a == "--batch") batch = std::stoi(next());
     else if (a == "--profile") profile = true;
+    else if (a == "--by-tick") by_tick = true;
     else { std::fprintf(stderr, "usage: see the header of bench/infer_stream/bench_stream.cpp (unknown %s)\n", a.c_str()); return 2; }
   }
   auto xs = read_npy(data);
@@ -104,7 +108,40 @@ int main(int argc, char** argv) {
       ns.push_back(t1 - t0);
       ++t;
     }
+    std::vector<std::int64_t> raw;   // in step order (stats() sorts ns in place)
+    if (by_tick) raw = ns;
     print("tickrt", "stream_step", "lstm_attn_stream", 1, stats(ns));
+    if (by_tick) {
+      // Is the tail tied to the data (the same ticks slow on every pass over the T rows: data-dependent work,
+      // a reset) or spread at random (interrupts, preemption)? Per tick index: the median over passes.
+      std::vector<std::int64_t> sorted(raw);
+      std::sort(sorted.begin(), sorted.end());
+      const std::int64_t med = sorted[sorted.size() / 2], p99 = sorted[sorted.size() * 99 / 100];
+      const std::size_t passes = raw.size() / T;
+      std::vector<std::int64_t> per_tick(T);
+      std::size_t ticks_slow = 0, steps_slow = 0;
+      std::size_t over2x = 0;   // steps taking more than twice the median (compare with interrupts on the core)
+      for (std::size_t i = 0; i < raw.size(); ++i) { steps_slow += raw[i] >= p99; over2x += raw[i] > 2 * med; }
+      std::vector<std::int64_t> v;
+      for (std::size_t t = 0; t < T && passes > 0; ++t) {
+        v.clear();
+        for (std::size_t p = 0; p < passes; ++p) v.push_back(raw[p * T + t]);
+        std::sort(v.begin(), v.end());
+        per_tick[t] = v[v.size() / 2];
+        ticks_slow += per_tick[t] >= p99;
+      }
+      std::sort(per_tick.begin(), per_tick.end());
+      if (const char* dump = std::getenv("BENCH_STREAM_DUMP")) {   // raw per-step ns (int64) for offline looks
+        if (std::FILE* f = std::fopen(dump, "wb")) { std::fwrite(raw.data(), sizeof(std::int64_t), raw.size(), f); std::fclose(f); }
+      }
+      std::fprintf(stderr,
+                   "  by tick: %zu full passes over %zu ticks; step median %.3f us, p99 %.3f us; %zu steps >= p99;\n"
+                   "  per-tick medians over passes: median %.3f, p99 %.3f, max %.3f us; %zu ticks whose median is >= p99;\n"
+                   "  first step after a reset (tick 0) median %.3f us; %zu steps > 2x median (%.1f per second)\n",
+                   passes, T, med / 1e3, p99 / 1e3, steps_slow, per_tick[T / 2] / 1e3, per_tick[T * 99 / 100] / 1e3,
+                   per_tick[T - 1] / 1e3, ticks_slow, passes ? [&] { v.clear(); for (std::size_t p = 0; p < passes; ++p) v.push_back(raw[p * T]); std::sort(v.begin(), v.end()); return v[v.size() / 2] / 1e3; }() : 0.0,
+                   over2x, static_cast<double>(over2x) / seconds);
+    }
   }
   if (profile) {
     // Per-kernel time of the batch-1 step plan (the state still bound to slot 0 from the last step).
