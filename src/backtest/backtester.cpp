@@ -257,7 +257,18 @@ struct Run {
     std::push_heap(heap.begin(), heap.end(), std::greater<Action>());
   }
 
+  // Lazy venue: venue_events()[v_applied, v_seen) are due at the engine but not applied yet.
+  const feed::Event* v_base = nullptr;
+  std::size_t v_applied = 0, v_seen = 0;
+  bool venue_eager = false;
+  // The cursor moves before the call: a report the event causes (eager mode only: our orders
+  // exist) may read mid() -> flush_venue(), which then finds nothing left to apply.
+  void flush_venue() {
+    while (v_applied < v_seen) (void)me->on_market_event(v_base[v_applied++]);
+  }
+
   double mid() {
+    flush_venue();
     sim::Level b{}, a{};
     if (me->best_bid(me_sym, b) && me->best_ask(me_sym, a) && b.price.raw > 0 && a.price.raw > b.price.raw)
       last_mid = 0.5 * (b.price.to_double() + a.price.to_double());
@@ -326,6 +337,9 @@ struct Run {
   }
 
   void venue_request(const exec::GatewayRequest& gr, std::int64_t t) {
+    // The engine must see its book as of t; from now on our orders may rest there: apply eagerly.
+    flush_venue();
+    venue_eager = true;
     exec::ExecReport r;
     switch (gr.op) {
       case exec::GatewayOp::new_order: {
@@ -464,8 +478,10 @@ Result<EngineRun> Backtester::Impl::run(const RunRequest& rq, const ProgressFn& 
   }
 
   const auto& ev = store->events();
-  const auto& vorder = store->venue_order();
-  const std::size_t n = ev.size();
+  const std::vector<feed::Event>& vev = store->venue_events();
+  const std::size_t n = ev.size(), nv = vev.size();
+  R.v_base = vev.data();
+  R.venue_eager = rq.eager_venue;
   out.fills.reserve(4096);
   out.equity.reserve(static_cast<std::size_t>((store->end_ns() - store->start_ns()) / (cfg.equity_period_ms * 1'000'000)) + 8192);
   out.decisions.reserve(samples_expected + 16);
@@ -480,25 +496,20 @@ Result<EngineRun> Backtester::Impl::run(const RunRequest& rq, const ProgressFn& 
   std::size_t i = 0, j = 0;
   const std::int64_t wall0 = now_ns();
   pipeline::SampleMeta meta;
-  feed::Event vev;
   std::uint64_t next_progress = 1u << 16;
   while (true) {
     const std::int64_t t_md = i < n ? ev[i].ev.local_ts_ns : kNever;
-    const std::int64_t t_v = j < n ? ev[vorder[j]].venue_ns : kNever;
+    const std::int64_t t_v = j < nv ? vev[j].local_ts_ns : kNever;
     const std::int64_t t_a = R.heap.empty() ? kNever : R.heap.front().t;
     if (t_md == kNever && t_v == kNever && t_a == kNever) break;
     if (t_v <= t_a && t_v <= t_md) {
       // The venue sees the event (its displayed book, trades against our resting orders).
-      const StoredEvent& se = ev[vorder[j++]];
-      // The engine ignores bookTicker / markPrice (its book is the depth stream): skip the copy.
-      if (se.ev.kind != feed::EventKind::depth_update && se.ev.kind != feed::EventKind::depth_snapshot &&
-          se.ev.kind != feed::EventKind::trade)
-        continue;
-      vev = se.ev;
-      vev.local_ts_ns = se.venue_ns;  // the engine stamps fills with the event's time: venue time
-      R.now = se.venue_ns;
-      if (with_model) R.advance_equity(R.now);
-      (void)R.me->on_market_event(vev);
+      // venue_events(): depth and trades only (the engine ignores bookTicker / markPrice), in
+      // venue order, stamped with venue time (the engine stamps fills with the event's time).
+      R.now = vev[j].local_ts_ns;
+      if (with_model) R.advance_equity(R.now);  // the mid before this event (flushes the ones before)
+      R.v_seen = ++j;
+      if (R.venue_eager) R.flush_venue();
       continue;
     }
     if (t_a <= t_md) {

@@ -102,6 +102,15 @@ using ProgressFn = std::function<void(const std::string& run, std::uint64_t done
 struct RunRequest {
   int engine = -1;            // index into config.engines; -1 = no model (no inference, no orders)
   bool zero_latency = false;
+  // Venue book updates (docs/BACKTEST.md "Lazy venue"): false (default) = deferred while nothing
+  // can observe them — until the first order reaches the venue, the matching engine's replay
+  // events are queued (a cursor into CaptureStore::venue_events(), no copy) and applied, in the
+  // same order and with the same stamps, just before the engine is next asked anything (an
+  // order, the mid for an equity point); from the first order on, every event is applied as it
+  // happens. The engine sees the same calls in the same order, so results are byte-identical to
+  // eager = true (tests/backtest: LazyVenueMatchesEager). With no model nothing ever asks, so a
+  // --no-model replay does no venue work unless eager.
+  bool eager_venue = false;
 };
 
 class Backtester {

@@ -102,6 +102,15 @@ Result<CaptureStore> CaptureStore::load(const std::vector<std::string>& files, s
   std::stable_sort(st.venue_order_.begin(), st.venue_order_.end(), [&](std::uint32_t x, std::uint32_t y) {
     return st.events_[x].venue_ns < st.events_[y].venue_ns;
   });
+  st.venue_events_.reserve(st.events_.size());
+  for (const std::uint32_t k : st.venue_order_) {
+    const StoredEvent& se = st.events_[k];
+    const feed::EventKind kind = se.ev.kind;
+    if (kind != feed::EventKind::depth_update && kind != feed::EventKind::depth_snapshot && kind != feed::EventKind::trade)
+      continue;
+    st.venue_events_.push_back(se.ev);
+    st.venue_events_.back().local_ts_ns = se.venue_ns;  // the engine stamps fills with the event's time
+  }
   const feed::SymbolTable& tab = parser.symbols();
   for (std::size_t i = 0; i < tab.size(); ++i) {
     st.names_.emplace_back(tab.name(static_cast<feed::SymbolId>(i)));

@@ -14,7 +14,8 @@
 // feed: when the event happened at the exchange, on the local clock.
 // Symbols: ids are the store parser's (first appearance); names()/markets() by id, so a consumer
 // interns them in the same order (pipeline::MarketHandler::parser().symbols()).
-// Limits: everything in memory (~250 B per event plus 16 B per level); malformed lines are
+// Limits: everything in memory (~250 B per event, again per depth/trade event for the venue
+// copy, plus 16 B per level); malformed lines are
 // counted and skipped (as the live feed does).
 #pragma once
 
@@ -49,6 +50,10 @@ class CaptureStore {
   const std::vector<StoredEvent>& events() const noexcept { return events_; }
   // Indices into events() in exchange (venue) order: the matching engine's replay order.
   const std::vector<std::uint32_t>& venue_order() const noexcept { return venue_order_; }
+  // The events the matching engine acts on (depth snapshots/diffs and trades; bookTicker and
+  // markPrice dropped), already in venue order and stamped with venue time (local_ts_ns =
+  // venue_ns): the replay loop hands them to the engine in place, with no per-event copy.
+  const std::vector<feed::Event>& venue_events() const noexcept { return venue_events_; }
   const std::vector<std::string>& files() const noexcept { return files_; }
   const std::vector<std::string>& symbol_names() const noexcept { return names_; }  // by SymbolId
   const std::vector<feed::Market>& symbol_markets() const noexcept { return markets_; }
@@ -64,6 +69,7 @@ class CaptureStore {
   std::vector<StoredEvent> events_;
   std::vector<feed::Level> levels_;
   std::vector<std::uint32_t> venue_order_;
+  std::vector<feed::Event> venue_events_;  // spans into levels_, like events_
   std::vector<std::string> files_, names_;
   std::vector<feed::Market> markets_;
   CaptureLoadStats stats_;

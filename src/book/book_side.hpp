@@ -180,7 +180,9 @@ class BookSide {
     const std::int64_t* base = a;
     while (n > 1) {
       const std::size_t half = n / 2;
-      base = base[half - 1] < k ? base + half : base;
+      // Arithmetic, not ?: — g++ 12 compiled the ?: form to a branch (perf annotate: the
+      // mispredicted jle was ~30% of set()); a multiply by the 0/1 compare cannot branch.
+      base += static_cast<std::size_t>(base[half - 1] < k) * half;
       n -= half;
     }
     return static_cast<std::size_t>(base - a) + (*base < k);
@@ -190,7 +192,7 @@ class BookSide {
     const std::int64_t* base = a;
     while (n > 1) {
       const std::uint32_t half = n / 2;
-      base = base[half - 1] < k ? base + half : base;
+      base += static_cast<std::uint32_t>(base[half - 1] < k) * half;  // no branch (see above)
       n -= half;
     }
     return static_cast<std::uint32_t>(base - a) + (*base < k);
