@@ -34,6 +34,7 @@ struct BtOpts {
   std::string twins;           // "" = config; on|off
   bool no_model = false;       // throughput: replay without a model (no inference, no orders)
   int repeat = 1;              // --no-model: replays (the best is reported)
+  bool eager_venue = false;    // --no-model: keep the venue book too (unobserved without orders)
   std::string command;
 };
 
@@ -79,12 +80,13 @@ int run_backtest(const BtOpts& o) {
                B.config().order_out.c_str(), B.config().order_back.c_str());
 
   if (o.no_model) {
-    // Throughput: events replayed per second with no model: book + features (our side) and the
-    // matching engine's replay (venue side), from the events parsed once into memory.
+    // Throughput: events replayed per second with no model: book + features (our side), from the
+    // events parsed once into memory; the venue's replay book too with --eager-venue (without
+    // orders nothing observes it, so by default it is skipped: backtester.hpp RunRequest).
     double best = 0;
     std::uint64_t events = 0;
     for (int k = 0; k < std::max(1, o.repeat); ++k) {
-      auto r = B.run(bt::RunRequest{-1, false});
+      auto r = B.run(bt::RunRequest{-1, false, o.eager_venue});
       if (!r.ok()) fail(r.status().message());
       events = r.value().counters.events;
       const double eps = static_cast<double>(events) / r.value().counters.wall_seconds;
@@ -154,6 +156,9 @@ void register_backtest(CLI::App& app) {
   c->add_option("--zero-latency-twins", o->twins, "on|off: also run each engine with 0 ns inference")->check(CLI::IsMember({"on", "off"}));
   c->add_flag("--no-model", o->no_model, "throughput mode: replay without a model (book + features + venue matching)");
   c->add_option("--repeat", o->repeat, "--no-model: number of replays (best reported)")->capture_default_str();
+  c->add_flag("--eager-venue", o->eager_venue,
+              "--no-model: also apply every depth/trade event to the venue's book (by default the venue book is "
+              "updated lazily, only when an order or an equity point can observe it: never without a model)");
   auto bars = std::make_shared<BarsCliOptions>();  // bar mode (--bars ...): cmd_backtest_bars.cpp
   add_bars_options(c, bars);
   add_bus_backtest_options(c);  // --distributed nats://...: jobs for `tickrt worker` (cmd_bus.cpp)
