@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# bench/bus/run_sim_cluster.sh — issue 11's "done means": the feed, two strategy shards and the
+# execution node as separate processes AGAINST THE SIMULATOR, beside the single process on the
+# same simulator, same capture, same speed, same config.
+#   capture: the bundled BTCUSDT capture and ../shared/data ETHUSDT capture of the same 2024-08-08
+#            window, merged by receive stamp (snapshot lines get their "symbol" so one file carries
+#            both), first SECS seconds of recorded time;
+#   peer:    `tickrt sim` (A) replaying it at SPEED x  <-  `tickrt run -c` (feed.source = url:
+#            market data over the venue's WebSocket, orders over its REST API), both symbols;
+#   sharded: `tickrt sim` (B) replaying it at SPEED x, and at the same moment `tickrt feed` replaying
+#            the same file at the same speed into JetStream (lockstep: the venue's book is the one
+#            the shards see, give or take the two replays' start offset); shard a = BTCUSDT,
+#            shard b = ETHUSDT; `tickrt exec` with the gateway pointed at venue B.
+# The strategy is aggressive (LIMIT IOC at the far touch) so that every accepted order trades
+# against the replayed book at once: fills are the comparison, not queue luck.
+# usage: bench/bus/run_sim_cluster.sh [build dir] [speed] [seconds of capture] [out dir]
+# Prints `peer:` and `sharded:` lines (orders, fills, positions) and the hop latencies.
+set -euo pipefail
+BUILD=${1:-build}
+SPEED=${2:-20}
+SECS=${3:-120}
+OUTDIR=${4:-}
+BIN=$(realpath "$BUILD/bin/tickrt")
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BTC=$ROOT/data/captures/spot_btcusdt_20240808.gz
+ETH=$ROOT/../shared/data/binance_ws/spot/ethusdt_20240808.gz
+[ -f "$ETH" ] || { echo "run_sim_cluster: $ETH missing (../shared/data)"; exit 77; }
+command -v nats-server > /dev/null || { echo "run_sim_cluster: nats-server not installed"; exit 77; }
+TMP=$(mktemp -d /tmp/tickrt-simcluster-XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+            [ -n "$OUTDIR" ] && mkdir -p "$OUTDIR" && cp "$TMP"/*.out "$OUTDIR"/ 2>/dev/null; rm -rf "$TMP"; }
+trap cleanup EXIT
+add_sym() { sed "s/^\([0-9]* {\"lastUpdateId\":[0-9]*,\)/\1\"symbol\":\"$1\",/"; }
+( zcat "$BTC" | add_sym BTCUSDT; zcat "$ETH" | add_sym ETHUSDT ) | sort -s -n -k1,1 |
+  awk -v s="$SECS" 'NR==1{t0=$1} ($1-t0)<s*1e9' | gzip > "$TMP/merged.gz"
+LINES=$(zcat "$TMP/merged.gz" | wc -l)
+sim_port() {  # $1 = name: the port `tickrt sim` printed
+  for _ in $(seq 200); do grep -q "REST" "$TMP/$1.out" 2>/dev/null && break; sleep 0.02; done
+  grep -o "http://127.0.0.1:[0-9]*" "$TMP/$1.out" | head -1 | grep -o "[0-9]*$"
+}
+write_cfg() {  # $1 = file, $2 = venue port
+  cat > "$1" <<TOML
+[feed]
+source = "url"
+ws_url = "ws://127.0.0.1:$2"
+rest_url = "http://127.0.0.1:$2"
+symbols = ["BTCUSDT", "ETHUSDT"]
+speed = $SPEED
+duration_s = $(awk -v s="$SECS" -v x="$SPEED" 'BEGIN{printf "%.1f", s/x + 1.0}')
+[model]
+path = "$ROOT/models/trained/lstm_attn_s/model.onnx"
+[strategy]
+style = "aggressive"
+order_qty = 0.01
+max_position = 0.1
+[exec]
+journal = ""
+api_key = "tickrtTestApiKey0000000000000000000000000000000000000000000000000"
+api_secret = "tickrtTestSecret0000000000000000000000000000000000000000000000000"
+TOML
+}
+echo "machine: $(lscpu | grep 'Model name' | sed 's/Model name: *//'); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "capture: BTCUSDT + ETHUSDT 2024-08-08, first ${SECS} s ($LINES lines), speed ${SPEED}x"
+
+echo "== peer: single process against tickrt sim (A)"
+"$BIN" sim -p 0 --speed "$SPEED" --captures "$TMP/merged.gz" > "$TMP/simA.out" 2>&1 &
+SIMA=$!; PIDS+=($SIMA)
+write_cfg "$TMP/peer.toml" "$(sim_port simA)"
+"$BIN" run -c "$TMP/peer.toml" > "$TMP/peer.out" 2>&1
+kill -INT $SIMA; wait $SIMA 2>/dev/null || true
+grep -E "^market data|^orders|^position|tick->order queued" "$TMP/peer.out" || true
+grep -E "^orders:" "$TMP/simA.out" | sed 's/^/venue A /' || true
+
+echo "== sharded: tickrt feed + 2 x tickrt run --source nats:// + tickrt exec against tickrt sim (B)"
+nats-server -js -sd "$TMP/store" -a 127.0.0.1 -p -1 > "$TMP/nats.out" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q "Server is ready" "$TMP/nats.out" && break; sleep 0.05; done
+URL=nats://127.0.0.1:$(grep -o "client connections on 127.0.0.1:[0-9]*" "$TMP/nats.out" | grep -o "[0-9]*$")
+# The venue and the feed start their replays together (lockstep); the exec node and the shards
+# join right after (shards consume the stream from its first message, so joining late loses nothing).
+"$BIN" sim -p 0 --speed "$SPEED" --captures "$TMP/merged.gz" > "$TMP/simB.out" 2>&1 &
+SIMB=$!; PIDS+=($SIMB)
+"$BIN" feed --publish "$URL" --speed "$SPEED" --capture "$TMP/merged.gz" > "$TMP/feed.out" 2>&1 &
+FEED=$!; PIDS+=($FEED)
+PB=$(sim_port simB)
+write_cfg "$TMP/dist.toml" "$PB"
+"$BIN" exec --nats "$URL" -c "$TMP/dist.toml" --symbols BTCUSDT,ETHUSDT --journal "" > "$TMP/exec.out" 2>&1 &
+XP=$!; PIDS+=($XP)
+for _ in $(seq 200); do grep -q "serving" "$TMP/exec.out" 2>/dev/null && break; sleep 0.02; done
+"$BIN" run -c "$TMP/dist.toml" --source "$URL" --symbols BTCUSDT --node a --idle-exit 3 --duration 0 > "$TMP/shard_a.out" 2>&1 &
+SA=$!; PIDS+=($SA)
+"$BIN" run -c "$TMP/dist.toml" --source "$URL" --symbols ETHUSDT --node b --idle-exit 3 --duration 0 > "$TMP/shard_b.out" 2>&1 &
+SB=$!; PIDS+=($SB)
+wait $FEED || true
+wait $SA || true
+wait $SB || true
+sleep 0.3   # last IOC reports
+kill -INT $XP; wait $XP 2>/dev/null || true
+kill -INT $SIMB; wait $SIMB 2>/dev/null || true
+grep -E "^feed:" "$TMP/feed.out" || true
+cat "$TMP/shard_a.out" "$TMP/shard_b.out" | grep -E "^shard |^hop" || true
+grep -E "^exec" "$TMP/exec.out" || true
+grep -E "^orders:" "$TMP/simB.out" | sed 's/^/venue B /' || true
+P_ORD=$(grep -oE "^orders: [0-9]+ sent, [0-9]+ cancels, [0-9]+ fills" "$TMP/peer.out" | head -1)
+P_POS=$(grep -E "^position" "$TMP/peer.out" | sed 's/;.*//' | tr '\n' ' ')
+X_TOT=$(grep -oE "[0-9]+ orders, [0-9]+ cancels, [0-9]+ refused by risk, [0-9]+ failed, [0-9]+ duplicates; [0-9]+ fills" "$TMP/exec.out" | head -1)
+X_POS=$(grep -E "^exec symbol" "$TMP/exec.out" | awk '{printf "%s %.5f ", $3, $15/1e8}')
+echo "peer:    $P_ORD | $P_POS"
+echo "sharded: $X_TOT | positions $X_POS"
