@@ -1,17 +1,19 @@
 // bench_stream: per-tick latency of streaming inference (issue 10 item 5) on one core.
 //   taskset -c 1 build/bin/bench_stream [--seconds 3] [--profile] [--stream models/lstm_attn_stream/model.onnx]
-//                                      [--window models/trained/lstm_attn_s/model.onnx] [--batch 1]
+//                                      [--window models/trained/lstm_attn_s/model.onnx] [--batch 1] [--by-tick]
 // Rows: "stream_step" = StreamContext::step of lstm_attn_stream (one step, state in the slot) over the
 // 10,000 real ticks of tests/infer_stream/data (cycled; the slot is reset when the data wraps);
 // "window" = ExecutionContext::run of the windowed model on a [1, 64, F] window (recomputing the whole
 // window per tick, what lstm_attn_s costs); "stream_batch" = step_batch of --batch symbols (per call
 // and per symbol). Each tick is timed on its own (now_ns around the call); median / p99 / max of those.
-// --by-tick: whether the step's tail follows the data (same ticks slow on every pass) or not.
+// --by-tick: whether the step's tail follows the data (same ticks slow on every pass) or not, and two
+//   controls timed the same way (a register-only FMA chain of the step's median length; a 320 KiB read), so a
+//   tail that belongs to the core shows in them too. BENCH_STREAM_DUMP=file: the raw per-step ns (int64).
 // --profile: the step graph's per-kernel time (run_profiled), to show what the step costs.
 // One JSON line per row on stdout, like the engine-vs-peers runner (tools/bench/README.md).
-#include <cstdlib>
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
