@@ -39,13 +39,13 @@ sim_port() {  # $1 = name: the port `tickrt sim` printed
   for _ in $(seq 200); do grep -q "REST" "$TMP/$1.out" 2>/dev/null && break; sleep 0.02; done
   grep -o "http://127.0.0.1:[0-9]*" "$TMP/$1.out" | head -1 | grep -o "[0-9]*$"
 }
-write_cfg() {  # $1 = file, $2 = venue port
+write_cfg() {  # $1 = file, $2 = venue port, $3 = symbols (TOML list)
   cat > "$1" <<TOML
 [feed]
 source = "url"
 ws_url = "ws://127.0.0.1:$2"
 rest_url = "http://127.0.0.1:$2"
-symbols = ["BTCUSDT", "ETHUSDT"]
+symbols = $3
 speed = $SPEED
 duration_s = $(awk -v s="$SECS" -v x="$SPEED" 'BEGIN{printf "%.1f", s/x + 1.0}')
 [model]
@@ -58,18 +58,29 @@ max_position = 0.1
 journal = ""
 api_key = "tickrtTestApiKey0000000000000000000000000000000000000000000000000"
 api_secret = "tickrtTestSecret0000000000000000000000000000000000000000000000000"
+[metrics]
+enabled = false
 TOML
 }
 echo "machine: $(lscpu | grep 'Model name' | sed 's/Model name: *//'); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "capture: BTCUSDT + ETHUSDT 2024-08-08, first ${SECS} s ($LINES lines), speed ${SPEED}x"
 
-echo "== peer: single process against tickrt sim (A)"
+# The single process trades its first feed symbol only (pipeline/runtime.cpp), so the peer is two
+# single processes on venue A, one per symbol, side by side: what one process per symbol does.
+echo "== peer: single process per symbol against tickrt sim (A)"
 "$BIN" sim -p 0 --speed "$SPEED" --captures "$TMP/merged.gz" > "$TMP/simA.out" 2>&1 &
 SIMA=$!; PIDS+=($SIMA)
-write_cfg "$TMP/peer.toml" "$(sim_port simA)"
-"$BIN" run -c "$TMP/peer.toml" > "$TMP/peer.out" 2>&1
+PA=$(sim_port simA)
+write_cfg "$TMP/peer_btc.toml" "$PA" '["BTCUSDT"]'
+write_cfg "$TMP/peer_eth.toml" "$PA" '["ETHUSDT"]'
+"$BIN" run -c "$TMP/peer_btc.toml" > "$TMP/peer_btc.out" 2>&1 &
+P1=$!
+"$BIN" run -c "$TMP/peer_eth.toml" > "$TMP/peer_eth.out" 2>&1 &
+P2=$!
+wait $P1 || true
+wait $P2 || true
 kill -INT $SIMA; wait $SIMA 2>/dev/null || true
-grep -E "^market data|^orders|^position|tick->order queued" "$TMP/peer.out" || true
+cat "$TMP/peer_btc.out" "$TMP/peer_eth.out" | grep -E "^market data|^orders|^position|tick->order queued" || true
 grep -E "^orders:" "$TMP/simA.out" | sed 's/^/venue A /' || true
 
 echo "== sharded: tickrt feed + 2 x tickrt run --source nats:// + tickrt exec against tickrt sim (B)"
@@ -84,7 +95,7 @@ SIMB=$!; PIDS+=($SIMB)
 "$BIN" feed --publish "$URL" --speed "$SPEED" --capture "$TMP/merged.gz" > "$TMP/feed.out" 2>&1 &
 FEED=$!; PIDS+=($FEED)
 PB=$(sim_port simB)
-write_cfg "$TMP/dist.toml" "$PB"
+write_cfg "$TMP/dist.toml" "$PB" '["BTCUSDT", "ETHUSDT"]'
 "$BIN" exec --nats "$URL" -c "$TMP/dist.toml" --symbols BTCUSDT,ETHUSDT --journal "" > "$TMP/exec.out" 2>&1 &
 XP=$!; PIDS+=($XP)
 for _ in $(seq 200); do grep -q "serving" "$TMP/exec.out" 2>/dev/null && break; sleep 0.02; done
@@ -102,9 +113,12 @@ grep -E "^feed:" "$TMP/feed.out" || true
 cat "$TMP/shard_a.out" "$TMP/shard_b.out" | grep -E "^shard |^hop" || true
 grep -E "^exec" "$TMP/exec.out" || true
 grep -E "^orders:" "$TMP/simB.out" | sed 's/^/venue B /' || true
-P_ORD=$(grep -oE "^orders: [0-9]+ sent, [0-9]+ cancels, [0-9]+ fills" "$TMP/peer.out" | head -1)
-P_POS=$(grep -E "^position" "$TMP/peer.out" | sed 's/;.*//' | tr '\n' ' ')
+P_ORD=""
+for s in btc eth; do
+  P_ORD+="$(grep -oE "^orders: [0-9]+ sent, [0-9]+ cancels, [0-9]+ fills" "$TMP/peer_$s.out" | head -1 | sed 's/^orders: //'), "
+  P_ORD+="$(grep -E "^position" "$TMP/peer_$s.out" | sed 's/;.*//; s/^position //') | "
+done
 X_TOT=$(grep -oE "[0-9]+ orders, [0-9]+ cancels, [0-9]+ refused by risk, [0-9]+ failed, [0-9]+ duplicates; [0-9]+ fills" "$TMP/exec.out" | head -1)
-X_POS=$(grep -E "^exec symbol" "$TMP/exec.out" | awk '{printf "%s %.5f ", $3, $15/1e8}')
-echo "peer:    $P_ORD | $P_POS"
+X_POS=$(grep -E "^exec symbol" "$TMP/exec.out" | awk '{printf "%s %.5f ", $3, $13/1e8}')
+echo "peer:    $P_ORD"
 echo "sharded: $X_TOT | positions $X_POS"
