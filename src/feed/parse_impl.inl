@@ -303,10 +303,11 @@ enum : std::uint32_t {
   }
   if (kind == EventKind::mark_price) ev.mark = MarkPriceFields{};
   for (auto fr : obj) {
-    od::field f;
-    if (error_code e = std::move(fr).get(f)) return from_sj(e);
+    // By reference, not get(f): each copy of a field/value is another store-forwarding stall.
+    if (error_code e = fr.error()) return from_sj(e);
+    od::field& f = fr.value_unsafe();
     const std::string_view k = key_of(f, end);
-    od::value v = f.value();
+    od::value& v = f.value();
     if (k.size() == 1) {
       const char c = k[0];
       // Fields common to every kind first.
@@ -441,10 +442,11 @@ enum : std::uint32_t { kSnapId = 1u << 0, kSnapBids = 1u << 1, kSnapAsks = 1u <<
   std::int64_t snap_e = 0, snap_t = 0;
   std::string_view snap_symbol;
   for (auto fr : root) {
-    od::field f;
-    if (error_code e = std::move(fr).get(f)) return from_sj(e);
+    // By reference, not get(f): each copy of a field/value is another store-forwarding stall.
+    if (error_code e = fr.error()) return from_sj(e);
+    od::field& f = fr.value_unsafe();
     const std::string_view k = key_of(f, end);
-    od::value v = f.value();
+    od::value& v = f.value();
     if (k == "stream") {
       std::string_view st;
       if (error_code e = v.get_string().get(st)) return from_sj(e);
