@@ -44,12 +44,15 @@ def main() -> int:
     if not os.path.isfile(xp) or not names:
         print(f"SKIP: no trained models with parity data under {a.dir} (run `make models`)")
         return SKIP
-    x = np.load(xp)
-    B, T, F = x.shape
     fails = 0
     for name in names:
         d = os.path.join(a.dir, name)
         ref = np.load(os.path.join(d, "parity_logits.npy"))
+        # A model with its own input windows (models/trained/bars_mlp: bar features) brings them; the
+        # tick models share models/trained/parity_x.npy.
+        xp = os.path.join(d, "parity_x.npy") if os.path.isfile(os.path.join(d, "parity_x.npy")) \
+            else os.path.join(a.dir, "parity_x.npy")
+        B, T, F = np.load(xp).shape
         with tempfile.TemporaryDirectory() as td:
             yo = os.path.join(td, "y.npy")
             r = subprocess.run([a.tickrt, "infer", os.path.join(d, "model.onnx"), "--input", xp, "--output", yo],
