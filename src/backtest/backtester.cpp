@@ -556,7 +556,7 @@ Result<EngineRun> Backtester::Impl::run(const RunRequest& rq, const ProgressFn& 
     R.now = se.ev.local_ts_ns;
     ++out.counters.events;
     pipeline::TickStamps ts;
-    ts.recv = TscClock::ticks();
+    ts.recv = with_model ? TscClock::ticks() : 0;  // read only by the model path (InferStage/Trader stamps)
     ts.recv_ns = se.ev.local_ts_ns;
     const feed::EventKind k = se.ev.kind;
     if ((k == feed::EventKind::depth_update || k == feed::EventKind::depth_snapshot) && se.ev.symbol < pipeline::kMaxSymbols)
