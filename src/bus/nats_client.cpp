@@ -34,6 +34,11 @@ Result<std::unique_ptr<NatsConn>> NatsConn::connect(const std::string& url, cons
   if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(c->opts_, 64 * 1024 * 1024);
   if (s == NATS_OK) s = natsOptions_SetTimeout(c->opts_, 2000);
   if (s == NATS_OK) s = natsOptions_SetNoEcho(c->opts_, false);
+  // Send every publish (intent requests, their replies, acks, market data) from the calling
+  // thread at once instead of handing it to cnats' flusher thread: that hand-off is one more
+  // thread wake-up per message, which on a busy machine cost most of each hop's milliseconds
+  // (docs/BENCHMARKS.md "## scale-out", before/after). The price is one write() per publish.
+  if (s == NATS_OK) s = natsOptions_SetSendAsap(c->opts_, true);
   if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(c->opts_, on_disconnected, &c->c_);
   if (s == NATS_OK) s = natsOptions_SetReconnectedCB(c->opts_, on_reconnected, &c->c_);
   if (s == NATS_OK) s = natsOptions_SetErrorHandler(c->opts_, on_error, &c->c_);
