@@ -190,9 +190,13 @@ void register_bus(CLI::App& app) {
     cmd->footer(
         "Shards send intents on ex.intent.<SYMBOL> (request/reply); account views go out on ex.acct.<SYMBOL>;\n"
         "`tickrt ctl kill` (subject ctl.all) latches the kill switch for the whole account.\n"
-        "Without --config: the in-process simulator venue (orders only, no market data).\n\n"
-        "Example:\n"
-        "  tickrt exec --nats nats://127.0.0.1:4222 --symbols BTCUSDT,ETHUSDT --journal exec.db\n");
+        "Without --config: an in-process venue with no market data (orders rest, never fill).\n"
+        "Against the simulator: `tickrt sim` replaying the feed's capture, and a config with\n"
+        "feed.source = \"url\", rest_url = the sim, exec.api_key/api_secret = its test key\n"
+        "(bench/bus/run_sim_cluster.sh, docs/SCALING.md).\n\n"
+        "Examples:\n"
+        "  tickrt exec --nats nats://127.0.0.1:4222 --symbols BTCUSDT,ETHUSDT --journal exec.db\n"
+        "  tickrt exec --nats nats://127.0.0.1:4222 -c cluster.toml --symbols BTCUSDT,ETHUSDT\n");
     cmd->callback([o, cfg_path, journal, cmd] {
       install_signals();
       auto c = load_cfg(*cfg_path);
