@@ -38,8 +38,8 @@ TEST(SimCluster, FeedTwoShardsAndExecAgainstTheSimulatorTradeLikeTheSingleProces
   const std::string bin = TICKRT_BIN;
   const std::string build = std::filesystem::path(bin).parent_path().parent_path().string();
   int rc = 0;
-  // 40 s of recorded time at 20x: ~2 s of trading per deployment after the model's warm-up window.
-  const std::string out = run("bench/bus/run_sim_cluster.sh " + build + " 20 40 2>&1", rc);
+  // 60 s of recorded time at 20x: ~3 s per deployment (the model needs its warm-up window first).
+  const std::string out = run("bench/bus/run_sim_cluster.sh " + build + " 20 60 2>&1", rc);
   ASSERT_EQ(rc, 0) << out;
   // peer:    19 sent, 0 cancels, 21 fills, BTCUSDT: 0.00000 | 16 sent, 0 cancels, 16 fills, ETHUSDT: 0.00000 |
   // exec symbol BTCUSDT orders 21 cancels 0 refused 1 fills 15 position_raw -1000000
