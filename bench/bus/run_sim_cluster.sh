@@ -39,7 +39,7 @@ sim_port() {  # $1 = name: the port `tickrt sim` printed
   for _ in $(seq 200); do grep -q "REST" "$TMP/$1.out" 2>/dev/null && break; sleep 0.02; done
   grep -o "http://127.0.0.1:[0-9]*" "$TMP/$1.out" | head -1 | grep -o "[0-9]*$"
 }
-write_cfg() {  # $1 = file, $2 = venue port, $3 = symbols (TOML list)
+write_cfg() {  # $1 = file, $2 = venue port, $3 = symbols (TOML list), $4 = client order id prefix (default tk)
   cat > "$1" <<TOML
 [feed]
 source = "url"
@@ -55,6 +55,7 @@ style = "aggressive"
 order_qty = 0.01
 max_position = 0.1
 [exec]
+id_prefix = "${4:-tk}"
 journal = ""
 api_key = "tickrtTestApiKey0000000000000000000000000000000000000000000000000"
 api_secret = "tickrtTestSecret0000000000000000000000000000000000000000000000000"
@@ -71,8 +72,10 @@ echo "== peer: single process per symbol against tickrt sim (A)"
 "$BIN" sim -p 0 --speed "$SPEED" --captures "$TMP/merged.gz" > "$TMP/simA.out" 2>&1 &
 SIMA=$!; PIDS+=($SIMA)
 PA=$(sim_port simA)
-write_cfg "$TMP/peer_btc.toml" "$PA" '["BTCUSDT"]'
-write_cfg "$TMP/peer_eth.toml" "$PA" '["ETHUSDT"]'
+# Two processes on one account: each needs its own client order id prefix, or their ids collide and each
+# OMS takes the other's execution reports for its own (same session number 1 without a journal).
+write_cfg "$TMP/peer_btc.toml" "$PA" '["BTCUSDT"]' tkb
+write_cfg "$TMP/peer_eth.toml" "$PA" '["ETHUSDT"]' tke
 "$BIN" run -c "$TMP/peer_btc.toml" > "$TMP/peer_btc.out" 2>&1 &
 P1=$!
 "$BIN" run -c "$TMP/peer_eth.toml" > "$TMP/peer_eth.out" 2>&1 &
