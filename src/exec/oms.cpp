@@ -389,6 +389,7 @@ void Oms::note_anomaly(Anomaly a, const ExecReport& r) noexcept {
     case Anomaly::terminal_changed: ++counters_.terminal_changed; break;
     case Anomaly::bad_report: ++counters_.bad_report; break;
     case Anomaly::query_not_found: ++counters_.query_not_found; break;
+    case Anomaly::foreign_report: ++counters_.foreign_report; break;
     case Anomaly::none: break;
   }
   if (journal_ != nullptr) {
@@ -440,13 +441,26 @@ bool Oms::apply(const ExecReport& r, OmsEvent& ev) noexcept {
   OrderEntry* e = lookup(key);
   const bool is_trade = r.exec_type == ExecType::trade;
   const bool new_fill_possible = is_trade && r.last_qty.raw > 0;
+  // A report naming another symbol than the order with that client id is another session's order
+  // (two processes on one account with the same id_prefix and session number): never ours.
+  const auto other_symbol = [&r](const OrderEntry& o) noexcept {
+    return !r.symbol.empty() && !(r.symbol == o.req.symbol);
+  };
 
   // Decide everything first, journal, then mutate: a full journal ring leaves no trace.
   Anomaly anomaly = Anomaly::none;
   bool fill = false;
-  if (e == nullptr) {
+  if (e != nullptr && other_symbol(*e)) {
+    e = nullptr;
+    anomaly = Anomaly::foreign_report;
+  }
+  if (anomaly == Anomaly::foreign_report) {
+    // Counted and journaled below; nothing of ours changes.
+  } else if (e == nullptr) {
     const OrderEntry* c = find_closed(key);
-    if (c == nullptr) {
+    if (c != nullptr && other_symbol(*c)) {
+      anomaly = Anomaly::foreign_report;
+    } else if (c == nullptr) {
       anomaly = Anomaly::unknown_order;
     } else if (new_fill_possible && r.cum_qty.raw > c->cum_qty.raw) {
       anomaly = c->status == OrderStatus::filled ? Anomaly::overfill : Anomaly::fill_after_terminal;

@@ -104,6 +104,8 @@ enum class Anomaly : std::uint8_t {
   terminal_changed,     // a terminal order reported in a different terminal state (ignored)
   bad_report,           // malformed (zero/negative fill quantity, unknown exec type)
   query_not_found,      // exchange does not know an order we sent (marked rejected)
+  foreign_report,       // our client id but another symbol: another session on the account reusing the
+                        // id (same id_prefix and session number); never applied to our order or position
 };
 constexpr std::string_view anomaly_name(Anomaly a) noexcept {
   switch (a) {
@@ -116,6 +118,7 @@ constexpr std::string_view anomaly_name(Anomaly a) noexcept {
     case Anomaly::terminal_changed: return "terminal_changed";
     case Anomaly::bad_report: return "bad_report";
     case Anomaly::query_not_found: return "query_not_found";
+    case Anomaly::foreign_report: return "foreign_report";
   }
   return "?";
 }
@@ -154,7 +157,7 @@ struct OmsCounters {
   std::uint64_t duplicate_fills = 0, stale_reports = 0, late_reports = 0;
   std::uint64_t anomalies = 0;        // sum of the below
   std::uint64_t unknown_order = 0, fill_after_terminal = 0, overfill = 0, fill_gap = 0;
-  std::uint64_t terminal_changed = 0, bad_report = 0, query_not_found = 0;
+  std::uint64_t terminal_changed = 0, bad_report = 0, query_not_found = 0, foreign_report = 0;
   std::uint64_t rejected_submits = 0; // submit/cancel calls that returned != ok
 };
 

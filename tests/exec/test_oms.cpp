@@ -432,3 +432,34 @@ TEST(Oms, TableReusesSlotsAfterManyOrders) {
   for (int i = 1; i < 8; i += 2) EXPECT_TRUE(g.live(ids[i])) << i;
   for (int i = 0; i < 8; i += 2) EXPECT_FALSE(g.live(ids[i])) << i;
 }
+
+// Regression (bench/bus/run_sim_cluster.sh, 2026-11-29): two processes on one venue account with the same
+// id_prefix and session number sent orders with the same client ids; each OMS took the other's ETHUSDT fills
+// for its BTCUSDT order and its realized PnL went to ~1184 on 0.01 lots. A report whose symbol differs from
+// the order's is another session's: counted and journaled, never applied to our order or position.
+TEST(Oms, ReportForTheSameClientIdOnAnotherSymbolIsForeign) {
+  Rig g;
+  ClientOrderId id = drive_to(g, OrderStatus::new_);  // BTCUSDT buy 2 @ 100
+  ExecReport f = g.fill(id, 2600, 1, 1, 77);
+  f.symbol = SymbolName::from("ETHUSDT");
+  f.side = Side::sell;
+  OmsEvent ev = g.apply(f);
+  EXPECT_EQ(ev.anomaly, Anomaly::foreign_report);
+  EXPECT_FALSE(ev.fill_applied);
+  EXPECT_EQ(g.oms->counters().foreign_report, 1u);
+  EXPECT_EQ(g.oms->counters().fills, 0u);
+  EXPECT_EQ(g.status(id), OrderStatus::new_);
+  EXPECT_EQ(g.oms->find(id.view())->cum_qty.raw, 0);
+  EXPECT_EQ(g.oms->position(0).qty_raw, 0);
+  EXPECT_EQ(g.oms->position(1).qty_raw, 0);
+  // Our own fill on the right symbol still applies; after the order closes, a foreign one stays foreign.
+  EXPECT_TRUE(g.apply(g.fill(id, 100, 2, 2, 78)).fill_applied);
+  EXPECT_FALSE(g.live(id));
+  f.trade_id = 79;
+  f.cum_qty = qt(2);
+  ev = g.apply(f);
+  EXPECT_EQ(ev.anomaly, Anomaly::foreign_report);
+  EXPECT_EQ(g.oms->position(0).qty_raw, qt(2).raw);
+  EXPECT_EQ(g.oms->position(0).realized_raw, 0);
+  EXPECT_EQ(g.oms->counters().foreign_report, 2u);
+}
