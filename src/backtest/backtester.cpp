@@ -475,6 +475,7 @@ Result<EngineRun> Backtester::Impl::run(const RunRequest& rq, const ProgressFn& 
     if (!inst.ok()) return inst.status().with_context(R.eng->spec.path);
     R.slot = std::make_unique<pipeline::ModelSlot>(std::move(inst.value()));
     R.stage = std::make_unique<pipeline::InferStage>(*R.slot, pipeline::BatchConfig{1, 0, false}, clock);
+    if (R.eng->model->streaming) R.mh->set_row_samples(true);  // every row stepped, as `tickrt run` does (stream_infer.hpp)
   }
 
   const auto& ev = store->events();
@@ -561,7 +562,9 @@ Result<EngineRun> Backtester::Impl::run(const RunRequest& rq, const ProgressFn& 
     const feed::EventKind k = se.ev.kind;
     if ((k == feed::EventKind::depth_update || k == feed::EventKind::depth_snapshot) && se.ev.symbol < pipeline::kMaxSymbols)
       R.last_book_ns[se.ev.symbol] = se.ev.local_ts_ns;
-    if (R.mh->on_event(se.ev, ts, meta) == 1 && meta.symbol == symbol_id) {
+    const int due = R.mh->on_event(se.ev, ts, meta);
+    if (due == pipeline::MarketHandler::kRowOnly && meta.symbol == symbol_id) R.stage->step_row(meta, R.mh->symbol(meta.symbol)->fe);
+    if (due == 1 && meta.symbol == symbol_id) {
       ++out.counters.samples;
       if (with_model) {
         meta.book_update_ns = R.last_book_ns[meta.symbol];  // the replayed clock, not the wall clock

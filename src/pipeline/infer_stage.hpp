@@ -95,6 +95,13 @@ class InferStage {
   // Inline: the window of `fe` -> out. False when the model could not run (counted).
   [[nodiscard]] bool infer_one(const SampleMeta& meta, const features::FeatureEngine& fe, InferResult& out) noexcept;
 
+  // Inline, streaming model: a row that is not a due sample (MarketHandler::kRowOnly) is stepped
+  // into the symbol's state slot, no result (stream_infer.hpp). A windowed model: nothing to do.
+  void step_row(const SampleMeta& meta, const features::FeatureEngine& fe) noexcept {
+    if (ModelInstance* i = slot_.current(); i->stream)
+      (void)i->stream->step(i->model->package, meta.symbol, meta.sample_ts_ns, fe.samples(), fe.window());
+  }
+
   // Pipelined: one batch from `in` into `out`; returns the number of windows inferred (0: idle).
   int poll(SpscRing<InferRequest>& in, SpscRing<InferResult>& out) noexcept;
 

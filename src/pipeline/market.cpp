@@ -108,6 +108,7 @@ int MarketHandler::handle(TickStamps& t, SampleMeta& out) noexcept {
       ++c_.samples;
     } else {
       ++c_.warmup;
+      if (row_samples_) due = kRowOnly;  // a streaming model steps it (no result, no trade)
     }
   }
   // 3. Now the features see the message.

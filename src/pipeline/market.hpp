@@ -85,9 +85,16 @@ class MarketHandler {
   // Resets the per-connection parser state (timestamp unit, market): call on (re)connect.
   void begin_connection() noexcept { file_.reset(); }
 
+  // A streaming model (stream_infer.hpp) steps every row from the first one after a reset, so a
+  // crossing that is not a due sample (window not full yet, book not tradable) is reported too:
+  // on_*() then returns kRowOnly (2) with `out` filled as for a due sample. Off by default (0 or 1
+  // only, what a windowed model and every caller that tests `== 1` expect). Setup path.
+  static constexpr int kRowOnly = 2;
+  void set_row_samples(bool on) noexcept { row_samples_ = on; }
+
   // One message. `line` is either a capture line ("<ts> <json>", with_ts = true; the capture's
   // stamp is the local time) or a bare JSON frame with local_ts_ns given (live). Returns the
-  // number of samples due (0 or 1) and fills `out` when 1.
+  // number of samples due (0 or 1) and fills `out` when 1 (or kRowOnly, with set_row_samples()).
   [[nodiscard]] int on_line(std::string_view line, TickStamps t, SampleMeta& out) noexcept;
   [[nodiscard]] int on_json(std::string_view json, std::int64_t local_ts_ns, TickStamps t, SampleMeta& out) noexcept;
   // An event parsed earlier (the backtester parses captures once into memory and replays them
@@ -129,6 +136,7 @@ class MarketHandler {
   TickStamps last_;
   MarketCounters c_;
   std::vector<feed::SymbolId> resync_;  // reserved kMaxSymbols
+  bool row_samples_ = false;             // set_row_samples()
 };
 
 }  // namespace tickrt::pipeline

@@ -134,6 +134,8 @@ Status Pipeline::Impl::setup_feed() {
   features::FeatureConfig fc;  // the model package check pins window and sampling to these
   if (model && model->streaming) fc.window = replay_rows(*model);  // streaming: the replay buffer >= warm-up
   mh = std::make_unique<MarketHandler>(fc);
+  // Streaming (inline only): every row is stepped as it comes, so the first due sample costs one step.
+  if (model && model->streaming && cfg.mode == ThreadMode::inline_) mh->set_row_samples(true);
   const std::string cap = resolve_path(cfg, cfg.capture);
   if (cfg.source == FeedSource::capture) {
     auto src = CaptureSource::open(cap, 1 + cfg.extra_symbols, cfg.speed);
@@ -385,6 +387,7 @@ bool Pipeline::Impl::poll_feed(SampleMeta& meta, StageLatency& lat) noexcept {
       t.recv = TscClock::ticks();
       due = mh->on_json(*snap, now_ns(), t, meta);
       delete snap;
+      if (due == MarketHandler::kRowOnly) stages[0]->step_row(meta, mh->symbol(meta.symbol)->fe);
       return due == 1;
     }
     feed::SymbolId gap_sym;
@@ -426,6 +429,7 @@ bool Pipeline::Impl::poll_feed(SampleMeta& meta, StageLatency& lat) noexcept {
     due = mh->on_json(frame, fts, t, meta);
     if (due == 1) meta.md_seq = ws->frames();  // the frame number: what the wire tap counts
   }
+  if (due == MarketHandler::kRowOnly) stages[0]->step_row(meta, mh->symbol(meta.symbol)->fe);  // inline streaming only
   // Stage times of every accepted message (sampled or not): the handler's last stamps.
   const TickStamps& ls = mh->last_stamps();
   if (ls.recv == t.recv && ls.parsed != 0) {

@@ -27,10 +27,8 @@ void StreamRunner::reset_symbol(std::uint32_t symbol) noexcept {
   if (symbol < pending_reset_.size()) pending_reset_[symbol] = 1;
 }
 
-StreamOutcome StreamRunner::infer(const features::ModelPackage& pkg, std::uint32_t symbol, std::int64_t sample_ts_ns,
-                                  std::uint64_t rows_total, std::span<const float> window_raw, float* out,
-                                  std::size_t& n_out) noexcept {
-  n_out = 0;
+StreamOutcome StreamRunner::advance(const features::ModelPackage& pkg, std::uint32_t symbol, std::int64_t sample_ts_ns,
+                                    std::uint64_t rows_total, std::span<const float> window_raw) noexcept {
   const std::size_t F = x_.size();
   if (symbol >= rows_seen_.size() || F == 0 || pkg.features.size() != F) {
     ++c_.errors;
@@ -38,10 +36,19 @@ StreamOutcome StreamRunner::infer(const features::ModelPackage& pkg, std::uint32
   }
   const int slot = static_cast<int>(symbol);
   const std::uint64_t have = window_raw.size() / F;   // rows the window still holds
-  std::uint64_t seen = rows_seen_[symbol];
+  const std::uint64_t seen = rows_seen_[symbol];
   bool reset = false;
+  bool replay = true;   // a rebuild steps rows the slot had stepped before (or never saw: new instance)
   if (pending_reset_[symbol]) { reset = true; ++c_.resets_resync; pending_reset_[symbol] = 0; }
-  else if (seen == 0 || rows_total < seen) { reset = true; ++c_.resets_session; }
+  else if (seen == 0 || rows_total < seen) {
+    reset = true;
+    ++c_.resets_session;
+    // The features restarted after the slot's last step (rows_total < seen): every row the window
+    // holds came after that step, so stepping them is catching up, not a replay. seen == 0 is a
+    // fresh slot (session start, or a new instance after a hot swap): rows before this sample are
+    // a replay unless the caller stepped every row (then rows_total is this sample's rows only).
+    if (seen != 0 && rows_total <= have) replay = false;
+  }
   else if (rows_total - seen > have) { reset = true; ++c_.resets_lost; }
   else if (last_ts_[symbol] != 0 && sample_ts_ns - last_ts_[symbol] > max_gap_ns_) { reset = true; ++c_.resets_gap; }
   std::uint64_t todo = rows_total - seen;
@@ -65,17 +72,29 @@ StreamOutcome StreamRunner::infer(const features::ModelPackage& pkg, std::uint32
     }
   }
   c_.steps += todo;
-  if (todo > 1 && reset) c_.replayed += todo - 1;
+  if (todo > 1 && reset && replay) c_.replayed += todo - 1;
   rows_seen_[symbol] = rows_total;
   last_ts_[symbol] = sample_ts_ns;
-  if (!sc_->warm(slot)) {
-    ++c_.not_warm;
-    return StreamOutcome::not_warm;
-  }
+  return sc_->warm(slot) ? StreamOutcome::ok : StreamOutcome::not_warm;
+}
+
+StreamOutcome StreamRunner::infer(const features::ModelPackage& pkg, std::uint32_t symbol, std::int64_t sample_ts_ns,
+                                  std::uint64_t rows_total, std::span<const float> window_raw, float* out,
+                                  std::size_t& n_out) noexcept {
+  n_out = 0;
+  const StreamOutcome o = advance(pkg, symbol, sample_ts_ns, rows_total, window_raw);
+  if (o == StreamOutcome::not_warm) ++c_.not_warm;
+  if (o != StreamOutcome::ok) return o;
   const std::size_t n = sc_->spec().result_floats[0];
   std::memcpy(out, sc_->output(0), n * sizeof(float));
   n_out = n;
   return StreamOutcome::ok;
+}
+
+StreamOutcome StreamRunner::step(const features::ModelPackage& pkg, std::uint32_t symbol, std::int64_t sample_ts_ns,
+                                 std::uint64_t rows_total, std::span<const float> window_raw) noexcept {
+  ++c_.row_steps;
+  return advance(pkg, symbol, sample_ts_ns, rows_total, window_raw);
 }
 
 }  // namespace tickrt::pipeline

@@ -13,12 +13,18 @@
 // (usually one; several after a quiet spell, when one message crosses several sampling boundaries).
 //
 // Reset policy (docs/STREAMING.md). A slot is zeroed and re-stepped from the rows the window still
-// holds (at most T) when:
+// holds (at most T; with row samples, the rows since the reset) when:
 //   * session start / first sample of a symbol (slots start zeroed);
 //   * the symbol's FeatureEngine was reset (its row count went down: new session, book resync that
 //     resets features) or reset_symbol() was called (the feed saw a book gap: integrity loss);
 //   * more rows are missing than the window holds (rows lost: the state cannot be caught up);
 //   * the sample is more than max_gap_ns after the slot's last step (a long gap in the data).
+// Row samples (MarketHandler::set_row_samples, on in `tickrt run` inline and `tickrt backtest` for a
+// streaming model): the rows that are not due samples (window not full yet, book not tradable) come
+// to step() as they are made, so a session start / features reset is met at its first row and its
+// "rebuild" is the rows since the reset (usually one): the first due sample costs one step, not T.
+// A replay of up to T rows then remains only for a new instance (hot swap), lost rows, a resync and a
+// long gap. Without row samples (direct infer() callers) the first due sample rebuilds from the window.
 // Warm-up: after a reset the output is withheld (infer() returns not_warm, the strategy sees no
 // result) until the slot has stepped `warmup` rows (tickrt.warmup of the model, or the config).
 //
@@ -80,7 +86,8 @@ struct StreamCounters {
   std::uint64_t resets_lost = 0;    // more rows missing than the window holds
   std::uint64_t resets_gap = 0;     // long gap
   std::uint64_t resets_resync = 0;  // reset_symbol() (book integrity)
-  std::uint64_t not_warm = 0;       // samples withheld during warm-up
+  std::uint64_t not_warm = 0;       // due samples withheld during warm-up
+  std::uint64_t row_steps = 0;      // step() calls: rows stepped ahead of a due sample (no result asked)
   std::uint64_t errors = 0;         // engine errors, symbols beyond the slots
 };
 
@@ -99,6 +106,11 @@ class StreamRunner {
   [[nodiscard]] StreamOutcome infer(const features::ModelPackage& pkg, std::uint32_t symbol, std::int64_t sample_ts_ns,
                                     std::uint64_t rows_total, std::span<const float> window_raw, float* out,
                                     std::size_t& n_out) noexcept;
+  // Hot path. A row that is not a due sample (the window is not full yet, or the book is not
+  // tradable): steps it like infer() (same reset policy, same rows) and asks for no result, so the
+  // slot is current when the symbol's first due sample comes (one step then, not a replay).
+  [[nodiscard]] StreamOutcome step(const features::ModelPackage& pkg, std::uint32_t symbol, std::int64_t sample_ts_ns,
+                                   std::uint64_t rows_total, std::span<const float> window_raw) noexcept;
   // Hot path. Book integrity lost for the symbol: its state restarts at its next sample.
   void reset_symbol(std::uint32_t symbol) noexcept;
 
@@ -108,6 +120,9 @@ class StreamRunner {
 
  private:
   StreamRunner() = default;
+  // The reset policy and the steps shared by infer() and step(): ok when the slot is warm.
+  StreamOutcome advance(const features::ModelPackage& pkg, std::uint32_t symbol, std::int64_t sample_ts_ns,
+                        std::uint64_t rows_total, std::span<const float> window_raw) noexcept;
   std::unique_ptr<infer::StreamContext> sc_;
   std::vector<std::uint64_t> rows_seen_;  // per slot: the symbol's row count at its last step
   std::vector<std::int64_t> last_ts_;     // per slot: sample time of the last step (0: never / reset)

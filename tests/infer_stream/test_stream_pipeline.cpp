@@ -203,3 +203,81 @@ TEST(StreamPipeline, SwapperAdoptsStreamingAndRefusesAKindChange) {
   EXPECT_TRUE(slot.current()->stream);
   sw.stop();
 }
+
+// Row samples (MarketHandler::set_row_samples + InferStage::step_row, what `tickrt run` inline and
+// `tickrt backtest` do for a streaming model): the slot is stepped on every row from the first one after
+// the session reset, so no sample, the first due one included, steps more than the rows since the previous
+// step (no replay at session start), and every due sample's logits equal the previous behaviour's (the
+// first due sample replaying the window, then one step per sample) bit for bit.
+TEST(StreamPipeline, RowSamplesStepFromTheFirstRowWithTheSameLogits) {
+  if (!std::filesystem::exists(kModel) || !std::filesystem::exists(kCapture)) GTEST_SKIP() << "model or capture absent";
+  auto m = load();
+  ASSERT_TRUE(m);
+  auto ia = make_instance(m, 1), ib = make_instance(m, 1);
+  ASSERT_TRUE(ia.ok() && ib.ok());
+  ModelSlot slot_a(std::move(ia.value())), slot_b(std::move(ib.value()));
+  auto clock = TscClock::calibrate(std::chrono::milliseconds(5));
+  ASSERT_TRUE(clock.ok());
+  InferStage old_stage(slot_a, BatchConfig{1, 0, false}, clock.value());
+  InferStage new_stage(slot_b, BatchConfig{1, 0, false}, clock.value());
+  features::FeatureConfig fc;
+  MarketHandler mh_old(fc), mh_new(fc);
+  mh_new.set_row_samples(true);
+  auto sa = CaptureSource::open(kCapture, 1, 0, 60000), sb = CaptureSource::open(kCapture, 1, 0, 60000);
+  ASSERT_TRUE(sa.ok() && sb.ok());
+  const StreamRunner& rb = *slot_b.current()->stream;
+  std::string_view la, lb;
+  SampleMeta ma, mb;
+  InferResult ra, rb_res;
+  int due = 0, row_only = 0, first_due_steps = -1;
+  std::uint64_t max_steps_per_call = 0, first_old_replay = 0, rows_at_last_call = 0, first_due_rows = 0;
+  double worst = 0;
+  while (sa.value()->next(la)) {
+    ASSERT_TRUE(sb.value()->next(lb));
+    ASSERT_EQ(la, lb);
+    TickStamps t;
+    const int da = mh_old.on_line(la, t, ma);
+    const int db = mh_new.on_line(lb, t, mb);
+    ASSERT_EQ(da == 1, db == 1) << "row samples change which samples are due";
+    if (db == 0) continue;
+    const features::FeatureEngine& fe = mh_new.symbol(mb.symbol)->fe;
+    const std::uint64_t rows_new = fe.samples() - rows_at_last_call;
+    rows_at_last_call = fe.samples();
+    const std::uint64_t steps_before = rb.counters().steps;
+    if (db == MarketHandler::kRowOnly) {
+      ++row_only;
+      new_stage.step_row(mb, fe);
+    } else if (db == 1) {
+      ++due;
+      const bool oka = old_stage.infer_one(ma, mh_old.symbol(ma.symbol)->fe, ra);
+      const bool okb = new_stage.infer_one(mb, fe, rb_res);
+      ASSERT_EQ(oka, okb) << "due sample " << due;
+      ASSERT_TRUE(okb) << "due sample " << due;   // warm at the first due sample, as before
+      if (due == 1) {
+        first_due_steps = static_cast<int>(rb.counters().steps - steps_before);
+        first_due_rows = rows_new;
+        first_old_replay = slot_a.current()->stream->counters().replayed;
+      }
+      ASSERT_EQ(ra.n_out, rb_res.n_out);
+      for (int c = 0; c < ra.n_out; ++c) worst = std::max(worst, static_cast<double>(std::fabs(ra.out[c] - rb_res.out[c])));
+    }
+    // The cost of this sample: the rows since the slot's previous step (one but after a quiet spell), never a replay.
+    ASSERT_EQ(rb.counters().steps - steps_before, rows_new) << "due sample " << due << ", row-only " << row_only;
+    max_steps_per_call = std::max(max_steps_per_call, rows_new);
+    ASSERT_EQ(rb.counters().steps, fe.samples()) << "every row stepped exactly once";
+  }
+  ASSERT_GT(due, 400) << "capture too short for the test";
+  EXPECT_GE(static_cast<std::size_t>(row_only), fc.window - 1);  // the warm-up rows before the first due sample
+  EXPECT_EQ(worst, 0.0) << "logits differ from the replaying path";
+  EXPECT_EQ(static_cast<std::uint64_t>(first_due_steps), first_due_rows) << "the first due sample steps its own rows only";
+  EXPECT_LT(first_due_rows, fc.window / 4);
+  EXPECT_EQ(first_old_replay, fc.window - 1) << "the old path replayed the window at the first due sample";
+  const StreamCounters& c = rb.counters();
+  EXPECT_EQ(c.replayed, 0u);
+  EXPECT_EQ(c.resets_session, 1u);
+  EXPECT_EQ(c.resets_gap + c.resets_lost + c.resets_resync + c.errors, 0u);
+  EXPECT_LE(max_steps_per_call, 8u) << "a sample stepped more than the rows of one quiet spell";
+  EXPECT_GT(c.row_steps, 0u);
+  EXPECT_EQ(new_stage.counters().run_errors, 0u);
+  EXPECT_EQ(new_stage.counters().inferences, static_cast<std::uint64_t>(due));
+}
