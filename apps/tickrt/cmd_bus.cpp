@@ -141,9 +141,13 @@ void register_bus(CLI::App& app) {
     auto o = std::make_shared<bus::FeedOptions>();
     auto source = std::make_shared<std::string>("capture");
     cmd->add_option("--publish", o->url, "NATS server URL, e.g. nats://127.0.0.1:4222")->required();
-    cmd->add_option("--source", *source, "capture (captures replayed one after the other)");
+    cmd->add_option("--source", *source, "capture (captures replayed one after the other) or url (the venue's WebSocket + REST: --ws-url, --rest-url, --symbols)");
+    cmd->add_option("--ws-url", o->ws_url, "--source url: venue WebSocket base, e.g. ws://127.0.0.1:8080 (tickrt sim)");
+    cmd->add_option("--rest-url", o->rest_url, "--source url: venue REST base for depth snapshots, e.g. http://127.0.0.1:8080");
+    cmd->add_option("--symbols", o->symbols, "--source url: symbols to subscribe (comma list, upper case)")->delimiter(',');
+    cmd->add_option("--idle-exit", o->idle_exit_s, "--source url: stop after this many seconds without a frame (default 3, 0 = never)");
     cmd->add_option("--capture", o->captures, "Capture file(s) (.gz); default: the bundled BTCUSDT capture");
-    cmd->add_option("--speed", o->speed, "x recorded time (0 = as fast as possible; default 0)");
+    cmd->add_option("--speed", o->speed, "x recorded time (0 = as fast as possible; default 0); --source url: the speed the venue replays at (feature time)");
     cmd->add_option("--stream", o->stream, "JetStream stream, created with subjects md.> when absent (default MD)");
     cmd->add_option("--venue", o->venue, "Venue token in the subjects (default binance)");
     cmd->add_option("--max-lines", o->max_lines, "Per capture, publish only the first N lines");
@@ -153,14 +157,20 @@ void register_bus(CLI::App& app) {
         "  nats-server -js -sd /tmp/js &\n"
         "  tickrt feed --publish nats://127.0.0.1:4222\n"
         "  tickrt feed --publish nats://127.0.0.1:4222 --capture ../shared/data/binance_ws/spot/btcusdt_20240808.gz \\\n"
-        "              --capture ../shared/data/binance_ws/spot/ethusdt_20240808.gz --speed 1\n");
+        "              --capture ../shared/data/binance_ws/spot/ethusdt_20240808.gz --speed 1\n"
+        "  tickrt feed --publish nats://127.0.0.1:4222 --source url --ws-url ws://127.0.0.1:8080 \\\n"
+        "              --rest-url http://127.0.0.1:8080 --symbols BTCUSDT,ETHUSDT   # what tickrt sim streams\n");
     cmd->callback([o, source] {
-      if (*source != "capture") {
-        std::cerr << "tickrt feed: --source " << *source << ": only 'capture' is implemented (see docs/SCALING.md)\n";
+      if (*source != "capture" && *source != "url") {
+        std::cerr << "tickrt feed: --source " << *source << ": 'capture' or 'url'\n";
+        throw CLI::RuntimeError(2);
+      }
+      if ((*source == "url") != !o->ws_url.empty()) {
+        std::cerr << "tickrt feed: --ws-url goes with --source url (and --source url needs it)\n";
         throw CLI::RuntimeError(2);
       }
       install_signals();
-      if (o->captures.empty()) o->captures.push_back(data_dir() + "/captures/spot_btcusdt_20240808.gz");
+      if (*source == "capture" && o->captures.empty()) o->captures.push_back(data_dir() + "/captures/spot_btcusdt_20240808.gz");
       auto n = bus::FeedNode::create(*o);
       if (!n.ok()) {
         std::cerr << "tickrt feed: " << n.status().to_string() << "\n";

@@ -7,9 +7,10 @@
 #            both), first SECS seconds of recorded time;
 #   peer:    `tickrt sim` (A) replaying it at SPEED x  <-  `tickrt run -c` (feed.source = url:
 #            market data over the venue's WebSocket, orders over its REST API), both symbols;
-#   sharded: `tickrt sim` (B) replaying it at SPEED x, and at the same moment `tickrt feed` replaying
-#            the same file at the same speed into JetStream (lockstep: the venue's book is the one
-#            the shards see, give or take the two replays' start offset); shard a = BTCUSDT,
+#   sharded: shards (and the stream) up first; then `tickrt sim` (B) replaying it at SPEED x, and at the
+#            same moment `tickrt feed` replaying the same file at the same speed into JetStream
+#            (lockstep: the venue's book is the one the shards see, give or take the two replays'
+#            start offset and the feed hop); shard a = BTCUSDT,
 #            shard b = ETHUSDT; `tickrt exec` with the gateway pointed at venue B.
 # The strategy is aggressive (LIMIT IOC at the far touch) so that every accepted order trades
 # against the replayed book at once: fills are the comparison, not queue luck.
@@ -91,21 +92,36 @@ nats-server -js -sd "$TMP/store" -a 127.0.0.1 -p -1 > "$TMP/nats.out" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q "Server is ready" "$TMP/nats.out" && break; sleep 0.05; done
 URL=nats://127.0.0.1:$(grep -o "client connections on 127.0.0.1:[0-9]*" "$TMP/nats.out" | grep -o "[0-9]*$")
-# The venue and the feed start their replays together (lockstep); the exec node and the shards
-# join right after (shards consume the stream from its first message, so joining late loses nothing).
+# Order matters: both shards start FIRST (they only need NATS; the stream is made by whoever comes
+# first) and the venue and the feed start their replays together once both shards consume, then the
+# exec node (it needs the venue's port; it serves within milliseconds, before the strategy's first
+# window is due). Started the other way round (shards joining after the feed and the venue) each
+# shard first worked through a backlog: feed hop p99 ~226 ms, i.e. ~4.5 s of recorded time at 20x,
+# so its early decisions were made on a book seconds behind the venue's (IOC at the far touch then
+# misses: 35 orders, 20-24 fills against the peer's 36 / 36) and its catch-up burst tripped the
+# account's order_rate limit (the 3-6 "refused by risk": exec refused by rule: order_rate).
+write_cfg "$TMP/shard.toml" 1 '["BTCUSDT", "ETHUSDT"]'   # shards never talk to the venue
+"$BIN" run -c "$TMP/shard.toml" --source "$URL" --symbols BTCUSDT --node a --idle-exit 3 --duration 0 > "$TMP/shard_a.out" 2>&1 &
+SA=$!; PIDS+=($SA)
+"$BIN" run -c "$TMP/shard.toml" --source "$URL" --symbols ETHUSDT --node b --idle-exit 3 --duration 0 > "$TMP/shard_b.out" 2>&1 &
+SB=$!; PIDS+=($SB)
+for _ in $(seq 500); do grep -q "consuming" "$TMP/shard_a.out" 2>/dev/null && grep -q "consuming" "$TMP/shard_b.out" 2>/dev/null && break; sleep 0.02; done
 "$BIN" sim -p 0 --speed "$SPEED" --captures "$TMP/merged.gz" > "$TMP/simB.out" 2>&1 &
 SIMB=$!; PIDS+=($SIMB)
-"$BIN" feed --publish "$URL" --speed "$SPEED" --capture "$TMP/merged.gz" > "$TMP/feed.out" 2>&1 &
-FEED=$!; PIDS+=($FEED)
 PB=$(sim_port simB)
+if [ "${FEED_SOURCE:-url}" = url ]; then
+  # The feed reads the venue's own WebSocket market data (+ REST snapshots), as the peer does.
+  "$BIN" feed --publish "$URL" --source url --speed "$SPEED" --ws-url "ws://127.0.0.1:$PB" --rest-url "http://127.0.0.1:$PB" \
+    --symbols BTCUSDT,ETHUSDT --idle-exit 3 > "$TMP/feed.out" 2>&1 &
+else
+  # FEED_SOURCE=capture: a second replay of the same file started beside the venue's (the old mode).
+  "$BIN" feed --publish "$URL" --speed "$SPEED" --capture "$TMP/merged.gz" > "$TMP/feed.out" 2>&1 &
+fi
+FEED=$!; PIDS+=($FEED)
 write_cfg "$TMP/dist.toml" "$PB" '["BTCUSDT", "ETHUSDT"]'
 "$BIN" exec --nats "$URL" -c "$TMP/dist.toml" --symbols BTCUSDT,ETHUSDT --journal "" > "$TMP/exec.out" 2>&1 &
 XP=$!; PIDS+=($XP)
 for _ in $(seq 200); do grep -q "serving" "$TMP/exec.out" 2>/dev/null && break; sleep 0.02; done
-"$BIN" run -c "$TMP/dist.toml" --source "$URL" --symbols BTCUSDT --node a --idle-exit 3 --duration 0 > "$TMP/shard_a.out" 2>&1 &
-SA=$!; PIDS+=($SA)
-"$BIN" run -c "$TMP/dist.toml" --source "$URL" --symbols ETHUSDT --node b --idle-exit 3 --duration 0 > "$TMP/shard_b.out" 2>&1 &
-SB=$!; PIDS+=($SB)
 wait $FEED || true
 wait $SA || true
 wait $SB || true

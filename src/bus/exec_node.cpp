@@ -204,8 +204,11 @@ Result<std::unique_ptr<ExecNode>> ExecNode::create(const ExecOptions& o, std::os
   al.max_open_orders = o.max_open_orders_account > 0
                            ? static_cast<std::uint32_t>(o.max_open_orders_account)
                            : static_cast<std::uint32_t>(cfg.max_open_orders) * static_cast<std::uint32_t>(o.symbols.size());
-  al.order_rate = {static_cast<std::uint32_t>(cfg.max_orders_per_s), static_cast<std::uint32_t>(cfg.max_orders_per_s)};
-  al.cancel_rate = {static_cast<std::uint32_t>(cfg.max_orders_per_s) * 2, static_cast<std::uint32_t>(cfg.max_orders_per_s) * 2};
+  const std::uint32_t rate = o.max_orders_per_s_account > 0
+                                 ? static_cast<std::uint32_t>(o.max_orders_per_s_account)
+                                 : static_cast<std::uint32_t>(cfg.max_orders_per_s) * static_cast<std::uint32_t>(o.symbols.size());
+  al.order_rate = {rate, rate};
+  al.cancel_rate = {rate * 2, rate * 2};
   al.max_md_staleness_ns = cfg.max_md_staleness_ms * 1'000'000;
   al.max_daily_loss = risk::Notional::from_raw(to_raw(cfg.max_daily_loss));
   al.max_drawdown = risk::Notional::from_raw(to_raw(cfg.max_drawdown));
@@ -295,6 +298,7 @@ void ExecNode::Impl::on_intent(const Delivered& d, ExecCounters& c) noexcept {
           a.verdict[i] = Verdict::refused;
           a.reason[i] = static_cast<std::uint8_t>(why);
           ++c.refused;
+          ++c.refused_by[static_cast<std::size_t>(why) & 31];
           ++s.refused;
           continue;
         }
@@ -304,6 +308,7 @@ void ExecNode::Impl::on_intent(const Delivered& d, ExecCounters& c) noexcept {
           a.verdict[i] = Verdict::failed;
           a.reason[i] = static_cast<std::uint8_t>(sr);
           ++c.failed;
+          ++c.failed_by[static_cast<std::size_t>(sr) & 31];
           continue;
         }
         a.verdict[i] = Verdict::accepted;
@@ -316,15 +321,18 @@ void ExecNode::Impl::on_intent(const Delivered& d, ExecCounters& c) noexcept {
           a.verdict[i] = Verdict::refused;
           a.reason[i] = static_cast<std::uint8_t>(cr);
           ++c.refused;
+          ++c.refused_by[static_cast<std::size_t>(cr) & 31];
           continue;
         }
-        if (oms->cancel(in.orig_id) == exec::SubmitResult::ok) {
+        const exec::SubmitResult cs = oms->cancel(in.orig_id);
+        if (cs == exec::SubmitResult::ok) {
           a.verdict[i] = Verdict::accepted;
           ++c.cancels;
           ++s.cancels;
         } else {
           a.verdict[i] = Verdict::failed;
           ++c.failed;
+          ++c.failed_by[static_cast<std::size_t>(cs) & 31];
         }
       }
     }
@@ -410,6 +418,21 @@ std::string ExecNode::report() const {
                 c_.intent_msgs, c_.intents, c_.orders, c_.cancels, c_.refused, c_.failed, c_.duplicates, c_.fills, c_.rejects,
                 c_.views_published, c_.controls, c_.cancels_at_shutdown, c_.open_at_end, m.risk->latched() ? "LATCHED" : "off");
   s += buf;
+  if (c_.refused > 0 || c_.failed > 0) {
+    s += "exec refused by rule:";
+    for (std::size_t r = 1; r < risk::kReasonCount && r < 32; ++r)
+      if (c_.refused_by[r] > 0) {
+        std::snprintf(buf, sizeof(buf), " %s %" PRIu64, std::string(risk::reason_name(static_cast<risk::Reason>(r))).c_str(), c_.refused_by[r]);
+        s += buf;
+      }
+    s += "; failed (OMS):";
+    for (std::size_t r = 0; r < 32; ++r)
+      if (c_.failed_by[r] > 0) {
+        std::snprintf(buf, sizeof(buf), " %s %" PRIu64, std::string(exec::submit_result_name(static_cast<exec::SubmitResult>(r))).c_str(), c_.failed_by[r]);
+        s += buf;
+      }
+    s += "\n";
+  }
   for (const auto& x : m.syms) {
     const exec::Position& p = m.oms->position(x.oms_idx);
     std::snprintf(buf, sizeof(buf), "exec symbol %s orders %" PRIu64 " cancels %" PRIu64 " refused %" PRIu64 " fills %" PRIu64

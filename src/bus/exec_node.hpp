@@ -49,6 +49,10 @@ struct ExecOptions {
   pipeline::PipelineConfig cfg;          // [risk], [exec], [strategy] sizes; feed.source sim/capture =
                                          // in-process venue (no market data), url = cfg.rest_url
   int max_open_orders_account = 0;       // 0: cfg.max_open_orders x symbols (as the single process)
+  int max_orders_per_s_account = 0;      // 0: risk.max_orders_per_s x symbols: the single process trades one
+                                         // symbol, so N symbols ran as N processes had N x the order (and
+                                         // cancel) rate; one account-wide bucket of 1 x refused the sharded
+                                         // deployment's orders that the processes placed (order_rate)
   double idle_exit_s = 0;                // stop after this long without an intent (0 = never)
   double duration_s = 0;                 // 0 = until stop
 };
@@ -57,6 +61,8 @@ struct ExecCounters {
   std::uint64_t intent_msgs = 0, intents = 0, orders = 0, cancels = 0, refused = 0, failed = 0, duplicates = 0;
   std::uint64_t bad_msgs = 0, fills = 0, rejects = 0, views_published = 0, controls = 0;
   std::uint64_t cancels_at_shutdown = 0, open_at_end = 0;
+  std::uint64_t refused_by[32] = {};  // by risk::Reason (index = its value): which rule refused
+  std::uint64_t failed_by[32] = {};   // new orders the OMS did not take, by exec::SubmitResult value
   double seconds = 0;
 };
 

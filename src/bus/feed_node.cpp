@@ -13,6 +13,7 @@
 #include "core/clock.hpp"
 #include "feed/line_parser.hpp"
 #include "pipeline/capture_source.hpp"
+#include "pipeline/ws_client.hpp"
 
 namespace tickrt::bus {
 
@@ -45,6 +46,8 @@ struct FeedNode::Impl {
   FeedOptions o;
   std::unique_ptr<NatsConn> conn;
   std::vector<std::unique_ptr<pipeline::CaptureSource>> caps;
+  std::unique_ptr<pipeline::WsFeed> ws;               // source url
+  std::unique_ptr<pipeline::SnapshotFetcher> snaps;   // source url
   std::unique_ptr<SpscRing<OutMsg>> ring;
   std::atomic<bool> feed_done{false};
   std::atomic<std::uint64_t> published{0}, pub_fail{0};
@@ -57,8 +60,11 @@ FeedNode::~FeedNode() = default;
 Result<std::unique_ptr<FeedNode>> FeedNode::create(const FeedOptions& o) {
   auto im = std::make_unique<Impl>();
   im->o = o;
-  if (o.captures.empty()) return Status(Code::invalid_argument, "feed: no capture given (--capture FILE)");
-  for (const std::string& path : o.captures) {
+  const bool url = !o.ws_url.empty();
+  if (url && (o.symbols.empty() || o.rest_url.empty()))
+    return Status(Code::invalid_argument, "feed --source url: needs --symbols and --rest-url (with --ws-url)");
+  if (!url && o.captures.empty()) return Status(Code::invalid_argument, "feed: no capture given (--capture FILE)");
+  if (!url) for (const std::string& path : o.captures) {
     auto src = pipeline::CaptureSource::open(path, std::max(1, o.copies), o.speed, o.max_lines);
     if (!src.ok()) return src.status().with_context("feed --capture");
     im->caps.push_back(std::move(src.value()));
@@ -68,6 +74,16 @@ Result<std::unique_ptr<FeedNode>> FeedNode::create(const FeedOptions& o) {
   im->conn = std::move(c.value());
   TICKRT_RETURN_IF_ERROR(im->conn->ensure_stream(o.stream, {"md.>"}, false, o.max_age_s).with_context("feed"));
   im->ring = std::make_unique<SpscRing<OutMsg>>(8192);
+  if (url) {
+    // WebSocket first, then the snapshots: diffs after the snapshot's lastUpdateId are then all on
+    // the connection (the Binance recipe; the consumers' books drop the older ones as stale).
+    im->ws = std::make_unique<pipeline::WsFeed>();
+    TICKRT_RETURN_IF_ERROR(im->ws->connect(o.ws_url, pipeline::combined_stream_target(o.symbols)).with_context("feed --ws-url " + o.ws_url));
+    im->snaps = std::make_unique<pipeline::SnapshotFetcher>(o.rest_url, o.symbols);
+    im->snaps->start();
+    for (std::size_t i = 0; i < o.symbols.size(); ++i)
+      if (!im->snaps->request(static_cast<std::uint16_t>(i))) return Status(Code::internal, "feed --source url: snapshot request ring full");
+  }
   return std::unique_ptr<FeedNode>(new FeedNode(std::move(im)));
 }
 
@@ -108,9 +124,48 @@ Status FeedNode::run(const std::atomic<bool>& stop) {
   feed::Event ev;
   OutMsg out;
   std::vector<std::uint8_t> scratch(1 << 16);
+  // Encodes the parsed event `ev` (taken at `recv`) and hands it to the publisher thread.
+  auto emit = [&](std::int64_t recv) {
+    const std::string_view sym = parser.symbols().name(ev.symbol);
+    if (sym.empty() || sym.size() > kMaxSymbolLen) {
+      ++c_.malformed;
+      return;
+    }
+    if (m.seq[ev.symbol] == 0) ++c_.symbols;
+    const std::uint64_t seq = ++m.seq[ev.symbol];
+    std::size_t n = encode_event(ev, sym, seq, recv, std::span<std::uint8_t>(out.inl.data(), out.inl.size()));
+    out.big.clear();
+    if (n == 0) {
+      // Larger than a slot (snapshots, wide diffs): its own buffer. Rare path.
+      const std::size_t need = kHeaderSize + 128 + 16 * (ev.depth.bids.size() + ev.depth.asks.size() +
+                                                         ev.snapshot.bids.size() + ev.snapshot.asks.size());
+      if (scratch.size() < need) scratch.resize(need);
+      n = encode_event(ev, sym, seq, recv, scratch);
+      if (n == 0) {
+        ++c_.malformed;
+        return;
+      }
+      out.big.assign(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(n));
+      ++c_.large;
+    }
+    out.len = static_cast<std::uint32_t>(n);
+    const MsgKind k = static_cast<MsgKind>(ev.kind);
+    const std::string_view kname = msg_kind_name(k);  // named: g++ 12 warns (falsely) on the temporary in a lambda
+    std::snprintf(out.subject, sizeof(out.subject), "md.%s.%.*s.%.*s", m.o.venue.c_str(), static_cast<int>(sym.size()),
+                  sym.data(), static_cast<int>(kname.size()), kname.data());
+    std::snprintf(out.msg_id, sizeof(out.msg_id), "%.*s:%" PRIu64 ":%" PRId64, static_cast<int>(sym.size()), sym.data(), seq, t0);
+    ++c_.by_kind[static_cast<int>(ev.kind)];
+    bool waited = false;
+    while (!m.ring->try_push(std::move(out))) {
+      if (!waited) { ++c_.ring_full_waits; waited = true; }
+      std::this_thread::yield();
+    }
+    out = OutMsg{};
+  };
   // Several captures replay side by side (round robin, each paced on its own clock): the symbols of
   // different files interleave as they would on one live connection.
   std::vector<feed::FileContext> files(m.caps.size());
+  feed::FileContext url_ctx;
   std::size_t live = m.caps.size();
   while (live > 0 && !stop.load(std::memory_order_relaxed)) {
     bool any = false;
@@ -129,42 +184,51 @@ Status FeedNode::run(const std::atomic<bool>& stop) {
         ++c_.malformed;
         continue;
       }
-      const std::string_view sym = parser.symbols().name(ev.symbol);
-      if (sym.empty() || sym.size() > kMaxSymbolLen) {
-        ++c_.malformed;
-        continue;
-      }
-      if (m.seq[ev.symbol] == 0) ++c_.symbols;
-      const std::uint64_t seq = ++m.seq[ev.symbol];
-      std::size_t n = encode_event(ev, sym, seq, recv, std::span<std::uint8_t>(out.inl.data(), out.inl.size()));
-      out.big.clear();
-      if (n == 0) {
-        // Larger than a slot (snapshots, wide diffs): its own buffer. Rare path.
-        const std::size_t need = kHeaderSize + 128 + 16 * (ev.depth.bids.size() + ev.depth.asks.size() +
-                                                           ev.snapshot.bids.size() + ev.snapshot.asks.size());
-        if (scratch.size() < need) scratch.resize(need);
-        n = encode_event(ev, sym, seq, recv, scratch);
-        if (n == 0) {
-          ++c_.malformed;
-          continue;
-        }
-        out.big.assign(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(n));
-        ++c_.large;
-      }
-      out.len = static_cast<std::uint32_t>(n);
-      const MsgKind k = static_cast<MsgKind>(ev.kind);
-      std::snprintf(out.subject, sizeof(out.subject), "md.%s.%.*s.%s", m.o.venue.c_str(), static_cast<int>(sym.size()),
-                    sym.data(), msg_kind_name(k).data());
-      std::snprintf(out.msg_id, sizeof(out.msg_id), "%.*s:%" PRIu64 ":%" PRId64, static_cast<int>(sym.size()), sym.data(), seq, t0);
-      ++c_.by_kind[static_cast<int>(ev.kind)];
-      bool waited = false;
-      while (!m.ring->try_push(std::move(out))) {
-        if (!waited) { ++c_.ring_full_waits; waited = true; }
-        std::this_thread::yield();
-      }
-      out = OutMsg{};
+      emit(recv);
     }
     if (!any && live > 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  if (m.ws) {
+    // Source url: the venue's frames as they arrive, stamped with their receive time; snapshots
+    // (startup) in between, parsed like any message (rare path: the fetcher's string is freed here).
+    // Feature time (the events' local stamp) as `tickrt run` computes it for a url source: the
+    // receive stamp, scaled by the speed the venue replays at (--speed; 0 or 1 = wall time), so
+    // the shards sample every 100 ms of MARKET time. The header stamp stays the receive time (hop).
+    std::int64_t last_frame = now_ns();
+    std::int64_t time_base = 0;
+    const double scale = m.o.speed > 0 ? m.o.speed : 1.0;
+    auto fts = [&](std::int64_t rns) {
+      if (scale == 1.0) return rns;
+      if (time_base == 0) time_base = rns;
+      return time_base + static_cast<std::int64_t>(static_cast<double>(rns - time_base) * scale);
+    };
+    while (!stop.load(std::memory_order_relaxed)) {
+      const std::int64_t now = now_ns();
+      if (std::string* snap = m.snaps->take()) {
+        ++c_.lines;
+        ++c_.snapshots_fetched;
+        if (parser.parse_json(*snap, fts(now), url_ctx, ev) == feed::LineError::ok && ev.symbol < m.seq.size()) emit(now);
+        else ++c_.malformed;
+        delete snap;
+        continue;
+      }
+      std::string_view frame;
+      std::uint64_t tsc = 0;
+      std::int64_t rns = 0;
+      if (m.ws->poll(frame, tsc, rns)) {
+        last_frame = rns;
+        ++c_.lines;
+        if (parser.parse_json(frame, fts(rns), url_ctx, ev) == feed::LineError::ok && ev.symbol < m.seq.size()) emit(rns);
+        else ++c_.malformed;
+        continue;
+      }
+      if (!m.ws->connected()) break;  // the venue closed (replay over, or stopped)
+      if (m.o.idle_exit_s > 0 && now - last_frame > static_cast<std::int64_t>(m.o.idle_exit_s * 1e9)) break;
+      if (m.o.duration_s > 0 && now - t0 > static_cast<std::int64_t>(m.o.duration_s * 1e9)) break;
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+    m.snaps->stop();
+    m.ws->close();
   }
   m.feed_done.store(true, std::memory_order_release);
   pub.join();
@@ -180,10 +244,11 @@ std::string FeedNode::report() const {
   std::snprintf(buf, sizeof(buf),
                 "feed: %" PRIu64 " lines (%" PRIu64 " malformed), %" PRIu64 " symbols, %" PRIu64 " published in %.2f s (%.0f msg/s); "
                 "trade %" PRIu64 ", ticker %" PRIu64 ", depth %" PRIu64 ", mark %" PRIu64 ", snapshot %" PRIu64 "; %" PRIu64
-                " large, %" PRIu64 " ring-full waits, %" PRIu64 " publish errors (%" PRIu64 " windows resent), %" PRIu64 " reconnects\n",
+                " large, %" PRIu64 " ring-full waits, %" PRIu64 " publish errors (%" PRIu64 " windows resent), %" PRIu64 " reconnects; "
+                "%" PRIu64 " REST snapshots\n",
                 c_.lines, c_.malformed, c_.symbols, c_.published, c_.seconds, c_.seconds > 0 ? c_.published / c_.seconds : 0.0,
                 c_.by_kind[1], c_.by_kind[2], c_.by_kind[3], c_.by_kind[4], c_.by_kind[5], c_.large, c_.ring_full_waits,
-                c_.publish_errors, impl_->pub_fail.load(), impl_->conn->counters().reconnects.load());
+                c_.publish_errors, impl_->pub_fail.load(), impl_->conn->counters().reconnects.load(), c_.snapshots_fetched);
   return buf;
 }
 

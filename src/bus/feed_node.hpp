@@ -21,6 +21,11 @@
 //
 // Hot path: no allocation except messages larger than a slot (depth snapshots: rare, one
 // std::vector per message), no locks, no logging.
+// Source url: one WebSocket connection (pipeline::WsFeed) and the REST snapshot fetcher thread
+// (pipeline::SnapshotFetcher); each frame is parsed with the frame's receive time as its stamp and
+// published like a capture line; each symbol's snapshot is published when it arrives (the shards'
+// books buffer the diffs that came before it, as the single process's book does). A disconnect is
+// not reconnected: the node stops (the venue's replay ended).
 // Limits: one feed process per stream run (a restarted feed starts every symbol's seq at 1 again;
 // consumers count that as a `reset`). Symbols are upper case, at most 23 characters.
 #pragma once
@@ -42,15 +47,26 @@ struct FeedOptions {
   std::string stream = "MD";          // JetStream stream (subjects md.>), created when absent
   std::string venue = "binance";      // the subject's venue token
   std::vector<std::string> captures;  // replayed one after the other
-  double speed = 0;                   // x recorded time (0 = as fast as possible)
+  double speed = 0;                   // x recorded time (0 = as fast as possible); source url: the speed
+                                      // the venue replays at (feature time = speed x wall time)
   std::size_t max_lines = 0;          // per capture, 0 = all
   int copies = 1;                     // > 1: also replay each capture under copies - 1 renamed symbols
                                       // (pipeline/capture_source.hpp: B000001, ...)
   std::int64_t max_age_s = 0;         // stream MaxAge when it is created (0 = keep)
+  // Source url (`--source url`): instead of replaying captures, read the venue's own market data
+  // (WebSocket combined stream at ws_url for `symbols`, REST depth snapshots from rest_url, as
+  // `tickrt run` with feed.source = url does) and publish what arrives. Against `tickrt sim` this is
+  // what makes the shards decide on exactly the venue's book (a second replay of the same capture
+  // is only as close as the two replays' start offset: docs/SCALING.md weak spots).
+  std::string ws_url, rest_url;       // ws_url non-empty = source url
+  std::vector<std::string> symbols;   // upper case, source url only
+  double idle_exit_s = 3;             // source url: stop after this long without a frame (0 = never)
+  double duration_s = 0;              // source url: stop after this long (0 = until stop / idle)
 };
 
 struct FeedCounters {
   std::uint64_t lines = 0, malformed = 0, published = 0, publish_errors = 0, ring_full_waits = 0, large = 0;
+  std::uint64_t snapshots_fetched = 0;  // source url: REST snapshots taken (startup, reconnect)
   std::uint64_t by_kind[6] = {};
   std::uint64_t symbols = 0;
   double seconds = 0;

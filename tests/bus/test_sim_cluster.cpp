@@ -2,8 +2,12 @@
 // separate processes against the simulator (`tickrt sim`) trade like the single process on the
 // same simulator (bench/bus/run_sim_cluster.sh runs both deployments and prints one line each).
 // Checks: the sharded deployment's orders fill at the venue (fills > 0 per symbol), per symbol its
-// order count is the single process's within the slack the hop latency and the two replays' start
-// offset explain, and the final positions differ by at most two order sizes.
+// order count is the single process's within the slack the hop latency explains, and the final
+// positions differ by at most two order sizes. Across both symbols at least 70% of the sharded
+// orders fill (IOC at the far touch; the single process fills ~100%): when the feed replayed the
+// capture itself beside the venue's replay, the shards' book ran ahead of / behind the venue's and
+// only ~57% filled (20-24 of 35); with the feed reading the venue's stream, 32/34 and 34/36.
+// No order is refused by risk (the account's order rate is the per-process rate x symbols).
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -63,4 +67,10 @@ TEST(SimCluster, FeedTwoShardsAndExecAgainstTheSimulatorTradeLikeTheSingleProces
     EXPECT_LE(std::labs(s.orders - p.orders), std::max(4L, p.orders / 2)) << out;
     EXPECT_LE(std::abs(s.position - p.position), 0.02 + 1e-9) << "order_qty 0.01: at most two orders apart\n" << out;
   }
+  const long orders = shard["BTCUSDT"].orders + shard["ETHUSDT"].orders;
+  const long fills = shard["BTCUSDT"].fills + shard["ETHUSDT"].fills;
+  EXPECT_GE(fills * 10, orders * 7) << "sharded IOC orders must fill like the single process's (book = the venue's)\n" << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(sharded: \d+ orders, \d+ cancels, (\d+) refused by risk)"))) << out;
+  EXPECT_EQ(m[1], "0") << "no risk refusal the single processes did not have\n" << out;
 }
