@@ -125,7 +125,7 @@ Status FeedNode::run(const std::atomic<bool>& stop) {
   OutMsg out;
   std::vector<std::uint8_t> scratch(1 << 16);
   // Encodes the parsed event `ev` (taken at `recv`) and hands it to the publisher thread.
-  auto emit = [&](std::int64_t recv) {
+  auto emit = [&](std::int64_t recv) __attribute__((noinline)) {  // out of line: g++ 12 -Wdangling-pointer misfires when inlined
     const std::string_view sym = parser.symbols().name(ev.symbol);
     if (sym.empty() || sym.size() > kMaxSymbolLen) {
       ++c_.malformed;
