@@ -7,10 +7,11 @@
 #            both), first SECS seconds of recorded time;
 #   peer:    `tickrt sim` (A) replaying it at SPEED x  <-  `tickrt run -c` (feed.source = url:
 #            market data over the venue's WebSocket, orders over its REST API), both symbols;
-#   sharded: shards (and the stream) up first; then `tickrt sim` (B) replaying it at SPEED x, and at the
-#            same moment `tickrt feed` replaying the same file at the same speed into JetStream
-#            (lockstep: the venue's book is the one the shards see, give or take the two replays'
-#            start offset and the feed hop); shard a = BTCUSDT,
+#   sharded: shards (and the stream) up first; then `tickrt sim` (B) replaying it at SPEED x and
+#            `tickrt feed --source url` publishing venue B's own WebSocket market data (+ REST
+#            snapshots) into JetStream: the shards see the venue's book one feed hop later, as the
+#            peer sees venue A's (FEED_SOURCE=capture: the feed replays the file itself beside the
+#            venue instead, the old mode, whose start offset costs ~40% of the fills); shard a = BTCUSDT,
 #            shard b = ETHUSDT; `tickrt exec` with the gateway pointed at venue B.
 # The strategy is aggressive (LIMIT IOC at the far touch) so that every accepted order trades
 # against the replayed book at once: fills are the comparison, not queue luck.
