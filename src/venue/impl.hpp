@@ -98,6 +98,10 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   std::deque<std::shared_ptr<const std::string>> queue_;
   bool writing_ = false;
   bool closing_ = false;
+  // Set when the WebSocket handshake completed. The session is registered (and may have URL
+  // subscriptions the replay serves) before that: messages queue until then, never written to a
+  // stream that is not open yet (a speed-0 replay starts on the first subscriber and raced it).
+  bool accepted_ = false;
 };
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {

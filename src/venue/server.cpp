@@ -200,6 +200,8 @@ void WsSession::run(http::request<http::string_body> req) {
       self->closing_ = true;
       return;
     }
+    self->accepted_ = true;
+    if (!self->queue_.empty() && !self->writing_ && !self->closing_) self->do_write();
     self->do_read();
   });
 }
@@ -234,7 +236,7 @@ void WsSession::send(std::shared_ptr<const std::string> msg) {
     return;
   }
   queue_.push_back(std::move(msg));
-  if (!writing_) do_write();
+  if (!writing_ && accepted_) do_write();
 }
 
 void WsSession::do_write() {
