@@ -50,11 +50,13 @@ inline Attr af(float v) { Attr a; a.kind = Attr::Kind::f; a.f = v; return a; }
 inline Attr ais(std::vector<std::int64_t> v) { Attr a; a.kind = Attr::Kind::is; a.is = std::move(v); return a; }
 inline Attr as(std::string v) { Attr a; a.kind = Attr::Kind::s; a.s = std::move(v); return a; }
 
-// Runs a graph (optimized or not) on a deterministic input; returns output 0.
-inline std::vector<float> run_graph(const Graph& g, bool optimize, const std::vector<Dims>& shapes, BuildReport* rep = nullptr) {
+// Runs a graph (optimized or not, for `isa`) on a deterministic input; returns output 0.
+inline std::vector<float> run_graph(const Graph& g, bool optimize, const std::vector<Dims>& shapes, BuildReport* rep = nullptr,
+                                    cpu::Isa isa = cpu::detect_isa()) {
   BuildOptions bo;
   bo.optimize = optimize;
   bo.check_profile = false;
+  bo.isa = isa;
   auto e = Engine::build(g, bo, rep);
   if (!e.ok()) throw std::runtime_error(e.status().to_string());
   ExecutionContext ctx(*e);

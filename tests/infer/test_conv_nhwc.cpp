@@ -9,21 +9,7 @@ namespace tickrt::infer::testing {
 namespace {
 
 std::vector<float> run_isa(const Graph& g, cpu::Isa isa, const std::vector<Dims>& shapes, BuildReport* rep) {
-  BuildOptions bo;
-  bo.optimize = true;
-  bo.check_profile = false;
-  bo.isa = isa;
-  auto e = Engine::build(g, bo, rep);
-  if (!e.ok()) throw std::runtime_error(e.status().to_string());
-  ExecutionContext ctx(*e);
-  auto st = ctx.prepare(shapes);
-  if (!st.ok()) throw std::runtime_error(st.to_string());
-  std::mt19937 rng(7);
-  std::uniform_real_distribution<float> d(-1, 1);
-  for (std::size_t i = 0; i < shapes.size(); ++i)
-    for (std::int64_t k = 0; k < numel(shapes[i]); ++k) ctx.input(i)[k] = d(rng);
-  if (ctx.run() != Code::ok) throw std::runtime_error("run failed");
-  return std::vector<float>(ctx.output(0), ctx.output(0) + numel(ctx.output_dims(0)));
+  return run_graph(g, true, shapes, rep, isa);
 }
 
 std::vector<cpu::Isa> isas() {
