@@ -9,6 +9,7 @@
 #include <set>
 
 #include "backtest/metrics.hpp"
+#include "backtest/sim_gateway.hpp"
 #include "core/clock.hpp"
 #include "exec/gateway.hpp"
 #include "infer/engine.hpp"
@@ -341,61 +342,9 @@ struct Run {
     flush_venue();
     venue_eager = true;
     exec::ExecReport r;
-    switch (gr.op) {
-      case exec::GatewayOp::new_order: {
-        const sim::SubmitResult sr = me->submit(kAccount, gr.order, t);
-        if (sr.ok()) return;  // NEW / TRADE / EXPIRED came through the sink
-        ++out.counters.rejects;
-        r.symbol = gr.order.symbol;
-        r.client_order_id = gr.order.client_order_id;
-        r.side = gr.order.side;
-        r.type = gr.order.type;
-        r.tif = gr.order.tif;
-        r.exec_type = exec::ExecType::rejected;
-        r.status = exec::OrderStatus::rejected;
-        r.reject = sr.code;
-        r.price = gr.order.price;
-        r.qty = gr.order.qty;
-        r.transact_ns = t;
-        to_trader(r, t);
-        return;
-      }
-      case exec::GatewayOp::cancel: {
-        const sim::CancelResult cr = me->cancel(kAccount, gr.cancel, t);
-        if (cr.ok()) return;  // CANCELED came through the sink
-        r.symbol = gr.cancel.symbol;
-        r.client_order_id = gr.cancel.client_order_id;
-        r.orig_client_order_id = gr.cancel.orig_client_order_id;
-        r.exec_type = exec::ExecType::rejected;
-        r.status = exec::OrderStatus::new_;
-        r.reject = cr.code == exec::RejectCode::none ? exec::RejectCode::cancel_rejected : cr.code;
-        r.transact_ns = t;
-        to_trader(r, t);
-        return;
-      }
-      case exec::GatewayOp::query: {
-        const auto st = me->query(kAccount, gr.cancel.symbol, gr.cancel.orig_client_order_id);
-        r.symbol = gr.cancel.symbol;
-        r.client_order_id = gr.cancel.orig_client_order_id;
-        r.exec_type = exec::ExecType::status;
-        r.transact_ns = t;
-        if (!st) {
-          r.reject = exec::RejectCode::no_such_order;
-        } else {
-          r.exchange_order_id = st->exchange_order_id;
-          r.side = st->side;
-          r.type = st->type;
-          r.tif = st->tif;
-          r.status = st->status;
-          r.price = st->price;
-          r.qty = st->qty;
-          r.cum_qty = st->cum_qty;
-          r.cum_quote_raw = st->cum_quote_raw;
-        }
-        to_trader(r, t);
-        return;
-      }
-    }
+    if (!apply_gateway_request(*me, kAccount, gr, t, r)) return;  // reports came through the sink
+    if (gr.op == exec::GatewayOp::new_order) ++out.counters.rejects;
+    to_trader(r, t);
   }
 };
 

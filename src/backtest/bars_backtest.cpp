@@ -16,6 +16,7 @@
 
 #include "backtest/bar_features.hpp"
 #include "backtest/bars.hpp"
+#include "backtest/sim_gateway.hpp"
 #include "core/latency_histogram.hpp"
 #include "exec/oms.hpp"
 #include "features/model_package.hpp"
@@ -233,69 +234,10 @@ class BarVenue final : public sim::ReportSink {
     (void)me_.submit(kLp, q, now);
   }
   void handle(const exec::GatewayRequest& g, std::int64_t now) {
-    switch (g.op) {
-      case exec::GatewayOp::new_order: {
-        const sim::SubmitResult res = me_.submit(kUs, g.order, now);
-        if (!res.ok()) {  // the matching engine answers refusals in the result, not the sink
-          exec::ExecReport r;
-          r.symbol = g.order.symbol;
-          r.client_order_id = g.order.client_order_id;
-          r.side = g.order.side;
-          r.type = g.order.type;
-          r.tif = g.order.tif;
-          r.exec_type = exec::ExecType::rejected;
-          r.status = exec::OrderStatus::rejected;
-          r.reject = res.code;
-          r.price = g.order.price;
-          r.qty = g.order.qty;
-          r.transact_ns = now;
-          r.local_ns = now;
-          push(r);
-        }
-        break;
-      }
-      case exec::GatewayOp::cancel: {
-        const sim::CancelResult res = me_.cancel(kUs, g.cancel, now);
-        if (!res.ok()) {
-          exec::ExecReport r;
-          r.symbol = g.cancel.symbol;
-          r.client_order_id = g.cancel.client_order_id;
-          r.orig_client_order_id = g.cancel.orig_client_order_id;
-          r.exec_type = exec::ExecType::rejected;
-          r.status = exec::OrderStatus::rejected;
-          r.reject = res.code;
-          r.transact_ns = now;
-          r.local_ns = now;
-          push(r);
-        }
-        break;
-      }
-      case exec::GatewayOp::query: {
-        exec::ExecReport r;
-        r.symbol = g.cancel.symbol;
-        r.client_order_id = g.cancel.orig_client_order_id;
-        r.exec_type = exec::ExecType::status;
-        r.transact_ns = now;
-        r.local_ns = now;
-        const auto st = me_.query(kUs, g.cancel.symbol, g.cancel.orig_client_order_id);
-        if (!st) {
-          r.reject = exec::RejectCode::no_such_order;
-          r.status = exec::OrderStatus::rejected;
-        } else {
-          r.exchange_order_id = st->exchange_order_id;
-          r.side = st->side;
-          r.type = st->type;
-          r.tif = st->tif;
-          r.status = st->status;
-          r.price = st->price;
-          r.qty = st->qty;
-          r.cum_qty = st->cum_qty;
-          r.cum_quote_raw = st->cum_quote_raw;
-        }
-        push(r);
-        break;
-      }
-    }
+    exec::ExecReport r;
+    if (!apply_gateway_request(me_, kUs, g, now, r)) return;  // reports came through on_exec_report
+    r.local_ns = now;
+    push(r);
   }
 
   sim::MatchingEngine& me_;
