@@ -204,7 +204,11 @@ const std::byte* StreamContext::state(int slot, std::size_t p) const noexcept {
   return buf(slot, p, cur_[static_cast<std::size_t>(slot)]);
 }
 
-Code StreamContext::step(int slot, const float* x) noexcept {
+Code StreamContext::step(int slot, const float* x) noexcept { return step_impl(slot, x, nullptr); }
+
+Code StreamContext::step_profiled(int slot, const float* x, std::vector<std::int64_t>& ns) noexcept { return step_impl(slot, x, &ns); }
+
+Code StreamContext::step_impl(int slot, const float* x, std::vector<std::int64_t>* prof) noexcept {
   if (slot < 0 || slot >= nslots_) return Code::out_of_range;
   if (const Code c = ctx_->select_batch(1); c != Code::ok) return c;
   const int cur = cur_[static_cast<std::size_t>(slot)];
@@ -214,7 +218,7 @@ Code StreamContext::step(int slot, const float* x) noexcept {
     ctx_->bind_output(static_cast<std::size_t>(spec_.pairs[p].out), buf(slot, p, cur ^ 1));
   }
   std::memcpy(ctx_->input(static_cast<std::size_t>(spec_.x)), x, x_row_bytes_);
-  if (const Code c = ctx_->run(); c != Code::ok) return c;   // state unchanged on failure (buffers not flipped)
+  if (const Code c = prof ? ctx_->run_profiled(*prof) : ctx_->run(); c != Code::ok) return c;   // state unchanged on failure (buffers not flipped)
   cur_[static_cast<std::size_t>(slot)] = static_cast<std::uint8_t>(cur ^ 1);
   ++steps_[static_cast<std::size_t>(slot)];
   return Code::ok;

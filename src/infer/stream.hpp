@@ -82,6 +82,9 @@ class StreamContext {
   void reset(int slot) noexcept;
   // Hot path. One step of `slot` on x (spec.x_floats floats); results in output(r)[0 .. result_floats).
   [[nodiscard]] Code step(int slot, const float* x) noexcept;
+  // Diagnostics (bench_stream --profile): step() with ExecutionContext::run_profiled's per-kernel ns in `ns`
+  // (the real state of the slot, so the kernels see the data they see in step()).
+  [[nodiscard]] Code step_profiled(int slot, const float* x, std::vector<std::int64_t>& ns) noexcept;
   // Hot path. One step each of n distinct slots; xs is [n, F]; results in output(r) row i for slots[i].
   [[nodiscard]] Code step_batch(const int* slots, int n, const float* xs) noexcept;
   // Result r of the last step / step_batch (row i of a batch at output(r) + i * result_floats[r]).
@@ -110,6 +113,7 @@ class StreamContext {
 
  private:
   StreamContext() = default;
+  Code step_impl(int slot, const float* x, std::vector<std::int64_t>* prof) noexcept;
   std::byte* buf(int slot, std::size_t p, int which) const noexcept {
     return slots_.ptr.get() + static_cast<std::size_t>(slot) * slot_stride_ + pair_off_[p] + static_cast<std::size_t>(which) * pair_size_[p];
   }

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "infer/ops/common.hpp"
+#include "infer/stream_kernels.hpp"
 
 namespace tickrt::infer::ops {
 namespace {
@@ -55,9 +56,9 @@ void weighted_sum_run(const Kernel& k) {
   const float* a = k.in[0]->as<float>();
   const float* v = k.in[1]->as<float>();
   float* out = k.out[0]->as<float>();
-  for (int b = 0; b < p.B; ++b)   // out[b] = a[b] (1 x K) @ v[b] (K x D): the ISA's GEMM, M = 1
-    cpu::gemm(k.isa, false, false, 1, p.D, p.K, 1.f, a + static_cast<std::size_t>(b) * p.K, p.K,
-              v + static_cast<std::size_t>(b) * p.K * p.D, p.D, 0.f, out + static_cast<std::size_t>(b) * p.D, p.D);
+  for (int b = 0; b < p.B; ++b)   // out[b] = a[b] (1 x K) @ v[b] (K x D): a row times a matrix (stream_kernels.hpp)
+    stream_kernels::row_times_matrix(k.isa, p.K, p.D, a + static_cast<std::size_t>(b) * p.K,
+                                     v + static_cast<std::size_t>(b) * p.K * p.D, p.D, out + static_cast<std::size_t>(b) * p.D);
 }
 Status weighted_sum_prepare(PrepareCtx& c) {
   if (!c.has(0) || !c.has(1)) return c.fail("needs a and v");
