@@ -176,7 +176,7 @@ Result<std::unique_ptr<ExecNode>> ExecNode::create(const ExecOptions& o, std::os
   bc.idle.spin_ns = cfg.gateway_spin_us < 0 ? INT64_MAX / 4 : cfg.gateway_spin_us * 1000;
   bc.idle.sleep_ns = cfg.gateway_sleep_us * 1000;
 
-  std::uint32_t session = 1;
+  std::uint32_t session = exec::clock_session_number();  // no journal: ids still differ across restarts
   if (!cfg.journal.empty()) {
     auto j = exec::Journal::open(cfg.journal);
     if (!j.ok()) return j.status().with_context("exec.journal");

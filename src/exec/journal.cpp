@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -236,6 +237,12 @@ void Journal::writer_loop() noexcept {
   }
 }
 
+std::uint32_t clock_session_number() noexcept {
+  constexpr std::int64_t k2024 = 1704067200;  // 2024-01-01T00:00:00Z
+  const std::int64_t s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return s > k2024 ? static_cast<std::uint32_t>(s - k2024) : 1u;
+}
+
 Result<std::uint32_t> Journal::begin_session(const std::string& prefix) {
   using R = Result<std::uint32_t>;
   if (closed_.load()) return R(Code::invalid_argument, "journal " + path_ + ": closed");
@@ -256,6 +263,7 @@ Result<std::uint32_t> Journal::begin_session(const std::string& prefix) {
     sqlite3_stmt* q = nullptr;
     sqlite3_prepare_v2(db, "SELECT COALESCE(MAX(session), 0) FROM sessions", -1, &q, nullptr);
     if (q != nullptr && sqlite3_step(q) == SQLITE_ROW) session = static_cast<std::uint32_t>(sqlite3_column_int64(q, 0)) + 1;
+    if (session != 0) session = std::max(session, clock_session_number());
     sqlite3_finalize(q);
     sqlite3_stmt* ins = nullptr;
     sqlite3_prepare_v2(db, "INSERT INTO sessions(session, prefix, started_wall_ns) VALUES(?,?,?)", -1, &ins, nullptr);

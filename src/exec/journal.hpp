@@ -84,6 +84,11 @@ struct JournalStats {
   std::uint64_t errors = 0;     // SQLite errors in the writer (rows then stay in the ring)
 };
 
+// Seconds since 2024-01-01 UTC by the wall clock (fits the uint32 session for a century): the
+// session number of a process that runs without a journal, so client order ids ("tk-<session>-
+// <seq>") do not repeat across restarts or between processes started at different seconds.
+std::uint32_t clock_session_number() noexcept;
+
 class Journal {
  public:
   // Opens (creating if needed) the database at `path`, sets WAL + synchronous, creates tables,
@@ -97,8 +102,10 @@ class Journal {
   // Hot path, producer = one thread. False when the ring is full (nothing written).
   [[nodiscard]] bool try_append(const JournalRecord& rec) noexcept;
 
-  // Setup path. A new session number (1 + the largest so far), committed and fsynced before it
-  // returns. prefix = the client order id prefix of the session.
+  // Setup path. A new session number, committed and fsynced before it returns: the larger of
+  // 1 + the largest so far and clock_session_number() (seconds since 2024), so two journals used
+  // on one account (two processes) only hand out the same number when both start in the same
+  // second. prefix = the client order id prefix of the session.
   [[nodiscard]] Result<std::uint32_t> begin_session(const std::string& prefix);
   // Reads every record (order of append) and the sessions. Call before trading starts or after
   // flush(); it reads through its own connection.

@@ -202,7 +202,7 @@ Status Pipeline::Impl::setup_exec() {
   bc.idle.sleep_ns = cfg.gateway_sleep_us * 1000;
   bc.idle.cpu = cfg.gateway_cpu;  // pinned: spins (exec/gateway.hpp IdleWait)
   traded = {feed_symbols.front()};
-  std::uint32_t session = 1;
+  std::uint32_t session = exec::clock_session_number();  // no journal: ids still differ across restarts
   exec::JournalContents jc;  // the journal as it was before this session (recovery input)
   if (!cfg.journal.empty()) {
     const std::string jp = cfg.journal;  // relative to the working directory (state, not config)

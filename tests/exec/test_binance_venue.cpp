@@ -270,7 +270,7 @@ TEST(BinanceVenue, RestartRecoveryAppliesFillsMadeWhileDown) {
   ASSERT_TRUE(t.gw->start({&t.out, &t.in}).ok());
   ClientOrderId d;
   ASSERT_EQ(t.oms->submit(t.order(Side::buy, 40000, 0.01), &d), SubmitResult::ok);
-  EXPECT_EQ(d.view(), "tk-2-1");
+  EXPECT_EQ(d.view(), "tk-" + std::to_string(s.value()) + "-1");
   ASSERT_TRUE(t.until([&] { return t.status(d) == OrderStatus::new_; }));
   // The journal's fill ledger now equals the venue's.
   ASSERT_TRUE(j.value()->flush().ok());
