@@ -513,16 +513,7 @@ class HttpConn {
     auto on_write = [this](beast::error_code ec, std::size_t) {
       if (ec) return finish(ec);
       sent_ns_ = now_ns();
-      res_ = {};
-      buf_.consume(buf_.size());
-      lowest().expires_after(timeout_);
-      auto on_read = [this](beast::error_code ec2, std::size_t) {
-        recv_ns_ = now_ns();
-        if (!ec2 && !res_.keep_alive()) connected_ = false;  // server closes after this answer
-        finish(ec2);
-      };
-      if (tls_) http::async_read(*ssl_, buf_, res_, on_read);
-      else http::async_read(*tcp_, buf_, res_, on_read);
+      read_answer();
     };
     sent_ns_ = 0;
     if (tls_) http::async_write(*ssl_, req_, on_write);
