@@ -83,6 +83,14 @@ Result<StreamSpec> parse_stream_spec(const Graph& g) {
     spec.pairs.push_back(std::move(p));
   }
   if (spec.pairs.empty()) return Status(Code::parse_error, key + ": no state pairs");
+  if (auto ip = g.metadata.find("tickrt.state_inplace"); ip != g.metadata.end()) {
+    for (const auto& name : split(ip->second, ',')) {
+      bool found = false;
+      for (auto& p : spec.pairs)
+        if (p.in_name == name) p.in_place = found = true;
+      if (!found) return Status(Code::not_found, "metadata 'tickrt.state_inplace' = \"" + ip->second + "\": '" + name + "' is not a state input");
+    }
+  }
   if (spec.pairs.size() > kMaxStatePairs)
     return Status(Code::out_of_range, key + ": " + std::to_string(spec.pairs.size()) + " pairs, at most " + std::to_string(kMaxStatePairs));
   for (std::size_t i = 0; i < g.inputs.size(); ++i) {
@@ -173,7 +181,7 @@ Result<std::unique_ptr<StreamContext>> StreamContext::create(std::shared_ptr<con
                                                 ", " + dims_str(to.dims) + ") do not match the declared state of " + std::to_string(pr.bytes) + " bytes");
     sc->pair_off_.push_back(off);
     sc->pair_size_.push_back(align64(pr.bytes));
-    off += 2 * align64(pr.bytes);
+    off += (pr.in_place ? 1 : 2) * align64(pr.bytes);
     sc->in_split_.push_back(split_of(ti.dims, pr.in_axis < 0 ? 0 : pr.in_axis, dtype_size(ti.dtype)));
     sc->out_split_.push_back(split_of(to.dims, pr.out_axis < 0 ? 0 : pr.out_axis, dtype_size(to.dtype)));
   }

@@ -18,9 +18,12 @@
 //
 // No copies of the state (step(), batch 1): every slot owns two buffers per state pair; the state
 // input is bound to the slot's current buffer and the state output to the other one (pointer writes
-// into the prepared plan, ExecutionContext::bind_input/bind_output), then the slot flips. The graph
-// itself may still move bytes (the ring shift Concat(Slice(ring, 1:), y) writes R*H floats each step:
-// measured in docs/STREAMING.md). step_batch() of n > 1 symbols gathers the slots' state into the
+// into the prepared plan, ExecutionContext::bind_input/bind_output), then the slot flips. Pairs named in
+// metadata tickrt.state_inplace (set by the engine's pass passes/stream_ring.cpp, which turns the ring
+// shifts into circular writes when that is provably safe) have ONE buffer, bound as both input and
+// output: the graph overwrites one row of the ring per step instead of shifting it (no R*H-float copy).
+// Their content is then in rotated order (state() of a ring is not oldest-first; the tickrt.ring_head
+// pair holds the next row to write). step_batch() of n > 1 symbols gathers the slots' state into the
 // batch plan's inputs and scatters the outputs back (one copy each way; a batch of symbols is not
 // contiguous in [L, B, H] layout): use it when the saved run overhead beats the copy.
 //
@@ -47,6 +50,7 @@ struct StatePair {
   int in = -1, out = -1;          // graph input / output index
   int in_axis = 0, out_axis = 0;  // batch axis of each
   std::size_t bytes = 0;          // one symbol's state (batch 1)
+  bool in_place = false;          // metadata tickrt.state_inplace: the graph updates it in place (one buffer)
 };
 
 struct StreamSpec {
@@ -114,8 +118,10 @@ class StreamContext {
  private:
   StreamContext() = default;
   Code step_impl(int slot, const float* x, std::vector<std::int64_t>* prof) noexcept;
+  // An in-place pair has one buffer: `which` is ignored.
   std::byte* buf(int slot, std::size_t p, int which) const noexcept {
-    return slots_.ptr.get() + static_cast<std::size_t>(slot) * slot_stride_ + pair_off_[p] + static_cast<std::size_t>(which) * pair_size_[p];
+    return slots_.ptr.get() + static_cast<std::size_t>(slot) * slot_stride_ + pair_off_[p] +
+           (spec_.pairs[p].in_place ? 0 : static_cast<std::size_t>(which) * pair_size_[p]);
   }
   std::shared_ptr<const Engine> engine_;
   std::unique_ptr<ExecutionContext> ctx_;

@@ -3,6 +3,12 @@
 //   RingShift    inputs ring [.., K, ..], new [.., 1, ..]; attr axis; output [.., K, ..] = concat(ring[.., 1:, ..], new)
 //                along axis: torch's `cat([ring[:, 1:], y], 1)`, one memcpy per outer index instead of a generic
 //                Slice kernel plus a Concat (two passes over the ring).
+//   RingWrite    inputs ring [B, K, ..], new [B, 1, ..], head [B] (float, 0 .. K-1); output [B, K, ..] = ring with
+//                row head[b] of batch b replaced by new[b] (passes/stream_ring.cpp: the ring as a circular buffer).
+//                When the output is bound to the input's memory (StreamContext, in-place pairs) nothing else is
+//                written; otherwise the ring is copied first. A head outside 0 .. K-1 (not a value the graph
+//                produces) is taken as 0.
+//   RingHeadNext input head [B]; attr k; output [B] = (head + 1) mod k (the next oldest entry).
 //   WeightedSum  inputs a [B, K], v [B, K, D]; output [B, D] = sum_k a[b,k] v[b,k,:]: torch's
 //                `sum(a.unsqueeze(2) * v, 1)` (attention context) without materialising the [B, K, D] product.
 #include <cstring>
@@ -50,6 +56,68 @@ Status ring_shift_prepare(PrepareCtx& c) {
   return Status::Ok();
 }
 
+struct RingWriteParams { std::size_t outer, k, row; };   // row in bytes
+int head_of(float h, std::size_t k) noexcept {
+  return h >= 0.f && h < static_cast<float>(k) ? static_cast<int>(h) : 0;
+}
+void ring_write_run(const Kernel& k) {
+  const auto& p = k.p<RingWriteParams>();
+  const std::byte* in = k.in[0]->data;
+  const std::byte* nw = k.in[1]->data;
+  const float* head = k.in[2]->as<float>();
+  std::byte* out = k.out[0]->data;
+  const std::size_t block = p.k * p.row;
+  if (out != in) std::memcpy(out, in, p.outer * block);
+  for (std::size_t o = 0; o < p.outer; ++o)
+    std::memcpy(out + o * block + static_cast<std::size_t>(head_of(head[o], p.k)) * p.row, nw + o * p.row, p.row);
+}
+Status ring_write_prepare(PrepareCtx& c) {
+  if (!c.has(0) || !c.has(1) || !c.has(2)) return c.fail("needs ring, new and head");
+  const auto& r = c.in[0].dims;
+  const auto& n = c.in[1].dims;
+  const auto& h = c.in[2].dims;
+  if (c.in[0].dtype != c.in[1].dtype) return c.fail("ring and new differ in dtype");
+  if (c.in[2].dtype != DType::f32) return c.fail("head must be float32");
+  bool ok = r.size() >= 2 && n.size() == r.size() && n[1] == 1 && r[1] >= 1 && n[0] == r[0];
+  for (std::size_t d = 2; ok && d < r.size(); ++d)
+    if (n[d] != r[d]) ok = false;
+  if (!ok) return c.fail("new " + dims_str(n) + " must be ring " + dims_str(r) + " with 1 on axis 1");
+  if (h.size() != 1 || h[0] != r[0]) return c.fail("head " + dims_str(h) + " must be [" + std::to_string(r[0]) + "]");
+  auto p = std::make_shared<RingWriteParams>();
+  p->outer = static_cast<std::size_t>(r[0]);
+  p->k = static_cast<std::size_t>(r[1]);
+  p->row = dtype_size(c.in[0].dtype);
+  for (std::size_t d = 2; d < r.size(); ++d) p->row *= static_cast<std::size_t>(r[d]);
+  c.out[0] = TensorInfo{c.in[0].dtype, r};
+  c.k.params = p;
+  c.k.run = &ring_write_run;
+  return Status::Ok();
+}
+
+struct HeadParams { std::size_t n, k; };
+void ring_head_next_run(const Kernel& k) {
+  const auto& p = k.p<HeadParams>();
+  const float* h = k.in[0]->as<float>();
+  float* out = k.out[0]->as<float>();
+  for (std::size_t i = 0; i < p.n; ++i) {
+    const std::size_t nx = static_cast<std::size_t>(head_of(h[i], p.k)) + 1;
+    out[i] = nx == p.k ? 0.f : static_cast<float>(nx);
+  }
+}
+Status ring_head_next_prepare(PrepareCtx& c) {
+  if (!c.has(0)) return c.fail("needs head");
+  if (c.in[0].dtype != DType::f32 || c.in[0].dims.size() != 1) return c.fail("head must be float32 [B], got " + dims_str(c.in[0].dims));
+  const std::int64_t kk = c.node.attr_i("k", 0);
+  if (kk < 1 || kk > (1 << 24)) return c.fail("attribute k must be 1 .. 2^24 (exact in float32)");
+  auto p = std::make_shared<HeadParams>();
+  p->n = static_cast<std::size_t>(c.in[0].dims[0]);
+  p->k = static_cast<std::size_t>(kk);
+  c.out[0] = TensorInfo{DType::f32, c.in[0].dims};
+  c.k.params = p;
+  c.k.run = &ring_head_next_run;
+  return Status::Ok();
+}
+
 struct WsumParams { int B, K, D; };
 void weighted_sum_run(const Kernel& k) {
   const auto& p = k.p<WsumParams>();
@@ -82,6 +150,8 @@ Status weighted_sum_prepare(PrepareCtx& c) {
 void register_stream(std::vector<OpDef>& r) {
   r.push_back({"tickrt", "RingShift", &ring_shift_prepare});
   r.push_back({"tickrt", "WeightedSum", &weighted_sum_prepare});
+  r.push_back({"tickrt", "RingWrite", &ring_write_prepare});
+  r.push_back({"tickrt", "RingHeadNext", &ring_head_next_prepare});
 }
 
 }  // namespace tickrt::infer::ops

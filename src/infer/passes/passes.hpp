@@ -35,6 +35,8 @@ Result<int> relayout_fused_lstm(Graph& g);
 // Streaming one-step graphs: ring shift Concat(Slice(r, 1:), new) -> tickrt.RingShift; attention context
 // ReduceSum(Mul(Unsqueeze(a, 2), v), 1) -> tickrt.WeightedSum (stream_fusion.cpp).
 Result<int> fuse_stream_ops(Graph& g);
+// Streaming step graphs: state rings as circular buffers when every consumer is order-blind (stream_ring.cpp).
+Result<int> circular_stream_rings(Graph& g);
 // h -> MatMul(W)+Add(b) -> Tanh -> MatMul(v)(+Add) -> Softmax(time) -> Mul(h) -> ReduceSum(time)
 // -> tickrt.AdditiveAttention.
 Result<int> fuse_additive_attention(Graph& g, cpu::Isa isa);
