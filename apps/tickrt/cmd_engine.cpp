@@ -210,7 +210,7 @@ void inspect_cmd(const std::string& path, const std::string& batch, const std::s
   print_plan("max batch", rep.plan_max);
 }
 
-struct InferArgs { std::string engine, input, output; std::string isa, device = "cpu", fallback = "none"; };
+struct InferArgs { std::string engine, input, output; std::string isa, device = "cpu", fallback = "none"; int threads = 1; };
 void infer_cmd(const InferArgs& a) {
   BuildOptions bo;
   bo.isa = parse_isa(a.isa);
@@ -246,6 +246,7 @@ void infer_cmd(const InferArgs& a) {
   (void)use_cuda(a.device, a.fallback);
 #endif
   ExecutionContext ctx(eng);
+  if (auto st = ctx.set_threads(a.threads); !st.ok()) die(st.to_string());
   if (eng->num_inputs() != 1) die("infer takes models with one input; this one has " + std::to_string(eng->num_inputs()));
   if (auto st = ctx.prepare({x->dims}); !st.ok()) die(a.input + ": " + st.to_string());
   std::memcpy(ctx.input_data(0), x->bytes, x->nbytes);
@@ -303,6 +304,7 @@ void bench_cmd(const BenchArgs& a) {
   // Golden check where the model folder has one (tools/models/README.md), as the peers do.
   static const std::map<std::string, int> kSeedK = {{"lstm_attn_s", 1}, {"lstm_attn_l", 2}, {"convlstm", 3}, {"transformer_s", 4}};
   ExecutionContext ctx(eng);
+  if (auto st = ctx.set_threads(a.threads); !st.ok()) die(st.to_string());
   for (auto b : batches) {
     if (auto st = ctx.prepare_batch(b); !st.ok()) die(st.to_string());
     const std::size_t n = static_cast<std::size_t>(numel(ctx.input_dims(0)));
@@ -323,9 +325,9 @@ void bench_cmd(const BenchArgs& a) {
     if (a.profile) print_profile(ctx, b, 200);
     if (a.json)
       std::printf("{\"impl\": \"tickrt\", \"model\": \"%s\", \"batch\": %lld, \"threads\": %d, \"median_us\": %.3f, \"p99_us\": %.3f, "
-                  "\"throughput_per_s\": %.1f, \"iters\": %lld, \"threads_used\": 1, \"isa\": \"%s\", \"golden_max_abs_err\": %.3g}\n",
+                  "\"throughput_per_s\": %.1f, \"iters\": %lld, \"threads_used\": %d, \"isa\": \"%s\", \"golden_max_abs_err\": %.3g}\n",
                   name.c_str(), static_cast<long long>(b), a.threads, r.median_us, r.p99_us, r.throughput_per_s,
-                  static_cast<long long>(r.iters), cpu::isa_name(eng->isa()), err);
+                  static_cast<long long>(r.iters), ctx.threads(), cpu::isa_name(eng->isa()), err);
     else
       std::printf("%-14s batch %3lld: median %9.2f us  p99 %9.2f us  min %9.2f us  %10.0f samples/s  (%lld runs, %s)\n", name.c_str(),
                   static_cast<long long>(b), r.median_us, r.p99_us, r.min_us, r.throughput_per_s, static_cast<long long>(r.iters),
@@ -391,7 +393,8 @@ void register_engine(CLI::App& app) {
     c->add_option("--isa", a.isa, "scalar|avx2|avx512 when building from ONNX");
     c->add_option("--device", a.device, "cpu, cuda, cuda:<index> or cuda:<UUID>")->capture_default_str();
     c->add_option("--fallback", a.fallback, "none|cpu: with cpu, no GPU/driver runs on the CPU instead")->capture_default_str();
-    c->footer("Examples:\n  tickrt infer lstm_attn_s.engine --input x.npy --output y.npy\n"
+    c->add_option("--threads", a.threads, "intra-op threads on the CPU (1 = single-threaded; docs/ENGINE.md)")->capture_default_str()->check(CLI::Range(1, 64));
+    c->footer("Examples:\n  tickrt infer lstm_attn_s.engine --input x.npy --output y.npy\n  tickrt infer lstm_attn_s.engine --input x.npy --threads 2\n"
               "  tickrt infer m.gpu.engine --input x.npy --device cuda:0 --fallback cpu");
     c->callback([] { infer_cmd(a); });
   }
@@ -410,12 +413,12 @@ void register_engine(CLI::App& app) {
     c->add_option("model", a.model, "ONNX model or engine file")->required()->check(CLI::ExistingFile);
     c->add_option("--batch", a.batches, "comma-separated batch sizes")->capture_default_str();
     c->add_option("--seconds", a.seconds, "timing budget per batch")->capture_default_str();
-    c->add_option("--threads", a.threads, "reported thread count (tickrt runs single-threaded)")->capture_default_str();
+    c->add_option("--threads", a.threads, "intra-op threads per inference (1 = single-threaded; docs/ENGINE.md)")->capture_default_str()->check(CLI::Range(1, 64));
     c->add_option("--name", a.name, "model name for golden checks (default: the model's folder name)");
     c->add_option("--isa", a.isa, "scalar|avx2|avx512");
     c->add_flag("--json", a.json, "one JSON line per batch");
     c->add_flag("--profile", a.profile, "time every kernel of the plan (where the time goes)");
-    c->footer("Examples:\n  tickrt bench models/lstm_attn_s/model.onnx --batch 1,8,64\n"
+    c->footer("Examples:\n  tickrt bench models/lstm_attn_s/model.onnx --batch 1,8,64\n  taskset -c 0,1 tickrt bench models/lstm_attn_s/model.onnx --batch 1 --threads 2\n"
               "  tools/bench/compare.py --tickrt 'build/bin/tickrt bench {onnx} --name {model} --batch {batch} --threads {threads} --seconds {seconds} --json'");
     c->callback([] { bench_cmd(a); });
   }

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/clock.hpp"
+#include "infer/runtime/parallel.hpp"
 
 namespace tickrt::infer {
 
@@ -94,6 +95,9 @@ Status ExecutionContext::prepare(const std::vector<Dims>& shapes) {
   auto plan = std::make_unique<Plan>();
   SpecializeOptions so{engine_->isa(), engine_->workspace_limit()};
   TICKRT_RETURN_IF_ERROR(specialize(engine_->graph(), shapes, so, *plan));
+  // With a pool: parallel forms and LSTM pipelines, decided on the plan's memory layout (a pipelined pair may move
+  // an output to its own arena bytes), so before the arena is sized and bound.
+  if (pool_) TICKRT_RETURN_IF_ERROR(parallelize(*plan, *pool_).with_context("intra-op threads"));
   if (plan->arena_bytes > arena_.size) {
     // Grow once; every existing plan re-binds to the new arena. Pre-faulted by allocate()'s memset.
     arena_ = AlignedBytes::allocate(plan->arena_bytes);
@@ -101,6 +105,38 @@ Status ExecutionContext::prepare(const std::vector<Dims>& shapes) {
   plans_.emplace_back(shapes, std::move(plan));
   for (auto& [s, p] : plans_) bind(*p);
   cur_ = plans_.back().second.get();
+  return Status::Ok();
+}
+
+Status ExecutionContext::set_threads(int n, const std::vector<int>& cpus) {
+  if (n < 1 || n > ThreadPool::kMaxThreads)
+    return Status(Code::invalid_argument, "threads = " + std::to_string(n) + ": must be in [1, " + std::to_string(ThreadPool::kMaxThreads) + "]");
+  if (n == 1 && !cpus.empty()) return Status(Code::invalid_argument, "threads = 1 takes no worker CPU list (got " + std::to_string(cpus.size()) + ")");
+  std::unique_ptr<ThreadPool> pool;
+  if (n > 1) {
+    auto p = ThreadPool::create(n, cpus);
+    if (!p.ok()) return p.status();
+    pool = std::move(*p);
+  }
+  // Re-prepare what was prepared, under the new thread count, keeping the batch index and the current plan.
+  std::vector<std::vector<Dims>> shapes;
+  for (auto& [s, p] : plans_) shapes.push_back(s);
+  std::vector<int> batch_plan(by_batch_.size(), -1);
+  int cur_index = -1;
+  for (std::size_t i = 0; i < plans_.size(); ++i) {
+    if (plans_[i].second.get() == cur_) cur_index = static_cast<int>(i);
+    for (std::size_t b = 0; b < by_batch_.size(); ++b)
+      if (by_batch_[b] == plans_[i].second.get()) batch_plan[b] = static_cast<int>(i);
+  }
+  plans_.clear();
+  by_batch_.clear();
+  cur_ = nullptr;
+  pool_ = std::move(pool);
+  for (auto& s : shapes) TICKRT_RETURN_IF_ERROR(prepare(s));
+  by_batch_.assign(batch_plan.size(), nullptr);
+  for (std::size_t b = 0; b < batch_plan.size(); ++b)
+    if (batch_plan[b] >= 0) by_batch_[b] = plans_[static_cast<std::size_t>(batch_plan[b])].second.get();
+  cur_ = cur_index >= 0 ? plans_[static_cast<std::size_t>(cur_index)].second.get() : nullptr;
   return Status::Ok();
 }
 

@@ -9,6 +9,9 @@
 // Threading: an Engine is immutable after build/load and may be shared by many contexts on many threads.
 // An ExecutionContext belongs to one thread at a time. run() is the hot path: no allocation, no exceptions,
 // no locks, no virtual calls; it walks a flat array of prepared steps.
+// Intra-op threads (optional, default 1 = none): ctx.set_threads(2) before prepare*() gives the context a pool of
+// persistent workers (runtime/thread_pool.hpp) that run() hands work to through atomics; which kernels split their
+// work, and how, is runtime/parallel.hpp and docs/ENGINE.md "Intra-op threads".
 // Limits: float32 CPU backend; a graph input's dynamic dimensions other than the batch (axis 0) must be
 // given through prepare(shapes).
 #pragma once
@@ -23,6 +26,7 @@
 #include "infer/cpu/kernels.hpp"
 #include "infer/ir/graph.hpp"
 #include "infer/runtime/plan.hpp"
+#include "infer/runtime/thread_pool.hpp"
 
 namespace tickrt::infer {
 
@@ -84,6 +88,13 @@ class ExecutionContext {
   ExecutionContext(const ExecutionContext&) = delete;
   ExecutionContext& operator=(const ExecutionContext&) = delete;
 
+  // Setup path. Intra-op threads for run(): n - 1 workers (pinned to `cpus`, n - 1 ids, when given) plus the
+  // calling thread; n = 1 (the default) removes the pool and runs exactly the one-thread plan. Plans prepared before
+  // are prepared again (their bind_input/bind_output bindings are dropped): call it before prepare*(). Errors name
+  // the bad count or CPU id.
+  Status set_threads(int n, const std::vector<int>& cpus = {});
+  int threads() const { return pool_ ? pool_->size() : 1; }
+
   // Setup path. Prepares (or selects, if prepared before) the plan for these input shapes and makes it
   // current. The arena grows to the largest prepared plan (re-allocated and pre-faulted here, never in run()).
   Status prepare(const std::vector<Dims>& input_shapes);
@@ -123,6 +134,7 @@ class ExecutionContext {
   Plan* cur_ = nullptr;
   std::vector<Plan*> by_batch_;   // index = batch, filled by prepare_batch
   AlignedBytes arena_;
+  std::unique_ptr<ThreadPool> pool_;   // null with one thread
 };
 
 // Runs the optimisation passes in order (passes/pipeline.cpp); used by Engine::build.

@@ -7,6 +7,7 @@
 
 #include "infer/cpu/conv_nhwc.hpp"
 #include "infer/ops/common.hpp"
+#include "infer/runtime/thread_pool.hpp"
 
 namespace tickrt::infer::ops {
 namespace {
@@ -76,14 +77,15 @@ struct ConvChainParams {
   std::size_t in_img = 0, out_img = 0, buf = 0;   // floats
 };
 
-void conv_chain_run(const Kernel& k) {
+// Samples [n0, n1) with the two intermediates in `ws`.
+void conv_chain_samples(const Kernel& k, int n0, int n1, std::byte* ws) noexcept {
   const auto& p = k.p<ConvChainParams>();
   const float* x = k.in[0]->as<float>();
   float* y = k.out[0]->as<float>();
-  float* b0 = reinterpret_cast<float*>(k.workspace);
+  float* b0 = reinterpret_cast<float*>(ws);
   float* b1 = b0 + p.buf;
   const std::size_t L = p.d.size();
-  for (int n = 0; n < p.N; ++n) {
+  for (int n = n0; n < n1; ++n) {
     const float* src = x + n * p.in_img;
     for (std::size_t l = 0; l < L; ++l) {
       float* dst = l + 1 == L ? y + n * p.out_img : (l % 2 == 0 ? b0 : b1);
@@ -91,6 +93,17 @@ void conv_chain_run(const Kernel& k) {
       src = dst;
     }
   }
+}
+void conv_chain_run(const Kernel& k) { conv_chain_samples(k, 0, k.p<ConvChainParams>().N, k.workspace); }
+// Intra-op threads, batch > 1: samples split across threads, each with its own two intermediates.
+void conv_chain_task(void* ctx, int tid, int n) noexcept {
+  const Kernel& k = *static_cast<const Kernel*>(ctx);
+  const int N = k.p<ConvChainParams>().N;
+  conv_chain_samples(k, N * tid / n, N * (tid + 1) / n, tid == 0 ? k.workspace : k.pool->scratch(tid));
+}
+void conv_chain_run_mt(const Kernel& k) {
+  if (k.p<ConvChainParams>().N < 2) return conv_chain_run(k);
+  k.pool->run(&conv_chain_task, const_cast<Kernel*>(&k));
 }
 
 Status conv_chain_prepare(PrepareCtx& c) {
@@ -141,6 +154,7 @@ Status conv_chain_prepare(PrepareCtx& c) {
   c.k.workspace_bytes = 2 * p->buf * sizeof(float);
   c.k.params = p;
   c.k.run = &conv_chain_run;
+  c.k.run_mt = &conv_chain_run_mt;
   return Status::Ok();
 }
 

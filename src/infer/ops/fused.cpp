@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "infer/ops/common.hpp"
+#include "infer/runtime/thread_pool.hpp"
 
 namespace tickrt::infer::ops {
 namespace {
@@ -30,6 +31,85 @@ void fused_lstm_run(const Kernel& k) {
   cpu::lstm_forward(k.isa, p.d, k.in[1]->as<float>(), k.in[0]->as<float>(), p.layout, h0, c0, y, hT, cT,
                     reinterpret_cast<float*>(k.workspace));
 }
+// Intra-op threads, batch > 1 (layout 1, [B,T,I]): batch rows split across the pool's threads; each row's
+// recurrence is independent, and each thread's rows are one contiguous block of x / y / state.
+void lstm_split_task(void* ctx, int tid, int n) noexcept {
+  const Kernel& k = *static_cast<const Kernel*>(ctx);
+  const auto& p = k.p<LstmParams>();
+  const int B = p.d.B, b0 = B * tid / n, b1 = B * (tid + 1) / n;
+  if (b0 == b1) return;
+  const std::size_t T = static_cast<std::size_t>(p.d.T), I = static_cast<std::size_t>(p.d.I), H = static_cast<std::size_t>(p.d.H);
+  const std::size_t r0 = static_cast<std::size_t>(b0);
+  cpu::LstmDims d = p.d;
+  d.B = b1 - b0;
+  float* y = k.out[0] ? k.out[0]->as<float>() + r0 * T * H : nullptr;
+  float* hT = k.out.size() > 1 && k.out[1] ? k.out[1]->as<float>() + r0 * H : nullptr;
+  float* cT = k.out.size() > 2 && k.out[2] ? k.out[2]->as<float>() + r0 * H : nullptr;
+  const float* h0 = k.in.size() > 2 && k.in[2] ? k.in[2]->as<float>() + p.h0_off + r0 * H : nullptr;
+  const float* c0 = k.in.size() > 3 && k.in[3] ? k.in[3]->as<float>() + p.c0_off + r0 * H : nullptr;
+  float* ws = reinterpret_cast<float*>(tid == 0 ? k.workspace : k.pool->scratch(tid));
+  cpu::lstm_forward(k.isa, d, k.in[1]->as<float>(), k.in[0]->as<float>() + r0 * T * I, 1, h0, c0, y, hT, cT, ws);
+}
+void fused_lstm_run_mt(const Kernel& k) {
+  const auto& p = k.p<LstmParams>();
+  if (p.d.B < 2 || p.layout != 1) return fused_lstm_run(k);   // layout 0 rows of one thread are not contiguous
+  k.pool->run(&lstm_split_task, const_cast<Kernel*>(&k));
+}
+
+// Intra-op threads, batch 1: two stacked layers as a pipeline (pipeline_lstm_pair below). Layer `a` runs on worker
+// 1 in chunks of Tc steps and publishes the number of finished chunks in pool counter 0; layer `b` runs on the
+// caller, chunk k as soon as a's chunk k is out. lstm_forward takes an initial state, so chunk k starts from chunk
+// k-1's final h/c (kept in a small state block after each side's workspace): the same recurrence, in pieces.
+// Time: about max(a, b) + one chunk of a, instead of a + b.
+struct LstmPairParams {
+  Kernel a, b;              // the two original steps (their params, tensors; their workspace pointers are unused)
+  int T = 0, Tc = 0;
+  std::size_t a_state = 0, b_state = 0;   // floats into the worker's scratch / the caller's workspace
+};
+constexpr int kPairChunk = 8;   // steps per chunk: measured (docs/ENGINE.md "Intra-op threads")
+
+void lstm_pair_layer(const Kernel& L, int T, int Tc, float* ws, float* state, std::atomic<int>& progress, bool producer) noexcept {
+  const auto& p = L.p<LstmParams>();
+  const std::size_t I = static_cast<std::size_t>(p.d.I), H = static_cast<std::size_t>(p.d.H);
+  const float* x = L.in[0]->as<float>();
+  const float* packed = L.in[1]->as<float>();
+  const float* h0 = L.in.size() > 2 && L.in[2] ? L.in[2]->as<float>() + p.h0_off : nullptr;
+  const float* c0 = L.in.size() > 3 && L.in[3] ? L.in[3]->as<float>() + p.c0_off : nullptr;
+  float* y = L.out[0] ? L.out[0]->as<float>() : nullptr;
+  float* hT = L.out.size() > 1 && L.out[1] ? L.out[1]->as<float>() : nullptr;
+  float* cT = L.out.size() > 2 && L.out[2] ? L.out[2]->as<float>() : nullptr;
+  float* hs = state;
+  float* cs = state + (H + 15) / 16 * 16;
+  int chunk = 0;
+  for (int t0 = 0; t0 < T; t0 += Tc, ++chunk) {
+    const int n = std::min(Tc, T - t0);
+    const bool last = t0 + n >= T;
+    if (!producer) ThreadPool::wait_at_least(progress, chunk + 1);
+    const std::size_t t = static_cast<std::size_t>(t0);
+    cpu::lstm_forward(L.isa, cpu::LstmDims{n, 1, p.d.I, p.d.H}, packed, x + t * I, p.layout, chunk == 0 ? h0 : hs,
+                      chunk == 0 ? c0 : cs, y ? y + t * H : nullptr, last && hT ? hT : hs, last && cT ? cT : cs, ws);
+    if (producer) progress.store(chunk + 1, std::memory_order_release);
+  }
+}
+struct LstmPairRun { const Kernel* k; const LstmPairParams* p; };
+void lstm_pair_task(void* ctx, int tid, int) noexcept {
+  const auto& r = *static_cast<const LstmPairRun*>(ctx);
+  const LstmPairParams& P = *r.p;
+  std::atomic<int>& progress = r.k->pool->counter(0);
+  if (tid == 1) {
+    float* ws = reinterpret_cast<float*>(r.k->pool->scratch(1));
+    lstm_pair_layer(P.a, P.T, P.Tc, ws, ws + P.a_state, progress, true);
+  } else if (tid == 0) {
+    float* ws = reinterpret_cast<float*>(r.k->workspace);
+    lstm_pair_layer(P.b, P.T, P.Tc, ws, ws + P.b_state, progress, false);
+  }
+}
+void lstm_pair_run(const Kernel& k) {
+  const LstmPairRun r{&k, &k.p<LstmPairParams>()};
+  k.pool->counter(0).store(0, std::memory_order_relaxed);   // published to the worker by run()'s hand-off
+  k.pool->run(&lstm_pair_task, const_cast<LstmPairRun*>(&r));
+}
+
 Status fused_lstm_prepare(PrepareCtx& c) {
   TICKRT_RETURN_IF_ERROR(check_isa(c));
   const auto& x = c.in[0].dims;
@@ -57,6 +137,7 @@ Status fused_lstm_prepare(PrepareCtx& c) {
   c.k.workspace_bytes = cpu::lstm_workspace_floats(c.isa, p->d) * sizeof(float);
   c.k.params = p;
   c.k.run = &fused_lstm_run;
+  c.k.run_mt = &fused_lstm_run_mt;
   return Status::Ok();
 }
 
@@ -66,6 +147,21 @@ void additive_attention_run(const Kernel& k) {
   const auto& p = k.p<AttnParams>();
   cpu::additive_attention(k.isa, p.B, p.T, p.D, p.A, k.in[1]->as<float>(), k.in[0]->as<float>(), 1, k.out[0]->as<float>(),
                           nullptr, reinterpret_cast<float*>(k.workspace));
+}
+// Intra-op threads, batch > 1: batch rows split across threads (each row's attention is independent).
+void additive_attention_task(void* ctx, int tid, int n) noexcept {
+  const Kernel& k = *static_cast<const Kernel*>(ctx);
+  const auto& p = k.p<AttnParams>();
+  const int b0 = p.B * tid / n, b1 = p.B * (tid + 1) / n;
+  if (b0 == b1) return;
+  const std::size_t r0 = static_cast<std::size_t>(b0);
+  float* ws = reinterpret_cast<float*>(tid == 0 ? k.workspace : k.pool->scratch(tid));
+  cpu::additive_attention(k.isa, b1 - b0, p.T, p.D, p.A, k.in[1]->as<float>(), k.in[0]->as<float>() + r0 * p.T * p.D, 1,
+                          k.out[0]->as<float>() + r0 * p.D, nullptr, ws);
+}
+void additive_attention_run_mt(const Kernel& k) {
+  if (k.p<AttnParams>().B < 2) return additive_attention_run(k);
+  k.pool->run(&additive_attention_task, const_cast<Kernel*>(&k));
 }
 Status additive_attention_prepare(PrepareCtx& c) {
   TICKRT_RETURN_IF_ERROR(check_isa(c));
@@ -77,6 +173,7 @@ Status additive_attention_prepare(PrepareCtx& c) {
   c.k.workspace_bytes = cpu::additive_attention_workspace_floats(c.isa, p->B, p->T, p->D, p->A) * sizeof(float);
   c.k.params = p;
   c.k.run = &additive_attention_run;
+  c.k.run_mt = &additive_attention_run_mt;
   return Status::Ok();
 }
 
@@ -114,22 +211,38 @@ Status sdpa_prepare(PrepareCtx& c) {
 // Per (b, head h): S = scale * Q_bh K_bh^T [T,T] (workspace), softmax over rows, out_bh = S V_bh written at
 // column h*dh of out's rows (stride D): the head split and merge are strides, not copies (passes/mha_fusion.cpp).
 struct MhaParams { int B, T, D, H, dh; float scale; };
-void mha_run(const Kernel& k) {
+// (b, h) slices [i0, i1) of the B*H, i = b * H + h, with S in `s`.
+void mha_slices(const Kernel& k, int i0, int i1, float* s) noexcept {
   const auto& p = k.p<MhaParams>();
   const float* x = k.in[0]->as<float>();
   float* y = k.out[0]->as<float>();
-  float* s = reinterpret_cast<float*>(k.workspace);
   const int ld = 3 * p.D;
-  for (int b = 0; b < p.B; ++b) {
+  for (int i = i0; i < i1; ++i) {
+    const int b = i / p.H, h = i % p.H;
     const float* xb = x + static_cast<std::size_t>(b) * p.T * ld;
     float* yb = y + static_cast<std::size_t>(b) * p.T * p.D;
-    for (int h = 0; h < p.H; ++h) {
-      const float* q = xb + h * p.dh;
-      cpu::gemm(k.isa, false, true, p.T, p.T, p.dh, p.scale, q, ld, q + p.D, ld, 0.0f, s, p.T);
-      cpu::softmax_rows(k.isa, p.T, p.T, s, s);
-      cpu::gemm(k.isa, false, false, p.T, p.dh, p.T, 1.0f, s, p.T, q + 2 * p.D, ld, 0.0f, yb + h * p.dh, p.D);
-    }
+    const float* q = xb + h * p.dh;
+    cpu::gemm(k.isa, false, true, p.T, p.T, p.dh, p.scale, q, ld, q + p.D, ld, 0.0f, s, p.T);
+    cpu::softmax_rows(k.isa, p.T, p.T, s, s);
+    cpu::gemm(k.isa, false, false, p.T, p.dh, p.T, 1.0f, s, p.T, q + 2 * p.D, ld, 0.0f, yb + h * p.dh, p.D);
   }
+}
+void mha_run(const Kernel& k) {
+  const auto& p = k.p<MhaParams>();
+  mha_slices(k, 0, p.B * p.H, reinterpret_cast<float*>(k.workspace));
+}
+// Intra-op threads: the (b, h) slices split across threads (independent; each thread has its own S). Every slice
+// writes its own columns of y, so the split needs no merge.
+void mha_task(void* ctx, int tid, int n) noexcept {
+  const Kernel& k = *static_cast<const Kernel*>(ctx);
+  const auto& p = k.p<MhaParams>();
+  const int BH = p.B * p.H;
+  mha_slices(k, BH * tid / n, BH * (tid + 1) / n, reinterpret_cast<float*>(tid == 0 ? k.workspace : k.pool->scratch(tid)));
+}
+void mha_run_mt(const Kernel& k) {
+  const auto& p = k.p<MhaParams>();
+  if (p.B * p.H < 2) return mha_run(k);
+  k.pool->run(&mha_task, const_cast<Kernel*>(&k));
 }
 // What Reshape(target [t0, t1, rest...]) gives for dims 0 and 1 of an input [B, T, ...] of `total` elements
 // whose trailing target dims multiply to `rest` (ONNX rules: 0 copies the input dim, -1 is inferred).
@@ -156,6 +269,7 @@ Status mha_prepare(PrepareCtx& c) {
   c.k.workspace_bytes = static_cast<std::size_t>(x[1]) * static_cast<std::size_t>(x[1]) * sizeof(float);
   c.k.params = p;
   c.k.run = &mha_run;
+  c.k.run_mt = &mha_run_mt;
   return Status::Ok();
 }
 
@@ -333,6 +447,37 @@ Status chain_prepare(PrepareCtx& c) {
 
 }  // namespace
 
+bool pipeline_lstm_pair_impl(Kernel& first, const Kernel& second, std::size_t ws_bytes, std::size_t* scratch_bytes) {
+  auto is_lstm = [](const Kernel& k) { return k.run == &fused_lstm_run || k.run == &fused_lstm_run_mt; };
+  if (!is_lstm(first) || !is_lstm(second) || !first.out[0] || second.in.empty() || !second.in[0]) return false;
+  const auto& a = first.p<LstmParams>();
+  const auto& b = second.p<LstmParams>();
+  // Batch 1 only (batch > 1 splits rows instead); b must read exactly a's Y (same bytes: a view op between them
+  // is an alias); with B = 1 both layouts store time step t at row t.
+  if (a.d.B != 1 || b.d.B != 1 || a.d.T != b.d.T || a.d.T < 2 || b.d.I != a.d.H) return false;
+  if (second.in[0]->numel != first.out[0]->numel) return false;   // same bytes: checked by the caller on the plan
+  if (first.isa != second.isa) return false;
+  auto pp = std::make_shared<LstmPairParams>();
+  pp->a = first;
+  pp->b = second;
+  pp->T = a.d.T;
+  pp->Tc = std::min(kPairChunk, a.d.T);
+  auto r16 = [](std::size_t n) { return (n + 15) / 16 * 16; };
+  pp->a_state = r16(cpu::lstm_workspace_floats(first.isa, cpu::LstmDims{pp->Tc, 1, a.d.I, a.d.H}));
+  pp->b_state = r16(cpu::lstm_workspace_floats(second.isa, cpu::LstmDims{pp->Tc, 1, b.d.I, b.d.H}));
+  const std::size_t a_need = (pp->a_state + 2 * r16(static_cast<std::size_t>(a.d.H))) * sizeof(float);
+  const std::size_t b_need = (pp->b_state + 2 * r16(static_cast<std::size_t>(b.d.H))) * sizeof(float);
+  if (b_need > ws_bytes) return false;
+  first.params = pp;
+  first.run = &lstm_pair_run;
+  first.run_mt = nullptr;
+  // The merged step reads and writes what both did (for anyone walking the plan's tensors).
+  first.in.insert(first.in.end(), second.in.begin(), second.in.end());
+  first.out.insert(first.out.end(), second.out.begin(), second.out.end());
+  *scratch_bytes = a_need;
+  return true;
+}
+
 void register_fused(std::vector<OpDef>& r) {
   r.push_back({"tickrt", "ElementwiseChain", &chain_prepare});
   r.push_back({"tickrt", "FusedConv", &fused_conv_prepare});
@@ -343,3 +488,9 @@ void register_fused(std::vector<OpDef>& r) {
 }
 
 }  // namespace tickrt::infer::ops
+
+namespace tickrt::infer {
+bool pipeline_lstm_pair(Kernel& first, const Kernel& second, std::size_t ws_bytes, std::size_t* scratch_bytes) {
+  return ops::pipeline_lstm_pair_impl(first, second, ws_bytes, scratch_bytes);
+}
+}  // namespace tickrt::infer

@@ -30,6 +30,7 @@ struct TensorRef {
 
 struct Kernel;
 using RunFn = void (*)(const Kernel&);
+class ThreadPool;   // infer/runtime/thread_pool.hpp
 
 struct Kernel {
   RunFn run = nullptr;
@@ -42,6 +43,12 @@ struct Kernel {
   bool reads_input_data = true;       // false for Shape/Size: foldable as soon as shapes are known
   bool alias_out0_in0 = false;        // output 0 is a view of input 0's bytes (Reshape & co): no copy
   const Node* node = nullptr;
+  // Intra-op threads (ExecutionContext::set_threads, runtime/parallel.hpp): an op with a parallel form sets run_mt at
+  // prepare; a context with a pool of 2+ threads then runs run_mt with `pool` set (run_mt falls back to the serial
+  // code itself where the shape is too small to gain). Workers' scratch: pool->scratch(tid), at least
+  // workspace_bytes (the context reserves it). Left null, a context with threads runs `run`, as with one thread.
+  RunFn run_mt = nullptr;
+  ThreadPool* pool = nullptr;
   template <class P> const P& p() const noexcept { return *static_cast<const P*>(params.get()); }
 };
 
@@ -77,6 +84,14 @@ struct OpDef {
 // The registry of every op the CPU backend runs (ops/registry.cpp). nullptr if unsupported.
 const OpDef* find_op(std::string_view domain, std::string_view op);
 std::vector<std::string> supported_ops();
+
+// Intra-op threads at batch 1 (ops/fused.cpp): turns `first` (a tickrt.FusedLSTM step at batch 1) into one step that
+// runs `first` and `second` (the next FusedLSTM, reading first's Y) as a two-thread pipeline: first's layer on a
+// worker in chunks of time steps, second's chunk k as soon as first's chunk k is published. False (nothing changed)
+// when the pair does not qualify. `ws_bytes` is the plan's shared workspace (the caller's side must fit in it);
+// *scratch_bytes receives what the worker needs. Caller: runtime/parallel.cpp, which also checks that second reads
+// first's Y bytes and that the two steps' tensors do not share arena bytes.
+bool pipeline_lstm_pair(Kernel& first, const Kernel& second, std::size_t ws_bytes, std::size_t* scratch_bytes);
 
 // Shared helpers for op implementations.
 Status broadcast_shapes(const Dims& a, const Dims& b, Dims& out);

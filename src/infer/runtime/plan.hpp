@@ -24,6 +24,8 @@ struct PlanStats {
   std::size_t arena_bytes = 0; // activations (after reuse)
   std::size_t naive_bytes = 0; // activations if nothing were reused
   std::size_t workspace_bytes = 0;
+  int parallel_steps = 0;      // intra-op threads (runtime/parallel.hpp): steps running their parallel form
+  int pipelined_pairs = 0;     // FusedLSTM pairs run as one two-thread pipeline (batch 1)
 };
 
 struct Plan {
