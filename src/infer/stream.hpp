@@ -109,6 +109,12 @@ class StreamContext {
     return {slots_.ptr.get(), slot_stride_ * static_cast<std::size_t>(n < 0 ? 0 : n)};
   }
 
+  // One slot's memory (its state buffers): what keep-warm reads for a symbol that trades.
+  std::pair<const std::byte*, std::size_t> slot_range(int slot) const noexcept {
+    if (slot < 0 || slot >= nslots_) return {nullptr, 0};
+    return {slots_.ptr.get() + static_cast<std::size_t>(slot) * slot_stride_, slot_stride_};
+  }
+
   const StreamSpec& spec() const noexcept { return spec_; }
   int slots() const noexcept { return nslots_; }
   int max_batch() const noexcept { return max_batch_; }

@@ -82,7 +82,13 @@ void InferStage::idle() noexcept {
   if (now - last_work_tsc_ < warm_after_ticks_) return;
   ModelInstance* inst = slot_.current();
   if (!inst->ctx && !inst->stream) return;  // GPU instance: nothing of it lives in this core's caches
-  if (warm_.mode == KeepWarm::touch || inst->stream) {  // streaming: touch only (a run would step a state)
+  if (inst->stream && warm_.mode == KeepWarm::infer) {
+    // Streaming: a throw-away step of the runner's scratch slot (no symbol's state moves) + a read of the
+    // trading symbols' slots (stream_infer.hpp warm_step).
+    inst->stream->warm_step();
+    ++c_.warm_runs;
+    last_work_tsc_ = TscClock::ticks();
+  } else if (warm_.mode == KeepWarm::touch || inst->stream) {
     if (warm_cursor_.touch(inst->warm, warm_.lines)) {
       ++c_.warm_passes;
       last_work_tsc_ = now;  // one pass per after_ns of idleness

@@ -88,8 +88,9 @@ Result<std::unique_ptr<ModelInstance>> make_instance(std::shared_ptr<const Loade
     auto r = StreamRunner::create(m->engine, m->stream_spec, m->stream);
     if (!r.ok()) return r.status().with_context(m->path + ": streaming context");
     inst->stream = std::move(r.value());
-    // Keep-warm reads the step plan (weights, arena: bound to the arena until the first step) and the
-    // first symbols' state slots; a throw-away step would advance the state, so streaming is touch-only.
+    // keep_warm = "touch" reads the step plan (weights, arena: bound to the arena until the first step) and
+    // the first symbols' state slots; "infer" steps the runner's scratch slot instead (warm_step: no symbol's
+    // state moves), which also warms code and branch history.
     inst->warm = WarmSet::of(inst->stream->context().exec());
     const auto [p, n] = inst->stream->context().slot_memory(4);
     if (n > 0) {

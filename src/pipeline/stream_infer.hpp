@@ -89,6 +89,7 @@ struct StreamCounters {
   std::uint64_t not_warm = 0;       // due samples withheld during warm-up
   std::uint64_t row_steps = 0;      // step() calls: rows stepped ahead of a due sample (no result asked)
   std::uint64_t errors = 0;         // engine errors, symbols beyond the slots
+  std::uint64_t warm_steps = 0;     // keep_warm: throw-away steps of the scratch slot between ticks
 };
 
 enum class StreamOutcome : std::uint8_t { ok, not_warm, error };
@@ -113,6 +114,13 @@ class StreamRunner {
                                    std::uint64_t rows_total, std::span<const float> window_raw) noexcept;
   // Hot path. Book integrity lost for the symbol: its state restarts at its next sample.
   void reset_symbol(std::uint32_t symbol) noexcept;
+  // Hot path, between ticks (keep_warm = "infer", InferStage::idle): one throw-away step of a scratch
+  // slot that no symbol uses (slot `slots`, on the last row normalised), so the step's code, weights,
+  // arena and branch history are hot for the next tick without touching any symbol's state; then one
+  // load per cache line of the state of up to `max_symbols` symbols that have stepped (their own slot
+  // memory, which the scratch step does not read). The context's output is overwritten: call it only
+  // between ticks (never between a step and the read of its output).
+  void warm_step(int max_symbols = 4) noexcept;
 
   const StreamCounters& counters() const noexcept { return c_; }
   infer::StreamContext& context() noexcept { return *sc_; }
@@ -127,7 +135,8 @@ class StreamRunner {
   std::vector<std::uint64_t> rows_seen_;  // per slot: the symbol's row count at its last step
   std::vector<std::int64_t> last_ts_;     // per slot: sample time of the last step (0: never / reset)
   std::vector<std::uint8_t> pending_reset_;
-  std::vector<float> x_;                  // one normalised row
+  std::vector<float> x_;                  // one normalised row (the last one: also the scratch step's input)
+  int scratch_ = 0;                       // keep-warm's slot (index cfg.slots: no symbol maps to it)
   std::int64_t max_gap_ns_ = 0;
   StreamCounters c_;
 };

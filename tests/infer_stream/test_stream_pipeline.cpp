@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "core/clock.hpp"
@@ -176,6 +177,39 @@ TEST(StreamPipeline, ResetPolicyGapLostRowsResyncAndWarmup) {
   EXPECT_EQ(s.infer(m->package, 4, sec, 1, std::span<const float>(win.data(), 24), out, n), StreamOutcome::error);
   // Other symbols are untouched by all this.
   EXPECT_EQ(s.context().steps(0), 0u);
+}
+
+// keep_warm = "infer" for a streaming instance: warm_step() steps a scratch slot no symbol maps to, so the
+// symbols' states, step counts and next results are exactly what they would have been without it.
+TEST(StreamPipeline, WarmStepLeavesEverySymbolsStateAlone) {
+  if (!std::filesystem::exists(kModel)) GTEST_SKIP() << kModel << " absent";
+  auto m = load();
+  ASSERT_TRUE(m);
+  StreamConfig cfg;
+  cfg.slots = 3;
+  cfg.warmup = 0;
+  auto a = StreamRunner::create(m->engine, m->stream_spec, cfg);
+  auto b = StreamRunner::create(m->engine, m->stream_spec, cfg);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::vector<float> win(64 * 24);
+  for (std::size_t i = 0; i < win.size(); ++i) win[i] = std::cos(0.013f * static_cast<float>(i));
+  float oa[8], ob[8];
+  std::size_t na = 0, nb = 0;
+  const std::int64_t ms = 1'000'000;
+  for (std::uint64_t rows = 1; rows <= 64; ++rows) {
+    const std::span<const float> w(win.data(), rows * 24);
+    for (std::uint32_t sym = 0; sym < 3; ++sym) {
+      ASSERT_EQ((*a)->infer(m->package, sym, static_cast<std::int64_t>(rows) * 100 * ms, rows, w, oa, na), StreamOutcome::ok);
+      for (int k = 0; k < 3; ++k) (*b)->warm_step();   // between ticks, as InferStage::idle does
+      ASSERT_EQ((*b)->infer(m->package, sym, static_cast<std::int64_t>(rows) * 100 * ms, rows, w, ob, nb), StreamOutcome::ok);
+      ASSERT_EQ(na, nb);
+      ASSERT_EQ(0, std::memcmp(oa, ob, na * sizeof(float))) << "rows " << rows << " symbol " << sym;
+    }
+  }
+  EXPECT_EQ((*b)->counters().warm_steps, 64u * 3u * 3u);
+  EXPECT_EQ((*a)->counters().steps, (*b)->counters().steps);   // warm steps are not symbol steps
+  for (int sym = 0; sym < 3; ++sym) EXPECT_EQ((*a)->context().steps(sym), (*b)->context().steps(sym));
+  EXPECT_GT((*b)->context().steps(3), 0u);                      // the scratch slot is the one that moved
 }
 
 // The swapper (the path `tickrt run` uses): a new streaming model is adopted (no throw-away step on it), a
