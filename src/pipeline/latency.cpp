@@ -74,6 +74,27 @@ std::string latency_table(const StageLatency& l) {
   return out;
 }
 
+std::string order_parts_table(const OrderParts& o) {
+  static const char* names[kOrderPartCount] = {"parse",     "book",           "features",   "sampled->infer start", "inference",
+                                               "infer->decide", "strategy (+mark)", "risk check", "OMS submit",         "total (queued)"};
+  const LatencyHistogram& t = o.h[static_cast<std::size_t>(OrderPart::total)];
+  if (t.empty()) return {};
+  std::string out;
+  char buf[256];
+  std::snprintf(buf, sizeof(buf), "tick->order queued by part (the %llu order ticks only), us:\n| %-22s | %9s | %9s | %9s | %9s |\n",
+                static_cast<unsigned long long>(t.count()), "part", "P50", "P95", "P99", "max");
+  out += buf;
+  auto us = [](std::int64_t ns) { return static_cast<double>(ns) / 1000.0; };
+  for (std::size_t i = 0; i < kOrderPartCount; ++i) {
+    const LatencyHistogram& h = o.h[i];
+    if (h.empty()) continue;
+    std::snprintf(buf, sizeof(buf), "| %-22s | %9.1f | %9.1f | %9.1f | %9.1f |\n", names[i], us(h.percentile(50)), us(h.percentile(95)),
+                  us(h.percentile(99)), us(h.max()));
+    out += buf;
+  }
+  return out;
+}
+
 std::string send_breakdown_table(const std::vector<exec::SendTrace>& traces) {
   std::vector<double> v[6];
   int slept = 0, async = 0;

@@ -61,6 +61,30 @@ struct StageLatency {
   }
 };
 
+// tick->order queued of the ticks that made an order, cut into its parts (Trader::decide stamps them; the
+// stage table above mixes every tick's parse/book/features with the order ticks' totals, so it cannot say
+// where an ORDER tick's time went). Parts, in order, sum to the total:
+enum class OrderPart : std::uint8_t {
+  parse = 0,     // frame read -> parsed
+  book,          // parsed -> book updated
+  features,      // book -> features updated, window sampled
+  to_infer,      // sampled -> inference started (inline: the call; pipelined: ring + batching)
+  inference,     // normalise + engine (streaming: the step)
+  to_decide,     // inference done -> Trader::decide entered
+  strategy,      // risk mark + position/open orders view + strategy (intents)
+  risk,          // pre-trade check of the order
+  oms,           // OMS submit: id, journal record, push to the gateway ring
+  total,         // frame read -> in the gateway ring (= tick->order queued)
+  count_
+};
+inline constexpr std::size_t kOrderPartCount = static_cast<std::size_t>(OrderPart::count_);
+struct OrderParts {
+  std::array<LatencyHistogram, kOrderPartCount> h;
+  void record(OrderPart p, std::int64_t ns) noexcept { h[static_cast<std::size_t>(p)].record(ns); }
+};
+// part | P50 | P95 | P99 | max (µs) of the order ticks; empty when there was no order. Report path.
+std::string order_parts_table(const OrderParts& o);
+
 // The article's budget (docs/PIPELINE.md): 6.6 ms in process, 9.8 ms with the network.
 inline constexpr double kBudgetInProcessUs = 6600.0;
 inline constexpr double kBudgetWireUs = 9800.0;

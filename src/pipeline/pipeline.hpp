@@ -78,6 +78,7 @@ struct RunSummary {
   std::int64_t recovered_position_raw = 0;
   std::uint64_t recovered_orders = 0, recovered_fills = 0;  // replayed from the journal
   StageLatency latency;
+  OrderParts order_parts;                 // tick->order queued of the order ticks, by part
 };
 
 class Pipeline {

@@ -327,6 +327,7 @@ Status Pipeline::Impl::setup() {
   mo.require_golden = cfg.require_golden;
   mo.golden_tol = cfg.golden_tol;
   mo.precision = cfg.precision;
+  mo.prefix_slice = cfg.mode == ThreadMode::inline_ && cfg.window_prefix ? cfg.window_prefix_slice : 0;
   mo.calib = cfg.calib.empty() ? std::string() : resolve_path(cfg, cfg.calib);
   mo.calib_cache = cfg.calib_cache.empty() ? std::string() : resolve_path(cfg, cfg.calib_cache);
   mo.golden_min_agreement = cfg.golden_min_agreement;
@@ -735,6 +736,7 @@ Status Pipeline::run(const std::atomic<bool>& stop) {
   for (auto& l : m.lat_infer) s.latency.merge(*l);
   if (m.trader) {
     const TraderCounters& c = m.trader->counters();
+    s.order_parts = m.trader->order_parts();
     s.orders = c.orders;
     s.cancels = c.cancels;
     s.fills = c.fills;
@@ -806,6 +808,16 @@ std::string Pipeline::report() const {
     std::snprintf(buf, sizeof(buf), "engine: precision %s; keep_warm %s (after %lld us idle): %" PRIu64 " touch passes of %zu KiB, %" PRIu64 " throw-away inferences\n",
                   m.model->precision.c_str(), m.cfg.keep_warm.c_str(), static_cast<long long>(m.cfg.keep_warm_after_us), passes, warm_kib, runs);
     o << buf;
+    const ModelInstance* cur = m.slots.empty() ? nullptr : m.slots[0]->current();
+    if (cur != nullptr && cur->prefix) {
+      const PrefixCounters& pc = cur->prefix->counters();
+      std::snprintf(buf, sizeof(buf), "engine: window prefix (slices of %d LSTM steps between ticks): %" PRIu64 " samples from a prefix, %" PRIu64
+                    " whole windows, %" PRIu64 " slices, %" PRIu64 " prefixes dropped\n",
+                    m.cfg.window_prefix_slice, pc.hits, pc.misses, pc.slices, pc.dropped);
+      o << buf;
+    } else if (cur != nullptr && m.cfg.window_prefix && m.cfg.mode == ThreadMode::inline_ && !cur->prefix_note.empty()) {
+      o << "engine: window prefix off: " << cur->prefix_note << "\n";
+    }
   }
   if (m.trader) {
     std::snprintf(buf, sizeof(buf),
@@ -829,6 +841,7 @@ std::string Pipeline::report() const {
     o << "orders: none (exec.trade = false or no API key)\n";
   }
   o << "\nper-stage latency (TSC, one time base; us):\n" << latency_table(s.latency);
+  if (const std::string b = order_parts_table(s.order_parts); !b.empty()) o << b;
   if (const std::string b = send_breakdown_table(m.send_traces); !b.empty()) o << b;
   return o.str();
 }

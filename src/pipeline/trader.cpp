@@ -126,6 +126,7 @@ int Trader::decide(const InferResult& r, StageLatency& lat, std::int64_t caller_
   if (!r.ok || r.n_out < 3 || r.meta.symbol >= map_.size()) return 0;
   const int si = map_[r.meta.symbol];
   if (si < 0) return 0;
+  const std::uint64_t t_enter = TscClock::ticks();
   Sym& s = syms_[static_cast<std::size_t>(si)];
   const std::int64_t now = kCallerTime ? caller_now : clock_.now_ns();
   ++c_.decisions;
@@ -151,6 +152,7 @@ int Trader::decide(const InferResult& r, StageLatency& lat, std::int64_t caller_
   acct.open = std::span<const risk::OpenOrder>(open.data(), n_open);
   std::array<strategy::Intent, strategy::SignalStrategy::kMaxIntents> intents;
   const std::size_t n = s.strat.on_model_output(r.out, top, acct, now, intents);
+  const std::uint64_t t_strat = TscClock::ticks();
   c_.intents += n;
   const risk::Exposure ex = risk::exposure_of(acct.open, static_cast<std::uint32_t>(oms_->open_orders()));
   const strategy::Probabilities& p = s.strat.last_probabilities();
@@ -158,7 +160,9 @@ int Trader::decide(const InferResult& r, StageLatency& lat, std::int64_t caller_
   for (std::size_t i = 0; i < n; ++i) {
     strategy::Intent& in = intents[i];
     if (in.kind == strategy::Intent::Kind::new_order) {
+      const std::uint64_t t_risk0 = TscClock::ticks();
       const risk::Reason why = risk_->check_new(s.risk_id, in.order, ex, now);
+      const std::uint64_t t_risk1 = TscClock::ticks();
       if (why != risk::Reason::ok) {
         ++c_.risk_refused;
         LogRecord lr;
@@ -187,6 +191,22 @@ int Trader::decide(const InferResult& r, StageLatency& lat, std::int64_t caller_
       cz.md_seq = r.meta.md_seq;
       const std::uint64_t t_q = TscClock::ticks();
       rec(lat, Stage::tick_to_queued, clock_.ticks_to_ns(static_cast<std::int64_t>(t_q - r.meta.t.recv)));
+      if (sent == 1) {   // the tick's first order: where its time went (a second order of the tick adds only risk + OMS)
+        const TickStamps& ts = r.meta.t;
+        auto part = [&](OrderPart p, std::uint64_t a, std::uint64_t b) {
+          if (a != 0 && b >= a) parts_.record(p, clock_.ticks_to_ns(static_cast<std::int64_t>(b - a)));
+        };
+        part(OrderPart::parse, ts.recv, ts.parsed);
+        part(OrderPart::book, ts.parsed, ts.book);
+        part(OrderPart::features, ts.book, ts.feat);
+        part(OrderPart::to_infer, ts.feat, r.infer_start);
+        part(OrderPart::inference, r.infer_start, r.infer_end);
+        part(OrderPart::to_decide, r.infer_end, t_enter);
+        part(OrderPart::strategy, t_enter, t_strat);
+        part(OrderPart::risk, t_risk0, t_risk1);
+        part(OrderPart::oms, t_risk1, t_q);
+        part(OrderPart::total, ts.recv, t_q);
+      }
       LogRecord lr;
       lr.kind = LogRecord::Kind::order;
       lr.side = in.order.side;

@@ -113,6 +113,8 @@ class Trader {
   const exec::Oms& oms() const noexcept { return *oms_; }
   risk::RiskEngine& risk() noexcept { return *risk_; }
   const TraderCounters& counters() const noexcept { return c_; }
+  // tick->order queued of the order ticks, by part (latency.hpp OrderPart). Read after the threads stopped.
+  const OrderParts& order_parts() const noexcept { return parts_; }
   SpscRing<LogRecord>& log() noexcept { return log_; }
   std::size_t symbol_count() const noexcept { return syms_.size(); }
   const std::string& symbol_name(std::size_t i) const noexcept { return syms_[i].name; }
@@ -158,6 +160,7 @@ class Trader {
   exec::ClientOrderId last_canceled_;
   const metrics::StandardMetrics* metrics_ = nullptr;
   TraderCounters c_;
+  OrderParts parts_;
 };
 
 }  // namespace tickrt::pipeline
