@@ -77,6 +77,11 @@ struct PipelineConfig {
   // slices (cheaper, never delays a tick by more than a slice), "off".
   std::string keep_warm = "infer";
   std::int64_t keep_warm_after_us = 1000;
+  // [engine] window_prefix (pipeline/prefix_infer.hpp): inline mode, window LSTM models — between ticks
+  // run the next window's first T-1 rows, window_prefix_slice LSTM steps per idle pass; the due sample
+  // then costs one step per layer + attention/head. Same outputs; off = every sample runs the whole window.
+  bool window_prefix = true;
+  int window_prefix_slice = 16;
   // [threads]
   ThreadMode mode = ThreadMode::inline_;
   ThreadConfig feed;                    // inline mode: the one thread

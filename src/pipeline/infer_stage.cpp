@@ -54,11 +54,20 @@ bool InferStage::infer_one(const SampleMeta& meta, const features::FeatureEngine
     ++c_.batch_hist[1];
     return true;
   }
-  if (ctx.select_batch(1) != Code::ok || !inst->model->package.fill_input(fe, ctx.input()) || ctx.run() != Code::ok) {
+  if (ctx.select_batch(1) != Code::ok) {
     ++c_.run_errors;
     out.infer_end = TscClock::ticks();
     return false;
   }
+  // The next window's first T-1 rows may have been run between ticks (prefix_infer.hpp): one step then.
+  PrefixRunner* pr = inst->prefix.get();
+  const bool from_prefix = pr != nullptr && pr->try_run(meta.symbol, fe);
+  if (!from_prefix && (!inst->model->package.fill_input(fe, ctx.input()) || ctx.run() != Code::ok)) {
+    ++c_.run_errors;
+    out.infer_end = TscClock::ticks();
+    return false;
+  }
+  if (pr != nullptr) pr->want(meta.symbol, fe);  // computed by idle(), after this tick's order went out
   take_outputs(ctx, 0, inst->model->out_floats, out);
   out.ok = true;
   out.infer_end = TscClock::ticks();
@@ -77,6 +86,10 @@ void InferStage::set_warm(const StageWarmConfig& w) noexcept {
 
 void InferStage::idle() noexcept {
   if (!slot_.warm_pending(warm_.lines)) return;  // a swapped-in engine is being warmed: that first
+  if (PrefixRunner* pr = slot_.current()->prefix.get(); pr != nullptr && pr->idle()) {  // the next window's prefix
+    last_work_tsc_ = TscClock::ticks();
+    return;
+  }
   if (warm_.mode == KeepWarm::off) return;
   const std::uint64_t now = TscClock::ticks();
   if (now - last_work_tsc_ < warm_after_ticks_) return;

@@ -77,6 +77,7 @@ struct InferCounters {
   std::uint64_t warm_passes = 0;      // keep_warm touch: whole WarmSet passes between ticks
   std::uint64_t warm_runs = 0;        // keep_warm infer: throw-away inferences between ticks
 };
+// The window-prefix counters are the current instance's: slot().current()->prefix->counters().
 
 // Between ticks (warm.hpp): the swap warm-up of a pending instance always comes first; then
 // keep_warm of the current instance once no inference ran for after_ns.

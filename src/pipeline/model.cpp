@@ -109,6 +109,11 @@ Result<std::unique_ptr<ModelInstance>> make_instance(std::shared_ptr<const Loade
   }
   if (inst->ctx->select_batch(1) != Code::ok) return Status(Code::internal, m->path + ": batch 1 not prepared");
   inst->warm = WarmSet::of(*inst->ctx);
+  if (m->prefix_slice > 0) {  // not every model qualifies: the reason is reported, the model runs whole
+    auto pr = PrefixRunner::create(*inst->ctx, m->package, m->prefix_slice);
+    if (pr.ok()) inst->prefix = std::move(pr.value());
+    else inst->prefix_note = pr.status().message();
+  }
   return inst;
 }
 
@@ -153,6 +158,7 @@ Result<std::shared_ptr<const LoadedModel>> load_model(const ModelOptions& opt) {
   lm->path = path;
   lm->version = opt.version;
   lm->device = opt.device.empty() ? std::string("cpu") : opt.device;
+  lm->prefix_slice = opt.prefix_slice;
   if (engine) {
     auto it = engine->graph().metadata.find("tickrt.precision_spec");
     if (it != engine->graph().metadata.end() && it->second != "fp32" && it->second != "default=fp32") lm->precision = it->second;

@@ -37,6 +37,7 @@
 #include "features/model_package.hpp"
 #include "infer/engine.hpp"
 #include "pipeline/warm.hpp"
+#include "pipeline/prefix_infer.hpp"
 #include "pipeline/stream_infer.hpp"
 #if defined(TICKRT_HAVE_CUDA)
 #include "infer/cuda/cuda_backend.hpp"
@@ -63,6 +64,9 @@ struct ModelOptions {
   std::string calib_cache;
   double golden_min_agreement = 0.95;
   StreamConfig stream;              // streaming models only (pipeline/stream_infer.hpp)
+  // Inline mode, window LSTM models (pipeline/prefix_infer.hpp): LSTM steps per idle slice of the next
+  // window's precomputed prefix; 0 = off (every sample runs the whole window).
+  int prefix_slice = 0;
 };
 
 // [engine] device/fallback -> the device to run on ("cpu" or the CUDA spec). No GPU, no driver, or
@@ -87,6 +91,7 @@ struct LoadedModel {
   bool streaming = false;
   infer::StreamSpec stream_spec;
   StreamConfig stream;
+  int prefix_slice = 0;       // ModelOptions::prefix_slice
 };
 
 Result<std::shared_ptr<const LoadedModel>> load_model(const ModelOptions& opt);
@@ -99,6 +104,8 @@ struct ModelInstance {
   WarmSet warm;                                   // what one inference reads (CPU context only; warm.hpp)
   std::unique_ptr<infer::ExecutionContext> ctx;   // null when gpu or streaming
   std::unique_ptr<StreamRunner> stream;           // streaming models only (then ctx is null)
+  std::unique_ptr<PrefixRunner> prefix;           // CPU window LSTM models with prefix_slice > 0 (prefix_infer.hpp)
+  std::string prefix_note;                        // why there is no prefix runner ("" when there is one or it is off)
 #if defined(TICKRT_HAVE_CUDA)
   std::unique_ptr<infer::cuda::GpuContext> gpu;
 #endif

@@ -1,0 +1,70 @@
+// pipeline/prefix_infer.hpp — inline mode: a window LSTM model's next window computed between ticks.
+//
+// At a due sample the pipeline runs the model on the symbol's last T rows. The first T-1 rows of the
+// NEXT window are known as soon as that inference ends, so between ticks (InferStage::idle) this runner
+// normalises them and runs the model's LSTM layers over them in slices (infer/window_prefix.hpp); when
+// the next due sample brings exactly one new row for the same symbol, try_run() steps each layer once
+// and runs the attention and head: the same outputs as the full window (tested to 2e-7 on real rows),
+// at the cost of one step instead of T on the tick's path. Anything else (another symbol, a skipped or
+// extra row, the prefix not finished when the tick came, a resync) runs the full window as before and
+// is counted as a miss.
+//
+// Who calls: the inline pipeline thread, through InferStage (infer_one / idle / on_resync). One runner
+// per CPU model instance (model.hpp), made at setup by make_instance() when ModelOptions::prefix_slice
+// > 0 and the model qualifies (WindowPrefix::why_not() says why not: the reason is kept in `note`).
+// Hot path: noexcept, no allocation, no locks; a slice is at most `slice` LSTM steps (16: ~7 us), the
+// longest a tick arriving meanwhile waits for it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/status.hpp"
+#include "features/features.hpp"
+#include "features/model_package.hpp"
+#include "feed/events.hpp"
+#include "infer/ir/tensor.hpp"
+#include "infer/window_prefix.hpp"
+
+namespace tickrt::pipeline {
+
+struct PrefixCounters {
+  std::uint64_t hits = 0;      // samples served from a finished prefix
+  std::uint64_t misses = 0;    // samples that ran the full window (see the header)
+  std::uint64_t slices = 0;    // idle() calls that did prefix work
+  std::uint64_t dropped = 0;   // prefixes abandoned: rows changed before they were finished
+};
+
+class PrefixRunner {
+ public:
+  // Setup. ctx: the instance's context with its batch-1 plan current; slice: LSTM steps per idle().
+  static Result<std::unique_ptr<PrefixRunner>> create(infer::ExecutionContext& ctx, const features::ModelPackage& pkg, int slice);
+  PrefixRunner(const PrefixRunner&) = delete;
+  PrefixRunner& operator=(const PrefixRunner&) = delete;
+
+  // At a due sample: true when the model ran from the prefix (outputs in the context's output 0).
+  [[nodiscard]] bool try_run(feed::SymbolId sym, const features::FeatureEngine& fe) noexcept;
+  // After the sample's inference (either way): compute the next window's prefix between ticks.
+  void want(feed::SymbolId sym, const features::FeatureEngine& fe) noexcept;
+  // Between ticks: one slice of the wanted prefix; true when it did work.
+  bool idle() noexcept;
+
+  const PrefixCounters& counters() const noexcept { return c_; }
+
+ private:
+  PrefixRunner() = default;
+  std::unique_ptr<infer::WindowPrefix> wp_;
+  const features::ModelPackage* pkg_ = nullptr;
+  const features::FeatureEngine* fe_ = nullptr;   // of the wanted symbol
+  feed::SymbolId sym_ = 0;
+  std::uint64_t samples_ = 0;   // fe_->samples() when wanted
+  bool wanted_ = false;         // a prefix for (sym_, samples_) is wanted or being computed
+  int slice_ = 16;
+  int T_ = 0, F_ = 0;
+  infer::AlignedBytes rows_;    // [T-1, F] normalised
+  infer::AlignedBytes last_;    // [F] normalised
+  PrefixCounters c_;
+};
+
+}  // namespace tickrt::pipeline

@@ -1,0 +1,129 @@
+// The window prefix in the inline pipeline (pipeline/prefix_infer.hpp): over a real capture, an
+// InferStage whose idle() precomputes the next window gives the same logits at every due sample as
+// one that runs every window whole; samples are served from the prefix when it was finished, and
+// fall back to the whole window (same result) when it was not.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "core/clock.hpp"
+#include "pipeline/capture_source.hpp"
+#include "pipeline/infer_stage.hpp"
+#include "pipeline/market.hpp"
+#include "pipeline/model.hpp"
+
+namespace tickrt::pipeline {
+namespace {
+
+constexpr const char* kModel = "models/trained/lstm_attn_s/model.onnx";
+constexpr const char* kCapture = "data/captures/spot_btcusdt_20240808.gz";
+
+std::shared_ptr<const LoadedModel> load(int prefix_slice) {
+  ModelOptions mo;
+  mo.path = kModel;
+  mo.max_batch = 1;
+  mo.prefix_slice = prefix_slice;
+  auto m = load_model(mo);
+  EXPECT_TRUE(m.ok()) << m.status().to_string();
+  return m.ok() ? m.value() : nullptr;
+}
+
+struct Outcome {
+  int due = 0;
+  double worst = 0;
+  PrefixCounters pc;
+};
+
+// idle_calls: idle() calls on the prefix stage after each message (0: the thread never idles).
+Outcome replay(int idle_calls, int slice) {
+  Outcome o;
+  auto whole_m = load(0), pre_m = load(slice);
+  EXPECT_TRUE(whole_m && pre_m);
+  if (!whole_m || !pre_m) return o;
+  auto iw = make_instance(whole_m, 1), ip = make_instance(pre_m, 1);
+  EXPECT_TRUE(iw.ok() && ip.ok());
+  EXPECT_EQ(iw.value()->prefix, nullptr);
+  EXPECT_NE(ip.value()->prefix, nullptr) << ip.value()->prefix_note;
+  if (!ip.value()->prefix) return o;
+  ModelSlot slot_w(std::move(iw.value())), slot_p(std::move(ip.value()));
+  auto clock = TscClock::calibrate(std::chrono::milliseconds(5));
+  EXPECT_TRUE(clock.ok());
+  InferStage whole(slot_w, BatchConfig{1, 0, false}, clock.value());
+  InferStage pre(slot_p, BatchConfig{1, 0, false}, clock.value());
+  pre.set_warm({KeepWarm::off, 0, 64});
+  features::FeatureConfig fc;
+  MarketHandler mh(fc);
+  auto src = CaptureSource::open(kCapture, 1, 0, 60000);
+  EXPECT_TRUE(src.ok());
+  if (!src.ok()) return o;
+  std::string_view line;
+  SampleMeta meta;
+  InferResult rw, rp;
+  while (src.value()->next(line)) {
+    TickStamps t;
+    if (mh.on_line(line, t, meta) == 1) {
+      const features::FeatureEngine& fe = mh.symbol(meta.symbol)->fe;
+      ++o.due;
+      const bool okw = whole.infer_one(meta, fe, rw);
+      const bool okp = pre.infer_one(meta, fe, rp);
+      EXPECT_EQ(okw, okp);
+      EXPECT_EQ(rw.n_out, rp.n_out);
+      for (int c = 0; c < rw.n_out; ++c) o.worst = std::max(o.worst, static_cast<double>(std::fabs(rw.out[c] - rp.out[c])));
+    }
+    for (int i = 0; i < idle_calls; ++i) pre.idle();
+  }
+  o.pc = slot_p.current()->prefix->counters();
+  return o;
+}
+
+TEST(WindowPrefixPipeline, SameLogitsAtEveryDueSampleAndMostFromThePrefix) {
+  if (!std::filesystem::exists(kModel) || !std::filesystem::exists(kCapture)) GTEST_SKIP() << "model or capture absent";
+  const Outcome o = replay(/*idle_calls=*/16, /*slice=*/16);
+  std::printf("window prefix over the capture: %d due samples, %llu from the prefix, %llu whole, %llu slices, %llu dropped, max |diff| %.3g\n",
+              o.due, static_cast<unsigned long long>(o.pc.hits), static_cast<unsigned long long>(o.pc.misses),
+              static_cast<unsigned long long>(o.pc.slices), static_cast<unsigned long long>(o.pc.dropped), o.worst);
+  ASSERT_GT(o.due, 400) << "capture too short for the test";
+  EXPECT_LE(o.worst, 1e-5);
+  EXPECT_EQ(o.pc.hits + o.pc.misses, static_cast<std::uint64_t>(o.due));
+  // Every due sample but the first and those after a skipped row (book not tradable at a boundary).
+  EXPECT_GE(o.pc.hits, static_cast<std::uint64_t>(o.due) * 9 / 10);
+  EXPECT_GT(o.pc.slices, o.pc.hits);  // ~8 slices of 16 steps + one normalisation per prefix
+}
+
+TEST(WindowPrefixPipeline, AThreadThatNeverIdlesRunsWholeWindowsWithTheSameLogits) {
+  if (!std::filesystem::exists(kModel) || !std::filesystem::exists(kCapture)) GTEST_SKIP() << "model or capture absent";
+  const Outcome o = replay(/*idle_calls=*/0, 16);
+  ASSERT_GT(o.due, 400);
+  EXPECT_EQ(o.worst, 0.0);  // every sample ran the whole window: bitwise the same
+  EXPECT_EQ(o.pc.hits, 0u);
+  EXPECT_EQ(o.pc.misses, static_cast<std::uint64_t>(o.due));
+}
+
+TEST(WindowPrefixPipeline, TooFewIdleSlicesBetweenSamplesFallBackToTheWholeWindow) {
+  if (!std::filesystem::exists(kModel) || !std::filesystem::exists(kCapture)) GTEST_SKIP() << "model or capture absent";
+  // One 1-step slice per message: a prefix of 2 x 63 steps is rarely done before the next sample.
+  const Outcome o = replay(/*idle_calls=*/1, /*slice=*/1);
+  ASSERT_GT(o.due, 400);
+  EXPECT_LE(o.worst, 1e-5);
+  EXPECT_GT(o.pc.misses, 0u);
+  EXPECT_GT(o.pc.dropped, 0u);  // unfinished prefixes were abandoned when the next row came
+}
+
+TEST(WindowPrefixPipeline, ModelsWithoutAnLstmChainRunWholeWithTheReason) {
+  if (!std::filesystem::exists("models/trained/transformer_s/model.onnx")) GTEST_SKIP() << "model absent";
+  ModelOptions mo;
+  mo.path = "models/trained/transformer_s/model.onnx";
+  mo.max_batch = 1;
+  mo.prefix_slice = 16;
+  auto m = load_model(mo);
+  ASSERT_TRUE(m.ok()) << m.status().to_string();
+  auto inst = make_instance(m.value(), 1);
+  ASSERT_TRUE(inst.ok());
+  EXPECT_EQ(inst.value()->prefix, nullptr);
+  EXPECT_NE(inst.value()->prefix_note.find("window prefix"), std::string::npos) << inst.value()->prefix_note;
+}
+
+}  // namespace
+}  // namespace tickrt::pipeline
