@@ -1,6 +1,6 @@
 // bench_stream: per-tick latency of streaming inference (issue 10 item 5) on one core.
 //   taskset -c 1 build/bin/bench_stream [--seconds 3] [--profile] [--stream models/lstm_attn_stream/model.onnx]
-//                                      [--window models/trained/lstm_attn_s/model.onnx] [--batch 1] [--by-tick]
+//                                      [--window models/trained/lstm_attn_s/model.onnx | none] [--batch 1] [--by-tick]
 // Rows: "stream_step" = StreamContext::step of lstm_attn_stream (one step, state in the slot) over the
 // 10,000 real ticks of tests/infer_stream/data (cycled; the slot is reset when the data wraps);
 // "window" = ExecutionContext::run of the windowed model on a [1, 64, F] window (recomputing the whole
@@ -248,6 +248,7 @@ int main(int argc, char** argv) {
     print("tickrt", "stream_batch", "lstm_attn_stream", batch, st, extra);
   }
   // --- windowed model: the whole 64-row window recomputed per tick ---
+  if (window_path == "none") return 0;   // --window none: the streaming rows only
   auto we = build(window_path, 1);
   if (!we) return 1;
   ExecutionContext ctx(we);
