@@ -92,7 +92,7 @@ TEST(ThreadPool, BadInputIsRefusedWithTheValue) {
   auto wrong_len = ThreadPool::create(2, {0, 1});
   ASSERT_FALSE(wrong_len.ok());
   EXPECT_NE(wrong_len.status().message().find("2 CPU ids"), std::string::npos) << wrong_len.status().to_string();
-  auto bad_cpu = ThreadPool::create(2, {4000});
+  auto bad_cpu = ThreadPool::create(2, {4000});   // beyond CPU_SETSIZE
   ASSERT_FALSE(bad_cpu.ok());
   EXPECT_NE(bad_cpu.status().message().find("CPU 4000"), std::string::npos) << bad_cpu.status().to_string();
 }

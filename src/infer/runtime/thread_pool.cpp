@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <cstring>
 #include <string>
 #include <system_error>
 
@@ -36,21 +37,26 @@ Result<std::unique_ptr<ThreadPool>> ThreadPool::create(int threads, const std::v
   if (!cpus.empty() && static_cast<int>(cpus.size()) != threads - 1)
     return Status(Code::invalid_argument, "intra-op threads: " + std::to_string(cpus.size()) + " CPU ids given for " + std::to_string(threads - 1) +
                                               " worker thread(s) (the calling thread is not pinned by the pool)");
-  if (!cpus.empty()) {
-    cpu_set_t mask;
-    CPU_ZERO(&mask);
-    if (sched_getaffinity(0, sizeof(mask), &mask) != 0) return Status(Code::internal, "intra-op threads: sched_getaffinity failed");
-    for (std::size_t i = 0; i < cpus.size(); ++i)
-      if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE || !CPU_ISSET(cpus[i], &mask))
-        return Status(Code::invalid_argument, "intra-op threads: CPU " + std::to_string(cpus[i]) + " (worker " + std::to_string(i + 1) +
-                                                  ") is not in this process's CPU affinity mask");
-  }
+  for (std::size_t i = 0; i < cpus.size(); ++i)
+    if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE)
+      return Status(Code::invalid_argument, "intra-op threads: CPU " + std::to_string(cpus[i]) + " (worker " + std::to_string(i + 1) +
+                                                ") is not a CPU id");
   std::unique_ptr<ThreadPool> pool(new ThreadPool(threads));
   pool->scratch_.resize(static_cast<std::size_t>(threads));
   try {
     for (int t = 1; t < threads; ++t) {
       const int cpu = cpus.empty() ? -1 : cpus[static_cast<std::size_t>(t - 1)];
-      pool->workers_.emplace_back([p = pool.get(), t, cpu] { p->worker(t, cpu); });
+      pool->workers_.emplace_back([p = pool.get(), t] { p->worker(t); });
+      if (cpu >= 0) {
+        // Pinned here, before the worker runs any task, so a CPU the OS refuses (offline, outside the cpuset) is
+        // an error of create() rather than a silently unpinned worker.
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        if (const int err = pthread_setaffinity_np(pool->workers_.back().native_handle(), sizeof(one), &one); err != 0)
+          return Status(Code::invalid_argument, "intra-op threads: cannot pin worker " + std::to_string(t) + " to CPU " + std::to_string(cpu) +
+                                                    " (not available to this process: " + std::strerror(err) + ")");
+      }
     }
   } catch (const std::system_error& e) {
     // The destructor stops and joins the workers already started.
@@ -98,13 +104,7 @@ void ThreadPool::run(TaskFn fn, void* ctx) noexcept {
   spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; });
 }
 
-void ThreadPool::worker(int tid, int cpu) noexcept {
-  if (cpu >= 0) {
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    (void)pthread_setaffinity_np(pthread_self(), sizeof(one), &one);   // checked against the mask in create()
-  }
+void ThreadPool::worker(int tid) noexcept {
   std::uint32_t seen = 0;   // workers start before the first run(): generation 0
   for (;;) {
     std::uint32_t g;

@@ -6,8 +6,8 @@
 // Contract
 //   * create(n, cpus): n - 1 persistent workers started here (the caller of run() is thread 0); worker i (1..n-1) is
 //     pinned to cpus[i - 1] when cpus is given (n - 1 ids; the caller is never pinned by the pool: its affinity is
-//     the application's). Bad input (n < 1 or > kMaxThreads, a CPU id not in this process's affinity mask, a list
-//     of another length than n - 1) is a Status naming the value. More threads than CPUs is allowed (they time-share; slower, correct).
+//     the application's). Bad input (n < 1 or > kMaxThreads, a CPU id the OS refuses to pin to, a list of another
+//     length than n - 1) is a Status naming the value. More threads than CPUs is allowed (they time-share; slower, correct).
 //   * run(fn, ctx): fn(ctx, tid, n) runs once on every thread tid = 0 .. n-1 (tid 0 on the caller) and run() returns
 //     when all have returned. Work inside fn is split by tid (static partition) or by the atomic counters below.
 //     No allocation, no exception, no lock: the hand-off is one atomic generation counter; idle workers spin for
@@ -64,7 +64,7 @@ class ThreadPool {
 
  private:
   explicit ThreadPool(int n) : n_(n) {}
-  void worker(int tid, int cpu) noexcept;
+  void worker(int tid) noexcept;
 
   // Each hot atomic on its own cache line: the caller writes gen_ while workers decrement pending_, and a
   // shared line would bounce between the cores on every hand-off.
