@@ -30,6 +30,7 @@ feed_floor_us = 0.0           # one-way latency of each file's fastest message (
 features = "measured"         # "measured" or fixed:<us> | normal:<mean>,<sd> | lognormal:<median>,<sigma> | uniform:<lo>,<hi>
 inference = "measured"        # per engine: measured on this machine at the start, or a spec as above
 inference_samples = 300       # timed inferences per engine when measured
+window_prefix = true          # window LSTM models: charge the last step when the live prefix would be ready
 inference_by_engine = {}      # per engine, by run label: { int8 = "fixed:40", fp32 = "measured" }
 order_out = "lognormal:250,0.3"    # OMS -> matching engine, microseconds
 order_back = "lognormal:250,0.3"   # matching engine -> OMS
@@ -215,14 +216,15 @@ Result<BacktestConfig> parse_backtest_config(std::string_view text, std::string_
   }
   {
     const toml::table& t = tab("latency");
-    r.only(t, "latency.", {"feed_floor_us", "features", "inference", "inference_samples", "inference_by_engine", "order_out",
-                           "order_back"});
+    r.only(t, "latency.", {"feed_floor_us", "features", "inference", "inference_samples", "window_prefix", "inference_by_engine",
+                           "order_out", "order_back"});
     const toml::table& d = *defaults["latency"].as_table();
     r.get(d, "latency", "feed_floor_us", c.feed_floor_us);
     if (c.feed_floor_us < 0) r.fail(*d.get("feed_floor_us"), "latency.feed_floor_us", "must be >= 0");
     r.get(d, "latency", "features", c.features);
     r.get(d, "latency", "inference", c.inference);
     r.get(d, "latency", "inference_samples", c.inference_samples);
+    r.get(d, "latency", "window_prefix", c.window_prefix);
     if (c.inference_samples < 10 || c.inference_samples > 100'000)
       r.fail(*d.get("inference_samples"), "latency.inference_samples", "must be in [10, 100000]");
     if (const toml::node* n = d.get("inference_by_engine")) {

@@ -13,6 +13,7 @@
 #include "core/clock.hpp"
 #include "exec/gateway.hpp"
 #include "infer/engine.hpp"
+#include "infer/window_prefix.hpp"
 #include "pipeline/infer_stage.hpp"
 #include "pipeline/market.hpp"
 #include "pipeline/model.hpp"
@@ -155,6 +156,11 @@ struct EngineState {
   std::string precision;
   std::shared_ptr<const pipeline::LoadedModel> model;
   LatencyDist inference;
+  // latency.window_prefix (measured, window LSTM models): the last step's latency, and how long the
+  // prefix takes between ticks (median), after which a sample's prefix is ready.
+  bool prefix = false;
+  LatencyDist inference_last;
+  std::int64_t prefix_ns = 0;
 };
 
 struct Backtester::Impl {
@@ -247,6 +253,7 @@ struct Run {
   std::vector<std::int64_t> lat_feat, lat_inf, lat_out, lat_back;
   sim::SymbolIndex me_sym = sim::kNoSymbolIndex;
   std::int64_t decision_ts = 0;   // stamp of the sample whose decision is being made (0: none)
+  std::uint64_t prefix_rows = ~0ull;  // the traded symbol's feature rows at its previous due sample
   std::uint64_t sample_seq = 0;
   // Account from fills (venue truth), quote units.
   double cash = 0, fees = 0, pos = 0;
@@ -525,10 +532,16 @@ Result<EngineRun> Backtester::Impl::run(const RunRequest& rq, const ProgressFn& 
         } else {
           res.meta.md_seq = ++R.sample_seq;  // sample number: identical across engines
           const std::int64_t f = features.sample(R.r_feat);
-          const std::int64_t inf = rq.zero_latency ? 0 : R.eng->inference.sample(R.r_inf);
+          const std::int64_t arrive = se.ev.local_ts_ns + f;
+          const std::uint64_t rows_now = R.mh->symbol(meta.symbol)->fe.samples();
+          // Live with [engine] window_prefix: the prefix is ready when this sample adds exactly one row to the
+          // previous sample's window and the previous inference + the prefix were over before it came.
+          const bool from_prefix = R.eng->prefix && rows_now == R.prefix_rows + 1 && arrive >= R.busy_until + R.eng->prefix_ns;
+          R.prefix_rows = rows_now;
+          const std::int64_t inf = rq.zero_latency ? 0 : from_prefix ? R.eng->inference_last.sample(R.r_inf) : R.eng->inference.sample(R.r_inf);
           R.lat_feat.push_back(f);
           R.lat_inf.push_back(inf);
-          const std::int64_t start = std::max(se.ev.local_ts_ns + f, R.busy_until);
+          const std::int64_t start = std::max(arrive, R.busy_until);
           R.busy_until = start + inf;
           R.schedule(R.busy_until, ActKind::decision, s);
         }
@@ -658,6 +671,37 @@ Status Backtester::Impl::load_engine(EngineSpec spec) {
       }
     }
     es.inference = LatencyDist::from_samples(std::move(ns));
+    if (cfg.window_prefix && infer::WindowPrefix::why_not(*ctx.ctx).empty()) {
+      // The live inline path with [engine] window_prefix (pipeline/prefix_infer.hpp): between ticks the
+      // next window's first T-1 rows (untimed here: its median is when the prefix is ready), on the
+      // tick normalise the last row + run_last, timed on the same windows.
+      auto wp = infer::WindowPrefix::create(*ctx.ctx);
+      if (!wp.ok()) return wp.status().with_context(es.spec.path);
+      const std::size_t F = features::kNumFeatures;
+      std::vector<float> pre((rows - 1) * F), last(F);
+      std::vector<std::int64_t> lns, pns;
+      for (int pass = 0; pass < 2; ++pass) {
+        for (std::size_t k = 0; k < windows.size(); ++k) {
+          if (pass == 0 && k >= 20) break;  // warm-up
+          const std::uint64_t t0 = TscClock::ticks();
+          es.model->package.normalize(windows[k].data(), rows - 1, pre.data());
+          (*wp)->precompute(pre.data());
+          const std::uint64_t t1 = TscClock::ticks();
+          es.model->package.normalize(windows[k].data() + (rows - 1) * F, 1, last.data());
+          const Code c = (*wp)->run_last(last.data());
+          const std::uint64_t t2 = TscClock::ticks();
+          if (c != Code::ok) return Status(c, es.spec.path + ": window prefix failed while timing it");
+          if (pass == 1) {
+            pns.push_back(clock.ticks_to_ns(static_cast<std::int64_t>(t1 - t0)));
+            lns.push_back(clock.ticks_to_ns(static_cast<std::int64_t>(t2 - t1)));
+          }
+        }
+      }
+      std::sort(pns.begin(), pns.end());
+      es.prefix_ns = pns[pns.size() / 2];
+      es.inference_last = LatencyDist::from_samples(std::move(lns));
+      es.prefix = true;
+    }
   } else {
     auto d = LatencyDist::parse(how, cfg.origin + ": key '" + key + "'");
     if (!d.ok()) return d.status();
@@ -756,7 +800,11 @@ Result<BacktestResult> Backtester::run_all(const std::string& command, const Pro
 const BacktestConfig& Backtester::config() const noexcept { return impl_->cfg; }
 const CaptureStore& Backtester::data() const noexcept { return *impl_->store; }
 std::string Backtester::inference_latency_text(int engine) const {
-  return impl_->engines.at(static_cast<std::size_t>(engine)).inference.describe();
+  const EngineState& e = impl_->engines.at(static_cast<std::size_t>(engine));
+  if (!e.prefix) return e.inference.describe();
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "; with the window prefix (ready %.1f us after an inference): ", static_cast<double>(e.prefix_ns) * 1e-3);
+  return e.inference.describe() + buf + e.inference_last.describe();
 }
 std::string Backtester::features_latency_text() const { return impl_->features.describe(); }
 

@@ -71,6 +71,11 @@ struct BacktestConfig {
   std::string features = "measured";    // or a LatencyDist spec ("fixed:2")
   std::string inference = "measured";   // for every engine; or a spec
   int inference_samples = 300;          // timed inferences per engine when measured
+  // A window LSTM model with a measured latency is charged as the live inline pipeline runs it with
+  // [engine] window_prefix (pipeline/prefix_infer.hpp): the last step's measured latency at a sample
+  // whose prefix would be ready (one new row since the symbol's previous sample, and the previous
+  // inference + the measured prefix time over before it), the whole window's otherwise. Same logits.
+  bool window_prefix = true;
   // Per engine (by run label): its own spec instead of `inference` ("measured" allowed).
   std::vector<std::pair<std::string, std::string>> inference_by_engine;
   std::string order_out = "lognormal:250,0.3";   // us: OMS ring -> matching engine

@@ -398,3 +398,24 @@ TEST(Backtester, PerEngineInferenceLatencyByLabel) {
   EXPECT_NE(b.status().message().find("latency.inference_by_engine.slwo"), std::string::npos) << b.status().message();
   EXPECT_NE(b.status().message().find("fast"), std::string::npos) << b.status().message();
 }
+
+// latency.window_prefix: a measured window LSTM model is charged the last step (the live inline path with
+// [engine] window_prefix) where the prefix would be ready; same decisions as charging the whole window.
+TEST(Backtester, WindowPrefixChargesTheLastStepWithTheSameDecisions) {
+  SKIP_WITHOUT_DATA();
+  const BacktestResult on = run_all(cfg_of(toml("measured", "zero_latency_twins = false\n")));
+  const std::string off_text = toml("measured", "zero_latency_twins = false\n");
+  const BacktestResult off = run_all(cfg_of(off_text.substr(0, off_text.find("[strategy]")) + "window_prefix = false\n" +
+                                            off_text.substr(off_text.find("[strategy]"))));
+  ASSERT_EQ(on.runs.size(), 1u);
+  ASSERT_EQ(off.runs.size(), 1u);
+  const LatencySummary* lon = lat(on.runs[0], "inference");
+  const LatencySummary* loff = lat(off.runs[0], "inference");
+  ASSERT_TRUE(lon && loff);
+  std::printf("inference charged, P50: window prefix on %.1f us, off %.1f us\n", lon->p50_ns * 1e-3, loff->p50_ns * 1e-3);
+  // One step per layer + attention + head against 2 x 64 steps: several times less (timing noise aside).
+  EXPECT_LT(lon->p50_ns * 2.5, loff->p50_ns);
+  // The logits are the same, so are the decisions (up to where latency moves what the venue shows).
+  EXPECT_EQ(on.runs[0].counters.inferences, off.runs[0].counters.inferences);
+  EXPECT_EQ(on.runs[0].decisions.size(), off.runs[0].decisions.size());
+}
