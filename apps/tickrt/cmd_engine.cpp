@@ -1,4 +1,6 @@
 // tickrt build | infer | inspect | conformance | bench — the inference engine's verbs (thin: parse, call, print).
+#include <sched.h>
+
 #include <CLI/CLI.hpp>
 
 #include <cmath>
@@ -304,7 +306,24 @@ void bench_cmd(const BenchArgs& a) {
   // Golden check where the model folder has one (tools/models/README.md), as the peers do.
   static const std::map<std::string, int> kSeedK = {{"lstm_attn_s", 1}, {"lstm_attn_l", 2}, {"convlstm", 3}, {"transformer_s", 4}};
   ExecutionContext ctx(eng);
-  if (auto st = ctx.set_threads(a.threads); !st.ok()) die(st.to_string());
+  {
+    // Intra-op threads: this thread stays on the first CPU it may use, worker i goes to the i-th next one (when the
+    // process may use that many), so the two sides of a hand-off never queue behind each other on one CPU.
+    std::vector<int> allowed, workers;
+    cpu_set_t mask;
+    CPU_ZERO(&mask);
+    if (a.threads > 1 && sched_getaffinity(0, sizeof(mask), &mask) == 0)
+      for (int c = 0; c < CPU_SETSIZE; ++c)
+        if (CPU_ISSET(c, &mask)) allowed.push_back(c);
+    if (static_cast<int>(allowed.size()) >= a.threads) {
+      cpu_set_t self;
+      CPU_ZERO(&self);
+      CPU_SET(allowed[0], &self);
+      (void)sched_setaffinity(0, sizeof(self), &self);
+      workers.assign(allowed.begin() + 1, allowed.begin() + a.threads);
+    }
+    if (auto st = ctx.set_threads(a.threads, workers); !st.ok()) die(st.to_string());
+  }
   for (auto b : batches) {
     if (auto st = ctx.prepare_batch(b); !st.ok()) die(st.to_string());
     const std::size_t n = static_cast<std::size_t>(numel(ctx.input_dims(0)));

@@ -11,8 +11,9 @@
 //   * run(fn, ctx): fn(ctx, tid, n) runs once on every thread tid = 0 .. n-1 (tid 0 on the caller) and run() returns
 //     when all have returned. Work inside fn is split by tid (static partition) or by the atomic counters below.
 //     No allocation, no exception, no lock: the hand-off is one atomic generation counter; idle workers spin for
-//     ~kSpinNs then sleep in std::atomic::wait (a futex), and the caller only issues the wake-up system call when a
-//     worker is actually asleep. fn must not throw and must not call run() (no nesting).
+//     ~kSpinNs (yielding the CPU at each check after the first 20 µs, in case a thread they wait for shares it)
+//     then sleep in std::atomic::wait (a futex), and the caller only issues the wake-up system call when a worker
+//     is actually asleep. fn must not throw and must not call run() (no nesting).
 //   * counter(i): kCounters cache-line-separated atomics a task may use to publish progress between threads
 //     (e.g. the LSTM layer pipeline, ops/fused.cpp); the task resets what it uses before run() hands it out.
 //   * scratch(tid): per-thread workspace (tid >= 1; thread 0 uses the Kernel's own workspace), grown by
