@@ -85,6 +85,8 @@ Result<std::unique_ptr<WindowPrefix>> WindowPrefix::create(ExecutionContext& ctx
     L.y_off = take(static_cast<std::size_t>(w->T_) * H);
     L.h_off = take(static_cast<std::size_t>(H));
     L.c_off = take(static_cast<std::size_t>(H));
+    L.h2_off = take(static_cast<std::size_t>(H));
+    L.c2_off = take(static_cast<std::size_t>(H));
     ws_floats = std::max(ws_floats, cpu::lstm_workspace_floats(w->isa_, {w->T_ - 1, 1, I, H}));
     ws_floats = std::max(ws_floats, cpu::lstm_workspace_floats(w->isa_, L.step));
     w->layers_.push_back(L);
@@ -140,7 +142,6 @@ bool WindowPrefix::advance(int max_steps) noexcept {
 Code WindowPrefix::run_last(const float* last) noexcept {
   if (!ready_) return Code::out_of_sync;
   if (&ctx_->plan() != plan_) return Code::invalid_argument;
-  ready_ = false;
   float* buf = reinterpret_cast<float*>(buf_.ptr.get());
   float* ws = reinterpret_cast<float*>(ws_.ptr.get());
   const float* in = last;
@@ -148,10 +149,10 @@ Code WindowPrefix::run_last(const float* last) noexcept {
     const std::size_t H = static_cast<std::size_t>(L.step.H);
     float* y = buf + L.y_off;
     float* y_last = y + static_cast<std::size_t>(T_ - 1) * H;
-    // One step from the prefix's state: h, c advance in place (the prefix is used once).
-    cpu::lstm_forward(isa_, L.step, L.packed, in, 1, buf + L.h_off, buf + L.c_off, y_last, buf + L.h_off, buf + L.c_off, ws);
-    if (L.hT_plan) std::memcpy(L.hT_plan, buf + L.h_off, H * sizeof(float));
-    if (L.cT_plan) std::memcpy(L.cT_plan, buf + L.c_off, H * sizeof(float));
+    // One step from the prefix's state, into separate (h, c): the prefix stays usable.
+    cpu::lstm_forward(isa_, L.step, L.packed, in, 1, buf + L.h_off, buf + L.c_off, y_last, buf + L.h2_off, buf + L.c2_off, ws);
+    if (L.hT_plan) std::memcpy(L.hT_plan, buf + L.h2_off, H * sizeof(float));
+    if (L.cT_plan) std::memcpy(L.cT_plan, buf + L.c2_off, H * sizeof(float));
     in = y_last;
   }
   // Only the last layer's sequence is read after the chain (checked at create).

@@ -58,7 +58,8 @@ class WindowPrefix {
   bool started() const noexcept { return rows_ != nullptr; }
   bool ready() const noexcept { return ready_; }
   // Hot path. last: the window's last row [F]. Runs the model; outputs in ctx.output(i) as after run().
-  // out_of_sync when precompute() has not run since the last run_last() (nothing is run).
+  // out_of_sync when no prefix is ready (nothing is run). The prefix is not consumed: run_last() may run
+  // again on it (a keep-warm pass of exactly the tick's path) until start() / invalidate().
   [[nodiscard]] Code run_last(const float* last) noexcept;
   // Drops the prefix (a resync, rows skipped): the next run_last() is refused until precompute().
   void invalidate() noexcept { ready_ = false; rows_ = nullptr; }
@@ -71,6 +72,7 @@ class WindowPrefix {
     float* hT_plan = nullptr;        // the plan's Y_h / Y_c outputs (nullable)
     float* cT_plan = nullptr;
     std::size_t y_off = 0, h_off = 0, c_off = 0;   // into buf_: this layer's [T, H] outputs, h, c
+    std::size_t h2_off = 0, c2_off = 0;            // (h, c) after the last step (the prefix's stay intact)
   };
   WindowPrefix() = default;
 

@@ -108,8 +108,10 @@ void InferStage::idle() noexcept {
     }
   } else {
     // Runs the batch-1 plan on whatever input it holds (the last window): output discarded, the
-    // next real inference selects its batch and writes its input again.
-    if (inst->ctx->select_batch(1) == Code::ok) (void)inst->ctx->run();
+    // next real inference selects its batch and writes its input again. With a ready window prefix,
+    // the tick's own path instead: its last step + attention/head (a few us, not a whole window).
+    if (inst->prefix == nullptr || !inst->prefix->warm())
+      if (inst->ctx->select_batch(1) == Code::ok) (void)inst->ctx->run();
     ++c_.warm_runs;
     last_work_tsc_ = TscClock::ticks();
   }

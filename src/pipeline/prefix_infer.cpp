@@ -48,6 +48,11 @@ void PrefixRunner::want(feed::SymbolId sym, const features::FeatureEngine& fe) n
   wanted_ = fe.window().size() == static_cast<std::size_t>(T_) * F_;
 }
 
+bool PrefixRunner::warm() noexcept {
+  if (!wp_->ready()) return false;
+  return wp_->run_last(reinterpret_cast<const float*>(last_.ptr.get())) == Code::ok;
+}
+
 bool PrefixRunner::idle() noexcept {
   if (!wanted_ || wp_->ready()) return false;
   if (fe_->samples() != samples_) {  // a row came in before the prefix was finished: the window moved

@@ -49,6 +49,9 @@ class PrefixRunner {
   void want(feed::SymbolId sym, const features::FeatureEngine& fe) noexcept;
   // Between ticks: one slice of the wanted prefix; true when it did work.
   bool idle() noexcept;
+  // keep_warm infer: when a prefix is ready, runs the tick's path on it (last step + the rest of the
+  // plan, on the last row normalised) without consuming it; false when there is none.
+  bool warm() noexcept;
 
   const PrefixCounters& counters() const noexcept { return c_; }
 

@@ -34,10 +34,11 @@ struct Outcome {
   int due = 0;
   double worst = 0;
   PrefixCounters pc;
+  std::uint64_t warm_runs = 0;
 };
 
 // idle_calls: idle() calls on the prefix stage after each message (0: the thread never idles).
-Outcome replay(int idle_calls, int slice) {
+Outcome replay(int idle_calls, int slice, KeepWarm keep_warm = KeepWarm::off) {
   Outcome o;
   auto whole_m = load(0), pre_m = load(slice);
   EXPECT_TRUE(whole_m && pre_m);
@@ -52,7 +53,7 @@ Outcome replay(int idle_calls, int slice) {
   EXPECT_TRUE(clock.ok());
   InferStage whole(slot_w, BatchConfig{1, 0, false}, clock.value());
   InferStage pre(slot_p, BatchConfig{1, 0, false}, clock.value());
-  pre.set_warm({KeepWarm::off, 0, 64});
+  pre.set_warm({keep_warm, 0, 64});  // keep_warm after 0 ns: every idle() once the prefix is ready
   features::FeatureConfig fc;
   MarketHandler mh(fc);
   auto src = CaptureSource::open(kCapture, 1, 0, 60000);
@@ -75,6 +76,7 @@ Outcome replay(int idle_calls, int slice) {
     for (int i = 0; i < idle_calls; ++i) pre.idle();
   }
   o.pc = slot_p.current()->prefix->counters();
+  o.warm_runs = pre.counters().warm_runs;
   return o;
 }
 
@@ -90,6 +92,15 @@ TEST(WindowPrefixPipeline, SameLogitsAtEveryDueSampleAndMostFromThePrefix) {
   // Every due sample but the first and those after a skipped row (book not tradable at a boundary).
   EXPECT_GE(o.pc.hits, static_cast<std::uint64_t>(o.due) * 9 / 10);
   EXPECT_GT(o.pc.slices, o.pc.hits);  // ~8 slices of 16 steps + one normalisation per prefix
+}
+
+TEST(WindowPrefixPipeline, KeepWarmInferRunsTheTicksPathOnTheReadyPrefixWithoutChangingResults) {
+  if (!std::filesystem::exists(kModel) || !std::filesystem::exists(kCapture)) GTEST_SKIP() << "model or capture absent";
+  const Outcome o = replay(/*idle_calls=*/4, /*slice=*/16, KeepWarm::infer);
+  ASSERT_GT(o.due, 400);
+  EXPECT_GT(o.warm_runs, static_cast<std::uint64_t>(o.due));  // several warm passes per sample
+  EXPECT_LE(o.worst, 1e-5);
+  EXPECT_GE(o.pc.hits, static_cast<std::uint64_t>(o.due) * 9 / 10);
 }
 
 TEST(WindowPrefixPipeline, AThreadThatNeverIdlesRunsWholeWindowsWithTheSameLogits) {
