@@ -96,7 +96,7 @@ TEST(WindowPrefixPipeline, SameLogitsAtEveryDueSampleAndMostFromThePrefix) {
 
 TEST(WindowPrefixPipeline, KeepWarmInferRunsTheTicksPathOnTheReadyPrefixWithoutChangingResults) {
   if (!std::filesystem::exists(kModel) || !std::filesystem::exists(kCapture)) GTEST_SKIP() << "model or capture absent";
-  const Outcome o = replay(/*idle_calls=*/4, /*slice=*/16, KeepWarm::infer);
+  const Outcome o = replay(/*idle_calls=*/16, /*slice=*/16, KeepWarm::infer);
   ASSERT_GT(o.due, 400);
   EXPECT_GT(o.warm_runs, static_cast<std::uint64_t>(o.due));  // several warm passes per sample
   EXPECT_LE(o.worst, 1e-5);
