@@ -104,6 +104,7 @@ class MarketHandler {
   [[nodiscard]] int on_event(const feed::Event& ev, TickStamps t, SampleMeta& out) noexcept {
     ev_ = ev;
     t.parsed = t.recv;
+    last_frame_len_ = 0;   // warm() re-parses live frames only
     return handle(t, out);
   }
 
@@ -122,6 +123,17 @@ class MarketHandler {
   // A symbol's book lost sync since the last call (the feed asks for a new snapshot).
   bool take_resync_needed(feed::SymbolId& out) noexcept;
 
+  // Between ticks (keep_warm = "infer", the inline loop after keep_warm_after_us without a message):
+  // parses the last accepted JSON frame again into a scratch event and a scratch FileContext, so the
+  // parser's code, branch history and buffers are hot for the next frame, and reads the top 20 levels of
+  // that symbol's book and its feature window (data only: their update code stays cold); nothing of the handler's
+  // state changes (the book, features, counters, ev_ and its levels: the same frame refills the
+  // parser's level buffer with the same levels, and its size, so no reallocation). on_json() keeps a
+  // copy of each frame up to kWarmFrameBytes for it (one memcpy per message). Hot path.
+  static constexpr std::size_t kWarmFrameBytes = 64 * 1024;
+  void warm() noexcept;
+  std::uint64_t warm_parses() const noexcept { return warm_parses_; }
+
  private:
   int handle(TickStamps& t, SampleMeta& out) noexcept;
   SymbolState* state_for(feed::SymbolId id, feed::Market m) noexcept;
@@ -137,6 +149,11 @@ class MarketHandler {
   MarketCounters c_;
   std::vector<feed::SymbolId> resync_;  // reserved kMaxSymbols
   bool row_samples_ = false;             // set_row_samples()
+  std::unique_ptr<char[]> last_frame_;   // warm(): the last accepted frame (kWarmFrameBytes)
+  std::size_t last_frame_len_ = 0;       // 0: none (or it was longer than kWarmFrameBytes)
+  std::int64_t last_frame_ts_ = 0;
+  feed::Event warm_ev_;
+  std::uint64_t warm_parses_ = 0;
 };
 
 }  // namespace tickrt::pipeline

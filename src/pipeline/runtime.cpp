@@ -463,6 +463,11 @@ void Pipeline::Impl::inline_loop() {
   StageLatency& lat = lat_feed;
   InferResult res;
   SampleMeta meta;
+  // keep_warm = "infer" also keeps the parser warm: once per keep_warm_after_us of idleness, the last frame is
+  // parsed again into a scratch event (MarketHandler::warm: no state changes).
+  const bool feed_warm = cfg.keep_warm == "infer";
+  const auto warm_after = static_cast<std::uint64_t>(static_cast<double>(cfg.keep_warm_after_us) * 1000.0 * std::max(clock.ghz(), 1e-9));
+  std::uint64_t last_work_tsc = TscClock::ticks(), feed_warm_tsc = 0;
   while (!shutdown.load(std::memory_order_relaxed)) {
     bool work = false;
     if (poll_feed(meta, lat)) {
@@ -484,8 +489,16 @@ void Pipeline::Impl::inline_loop() {
     }
     if (work) {
       idler.reset();
+      if (feed_warm) last_work_tsc = TscClock::ticks();
     } else {
       stage.idle();  // swap warm-up / keep_warm between ticks (warm.hpp)
+      if (feed_warm) {
+        const std::uint64_t now = TscClock::ticks();
+        if (now - last_work_tsc >= warm_after && now - feed_warm_tsc >= warm_after) {
+          mh->warm();
+          feed_warm_tsc = TscClock::ticks();
+        }
+      }
       idler.idle();
     }
   }
