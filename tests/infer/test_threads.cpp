@@ -12,7 +12,9 @@
 #include "graph_builder.hpp"
 #include "infer/engine.hpp"
 #include "infer/npy.hpp"
+#if defined(TICKRT_HAVE_ONNX)
 #include "infer/onnx/onnx_import.hpp"
+#endif
 #include "infer/runtime/thread_pool.hpp"
 
 using namespace tickrt;
@@ -179,6 +181,7 @@ TEST(ExecutionContextThreads, StackedLstmPipelineMatchesOneThread) {
   EXPECT_LE(max_abs_diff(out[0], out[1]), 1e-5);
 }
 
+#if defined(TICKRT_HAVE_ONNX)   // engine-only builds (no protobuf) cannot import the reference models
 namespace {
 
 struct ModelCase { const char* name; int k; };
@@ -230,3 +233,4 @@ TEST_P(ModelThreads, TwoThreadsMatchGoldenAndOneThread) {
 INSTANTIATE_TEST_SUITE_P(All, ModelThreads, ::testing::ValuesIn(kModels), [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
+#endif  // TICKRT_HAVE_ONNX
