@@ -31,7 +31,7 @@ struct RunOverrides {
   std::string cpus;  // "feed,infer,exec"
   std::int64_t gateway_spin_us = -2;
   int gateway_cpu = -2;
-  std::string precision, keep_warm, window_prefix;
+  std::string precision, keep_warm, window_prefix, wire_tap;
 };
 
 // Applies command-line overrides; false (message on stderr) when one is invalid.
@@ -64,6 +64,13 @@ bool apply_overrides(pipeline::PipelineConfig& c, const RunOverrides& o) {
   if (o.gateway_spin_us >= -1) c.gateway_spin_us = o.gateway_spin_us;
   if (o.gateway_cpu >= -1) c.gateway_cpu = o.gateway_cpu;
   if (!o.precision.empty()) c.precision = o.precision;
+  if (!o.wire_tap.empty()) {
+    if (o.wire_tap != "on" && o.wire_tap != "off") {
+      std::cerr << "--wire-tap: expected on or off, got " << o.wire_tap << "\n";
+      return false;
+    }
+    c.wire_tap = o.wire_tap == "on";
+  }
   if (!o.window_prefix.empty()) {
     if (o.window_prefix != "on" && o.window_prefix != "off") {
       std::cerr << "--window-prefix: expected on or off, got " << o.window_prefix << "\n";
@@ -132,6 +139,8 @@ void add_run_options(CLI::App* cmd, RunOverrides& o) {
   cmd->add_option("--gateway-cpu", o.gateway_cpu, "Pin the order gateway's IO thread to this CPU (it then always spins)");
   cmd->add_option("--precision", o.precision, "Engine precision of an ONNX model: fp32 | int8 | fp16 | a quant spec");
   cmd->add_option("--keep-warm", o.keep_warm, "Between ticks: touch (read the engine's memory in slices) | infer | off");
+  cmd->add_option("--wire-tap", o.wire_tap,
+                  "on | off: the simulator's relay that stamps wire-to-wire ([feed] wire_tap; adds a loopback hop to every order's write)");
   cmd->add_option("--window-prefix", o.window_prefix,
                   "on | off: inline mode, window LSTM models: run the next window's first T-1 rows between ticks ([engine] window_prefix)");
 }

@@ -81,7 +81,7 @@ struct PipelineConfig {
   // run the next window's first T-1 rows, window_prefix_slice LSTM steps per idle pass; the due sample
   // then costs one step per layer + attention/head. Same outputs; off = every sample runs the whole window.
   bool window_prefix = true;
-  int window_prefix_slice = 16;
+  int window_prefix_slice = 8;
   // [threads]
   ThreadMode mode = ThreadMode::inline_;
   ThreadConfig feed;                    // inline mode: the one thread
