@@ -69,6 +69,9 @@ TEST(CircularRing, AppliesToTheStreamModelAndMatchesTheShiftedGraph) {
   EXPECT_EQ(count_op(*circ, "tickrt.RingShift"), 0);
   EXPECT_EQ(count_op(*shifted, "tickrt.RingWrite"), 0);
   EXPECT_EQ(count_op(*shifted, "tickrt.RingShift"), 3);
+  // passes/stream_linear.cpp: the narrow layers (att_v 64x1, fc2 64x3) as RowLinear, the 64-wide ones stay FusedGemm.
+  EXPECT_EQ(count_op(*circ, "tickrt.RowLinear"), 2);
+  EXPECT_EQ(count_op(*circ, "tickrt.FusedGemm"), 2);
   const int ring = pair_index(*circ, "ring"), head = pair_index(*circ, "tickrt.ring_head");
   const int sring = pair_index(*shifted, "ring");
   ASSERT_GE(ring, 0);

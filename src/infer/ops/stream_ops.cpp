@@ -9,6 +9,8 @@
 //                written; otherwise the ring is copied first. A head outside 0 .. K-1 (not a value the graph
 //                produces) is taken as 0.
 //   RingHeadNext input head [B]; attr k; output [B] = (head + 1) mod k (the next oldest entry).
+//   RowLinear    inputs x [.., K], w [K, N] (row-major), bias [N]; attrs act, alpha; output [.., N] = act(x w + bias)
+//                per row (passes/stream_linear.cpp: the small layers of one-row step graphs).
 //   WeightedSum  inputs a [B, K], v [B, K, D]; output [B, D] = sum_k a[b,k] v[b,k,:]: torch's
 //                `sum(a.unsqueeze(2) * v, 1)` (attention context) without materialising the [B, K, D] product.
 #include <cstring>
@@ -118,6 +120,41 @@ Status ring_head_next_prepare(PrepareCtx& c) {
   return Status::Ok();
 }
 
+struct RowLinearParams { std::size_t rows; int K, N; cpu::Act act; float alpha; };
+void row_linear_run(const Kernel& k) {
+  const auto& p = k.p<RowLinearParams>();
+  const float* x = k.in[0]->as<float>();
+  const float* w = k.in[1]->as<float>();
+  const float* b = k.in[2]->as<float>();
+  float* y = k.out[0]->as<float>();
+  for (std::size_t r = 0; r < p.rows; ++r) {
+    float* yr = y + r * static_cast<std::size_t>(p.N);
+    stream_kernels::row_times_matrix(k.isa, p.K, p.N, x + r * static_cast<std::size_t>(p.K), w, p.N, yr);
+    for (int n = 0; n < p.N; ++n) yr[n] += b[n];
+    if (p.act != cpu::Act::none) cpu::activation(k.isa, p.act, p.alpha, static_cast<std::size_t>(p.N), yr, yr);
+  }
+}
+Status row_linear_prepare(PrepareCtx& c) {
+  if (!c.has(0) || !c.has(1) || !c.has(2)) return c.fail("needs x, w and bias");
+  const auto& x = c.in[0].dims;
+  const auto& w = c.in[1].dims;
+  if (c.in[0].dtype != DType::f32 || c.in[1].dtype != DType::f32 || c.in[2].dtype != DType::f32) return c.fail("float32 only");
+  if (w.size() != 2 || x.empty() || x.back() != w[0] || numel(c.in[2].dims) != w[1])
+    return c.fail("x " + dims_str(x) + ", w " + dims_str(w) + ", bias " + dims_str(c.in[2].dims) + " are not [.., K], [K, N], [N]");
+  auto p = std::make_shared<RowLinearParams>();
+  p->K = static_cast<int>(w[0]);
+  p->N = static_cast<int>(w[1]);
+  p->rows = static_cast<std::size_t>(numel(x) / w[0]);
+  p->act = static_cast<cpu::Act>(c.node.attr_i("act", 0));
+  p->alpha = c.node.attr_f("alpha", 0.01f);
+  Dims od = x;
+  od.back() = w[1];
+  c.out[0] = TensorInfo{DType::f32, od};
+  c.k.params = p;
+  c.k.run = &row_linear_run;
+  return Status::Ok();
+}
+
 struct WsumParams { int B, K, D; };
 void weighted_sum_run(const Kernel& k) {
   const auto& p = k.p<WsumParams>();
@@ -151,6 +188,7 @@ void register_stream(std::vector<OpDef>& r) {
   r.push_back({"tickrt", "RingShift", &ring_shift_prepare});
   r.push_back({"tickrt", "WeightedSum", &weighted_sum_prepare});
   r.push_back({"tickrt", "RingWrite", &ring_write_prepare});
+  r.push_back({"tickrt", "RowLinear", &row_linear_prepare});
   r.push_back({"tickrt", "RingHeadNext", &ring_head_next_prepare});
 }
 

@@ -37,6 +37,8 @@ Result<int> relayout_fused_lstm(Graph& g);
 Result<int> fuse_stream_ops(Graph& g);
 // Streaming step graphs: state rings as circular buffers when every consumer is order-blind (stream_ring.cpp).
 Result<int> circular_stream_rings(Graph& g);
+// Streaming step graphs: MatMul/Gemm (+bias, +activation) of one row as tickrt.RowLinear (stream_linear.cpp).
+Result<int> stream_row_linear(Graph& g);
 // h -> MatMul(W)+Add(b) -> Tanh -> MatMul(v)(+Add) -> Softmax(time) -> Mul(h) -> ReduceSum(time)
 // -> tickrt.AdditiveAttention.
 Result<int> fuse_additive_attention(Graph& g, cpu::Isa isa);

@@ -25,6 +25,7 @@ Status optimize_graph(Graph& g, const BuildOptions& opt, std::vector<PassReport>
   TICKRT_RETURN_IF_ERROR(run("multi-head attention fusion", passes::fuse_mha(g)));
   TICKRT_RETURN_IF_ERROR(run("streaming ring/context fusion", passes::fuse_stream_ops(g)));
   TICKRT_RETURN_IF_ERROR(run("streaming circular rings", passes::circular_stream_rings(g)));
+  TICKRT_RETURN_IF_ERROR(run("streaming row layers", passes::stream_row_linear(g)));
   TICKRT_RETURN_IF_ERROR(run("gemm+bias+activation fusion", passes::fuse_gemm_bias_act(g, opt.isa)));
   TICKRT_RETURN_IF_ERROR(run("elementwise chains", passes::fuse_elementwise_chains(g, opt.isa)));
   TICKRT_RETURN_IF_ERROR(run("dead-node elimination", passes::eliminate_dead_nodes(g)));
