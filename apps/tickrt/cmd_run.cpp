@@ -32,6 +32,7 @@ struct RunOverrides {
   std::int64_t gateway_spin_us = -2;
   int gateway_cpu = -2;
   std::string precision, keep_warm, window_prefix, wire_tap;
+  int sim_cpu = -2;
 };
 
 // Applies command-line overrides; false (message on stderr) when one is invalid.
@@ -64,6 +65,7 @@ bool apply_overrides(pipeline::PipelineConfig& c, const RunOverrides& o) {
   if (o.gateway_spin_us >= -1) c.gateway_spin_us = o.gateway_spin_us;
   if (o.gateway_cpu >= -1) c.gateway_cpu = o.gateway_cpu;
   if (!o.precision.empty()) c.precision = o.precision;
+  if (o.sim_cpu >= -1) c.sim_cpu = o.sim_cpu;
   if (!o.wire_tap.empty()) {
     if (o.wire_tap != "on" && o.wire_tap != "off") {
       std::cerr << "--wire-tap: expected on or off, got " << o.wire_tap << "\n";
@@ -139,6 +141,8 @@ void add_run_options(CLI::App* cmd, RunOverrides& o) {
   cmd->add_option("--gateway-cpu", o.gateway_cpu, "Pin the order gateway's IO thread to this CPU (it then always spins)");
   cmd->add_option("--precision", o.precision, "Engine precision of an ONNX model: fp32 | int8 | fp16 | a quant spec");
   cmd->add_option("--keep-warm", o.keep_warm, "Between ticks: touch (read the engine's memory in slices) | infer | off");
+  cmd->add_option("--sim-cpu", o.sim_cpu,
+                  "Pin the in-process simulator's thread to this CPU and let it busy-poll ([feed] sim_cpu; -1 = it sleeps)");
   cmd->add_option("--wire-tap", o.wire_tap,
                   "on | off: the simulator's relay that stamps wire-to-wire ([feed] wire_tap; adds a loopback hop to every order's write)");
   cmd->add_option("--window-prefix", o.window_prefix,

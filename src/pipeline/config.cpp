@@ -207,6 +207,7 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
     r.get_int("reconnect_ms", c.reconnect_ms, 0, 3'600'000);
     r.get_int("extra_symbols", c.extra_symbols, 0, 1023);
     r.get_bool("wire_tap", c.wire_tap);
+    r.get_int("sim_cpu", c.sim_cpu, -1, 4095);
     r.finish();
   }
   {

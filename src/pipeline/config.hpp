@@ -48,6 +48,8 @@ struct PipelineConfig {
   int reconnect_ms = 1000;              // url/sim: wait before reconnecting
   bool wire_tap = true;                 // sim: relay in front of the venue stamping md frames out and
                                         // orders in (wire-to-wire; adds one loopback hop, wire_tap.hpp)
+  int sim_cpu = -1;                     // sim: >= 0 pins the in-process venue's thread to this CPU, busy-polling
+                                        // (a sleeping venue is woken inside each order's loopback send())
   int extra_symbols = 0;                // capture source: replay the capture again under N renamed
                                         // symbols (batching bench: 1, 8, 64, 256 symbols)
   // [model]

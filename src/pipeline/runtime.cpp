@@ -121,6 +121,7 @@ Status Pipeline::Impl::setup_venue(bool with_market_data) {
   s.venue.captures.clear();
   if (with_market_data) s.venue.captures.push_back(resolve_path(cfg, cfg.capture));
   s.venue.speed = cfg.speed;
+  s.venue.busy_poll_cpu = cfg.sim_cpu;
   engine = std::make_unique<sim::MatchingEngine>(s.engine);
   if (!engine->status().ok()) return engine->status().with_context("sim engine");
   venue = std::make_unique<venue::VenueServer>(s.venue, *engine);

@@ -1,6 +1,9 @@
 // venue/server.cpp — sockets and sessions of VenueServer (Boost.Beast on one IO thread).
 // Routing: an HTTP request is REST (api.cpp) unless it is a WebSocket upgrade, which becomes a
 // WsSession: /ws-api/v3 (WebSocket API), /stream?streams=a/b (combined), /ws[/a/b] (raw).
+#include <pthread.h>
+#include <sched.h>
+
 #include <future>
 #include <sstream>
 
@@ -368,7 +371,23 @@ Status VenueServer::start() {
   s.tick_faults();
   if (s.md_open) net::post(s.ioc, [&s] { s.replay_step(); });
   s.started = true;
-  s.thread = std::thread([&s] { s.ioc.run(); });
+  if (s.cfg.busy_poll_cpu < 0) {
+    s.thread = std::thread([&s] { s.ioc.run(); });
+  } else {
+    s.thread = std::thread([&s] {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(s.cfg.busy_poll_cpu, &set);
+      (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);  // best effort: a missing CPU still spins
+      while (!s.ioc.stopped()) {
+        if (s.ioc.poll() == 0) {
+#if defined(__x86_64__)
+          __builtin_ia32_pause();
+#endif
+        }
+      }
+    });
+  }
   return Status::Ok();
 }
 

@@ -76,6 +76,11 @@ struct VenueConfig {
   std::size_t max_pace_queue = 2048;      // speed 0: replay waits while a client queues more
   std::size_t preroll_max_lines = 200000; // lines replayed silently while looking for snapshots
   std::int64_t listen_key_ttl_ms = 60LL * 60 * 1000;
+  // >= 0: the server's thread is pinned to this CPU and busy-polls its sockets instead of sleeping in
+  // epoll. For latency benchmarks of a client on the same host: a sleeping server makes every loopback
+  // send() of the client wake it inside the syscall (a cross-CPU wake-up, tens of us on a VM), a cost a
+  // venue on another machine does not put on the sender. Costs a whole CPU. -1 = sleep (default).
+  int busy_poll_cpu = -1;
 };
 
 // Everything `tickrt sim` needs: the server's settings and the engine's (symbols, fees,

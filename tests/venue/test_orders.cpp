@@ -282,5 +282,22 @@ TEST(VenueOrders, PublicEndpoints) {
   EXPECT_EQ(r.j()["code"], -1102);
 }
 
+// VenueConfig::busy_poll_cpu: the server's thread spins on its sockets (latency benches) and still
+// answers orders and stops cleanly. CPU 0 exists on every machine.
+TEST(VenueOrders, BusyPollingServerAnswersAndStops) {
+  SimSetup s = Venue::setup();
+  s.venue.busy_poll_cpu = 0;
+  {
+    Venue v(s);
+    HttpResult r = signed_call(v.port, http::verb::post, "/api/v3/order",
+                               "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=50000&newClientOrderId=bp1");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.j()["status"], "NEW");
+    r = signed_call(v.port, http::verb::get, "/api/v3/openOrders", "symbol=BTCUSDT");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.j().size(), 1u);
+  }  // ~Venue stops the spinning thread: the test would hang here otherwise
+}
+
 }  // namespace
 }  // namespace tickrt::venue::test
