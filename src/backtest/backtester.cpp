@@ -253,7 +253,8 @@ struct Run {
   std::vector<std::int64_t> lat_feat, lat_inf, lat_out, lat_back;
   sim::SymbolIndex me_sym = sim::kNoSymbolIndex;
   std::int64_t decision_ts = 0;   // stamp of the sample whose decision is being made (0: none)
-  std::uint64_t prefix_rows = ~0ull;  // the traded symbol's feature rows at its previous due sample
+  std::uint64_t prefix_rows = ~0ull;  // window prefix: the traded symbol's rows when its prefix was started
+  std::int64_t prefix_ready = 0;      // ... and when it is done (the start + the measured prefix time)
   std::uint64_t sample_seq = 0;
   // Account from fills (venue truth), quote units.
   double cash = 0, fees = 0, pos = 0;
@@ -431,7 +432,8 @@ Result<EngineRun> Backtester::Impl::run(const RunRequest& rq, const ProgressFn& 
     if (!inst.ok()) return inst.status().with_context(R.eng->spec.path);
     R.slot = std::make_unique<pipeline::ModelSlot>(std::move(inst.value()));
     R.stage = std::make_unique<pipeline::InferStage>(*R.slot, pipeline::BatchConfig{1, 0, false}, clock);
-    if (R.eng->model->streaming) R.mh->set_row_samples(true);  // every row stepped, as `tickrt run` does (stream_infer.hpp)
+    // Every row stepped (streaming), or starting the next window's prefix (window prefix), as `tickrt run` does.
+    if (R.eng->model->streaming || R.eng->prefix) R.mh->set_row_samples(true);
   }
 
   const auto& ev = store->events();
@@ -519,7 +521,12 @@ Result<EngineRun> Backtester::Impl::run(const RunRequest& rq, const ProgressFn& 
     if ((k == feed::EventKind::depth_update || k == feed::EventKind::depth_snapshot) && se.ev.symbol < pipeline::kMaxSymbols)
       R.last_book_ns[se.ev.symbol] = se.ev.local_ts_ns;
     const int due = R.mh->on_event(se.ev, ts, meta);
-    if (due == pipeline::MarketHandler::kRowOnly && meta.symbol == symbol_id) R.stage->step_row(meta, R.mh->symbol(meta.symbol)->fe);
+    if (due == pipeline::MarketHandler::kRowOnly && meta.symbol == symbol_id) {
+      R.stage->step_row(meta, R.mh->symbol(meta.symbol)->fe);
+      // Live, a row that is not due starts the prefix of the window the next row completes (prefix_infer.hpp).
+      R.prefix_rows = R.mh->symbol(meta.symbol)->fe.samples();
+      R.prefix_ready = std::max(R.busy_until, se.ev.local_ts_ns) + (R.eng ? R.eng->prefix_ns : 0);
+    }
     if (due == 1 && meta.symbol == symbol_id) {
       ++out.counters.samples;
       if (with_model) {
@@ -535,14 +542,15 @@ Result<EngineRun> Backtester::Impl::run(const RunRequest& rq, const ProgressFn& 
           const std::int64_t arrive = se.ev.local_ts_ns + f;
           const std::uint64_t rows_now = R.mh->symbol(meta.symbol)->fe.samples();
           // Live with [engine] window_prefix: the prefix is ready when this sample adds exactly one row to the
-          // previous sample's window and the previous inference + the prefix were over before it came.
-          const bool from_prefix = R.eng->prefix && rows_now == R.prefix_rows + 1 && arrive >= R.busy_until + R.eng->prefix_ns;
-          R.prefix_rows = rows_now;
+          // rows it was started at (the previous sample, or a row that was not due) and it had the time to run.
+          const bool from_prefix = R.eng->prefix && rows_now == R.prefix_rows + 1 && arrive >= R.prefix_ready;
           const std::int64_t inf = rq.zero_latency ? 0 : from_prefix ? R.eng->inference_last.sample(R.r_inf) : R.eng->inference.sample(R.r_inf);
           R.lat_feat.push_back(f);
           R.lat_inf.push_back(inf);
           const std::int64_t start = std::max(arrive, R.busy_until);
           R.busy_until = start + inf;
+          R.prefix_rows = rows_now;  // the next window's prefix starts after this inference
+          R.prefix_ready = R.busy_until + R.eng->prefix_ns;
           R.schedule(R.busy_until, ActKind::decision, s);
         }
       }

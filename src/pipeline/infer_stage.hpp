@@ -96,11 +96,13 @@ class InferStage {
   // Inline: the window of `fe` -> out. False when the model could not run (counted).
   [[nodiscard]] bool infer_one(const SampleMeta& meta, const features::FeatureEngine& fe, InferResult& out) noexcept;
 
-  // Inline, streaming model: a row that is not a due sample (MarketHandler::kRowOnly) is stepped
-  // into the symbol's state slot, no result (stream_infer.hpp). A windowed model: nothing to do.
+  // Inline, a row that is not a due sample (MarketHandler::kRowOnly): a streaming model steps it into
+  // the symbol's state slot, no result (stream_infer.hpp); a window model with a prefix runner wants
+  // the prefix of the window the next row completes (the first window, or after a skipped row).
   void step_row(const SampleMeta& meta, const features::FeatureEngine& fe) noexcept {
-    if (ModelInstance* i = slot_.current(); i->stream)
-      (void)i->stream->step(i->model->package, meta.symbol, meta.sample_ts_ns, fe.samples(), fe.window());
+    ModelInstance* i = slot_.current();
+    if (i->stream) (void)i->stream->step(i->model->package, meta.symbol, meta.sample_ts_ns, fe.samples(), fe.window());
+    else if (i->prefix) i->prefix->want(meta.symbol, fe);
   }
 
   // Pipelined: one batch from `in` into `out`; returns the number of windows inferred (0: idle).

@@ -45,7 +45,7 @@ void PrefixRunner::want(feed::SymbolId sym, const features::FeatureEngine& fe) n
   sym_ = sym;
   fe_ = &fe;
   samples_ = fe.samples();
-  wanted_ = fe.window().size() == static_cast<std::size_t>(T_) * F_;
+  wanted_ = fe.window().size() >= static_cast<std::size_t>(T_ - 1) * F_;  // the next row completes a window
 }
 
 bool PrefixRunner::warm() noexcept {
@@ -65,7 +65,8 @@ bool PrefixRunner::idle() noexcept {
     // The next window's first T-1 rows are this window's last T-1 (the ring does not change until the
     // next row is sampled, which happens on this thread).
     float* rows = reinterpret_cast<float*>(rows_.ptr.get());
-    pkg_->normalize(fe_->window().data() + F_, static_cast<std::size_t>(T_ - 1), rows);
+    const std::span<const float> w = fe_->window();  // T rows after a sample, T-1 before the first one
+    pkg_->normalize(w.data() + (w.size() - static_cast<std::size_t>(T_ - 1) * F_), static_cast<std::size_t>(T_ - 1), rows);
     wp_->start(rows);
   } else {
     (void)wp_->advance(slice_);

@@ -45,7 +45,8 @@ class PrefixRunner {
 
   // At a due sample: true when the model ran from the prefix (outputs in the context's output 0).
   [[nodiscard]] bool try_run(feed::SymbolId sym, const features::FeatureEngine& fe) noexcept;
-  // After the sample's inference (either way): compute the next window's prefix between ticks.
+  // After the sample's inference (either way), or at a row that was not a due sample (a warm-up row,
+  // a book not tradable): compute the prefix of the window the symbol's next row completes.
   void want(feed::SymbolId sym, const features::FeatureEngine& fe) noexcept;
   // Between ticks: one slice of the wanted prefix; true when it did work.
   bool idle() noexcept;

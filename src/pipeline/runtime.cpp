@@ -136,7 +136,8 @@ Status Pipeline::Impl::setup_feed() {
   if (model && model->streaming) fc.window = replay_rows(*model);  // streaming: the replay buffer >= warm-up
   mh = std::make_unique<MarketHandler>(fc);
   // Streaming (inline only): every row is stepped as it comes, so the first due sample costs one step.
-  if (model && model->streaming && cfg.mode == ThreadMode::inline_) mh->set_row_samples(true);
+  // Window prefix (inline): the rows before the first due sample and rows skipped later start a prefix too.
+  if (model && cfg.mode == ThreadMode::inline_ && (model->streaming || model->prefix_slice > 0)) mh->set_row_samples(true);
   const std::string cap = resolve_path(cfg, cfg.capture);
   if (cfg.source == FeedSource::capture) {
     auto src = CaptureSource::open(cap, 1 + cfg.extra_symbols, cfg.speed);
