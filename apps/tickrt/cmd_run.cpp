@@ -31,7 +31,7 @@ struct RunOverrides {
   std::string cpus;  // "feed,infer,exec"
   std::int64_t gateway_spin_us = -2;
   int gateway_cpu = -2;
-  std::string precision, keep_warm, window_prefix, wire_tap;
+  std::string precision, keep_warm, window_prefix, wire_tap, device, fallback;
   int sim_cpu = -2;
 };
 
@@ -65,6 +65,20 @@ bool apply_overrides(pipeline::PipelineConfig& c, const RunOverrides& o) {
   if (o.gateway_spin_us >= -1) c.gateway_spin_us = o.gateway_spin_us;
   if (o.gateway_cpu >= -1) c.gateway_cpu = o.gateway_cpu;
   if (!o.precision.empty()) c.precision = o.precision;
+  if (!o.device.empty()) {
+    if (o.device != "cpu" && o.device != "cuda" && o.device.rfind("cuda:", 0) != 0) {
+      std::cerr << "--device: expected cpu, cuda, cuda:N or cuda:<UUID>, got " << o.device << "\n";
+      return false;
+    }
+    c.engine_device = o.device;
+  }
+  if (!o.fallback.empty()) {
+    if (o.fallback != "none" && o.fallback != "cpu") {
+      std::cerr << "--fallback: expected none or cpu, got " << o.fallback << "\n";
+      return false;
+    }
+    c.engine_fallback = o.fallback;
+  }
   if (o.sim_cpu >= -1) c.sim_cpu = o.sim_cpu;
   if (!o.wire_tap.empty()) {
     if (o.wire_tap != "on" && o.wire_tap != "off") {
@@ -139,6 +153,8 @@ void add_run_options(CLI::App* cmd, RunOverrides& o) {
   cmd->add_option("--gateway-spin-us", o.gateway_spin_us, "Gateway IO thread spin before sleeping (-1 = always spin)");
   cmd->add_option("--cpus", o.cpus, "Pin threads: feed[,infer[,exec]] CPU ids (inline mode uses feed)");
   cmd->add_option("--gateway-cpu", o.gateway_cpu, "Pin the order gateway's IO thread to this CPU (it then always spins)");
+  cmd->add_option("--device", o.device, "Where inference runs: cpu | cuda | cuda:N | cuda:<UUID> ([engine] device)");
+  cmd->add_option("--fallback", o.fallback, "none | cpu: run on the CPU when the GPU or its driver is missing ([engine] fallback)");
   cmd->add_option("--precision", o.precision, "Engine precision of an ONNX model: fp32 | int8 | fp16 | a quant spec");
   cmd->add_option("--keep-warm", o.keep_warm, "Between ticks: touch (read the engine's memory in slices) | infer | off");
   cmd->add_option("--sim-cpu", o.sim_cpu,
