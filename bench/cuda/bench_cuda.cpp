@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include <cuda_runtime.h>
+
 #include "cuda_models.hpp"
 #include "infer/cuda/cuda_backend.hpp"
 
@@ -91,6 +93,41 @@ int main(int argc, char** argv) {
   auto dev = cuda::resolve_device("cuda:0");
   std::printf("# device: %s (%s), %d SMs\n", cuda::fingerprint(*dev).c_str(), dev->uuid.c_str(), dev->sms);
   std::printf("# cpu engine ISA: %s\n", cpu::isa_name(cpu::detect_isa()));
+  {
+    // The host link's copy rate (what a batch-1024 lstm_attn_s input, 8 MiB FP32, costs to move): pinned H2D with
+    // cudaMemcpy, median of 20, so the tickrt and PyTorch rows can be read against it.
+    const std::size_t nb = std::size_t{8} << 20;
+    void *h = nullptr, *dv = nullptr;
+    if (cudaMallocHost(&h, nb) == cudaSuccess && cudaMalloc(&dv, nb) == cudaSuccess) {
+      std::memset(h, 1, nb);
+      std::vector<double> t;
+      for (int i = 0; i < 23; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        cudaMemcpy(dv, h, nb, cudaMemcpyHostToDevice);
+        if (i >= 3) t.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+      }
+      std::sort(t.begin(), t.end());
+      std::printf("# pinned H2D cudaMemcpy of %zu B: median %.1f us (%.1f GB/s)\n", nb, t[t.size() / 2], nb / t[t.size() / 2] / 1e3);
+      // The same bytes as the batch-1024 input copied in time chunks (cudaMemcpy2D: 1024 rows of `chunk` steps x 128 B,
+      // pitch 8 KiB), what the FP16 fused kernel's chunked input copy does.
+      for (int steps : {8, 16}) {
+        std::vector<double> t2;
+        const std::size_t w = static_cast<std::size_t>(steps) * 128, pitch = 8192, rows = nb / pitch;
+        for (int i = 0; i < 13; ++i) {
+          const auto t0 = std::chrono::steady_clock::now();
+          for (std::size_t off = 0; off < pitch; off += w)
+            cudaMemcpy2DAsync(static_cast<char*>(dv) + off, pitch, static_cast<char*>(h) + off, pitch, w, rows, cudaMemcpyHostToDevice, 0);
+          cudaDeviceSynchronize();
+          if (i >= 3) t2.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+        }
+        std::sort(t2.begin(), t2.end());
+        std::printf("# pinned H2D in %zu cudaMemcpy2D time chunks of %d steps (%zu B rows): median %.1f us (%.1f GB/s)\n", pitch / w, steps, w,
+                    t2[t2.size() / 2], nb / t2[t2.size() / 2] / 1e3);
+      }
+    }
+    if (dv) cudaFree(dv);
+    if (h) cudaFreeHost(h);
+  }
   FILE* out = out_path.empty() ? nullptr : std::fopen(out_path.c_str(), "w");
   const char* header = "model\tbackend\tbatch\tmedian_us\tp99_us\tsamples_per_s\titers\n";
   std::printf("%s", header);
@@ -121,15 +158,21 @@ int main(int argc, char** argv) {
       cuda::Precision prec;
       bool fuse;
       const char* name;
+      bool direct = true;
     };
     std::vector<Variant> variants = {{cuda::Precision::fp32, true, "tickrt-cuda-fp32"},
                                      {cuda::Precision::fp16, true, "tickrt-cuda-fp16"},
                                      {cuda::Precision::int8, true, "tickrt-cuda-int8"}};
-    // The per-node lowering of the same model (fusion off), for the models the fused kernel applies to.
-    if (name.find("lstm_attn_s") != std::string::npos) variants.push_back({cuda::Precision::fp32, false, "tickrt-cuda-fp32-unfused"});
+    // The per-node lowering of the same model (fusion off), for the models the fused kernel applies to, and the FP16
+    // fused kernel with copy nodes instead of reading / writing the pinned buffers in place (host_direct_io off).
+    if (name.find("lstm_attn_s") != std::string::npos) {
+      variants.push_back({cuda::Precision::fp32, false, "tickrt-cuda-fp32-unfused"});
+      variants.push_back({cuda::Precision::fp16, true, "tickrt-cuda-fp16-copy", false});
+    }
     for (const Variant& v : variants) {
       const cuda::Precision prec = v.prec;
-      auto ctx = cuda::GpuContext::create(*ge, {.device = "cuda:0", .precision = prec, .stream_priority = -1, .fuse_lstm_attn = v.fuse});
+      auto ctx = cuda::GpuContext::create(*ge, {.device = "cuda:0", .precision = prec, .stream_priority = -1, .fuse_lstm_attn = v.fuse,
+                                                                .host_direct_io = v.direct});
       if (!ctx.ok()) {
         std::fprintf(stderr, "%s: %s\n", name.c_str(), ctx.status().message().c_str());
         return 1;

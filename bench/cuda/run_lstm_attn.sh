@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# bench/cuda/run_lstm_attn.sh — the GPU machine's part for the fused LSTM+attention kernel (docs/CUDA.md, docs/gpu/run6):
+# bench/cuda/run_lstm_attn.sh — the GPU machine's part for the fused LSTM+attention kernel (docs/CUDA.md, docs/gpu/run6, run7):
 # build the engine-only tree (as run_gpu.sh), run tests/cuda on the two lstm_attn_s models, then bench_cuda (with the
 # kernel's phase cycles) and torch_bench.py on lstm_attn_s in the same call, REPS times.
 #   bench/cuda/run_lstm_attn.sh [batches (default 1,64,1024)] [reps (default 2)] [seconds (default 0.3)]
+# Files under $OUT (8 at most come back from the device tool): build.log, test_cuda.txt, bench_rep{1,2}.tsv/.log,
+# torch_rep.tsv; the environment (nvidia-smi, lscpu) and PyTorch's log go to stdout (keep it as run.log).
 set -u -o pipefail
 OUT=${OUT:-out/gpu}
 BATCHES=${1:-1,64,1024}
@@ -11,7 +13,7 @@ SECS=${3:-0.3}
 mkdir -p "$OUT"
 export PATH=/usr/local/cuda/bin:$PATH
 export TICKRT_GPU_ENGINES=${TICKRT_GPU_ENGINES:-build-cuda/gpu-engines}
-{ nvidia-smi --query-gpu=name,uuid,driver_version,memory.total,clocks.max.sm --format=csv; lscpu | grep 'Model name'; nproc; } | tee "$OUT/env.txt"
+{ nvidia-smi --query-gpu=name,uuid,driver_version,memory.total,clocks.max.sm,pcie.link.gen.max,pcie.link.width.max --format=csv; lscpu | grep 'Model name'; nproc; }
 t0=$(date +%s)
 cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DTICKRT_ENGINE_ONLY=ON -DTICKRT_CUDA=ON \
   -DTICKRT_BUILD_TESTS=OFF -DTICKRT_BUILD_BENCH=OFF >"$OUT/build.log" 2>&1 &&
@@ -25,5 +27,5 @@ for r in $(seq 1 "$REPS"); do
   ./build-gpu/bin/bench_cuda --models lstm_attn_s --batches "$BATCHES" --seconds "$SECS" --out "$OUT/bench_rep$r.tsv" 2>&1 | tee "$OUT/bench_rep$r.log"
 done
 PYTHONUNBUFFERED=1 /opt/torch/.venv/bin/python bench/cuda/torch_bench.py --models lstm_attn_s --batches "$BATCHES" --seconds "$SECS" \
-  --out "$OUT/torch_rep.tsv" 2>&1 | tee "$OUT/torch.log"
+  --out "$OUT/torch_rep.tsv" 2>&1
 exit $rc

@@ -141,8 +141,11 @@ void test_model(const cudatest::ModelRef& m) {
   auto g16 = cuda::GpuContext::create(*ge, {.device = "cuda:0", .precision = cuda::Precision::fp16, .stream_priority = -1});
   auto g8 = cuda::GpuContext::create(*ge, {.device = "cuda:0", .precision = cuda::Precision::int8});
   auto gu = cuda::GpuContext::create(*ge, {.device = "cuda:0", .fuse_lstm_attn = false});
-  check(g32.ok() && g16.ok() && g8.ok() && gu.ok(), "GPU contexts created" + (g32.ok() ? std::string() : ": " + g32.status().message()));
-  if (!g32.ok() || !g16.ok() || !g8.ok() || !gu.ok()) return;
+  // FP16 with copy nodes around the fused kernel instead of its reading / writing the pinned buffers in place.
+  auto g16c = cuda::GpuContext::create(*ge, {.device = "cuda:0", .precision = cuda::Precision::fp16, .host_direct_io = false});
+  check(g32.ok() && g16.ok() && g8.ok() && gu.ok() && g16c.ok(), "GPU contexts created" + (g32.ok() ? std::string() : ": " + g32.status().message()));
+  if (!g32.ok() || !g16.ok() || !g8.ok() || !gu.ok() || !g16c.ok()) return;
+  auto& x16c = **g16c;
   auto& x32 = **g32;
   auto& x16 = **g16;
   auto& x8 = **g8;
@@ -155,12 +158,15 @@ void test_model(const cudatest::ModelRef& m) {
     auto s16 = x16.prepare_batch(b);
     auto s8 = x8.prepare_batch(b);
     auto su = xu.prepare_batch(b);
+    auto s16c = x16c.prepare_batch(b);
+    check(s16c.ok(), "batch " + std::to_string(b) + " FP16 (copy nodes) prepared" + (s16c.ok() ? std::string() : ": " + s16c.message()));
+    if (!s16c.ok()) continue;
     check(st.ok() && s32.ok() && s16.ok() && s8.ok() && su.ok(), "batch " + std::to_string(b) + " prepared" +
                                                (s32.ok() ? std::string() : ": " + s32.message()) +
                                                (s16.ok() ? std::string() : ": " + s16.message()) + (s8.ok() ? std::string() : ": " + s8.message()) +
                                                (su.ok() ? std::string() : ": " + su.message()) + (st.ok() ? "" : ": " + st.message()));
     if (!st.ok() || !s32.ok() || !s16.ok() || !s8.ok() || !su.ok()) continue;
-    if (b == 1) std::printf("%s", x32.describe().c_str());
+    if (b == 1) std::printf("%s%s", x32.describe().c_str(), x16.describe().c_str());
     if (want_fused) check(contains(x32.describe(), "ONE fused kernel") && contains(x8.describe(), "INT8") && !contains(xu.describe(), "fused kernel"),
                           "batch " + std::to_string(b) + ": fused kernel taken (FP32/FP16/INT8), per-node lowering when off");
     const std::size_t n = static_cast<std::size_t>(numel(cpu.input_dims(0)));
@@ -169,9 +175,23 @@ void test_model(const cudatest::ModelRef& m) {
     std::memcpy(x16.input(0), cpu.input(0), n * 4);
     std::memcpy(x8.input(0), cpu.input(0), n * 4);
     std::memcpy(xu.input(0), cpu.input(0), n * 4);
+    std::memcpy(x16c.input(0), cpu.input(0), n * 4);
     const bool ran = cpu.run() == Code::ok && x32.run() == Code::ok && x16.run() == Code::ok && x8.run() == Code::ok && xu.run() == Code::ok;
     check(ran, "batch " + std::to_string(b) + " runs (" + x32.last_error() + x16.last_error() + x8.last_error() + xu.last_error() + ")");
     if (!ran) continue;
+    if (want_fused) {
+      // The FP16 fused kernel projects x itself and, by default, reads the pinned input / writes the pinned output in
+      // place (one graph node); with copy nodes (host_direct_io off) it must give bit-identical logits.
+      // Input: read in place up to 1 MiB (batch <= 128 here), else its last steps are copied while the kernel runs.
+      const bool one = contains(x16.describe(), "x W1^T on the tensor cores inside it") && contains(x16.describe(), "1 launches") &&
+                       contains(x16.describe(), b <= 64 ? "mapped pinned input buffer" : "on a second stream while the kernel runs") &&
+                       contains(x16c.describe(), "x read from device memory;");
+      check(one, "batch " + std::to_string(b) + ": FP16 is one kernel, x read in place (batch <= 64) or partly copied beside it (1024)");
+      const bool rc = x16c.run() == Code::ok;
+      const std::size_t no = static_cast<std::size_t>(numel(x16.output_dims(0)));
+      check(rc && std::memcmp(x16.output(0), x16c.output(0), no * 4) == 0,
+            "batch " + std::to_string(b) + " FP16 in-place pinned I/O == FP16 with copy nodes, bit for bit (" + x16c.last_error() + ")");
+    }
     const Dims& od = cpu.output_dims(0);
     check(od == x32.output_dims(0), "output shape " + dims_str(od) + " matches");
     const std::int64_t cols = od.back(), rows = numel(od) / cols;

@@ -4,6 +4,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -51,6 +52,11 @@ struct GpuContext::Impl {
   GpuOptions opt;
   DeviceInfo dev;
   cudaStream_t stream = nullptr;
+  // Second stream + fork/join events: the FP16 fused kernel's input copy in time chunks runs on it while the kernel
+  // runs on `stream` (captured into the same graph as a parallel branch). one_host: pinned 1s, the chunks' flags.
+  cudaStream_t stream2 = nullptr;
+  cudaEvent_t ev_fork = nullptr, ev_join = nullptr;
+  unsigned* one_host = nullptr;
   cublasHandle_t blas = nullptr;
   void* blas_ws = nullptr;
   std::size_t bytes = 0;
@@ -68,7 +74,9 @@ struct GpuContext::Impl {
     int launches = 0;
     cudaGraph_t graph = nullptr;
     cudaGraphExec_t exec = nullptr;
-    std::vector<float*> hin, hout;           // pinned
+    std::vector<float*> hin, hout;           // pinned (and mapped)
+    std::vector<void*> hin_dev, hout_dev;    // their device-side addresses (null where mapping failed)
+    std::vector<char> in_direct, out_direct; // a fused kernel reads / writes the pinned buffer itself: no copy node
     std::vector<void*> din, dout;            // device (dout null: constant output, filled at prepare)
     std::vector<std::size_t> in_bytes, out_bytes;
     std::string notes;                       // lowering notes for describe() (e.g. why a fusion did not apply)
@@ -90,6 +98,10 @@ struct GpuContext::Impl {
     if (lt) cublasLtDestroy(lt);
     if (blas) cublasDestroy(blas);
     if (stream) cudaStreamDestroy(stream);
+    if (stream2) cudaStreamDestroy(stream2);
+    if (ev_fork) cudaEventDestroy(ev_fork);
+    if (ev_join) cudaEventDestroy(ev_join);
+    if (one_host) cudaFreeHost(one_host);
   }
 
   Result<void*> dmalloc(std::size_t n, const std::string& what) {
@@ -155,13 +167,14 @@ struct GpuContext::Impl {
   // One GEMM step with a bias/activation epilogue: cuBLASLt (bias, relu) in one launch, else cuBLAS + kernel.
   void add_gemm(PlanGpu& pg, const std::string& label, bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
                 const float* B, int ldb, const float* bias, k::Un act, float act_alpha, float* Y);
+  Status alloc_host(PlanGpu& pg);   // pinned, mapped input/output buffers (before lower: fused steps may read them)
   Status finish(PlanGpu& pg);
   void enqueue(PlanGpu& pg, cudaStream_t s) {
     for (std::size_t i = 0; i < pg.din.size(); ++i)
-      cudaMemcpyAsync(pg.din[i], pg.hin[i], pg.in_bytes[i], cudaMemcpyHostToDevice, s);
+      if (!pg.in_direct[i]) cudaMemcpyAsync(pg.din[i], pg.hin[i], pg.in_bytes[i], cudaMemcpyHostToDevice, s);
     for (auto& f : pg.steps) f(s);
     for (std::size_t i = 0; i < pg.dout.size(); ++i)
-      if (pg.dout[i]) cudaMemcpyAsync(pg.hout[i], pg.dout[i], pg.out_bytes[i], cudaMemcpyDeviceToHost, s);
+      if (pg.dout[i] && !pg.out_direct[i]) cudaMemcpyAsync(pg.hout[i], pg.dout[i], pg.out_bytes[i], cudaMemcpyDeviceToHost, s);
   }
 };
 
@@ -983,10 +996,6 @@ Result<std::size_t> GpuContext::Impl::fuse_lstm_attn(PlanGpu& pg, std::size_t i0
   const int S = k::lstm_attn_samples_per_block(static_cast<int>(B), sms);
   const k::LaWeights mode = opt.precision == Precision::fp32 ? k::LaWeights::fp32 : opt.precision == Precision::fp16 ? k::LaWeights::fp16
                                                                                                                       : k::LaWeights::int8;
-  int max_smem = 0;
-  cudaDeviceGetAttribute(&max_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev.ordinal);
-  const bool hs_smem = k::lstm_attn_smem(mode, S, static_cast<int>(T), true) <= static_cast<std::size_t>(max_smem);
-  if (k::lstm_attn_smem(mode, S, static_cast<int>(T), hs_smem) > static_cast<std::size_t>(max_smem)) return nomatch(__LINE__);
   k::LstmAttn p;
   p.B = static_cast<int>(B);
   p.T = static_cast<int>(T);
@@ -994,15 +1003,54 @@ Result<std::size_t> GpuContext::Impl::fuse_lstm_attn(PlanGpu& pg, std::size_t i0
   p.M1 = static_cast<int>(M1);
   p.C = static_cast<int>(C);
   p.wmode = mode;
-  p.hs_smem = hs_smem ? 1 : 0;
   const std::vector<float> head =
       k::lstm_attn_pack_head(Wa->as<float>(), ba->as<float>(), va->as<float>(), F1->as<float>(), b1->as<float>(), F2->as<float>(), b2->as<float>(), p);
-  if (sizeof(float) * head.size() > k::lstm_attn_weight_bytes(mode)) return nomatch(__LINE__);
+  if (mode != k::LaWeights::fp16 && sizeof(float) * head.size() > k::lstm_attn_weight_bytes(mode)) return nomatch(__LINE__);
+  // FP16: the kernel projects x itself (no cuBLAS GEMM, no [B*T, 4H] buffer) when the input is narrow enough; and
+  // where x is a graph input read by nothing else, it reads the caller's pinned buffer directly (mapped), so the
+  // input crosses PCIe while the recurrence runs instead of in a copy before it; likewise the logits go straight to
+  // the pinned output buffer when nothing else reads them. Then the whole inference is ONE kernel in the graph.
+  const bool xin = mode == k::LaWeights::fp16 && I <= k::kLaMaxXI;
+  int direct_in = -1, direct_out = -1, chunked_in = -1;
+  // Reading x over PCIe from the kernel pays at small inputs (no copy node: its latency is what batch 1 pays);
+  // at large ones the copy engine moves x faster (docs/gpu/run7/call2: batch 1024 read in place ran 495 us against 235 us
+  // copy + kernel). There x goes in two copies: steps [0, xfirst) before the kernel, the last ones on a second stream
+  // WHILE the kernel runs the first ones, then a flag the kernel waits for. (Eight chunks, each with its own flag copy,
+  // cost ~10 us per chunk and lost: docs/gpu/run7/call4.)
+  constexpr std::size_t kDirectMaxBytes = std::size_t{1} << 20;
+  const int xfirst = static_cast<int>(T - std::max<std::int64_t>(1, T * 3 / 16));   // lstm_attn_s: 52 of 64
+  const std::size_t xbytes = sizeof(float) * static_cast<std::size_t>(B * T * I);
+  if (xin && opt.host_direct_io) {
+    const int vx = vid(X), vy = vid(Y);
+    // x may skip the arena only if no plan step outside the pattern reads it there (folded readers, e.g. Shape, are
+    // no steps).
+    bool x_read_elsewhere = false;
+    for (std::size_t j = 0; j < plan.steps.size(); ++j)
+      if (j < i0 || j >= i)
+        for (const TensorRef* r : plan.steps[j].in) x_read_elsewhere = x_read_elsewhere || same(r, X);
+    for (std::size_t j = 0; j < plan.inputs.size(); ++j)
+      if (plan.inputs[j] == vx && !x_read_elsewhere) {
+        if (xbytes <= kDirectMaxBytes && pg.hin_dev[j] && reinterpret_cast<std::uintptr_t>(pg.hin_dev[j]) % 16 == 0)
+          direct_in = static_cast<int>(j);
+        else if (T >= 2)
+          chunked_in = static_cast<int>(j);
+      }
+    for (std::size_t j = 0; j < plan.outputs.size(); ++j)
+      if (plan.outputs[j] == vy && consumers[vy].empty() && pg.hout_dev[j] &&
+          std::count(plan.outputs.begin(), plan.outputs.end(), vy) == 1)
+        direct_out = static_cast<int>(j);
+  }
+  int max_smem = 0;
+  cudaDeviceGetAttribute(&max_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev.ordinal);
+  const int hf = p.head_floats;
+  const bool hs_smem = k::lstm_attn_smem(mode, S, static_cast<int>(T), true, hf, xin) <= static_cast<std::size_t>(max_smem);
+  if (k::lstm_attn_smem(mode, S, static_cast<int>(T), hs_smem, hf, xin) > static_cast<std::size_t>(max_smem)) return nomatch(__LINE__);
+  p.hs_smem = hs_smem ? 1 : 0;
 
   // Setup: pack and upload the weights once for this batch's plan.
   const std::string label = "fused LSTM+attention of " + s[1]->node->label();
   std::vector<float> sc1, sc2;
-  const std::vector<std::uint8_t> img = k::lstm_attn_pack(mode, Rl[0], Wl[1], Rl[1], sc1, sc2);
+  const std::vector<std::uint8_t> img = k::lstm_attn_pack(mode, Rl[0], Wl[1], Rl[1], sc1, sc2, xin ? Wl[0] : nullptr, static_cast<int>(I));
   auto dimg = dmalloc(img.size(), "weight image of the " + label);
   if (!dimg.ok()) return dimg.status();
   if (cudaError_t e = cudaMemcpy(*dimg, img.data(), img.size(), cudaMemcpyHostToDevice); e != cudaSuccess)
@@ -1014,7 +1062,7 @@ Result<std::size_t> GpuContext::Impl::fuse_lstm_attn(PlanGpu& pg, std::size_t i0
   small.insert(small.end(), sc2.begin(), sc2.end());
   auto dsmall = upload_owned(small, "biases/scales of the " + label);
   if (!dsmall.ok()) return dsmall.status();
-  auto dG = dmalloc(sizeof(float) * static_cast<std::size_t>(B * T * 4 * H), "x W^T buffer of the " + label);
+  auto dG = dmalloc(xin ? 256 : sizeof(float) * static_cast<std::size_t>(B * T * 4 * H), "x W^T buffer of the " + label);
   if (!dG.ok()) return dG.status();
   auto dHs = dmalloc(hs_smem ? 256 : sizeof(float) * static_cast<std::size_t>(B * T * H), "hidden sequence of the " + label);
   if (!dHs.ok()) return dHs.status();
@@ -1049,48 +1097,111 @@ Result<std::size_t> GpuContext::Impl::fuse_lstm_attn(PlanGpu& pg, std::size_t i0
   p.h02 = dp[2];
   p.c02 = dp[3];
   p.Hs = static_cast<float*>(*dHs);
-  p.out = reinterpret_cast<float*>(pg.arena + plan.offset[vid(Y)]);
+  p.out = direct_out >= 0 ? static_cast<float*>(pg.hout_dev[direct_out]) : reinterpret_cast<float*>(pg.arena + plan.offset[vid(Y)]);
   const float* Xd = dp[4];
+  if (xin) {
+    p.X = direct_in >= 0 ? static_cast<const float*>(pg.hin_dev[direct_in]) : Xd;
+    p.I = static_cast<int>(I);
+    if (direct_in >= 0) pg.in_direct[direct_in] = 1;
+    if (chunked_in >= 0) {
+      auto fl = dmalloc(sizeof(unsigned), "input flag of the " + label);
+      if (!fl.ok()) return fl.status();
+      p.xready = static_cast<const unsigned*>(*fl);
+      p.xfirst = xfirst;
+      pg.in_direct[chunked_in] = 1;   // the fused step copies it (in two parts), not a copy node before it
+    }
+    if (direct_out >= 0) pg.out_direct[direct_out] = 1;
+  }
   const float* W1d = dp[5];
   float* G = static_cast<float*>(*dG);
   const int rows = static_cast<int>(B * T), n4 = static_cast<int>(4 * H), Ii = static_cast<int>(I);
-  static const char* const kMode[] = {"FP32", "FP16", "INT8 (dp4a)"};
+  static const char* const kMode[] = {"FP32 recurrent weights in shared memory (CUDA cores)",
+                                      "FP16 weights in registers (tensor cores, mma.sync)",
+                                      "INT8 (dp4a) recurrent weights in shared memory (CUDA cores)"};
   std::string d;
   for (std::size_t j = i0; j < i; ++j) d += (j == i0 ? "" : ", ") + plan.steps[j].node->label();
-  pg.desc.push_back(d + " -> cuBLAS GEMM (x W1^T, all steps) + ONE fused kernel (both LSTM layers as a wavefront, attention, head; " +
-                    kMode[static_cast<int>(mode)] + " recurrent weights in shared memory, " + std::to_string(S) + " sample(s)/block, " +
-                    std::to_string((B + S - 1) / S) + " blocks, hidden sequence in " + (hs_smem ? "shared" : "global") + " memory)");
-  pg.launches += 2;
+  d += xin ? std::string(" -> ONE fused kernel (x W1^T on the tensor cores inside it, x read from ") +
+                 (direct_in >= 0    ? std::string("the mapped pinned input buffer (no copy node)")
+                  : chunked_in >= 0 ? "device memory, steps 0-" + std::to_string(xfirst - 1) + " copied before the kernel, steps " +
+                                          std::to_string(xfirst) + "-" + std::to_string(T - 1) + " on a second stream while the kernel runs"
+                                    : std::string("device memory")) +
+                 (direct_out >= 0 ? ", logits written to the mapped pinned output buffer" : "") + "; "
+           : std::string(" -> cuBLAS GEMM (x W1^T, all steps) + ONE fused kernel (");
+  pg.desc.push_back(d + "both LSTM layers as a wavefront, attention, head; " + kMode[static_cast<int>(mode)] + ", " + std::to_string(S) +
+                    " sample(s)/block, " + std::to_string((B + S - 1) / S) + " blocks, hidden sequence in " + (hs_smem ? "shared" : "global") +
+                    " memory)");
+  pg.launches += xin ? 1 : 2;
   pg.fused_lstm_attn = true;
+  const float* hx = chunked_in >= 0 ? pg.hin[chunked_in] : nullptr;
+  unsigned* flag = const_cast<unsigned*>(p.xready);
+  const int Ti = static_cast<int>(T), Bi = static_cast<int>(B);
   pg.steps.push_back([=, this](cudaStream_t st) {
-    gemm(st, false, true, rows, n4, Ii, 1.f, Xd, Ii, 0, W1d, Ii, 0, 0.f, G, n4, 0, 1);
+    if (!xin) gemm(st, false, true, rows, n4, Ii, 1.f, Xd, Ii, 0, W1d, Ii, 0, 0.f, G, n4, 0, 1);
+    // hx: x in two parts (2D copies: B rows of the part's steps, pitch T I floats): steps [0, xfirst) before the
+    // kernel; then the copy branch forks off with the rest and the flag while the kernel runs.
+    const std::size_t pitch = sizeof(float) * static_cast<std::size_t>(Ti) * Ii;
+    auto part = [&](int t0, int t1, cudaStream_t cs) {
+      const cudaError_t ce = cudaMemcpy2DAsync(const_cast<float*>(Xd) + static_cast<std::size_t>(t0) * Ii, pitch, hx + static_cast<std::size_t>(t0) * Ii,
+                                               pitch, sizeof(float) * static_cast<std::size_t>(t1 - t0) * Ii, static_cast<std::size_t>(Bi),
+                                               cudaMemcpyHostToDevice, cs);
+      if (ce != cudaSuccess) last = ce;
+    };
+    if (hx) {
+      cudaMemsetAsync(flag, 0, sizeof(unsigned), st);
+      part(0, xfirst, st);
+      cudaEventRecord(ev_fork, st);
+      cudaStreamWaitEvent(stream2, ev_fork, 0);
+    }
     const cudaError_t e = k::lstm_attn_run(p, S, st);
     if (e != cudaSuccess) last = e;
+    if (hx) {
+      part(xfirst, Ti, stream2);
+      if (const cudaError_t ce = cudaMemcpyAsync(flag, one_host, sizeof(unsigned), cudaMemcpyHostToDevice, stream2); ce != cudaSuccess) last = ce;
+      cudaEventRecord(ev_join, stream2);
+      cudaStreamWaitEvent(st, ev_join, 0);
+    }
   });
   return i - i0;
 }
 
+Status GpuContext::Impl::alloc_host(PlanGpu& pg) {
+  Plan& plan = pg.plan;
+  for (int pass = 0; pass < 2; ++pass)
+    for (int v : pass == 0 ? plan.inputs : plan.outputs) {
+      const TensorRef& t = plan.tensors[v];
+      const std::size_t nb = static_cast<std::size_t>(t.numel) * dtype_size(t.dtype);
+      float* h = nullptr;
+      // Mapped: a fused kernel may read / write it in place (host_direct_io); the copy nodes work on it either way.
+      const cudaError_t e = cudaHostAlloc(reinterpret_cast<void**>(&h), std::max<std::size_t>(nb, 64), cudaHostAllocMapped);
+      if (e != cudaSuccess) return Status(Code::resource_exhausted, std::string(pass == 0 ? "pinned input buffer: " : "pinned output buffer: ") + cuda_msg(e));
+      std::memset(h, 0, nb);
+      void* dv = nullptr;
+      if (cudaHostGetDevicePointer(&dv, h, 0) != cudaSuccess) {
+        dv = nullptr;
+        cudaGetLastError();   // not sticky; the buffer is then only copied
+      }
+      (pass == 0 ? pg.hin : pg.hout).push_back(h);
+      (pass == 0 ? pg.hin_dev : pg.hout_dev).push_back(dv);
+      (pass == 0 ? pg.in_direct : pg.out_direct).push_back(0);
+    }
+  return Status::Ok();
+}
+
 Status GpuContext::Impl::finish(PlanGpu& pg) {
   Plan& plan = pg.plan;
-  for (int v : plan.inputs) {
+  for (std::size_t i = 0; i < plan.inputs.size(); ++i) {
+    const int v = plan.inputs[i];
     const TensorRef& t = plan.tensors[v];
     const std::size_t nb = static_cast<std::size_t>(t.numel) * dtype_size(t.dtype);
-    float* h = nullptr;
-    cudaError_t e = cudaHostAlloc(reinterpret_cast<void**>(&h), std::max<std::size_t>(nb, 64), cudaHostAllocDefault);
-    if (e != cudaSuccess) return Status(Code::resource_exhausted, "pinned input buffer: " + cuda_msg(e));
-    std::memset(h, 0, nb);
-    pg.hin.push_back(h);
     if (plan.offset[v] < 0) return Status(Code::internal, "graph input '" + engine->graph().values[v].name + "' is not in the arena");
     pg.din.push_back(pg.arena + plan.offset[v]);
     pg.in_bytes.push_back(nb);
   }
-  for (int v : plan.outputs) {
+  for (std::size_t i = 0; i < plan.outputs.size(); ++i) {
+    const int v = plan.outputs[i];
     const TensorRef& t = plan.tensors[v];
     const std::size_t nb = static_cast<std::size_t>(t.numel) * dtype_size(t.dtype);
-    float* h = nullptr;
-    cudaError_t e = cudaHostAlloc(reinterpret_cast<void**>(&h), std::max<std::size_t>(nb, 64), cudaHostAllocDefault);
-    if (e != cudaSuccess) return Status(Code::resource_exhausted, "pinned output buffer: " + cuda_msg(e));
-    pg.hout.push_back(h);
+    float* h = pg.hout[i];
     if (plan.offset[v] >= 0) {
       pg.dout.push_back(pg.arena + plan.offset[v]);
     } else {
@@ -1149,6 +1260,12 @@ Result<std::unique_ptr<GpuContext>> GpuContext::create(std::shared_ptr<const Eng
   const int prio = std::clamp(opt.stream_priority, greatest, least);
   e = cudaStreamCreateWithPriority(&impl->stream, cudaStreamNonBlocking, prio);
   if (e != cudaSuccess) return Status(Code::internal, "cudaStreamCreateWithPriority: " + cuda_msg(e));
+  e = cudaStreamCreateWithPriority(&impl->stream2, cudaStreamNonBlocking, prio);
+  if (e == cudaSuccess) e = cudaEventCreateWithFlags(&impl->ev_fork, cudaEventDisableTiming);
+  if (e == cudaSuccess) e = cudaEventCreateWithFlags(&impl->ev_join, cudaEventDisableTiming);
+  if (e == cudaSuccess) e = cudaHostAlloc(reinterpret_cast<void**>(&impl->one_host), 64, cudaHostAllocDefault);
+  if (e != cudaSuccess) return Status(Code::internal, "second stream / events / pinned flag word: " + cuda_msg(e));
+  for (int i = 0; i < 16; ++i) impl->one_host[i] = 1u;
   if (cublasCreate(&impl->blas) != CUBLAS_STATUS_SUCCESS) return Status(Code::internal, "cublasCreate failed on " + d->name);
   cublasSetStream(impl->blas, impl->stream);
   // cuBLAS's workspace given up front so that graph capture never allocates.
@@ -1188,6 +1305,7 @@ Status GpuContext::prepare_batch(std::int64_t batch) {
   SpecializeOptions so{m.engine->isa(), 0};
   TICKRT_RETURN_IF_ERROR(specialize(g, shapes, so, pg->plan).with_context("CUDA backend, batch " + std::to_string(batch)));
   // The steps' workspace: CPU kernels only; device steps own their scratch.
+  TICKRT_RETURN_IF_ERROR(m.alloc_host(*pg).with_context("CUDA backend, batch " + std::to_string(batch)));
   TICKRT_RETURN_IF_ERROR(m.lower(*pg).with_context("CUDA backend, batch " + std::to_string(batch)));
   TICKRT_RETURN_IF_ERROR(m.finish(*pg).with_context("CUDA backend, batch " + std::to_string(batch)));
   if (m.by_batch.size() <= static_cast<std::size_t>(batch)) m.by_batch.resize(static_cast<std::size_t>(batch) + 1, nullptr);
@@ -1290,10 +1408,22 @@ std::string GpuContext::profile(int reps) {
   if (pg.fused_lstm_attn && k::lstm_attn_phase_cycles(cyc)) {
     char b2[320];
     std::snprintf(b2, sizeof b2,
-                  "          fused kernel phases, block 0, SM cycles (last run): prologue (weights to shared) %lld, recurrence %lld, "
+                  "          fused kernel phases, block 0, SM cycles (last run): prologue (weights to shared/registers) %lld, recurrence %lld, "
                   "head staging %lld, attention scores %lld, softmax+context+MLP %lld\n",
                   cyc[0], cyc[1], cyc[2], cyc[3], cyc[4]);
     s += b2;
+    long long hc[4];
+    if (m.opt.precision == Precision::fp16 && k::lstm_attn_head_cycles(hc)) {
+      std::snprintf(b2, sizeof b2, "          of which (tensor-core kernel) softmax %lld, context %lld, fc1 %lld, fc2 + logits out %lld\n", hc[0],
+                    hc[1], hc[2], hc[3]);
+      s += b2;
+      long long wc[16];
+      if (k::lstm_attn_warp_cycles(wc)) {
+        s += "          iteration 10, barrier arrival per warp (cycles after its start):";
+        for (int w = 0; w < 16; ++w) s += " " + std::to_string(wc[w]);
+        s += "\n";
+      }
+    }
   }
   return s;
 }
@@ -1302,8 +1432,11 @@ std::string GpuContext::describe() const {
   const Impl& m = *impl_;
   if (!m.cur) return "(nothing prepared)";
   std::string s = fingerprint(m.dev) + ", batch " + std::to_string(m.cur->batch) + ", " +
-                  (m.opt.precision == Precision::fp16 ? "fp16 (tensor-core GEMMs, FP16 fused-kernel weights)"
-                   : m.opt.precision == Precision::int8 ? "int8 (INT8 dp4a fused-kernel weights, FP16 tensor-core GEMMs)" : "fp32") + ", " + std::to_string(m.cur->launches) +
+                  (m.opt.precision == Precision::fp16
+                       ? "fp16 (tensor-core GEMMs; fused LSTM+attention kernel on the tensor cores, FP16 weights in registers)"
+                   : m.opt.precision == Precision::int8 ? "int8 (fused kernel: INT8 dp4a recurrent weights in shared memory; FP16 tensor-core GEMMs)"
+                                                        : "fp32") +
+                  ", " + std::to_string(m.cur->launches) +
                   " launches" + (m.cur->exec ? " in one CUDA graph" : "") + ", device memory " + std::to_string(m.bytes) + " B\n";
   for (auto& d : m.cur->desc) s += "  " + d + "\n";
   return s + m.cur->notes;

@@ -72,6 +72,10 @@ struct GpuOptions {
   std::size_t memory_limit = 0;       // bytes of device memory this context may allocate; 0 = unlimited
   bool use_graph = true;              // capture into a CUDA graph (off: launch each step per run, for debugging)
   bool fuse_lstm_attn = true;         // 2-layer LSTM + attention + head (H = 64) as one kernel (lstm_attn.cuh)
+  // FP16 fused kernel: write the logits to the (mapped) pinned output buffer directly; read x from the pinned input
+  // buffer directly when it is <= 1 MiB, else copy it in two parts, the second WHILE the kernel runs (docs/CUDA.md).
+  // Off: plain copy nodes before / after the kernel, as every other lowering.
+  bool host_direct_io = true;
 };
 
 class GpuContext {

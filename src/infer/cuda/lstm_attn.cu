@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 namespace tickrt::infer::cuda::k {
@@ -50,7 +51,8 @@ __device__ __forceinline__ void cp_async_wait_all() {
   asm volatile("cp.async.wait_all;\n" ::);
 #endif
 }
-__device__ unsigned long long g_la_clock[6];   // block 0's phase stamps of the last launch (lstm_attn_phase_cycles)
+__device__ unsigned long long g_la_clock[9];   // block 0's phase stamps of the last launch (lstm_attn_phase_cycles;
+                                               // 6-8: the tensor-core kernel's head steps, lstm_attn_head_cycles)
 __device__ __forceinline__ void stamp(int i) {
   if (blockIdx.x == 0 && threadIdx.x == 0) g_la_clock[i] = clock64();
 }
@@ -410,17 +412,96 @@ __global__ void __launch_bounds__(kLaThreads, 1) lstm_attn_kernel(const LstmAttn
 // two m-tiles (tile 0: gates i, o of the 8 units; tile 1: f, c), so the D fragment hands each lane all 4 gates of
 // (unit g, samples 2t and 2t+1): the cell update needs no shuffle, c stays in FP32 registers. The weights' A
 // fragments live in REGISTERS for the whole sequence (layer 1: 32, layer 2: 64 per lane, loaded once from the
-// fragment image lstm_attn_pack builds), so the loop reads only h from shared memory (FP16, [S][72] rows: the
-// 8 B-fragment rows land on distinct banks). Warps 0-7: layer 1 (4 k-steps), 8-15: layer 2 (8 k-steps: h1_t
-// then h2_{t-1}); warps 0-3 also take the attention scores of step it-2 (layer 1 has half of layer 2's k-steps, so
-// it has the slack): v . tanh(h2 Wa + ba), warp w one m-tile of Wa^T (A <= 64, 16 attention units), its partial sum
-// over them to spart[w][s][t], added in a fixed order after the loop (deterministic). The scores cost no phase of
-// their own. T + 2 iterations, one __syncthreads each. (17 warps with a separate score warp capped registers at 96
-// and spilled: 16 warps leave 128.)
+// fragment image lstm_attn_pack builds), so the loop reads only h (and x) from shared memory (FP16 h, [S][72] rows:
+// the 8 B-fragment rows land on distinct banks). Warps 0-7: layer 1 (4 k-steps over h1_{t-1} and, XIN, 2 over x_t),
+// 8-15: layer 2 (8 k-steps: h1_t then h2_{t-1}); warps 0-3 also take the attention scores of step it-2 (layer 1
+// has fewer k-steps than layer 2, so it has the slack): v . tanh(h2 Wa + ba), warp w one m-tile of Wa^T (A <= 64,
+// 16 attention units), its partial sum over them to spart[w][s][t], added in a fixed order after the loop
+// (deterministic). T + 2 iterations, one __syncthreads each. (17 warps with a separate score warp capped registers
+// at 96 and spilled: 16 warps leave 128.)
+// XIN (since docs/gpu/run7): the layer-1 input projection x_t W1^T runs here too, as 2 more k-steps of layer 1's
+// mma chains (W1's A fragments in the registers layer 1 leaves free), the bias in the accumulators' initial value;
+// x arrives through a ring of kXStages shared-memory slots filled by cp.async kXStages - 1 iterations ahead (warps
+// 4-7, layer 1 without scores: they reach the barrier first), from the caller's mapped pinned host buffer (small
+// inputs: the reads cross PCIe while the recurrence runs, no copy node) or from device memory, whose last steps may
+// still be arriving (p.xready: a copy on another stream while the kernel runs the first steps).
 constexpr int kMmaWarps = 16;
 constexpr int kMmaThreads = kMmaWarps * 32;
 constexpr int HS16 = H + 8;   // half stride of one sample's h row (bank spread of the B fragment reads)
 constexpr int kFragU4_1 = 8 * 2 * (K1 / 16) * 32, kFragU4_2 = 8 * 2 * (K2 / 16) * 32;   // uint4 per layer image
+constexpr int kFragU4_X = 8 * 2 * (kLaMaxXI / 16) * 32;                                  // W1 (x W1^T in the kernel)
+constexpr int kXStages = 8;            // x ring slots: stage t is requested kXStages - 1 iterations before its use
+constexpr int kXS = kLaMaxXI + 8;      // floats per sample row in a slot: the B-fragment reads of rows g = 0..3 (one
+                                       // half warp of 64-bit loads) fall on distinct banks
+constexpr int kLoader0 = 128, kLoaderN = 128;   // threads 128..255 (warps 4-7: layer 1 without scores, the warps
+                                                // that reach the barrier first, docs/gpu/run7) issue the ring's cp.async
+static_assert(kLaMaxXI % 16 == 0 && kLaMaxXI / 16 <= 2, "x W1^T fragments use wf[1][4..7]");
+
+// Shared-memory layout of the tensor-core kernel (16-byte aligned parts); also sizes it on the host.
+struct MmaLayout {
+  std::size_t head = 0, h = 0, score = 0, hs16 = 0, spart = 0, xring = 0, scratch = 0, total = 0;
+};
+__host__ __device__ inline std::size_t take16(std::size_t& o, std::size_t bytes) {
+  const std::size_t at = o;
+  o += (bytes + 15) / 16 * 16;
+  return at;
+}
+__host__ __device__ inline MmaLayout mma_layout(int S, int T, bool hs_smem, int head_floats, bool xin) {
+  MmaLayout L;
+  std::size_t o = 0;
+  const std::size_t s = static_cast<std::size_t>(S), t = static_cast<std::size_t>(T);
+  L.head = take16(o, sizeof(float) * static_cast<std::size_t>(head_floats));   // staged at the start, used after the loop
+  L.h = take16(o, 2 * 2 * s * HS16 * sizeof(__half));                            // h1, h2: [2][S][HS16] halves each
+  L.score = take16(o, sizeof(float) * s * t);
+  L.hs16 = take16(o, hs_smem ? sizeof(__half) * s * t * H : 0);
+  L.spart = take16(o, sizeof(float) * 3 * s * t);
+  L.xring = take16(o, xin ? sizeof(float) * kXStages * s * kXS : 0);
+  L.scratch = take16(o, sizeof(float) * (s * (2 * H + kLaMaxM1) + kMmaThreads));   // head: z, y1, partial sums
+  L.total = o;
+  return L;
+}
+
+__device__ __forceinline__ void cp_async4(void* dst_smem, const void* src) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  const unsigned sa = static_cast<unsigned>(__cvta_generic_to_shared(dst_smem));
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(sa), "l"(src));
+#else
+  *static_cast<float*>(dst_smem) = *static_cast<const float*>(src);
+#endif
+}
+__device__ __forceinline__ void cp_async_commit() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.commit_group;\n" ::);
+#endif
+}
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+#endif
+}
+// At most n groups of this thread still pending (n is a run-time count, 0..kXStages-1).
+__device__ __forceinline__ void cp_async_wait_dyn(int n) {
+  switch (n) {
+    case 0: cp_async_wait<0>(); break;
+    case 1: cp_async_wait<1>(); break;
+    case 2: cp_async_wait<2>(); break;
+    case 3: cp_async_wait<3>(); break;
+    case 4: cp_async_wait<4>(); break;
+    case 5: cp_async_wait<5>(); break;
+    default: cp_async_wait<6>(); break;
+  }
+}
+__device__ __forceinline__ unsigned ld_acquire_u32(const unsigned* p) {
+  unsigned v;
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 700
+  asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
+#else
+  v = *reinterpret_cast<const volatile unsigned*>(p);
+#endif
+  return v;
+}
+__device__ unsigned long long g_la_warp[17];   // block 0, iteration 10: each warp's barrier arrival, [16] the start
 
 __device__ __forceinline__ void mma16816(float (&d)[4], const uint4& a, unsigned b0, unsigned b1) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
@@ -449,26 +530,205 @@ __device__ __forceinline__ unsigned pack_h2(float lo, float hi) {
   return *reinterpret_cast<const unsigned*>(&v);
 }
 
-template <int S>
+// Softmax over time, context, [context, h_last] -> fc1 -> relu -> fc2 with ALL the block's threads (the tensor-core
+// kernel; at S = 1 one warp per sample left 15 warps idle for ~7,000 cycles): the time axis of the context and the
+// K axis of fc1 are split into parts whose partial sums meet in shared memory in a fixed order (replay stays
+// bit-identical). scr: z [S][2H], y1 [S][kLaMaxM1], partials [kMmaThreads].
+template <int S, typename HT>
+__device__ __forceinline__ void attn_head_block(const LstmAttn& p, const float* hw, const HT* hs, float* score, float* scr, int b0, int tid) {
+  constexpr int NT = kMmaThreads;
+  constexpr int P = NT / (S * H) > 1 ? NT / (S * H) : 1;   // parts of the time axis (S H P == NT)
+  static_assert(S * H * P == NT, "context split");
+  const float *F1T = hw + p.oF1T, *b1 = hw + p.ob1, *F2 = hw + p.oF2, *b2 = hw + p.ob2;
+  const int T = p.T, M1 = p.M1, C = p.C;
+  const int warp = tid >> 5, lane = tid & 31;
+  const int nS = min(S, p.B - b0);   // samples of this block that exist
+  float* z = scr;
+  float* y1 = z + S * 2 * H;
+  float* part = y1 + S * kLaMaxM1;
+  if (warp < nS) {   // softmax over t: score becomes the attention weights
+    float* sc = score + warp * T;
+    float m = -INFINITY;
+    for (int t = lane; t < T; t += 32) m = fmaxf(m, sc[t]);
+    m = warp_max(m);
+    float sum = 0.f;
+    for (int t = lane; t < T; t += 32) {
+      const float e = __expf(sc[t] - m);
+      sc[t] = e;
+      sum += e;
+    }
+    sum = warp_sum(sum);
+    const float inv = 1.f / sum;
+    __syncwarp();
+    for (int t = lane; t < T; t += 32) sc[t] *= inv;
+  }
+  __syncthreads();
+  stamp(6);
+  {   // context: thread (s, part, k) sums t = part, part + P, ... (tid = (s P + part) H + k)
+    const int k = tid % H, pp = (tid / H) % P, s = tid / (H * P);
+    float a0 = 0.f, a1 = 0.f;
+    if (s < nS) {
+      const float* a = score + s * T;
+      const HT* hq = hs + static_cast<std::size_t>(s) * T * H + k;
+      int t = pp;
+      for (; t + P < T; t += 2 * P) {
+        a0 = fmaf(a[t], ld1(hq + t * H), a0);
+        a1 = fmaf(a[t + P], ld1(hq + (t + P) * H), a1);
+      }
+      if (t < T) a0 = fmaf(a[t], ld1(hq + t * H), a0);
+    }
+    if constexpr (P == 1) {
+      if (s < nS) {
+        z[s * 2 * H + k] = a0 + a1;
+        z[s * 2 * H + H + k] = ld1(hs + (static_cast<std::size_t>(s) * T + T - 1) * H + k);
+      }
+    } else {
+      part[tid] = a0 + a1;
+    }
+  }
+  if constexpr (P > 1) {
+    __syncthreads();
+    if (tid < S * H) {
+      const int s = tid / H, k = tid % H;
+      if (s < nS) {
+        float v = 0.f;
+#pragma unroll
+        for (int pp = 0; pp < P; ++pp) v += part[(s * P + pp) * H + k];
+        z[s * 2 * H + k] = v;
+        z[s * 2 * H + H + k] = ld1(hs + (static_cast<std::size_t>(s) * T + T - 1) * H + k);
+      }
+    }
+  }
+  __syncthreads();
+  stamp(7);
+  // fc1 + relu: output o = tid % kLaMaxM1 (o < M1), the 4 thread groups (tid / kLaMaxM1) split (sample, part of the
+  // 2H inputs) with compile-time bounds: S < 4: 4 / S parts per sample; S >= 4: S / 4 samples per group, whole rows.
+  {
+    constexpr int NG = NT / kLaMaxM1, PP = S >= NG ? 1 : NG / S, SPG = S > NG ? S / NG : 1, LEN = 2 * H / PP;
+    static_assert(NG * kLaMaxM1 == NT && S * PP >= NG, "fc1 split");
+    const int o = tid % kLaMaxM1, g4 = tid / kLaMaxM1, pp = g4 % PP;
+    if (o < M1) {
+      // Each weight F1T[i][o] is read once for the group's SPG samples (the loads, not the FMAs, bound this at S = 8).
+      const int s0 = (g4 / PP) * SPG;
+      const float* w = F1T + pp * LEN * M1 + o;
+      float y[SPG] = {};
+#pragma unroll 8
+      for (int i = 0; i < LEN; ++i) {
+        const float wi = w[i * M1];
+#pragma unroll
+        for (int si = 0; si < SPG; ++si) y[si] = fmaf(z[(s0 + si) * 2 * H + pp * LEN + i], wi, y[si]);
+      }
+#pragma unroll
+      for (int si = 0; si < SPG; ++si) {
+        const int s = s0 + si;
+        if (s < nS) {
+          if constexpr (PP == 1) y1[s * kLaMaxM1 + o] = fmaxf(b1[o] + y[si], 0.f);
+          else part[(s * PP + pp) * kLaMaxM1 + o] = y[si];
+        }
+      }
+    }
+    if constexpr (PP > 1) {
+      __syncthreads();
+      if (tid < S * kLaMaxM1) {
+        const int s = tid / kLaMaxM1, oo = tid % kLaMaxM1;
+        if (s < nS && oo < M1) {
+          float v = b1[oo];
+#pragma unroll
+          for (int q = 0; q < PP; ++q) v += part[(s * PP + q) * kLaMaxM1 + oo];
+          y1[s * kLaMaxM1 + oo] = fmaxf(v, 0.f);
+        }
+      }
+    }
+  }
+  __syncthreads();
+  stamp(8);
+  for (int it = warp; it < nS * C; it += NT / 32) {   // fc2: one warp per (sample, class)
+    const int s = it / C, cl = it % C;
+    float v = 0.f;
+    for (int i = lane; i < M1; i += 32) v = fmaf(y1[s * kLaMaxM1 + i], F2[cl * M1 + i], v);
+    v = warp_sum(v);
+    if (lane == 0) p.out[static_cast<std::size_t>(b0 + s) * C + cl] = v + b2[cl];
+  }
+}
+
+template <int S, bool XIN, bool XC>
 __global__ void __launch_bounds__(kMmaThreads, 1) lstm_attn_mma_kernel(const LstmAttn p) {
   extern __shared__ __align__(16) unsigned char smem[];
-  constexpr std::size_t wbytes = layer_bytes(K1, LaWeights::fp16) + layer_bytes(K2, LaWeights::fp16);   // head staging later
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int g = lane >> 2, tq = lane & 3;
   const int b0 = blockIdx.x * S, T = p.T;
   stamp(0);
-  // h double buffers as FP16 in the (float-sized) h areas of the CUDA-core layout: [2][S][HS16] halves each.
-  float* h1f = reinterpret_cast<float*>(smem + wbytes);
-  float* h2f = h1f + 2 * S * H;
-  __half* h1 = reinterpret_cast<__half*>(h1f);
-  __half* h2 = reinterpret_cast<__half*>(h2f);
-  float* score = h2f + 2 * S * H;   // [S][T]
-  // Layer 2's hidden sequence: FP16 in shared memory when it fits (lstm_attn_smem counts it as halves: at S = 8 it
-  // does, 64 KiB), else FP32 in global memory (L2-resident).
-  __half* hs16 = reinterpret_cast<__half*>(score + (S * T + 3) / 4 * 4);
-  float* hs = p.Hs + static_cast<std::size_t>(b0) * T * H;
-  float* spart = p.hs_smem ? reinterpret_cast<float*>(hs16 + S * T * H) : score + (S * T + 3) / 4 * 4;   // [3][S][T]: warps 1-3's partials
+  // Layout offsets come in the parameters (launch_mma fills them from mma_layout): constant-bank operands, no registers.
+  float* hw = reinterpret_cast<float*>(smem);   // p.sm_off[0] == 0
+  __half* h1 = reinterpret_cast<__half*>(smem + p.sm_off[1]);
+  __half* h2 = h1 + 2 * S * HS16;
+  float* score = reinterpret_cast<float*>(smem + p.sm_off[2]);   // [S][T]
+  // Layer 2's hidden sequence: FP16 in shared memory when it fits, else FP32 in global memory (L2-resident).
+  __half* hs16 = reinterpret_cast<__half*>(smem + p.sm_off[3]);
+  float* spart = reinterpret_cast<float*>(smem + p.sm_off[4]);   // [3][S][T]: warps 1-3's partial scores
+  float* xring = reinterpret_cast<float*>(smem + p.sm_off[5]);   // [kXStages][S][kXS]
+  float* scr = reinterpret_cast<float*>(smem + p.sm_off[6]);
   const bool fused_scores = p.A <= 64;
+  const bool loader = XIN && tid >= kLoader0 && tid < kLoader0 + kLoaderN;
+  // x stages (XIN). Stage t (rows b0..b0+S-1 at step t) goes to ring slot t % kXStages, one cp.async commit group per
+  // stage, issued in order by the loader threads: stage k may be issued once iteration k - kXStages + 1 has begun (its
+  // slot held stage k - kXStages, read in iteration k - kXStages). XC (p.xready): steps >= p.xfirst are still being
+  // copied while the kernel runs (docs/CUDA.md): their stages are issued only after the flag is seen set.
+  int issued = 0;
+  bool landed = false;
+  auto chunk_ready = [&](int t, bool block) {
+    if (!XC || t < p.xfirst || landed) return true;
+    unsigned v = ld_acquire_u32(p.xready);
+    while (block && v == 0u) {
+      __nanosleep(256);   // the copy takes microseconds: poll gently
+      v = ld_acquire_u32(p.xready);
+    }
+    landed = v != 0u;
+    return landed;
+  };
+  // The cp.async of stage t (< T) by this loader thread (no commit).
+  auto issue_stage = [&](int t) {
+    {
+      const int li = static_cast<int>(threadIdx.x) - kLoader0, I = p.I, bb = static_cast<int>(blockIdx.x) * S;
+      float* slot = reinterpret_cast<float*>(smem + p.sm_off[5]) + (t % kXStages) * S * kXS;
+      if ((I & 3) == 0) {
+        // I % 4 == 0: S I / 4 <= 64 pieces of 16 bytes, one per thread at most
+        const int per = I / 4, s = li / per, c = li % per;
+        if (s < S && bb + s < p.B) cp_async16(slot + s * kXS + 4 * c, p.X + (static_cast<std::size_t>(bb + s) * T + t) * I + 4 * c);
+      } else {
+        for (int i = li; i < S * I; i += kLoaderN) {
+          const int s = i / I, c = i % I;
+          if (bb + s < p.B) cp_async4(slot + s * kXS + c, p.X + (static_cast<std::size_t>(bb + s) * T + t) * I + c);
+        }
+      }
+    }
+  };
+  // XC: issue the stages below lim (and below T) whose chunks have landed, one group each; block_next: wait for the
+  // next one's chunk if needed. Else: stage lim - 1 (if < T) as one group, committed even when empty, so that the
+  // group count per iteration is fixed and the wait below is a constant.
+  auto issue_upto = [&](int lim, bool block_next) {
+    if constexpr (XC) {
+      while (issued < lim && issued < T) {
+        if (!chunk_ready(issued, block_next)) break;
+        issue_stage(issued);
+        cp_async_commit();
+        ++issued;
+      }
+    } else {
+      if (lim - 1 < T) issue_stage(lim - 1);
+      cp_async_commit();
+    }
+  };
+  // The first stages go out first: their latency (PCIe when x is read from the pinned host buffer) overlaps the rest
+  // of the prologue.
+  if (loader) {
+    if constexpr (XC) {
+      issue_upto(1, true);
+      issue_upto(kXStages - 1, false);
+    } else {
+      for (int t = 1; t < kXStages; ++t) issue_upto(t, false);   // stages 0 .. kXStages - 2
+    }
+  }
   for (int i = tid; i < S * H; i += kMmaThreads) {
     const int s = i / H, u = i % H, b = b0 + s;
     const bool ok = b < p.B;
@@ -476,13 +736,21 @@ __global__ void __launch_bounds__(kMmaThreads, 1) lstm_attn_mma_kernel(const Lst
     h2[(S + s) * HS16 + u] = __float2half_rn(ok && p.h02 ? p.h02[static_cast<std::size_t>(b) * H + u] : 0.f);
     h1[s * HS16 + u] = h2[s * HS16 + u] = __float2half_rn(0.f);
   }
+  if constexpr (XIN) {
+    // Ring columns I..kLaMaxXI-1 meet zero weights and must be finite: zeros (no cp.async writes there). Rows of
+    // absent samples may hold anything: a sample's column of the products depends on its own row only.
+    const int pad = kLaMaxXI - p.I;
+    if (pad > 0)
+      for (int i = tid; i < kXStages * S * pad; i += kMmaThreads) xring[(i / pad) * kXS + p.I + i % pad] = 0.f;
+  }
   // Per-lane state. Samples of this lane: n0 = 2 tq, n0 + 1 (the D fragment's columns); B fragment row: g.
   const int n0 = 2 * tq;
   const int role = warp < 8 ? 1 : 2;
   const int wl = role == 1 ? warp : warp - 8;
   const int u = 8 * wl + g;   // hidden unit (roles 1, 2)
-  // A fragments [m-tile][k-step]: layer 2 uses all 8 k-steps; layer 1 4, and warps 0-3 keep their Wa^T m-tile
-  // (4 k-steps) in wf[0][4..7] (registers are the limit: 128 per lane at 512 threads).
+  // A fragments [m-tile][k-step]: layer 2 uses all 8 k-steps; layer 1 4 (R1), warps 0-3 keep their Wa^T m-tile
+  // (4 k-steps) in wf[0][4..7] and, XIN, W1's two m-tiles x 2 k-steps sit in wf[1][4..7] (registers are the limit:
+  // 128 per lane at 512 threads).
   uint4 wf[2][K2 / 16];
   float gb[4] = {}, c[2] = {}, gA[2][4] = {}, gB[2][4] = {};
   float sba[2] = {}, sva[2] = {};
@@ -493,6 +761,13 @@ __global__ void __launch_bounds__(kMmaThreads, 1) lstm_attn_mma_kernel(const Lst
     for (int m = 0; m < 2; ++m)
 #pragma unroll
       for (int ks = 0; ks < K1 / 16; ++ks) wf[m][ks] = img[((wl * 2 + m) * (K1 / 16) + ks) * 32 + lane];
+    if constexpr (XIN) {
+#pragma unroll
+      for (int m = 0; m < 2; ++m)
+#pragma unroll
+        for (int ks = 0; ks < kLaMaxXI / 16; ++ks)
+          wf[1][4 + 2 * m + ks] = img[kFragU4_1 + kFragU4_2 + ((wl * 2 + m) * (kLaMaxXI / 16) + ks) * 32 + lane];
+    }
   } else if (role == 2) {
 #pragma unroll
     for (int m = 0; m < 2; ++m)
@@ -507,15 +782,13 @@ __global__ void __launch_bounds__(kMmaThreads, 1) lstm_attn_mma_kernel(const Lst
     const int mt = warp;
 #pragma unroll
     for (int ks = 0; ks < 4; ++ks) {
-      {
-        const int r0 = 16 * mt + g, k0 = 16 * ks + 2 * tq;
-        uint4 a;
-        a.x = pack_h2(el(r0, k0), el(r0, k0 + 1));
-        a.y = pack_h2(el(r0 + 8, k0), el(r0 + 8, k0 + 1));
-        a.z = pack_h2(el(r0, k0 + 8), el(r0, k0 + 9));
-        a.w = pack_h2(el(r0 + 8, k0 + 8), el(r0 + 8, k0 + 9));
-        wf[0][4 + ks] = a;
-      }
+      const int r0 = 16 * mt + g, k0 = 16 * ks + 2 * tq;
+      uint4 a;
+      a.x = pack_h2(el(r0, k0), el(r0, k0 + 1));
+      a.y = pack_h2(el(r0 + 8, k0), el(r0 + 8, k0 + 1));
+      a.z = pack_h2(el(r0, k0 + 8), el(r0, k0 + 9));
+      a.w = pack_h2(el(r0 + 8, k0 + 8), el(r0 + 8, k0 + 9));
+      wf[0][4 + ks] = a;
     }
 #pragma unroll
     for (int hh = 0; hh < 2; ++hh) {
@@ -535,6 +808,7 @@ __global__ void __launch_bounds__(kMmaThreads, 1) lstm_attn_mma_kernel(const Lst
       c[j] = (s < S && b < p.B && c0) ? c0[static_cast<std::size_t>(b) * H + u] : 0.f;
     }
   }
+  // !XIN: x W1^T of step t from the cuBLAS GEMM's buffer (G1), prefetched two iterations ahead.
   auto load_g = [&](float (&gx)[2][4], int t) {
 #pragma unroll
     for (int j = 0; j < 2; ++j) {
@@ -544,10 +818,23 @@ __global__ void __launch_bounds__(kMmaThreads, 1) lstm_attn_mma_kernel(const Lst
       for (int gi = 0; gi < 4; ++gi) gx[j][gi] = ok ? p.G1[(static_cast<std::size_t>(b) * T + t) * 4 * H + gi * H + u] : 0.f;
     }
   };
-  load_g(gA, 0);
-  load_g(gB, 1);
+  if constexpr (!XIN) {
+    load_g(gA, 0);
+    load_g(gB, 1);
+  }
+  if (loader) {   // stage 0 has landed
+    if constexpr (XC) cp_async_wait_dyn(issued - 1);
+    else cp_async_wait<kXStages - 2>();
+  }
   __syncthreads();
   stamp(1);
+  // The head weights, needed only after the loop: requested now by the threads that issue no x stages (their only
+  // cp.async group), so that they do not compete with the weight-fragment loads of the prologue.
+  if (!loader) {
+    const int hl = tid < kLoader0 ? tid : tid - kLoaderN;
+    for (int i = hl; i < p.head_floats / 4; i += kMmaThreads - kLoaderN) cp_async16(hw + i * 4, p.head + i * 4);
+    cp_async_commit();
+  }
   const bool brow = g < S;   // this lane's B-fragment row (sample g) exists
   // B fragments of one k-step from an FP16 h row: k = 16 ks + 2 tq (+1) and + 8.
   auto ldb = [&](const __half* row, int ks, unsigned& x, unsigned& y) {
@@ -559,114 +846,182 @@ __global__ void __launch_bounds__(kMmaThreads, 1) lstm_attn_mma_kernel(const Lst
       x = y = 0u;
     }
   };
-  auto iteration = [&](int it, float (&gx)[2][4]) {
-    if (role <= 2) {
-      const int t = role == 1 ? it : it - 1;
-      if (role == 1 ? it < T : (it >= 1 && it <= T)) {
-        float d[2][2][4] = {};   // [m-tile][k chain][frag]: two independent accumulation chains per tile
-        const __half* r1 = h1 + (((t - (role == 1 ? 1 : 0)) & 1) * S + g) * HS16;   // layer 1: h1_{t-1}; layer 2: h1_t
-        if (role == 1) {
+  // One layer's gate products, cell update and h store for step t (guarded by `live`: outside its steps a layer
+  // computes on stale inputs and stores nothing).
+  auto cell = [&](int it, float (&gx)[2][4], bool live) {
+    const int t = role == 1 ? it : it - 1;
+    // [m-tile][k chain][frag]: two independent accumulation chains per tile; the gate bias is chain 0's start.
+    float d[2][2][4];
 #pragma unroll
-          for (int ks = 0; ks < K1 / 16; ++ks) {
-            unsigned x, y;
-            ldb(r1, ks, x, y);
-            mma16816(d[0][ks & 1], wf[0][ks], x, y);
-            mma16816(d[1][ks & 1], wf[1][ks], x, y);
-          }
-        } else {
-          const __half* r2 = h2 + (((t - 1) & 1) * S + g) * HS16;   // h2_{t-1}
-#pragma unroll
-          for (int ks = 0; ks < K2 / 16; ++ks) {
-            unsigned x, y;
-            ldb(ks < 4 ? r1 : r2, ks & 3, x, y);
-            mma16816(d[0][ks & 1], wf[0][ks], x, y);
-            mma16816(d[1][ks & 1], wf[1][ks], x, y);
-          }
-        }
-        // d[m][.][0..1]: row g (gate 2m) for samples n0, n0+1; [2..3]: row g+8 (gate 2m+1).
-        __half* hb = role == 1 ? h1 : h2;
-#pragma unroll
-        for (int j = 0; j < 2; ++j) {
-          const int s = n0 + j;
-          const float ai = d[0][0][j] + d[0][1][j], ao = d[0][0][2 + j] + d[0][1][2 + j];
-          const float af = d[1][0][j] + d[1][1][j], ac = d[1][0][2 + j] + d[1][1][2 + j];
-          const float gi = sig_hw(ai + gb[0] + gx[j][0]), go = sig_hw(ao + gb[1] + gx[j][1]);
-          const float gf = sig_hw(af + gb[2] + gx[j][2]), gc = tanh_hw(ac + gb[3] + gx[j][3]);
-          c[j] = gf * c[j] + gi * gc;
-          const float h = go * tanh_hw(c[j]);
-          if (s < S) {
-            hb[((t & 1) * S + s) * HS16 + u] = __float2half_rn(h);
-            if (role == 2 && b0 + s < p.B) {
-              if (p.hs_smem) hs16[(s * T + t) * H + u] = __float2half_rn(h);
-              else hs[(s * T + t) * H + u] = h;
-            }
-          }
-        }
-        if (role == 1) load_g(gx, t + 2);
-      }
+    for (int m = 0; m < 2; ++m) {
+      d[m][0][0] = d[m][0][1] = gb[2 * m];
+      d[m][0][2] = d[m][0][3] = gb[2 * m + 1];
+      d[m][1][0] = d[m][1][1] = d[m][1][2] = d[m][1][3] = 0.f;
     }
-    if (scorer && it >= 2) {
-      const int t = it - 2;   // h2_t was written in iteration t + 1 to buffer t & 1 (rewritten only in iteration t + 3)
-      const __half* r2 = h2 + ((t & 1) * S + g) * HS16;
-      float d[2][4] = {};
+    const __half* r1 = h1 + (((t - (role == 1 ? 1 : 0)) & 1) * S + g) * HS16;   // layer 1: h1_{t-1}; layer 2: h1_t
+    if (role == 1) {
+      if constexpr (XIN) {
+        // x_t W1^T: B fragments from the FP32 ring row of sample g, rounded to FP16 as cuBLAS's FAST_16F did.
+        const float* xr = xring + (t % kXStages) * S * kXS + g * kXS;
 #pragma unroll
-      for (int ks = 0; ks < 4; ++ks) {
+        for (int ks = 0; ks < kLaMaxXI / 16; ++ks) {
+          unsigned x = 0u, y = 0u;
+          if (brow) {
+            const float2 lo = *reinterpret_cast<const float2*>(xr + 16 * ks + 2 * tq);
+            const float2 hi = *reinterpret_cast<const float2*>(xr + 16 * ks + 2 * tq + 8);
+            x = pack_h2(lo.x, lo.y);
+            y = pack_h2(hi.x, hi.y);
+          }
+          mma16816(d[0][ks & 1], wf[1][4 + ks], x, y);
+          mma16816(d[1][ks & 1], wf[1][6 + ks], x, y);
+        }
+      }
+#pragma unroll
+      for (int ks = 0; ks < K1 / 16; ++ks) {
         unsigned x, y;
-        ldb(r2, ks, x, y);
-        mma16816(d[ks & 1], wf[0][4 + ks], x, y);
+        ldb(r1, ks, x, y);
+        mma16816(d[0][ks & 1], wf[0][ks], x, y);
+        mma16816(d[1][ks & 1], wf[1][ks], x, y);
       }
-      float part[2];
+    } else {
+      const __half* r2 = h2 + (((t - 1) & 1) * S + g) * HS16;   // h2_{t-1}
 #pragma unroll
-      for (int j = 0; j < 2; ++j)
-        part[j] = sva[0] * tanh_hw(d[0][j] + d[1][j] + sba[0]) + sva[1] * tanh_hw(d[0][2 + j] + d[1][2 + j] + sba[1]);
-#pragma unroll
-      for (int j = 0; j < 2; ++j)
-#pragma unroll
-        for (int o = 4; o < 32; o <<= 1) part[j] += __shfl_xor_sync(kFull, part[j], o);
-      float* dst = warp == 0 ? score : spart + (warp - 1) * S * T;
-      if (g == 0)
-#pragma unroll
-        for (int j = 0; j < 2; ++j)
-          if (n0 + j < S) dst[(n0 + j) * T + t] = part[j];
+      for (int ks = 0; ks < K2 / 16; ++ks) {
+        unsigned x, y;
+        ldb(ks < 4 ? r1 : r2, ks & 3, x, y);
+        mma16816(d[0][ks & 1], wf[0][ks], x, y);
+        mma16816(d[1][ks & 1], wf[1][ks], x, y);
+      }
     }
+    // d[m][.][0..1]: row g (gate 2m) for samples n0, n0+1; [2..3]: row g+8 (gate 2m+1).
+    __half* hb = role == 1 ? h1 : h2;
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+      if (S == 1 && j == 1) continue;   // S = 1: the second column is padding in every lane (half the MUFU work)
+      const int s = n0 + j;
+      float ai = d[0][0][j] + d[0][1][j], ao = d[0][0][2 + j] + d[0][1][2 + j];
+      float af = d[1][0][j] + d[1][1][j], ac = d[1][0][2 + j] + d[1][1][2 + j];
+      if constexpr (!XIN) {
+        ai += gx[j][0];
+        ao += gx[j][1];
+        af += gx[j][2];
+        ac += gx[j][3];
+      }
+      const float gi = sig_hw(ai), go = sig_hw(ao), gf = sig_hw(af), gc = tanh_hw(ac);
+      const float cn = gf * c[j] + gi * gc;
+      const float h = go * tanh_hw(cn);
+      if (live) {
+        c[j] = cn;
+        if (s < S) {
+          hb[((t & 1) * S + s) * HS16 + u] = __float2half_rn(h);
+          if (role == 2 && b0 + s < p.B) {
+            if (p.hs_smem) hs16[(s * T + t) * H + u] = __float2half_rn(h);
+            else p.Hs[(static_cast<std::size_t>(b0 + s) * T + t) * H + u] = h;
+          }
+        }
+      }
+    }
+    if constexpr (!XIN)
+      if (role == 1 && live) load_g(gx, t + 2);
+  };
+  // Attention score of step it - 2 (warps 0-3): h2_t was written in iteration t + 1 to buffer t & 1 (rewritten only in
+  // iteration t + 3). Stores only when `live`.
+  auto score_step = [&](int it, bool live) {
+    const int t = it - 2;
+    const __half* r2 = h2 + ((t & 1) * S + g) * HS16;
+    float d[2][4] = {};
+#pragma unroll
+    for (int ks = 0; ks < 4; ++ks) {
+      unsigned x, y;
+      ldb(r2, ks, x, y);
+      mma16816(d[ks & 1], wf[0][4 + ks], x, y);
+    }
+    float part[2] = {};
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+      if (S == 1 && j == 1) continue;
+      part[j] = sva[0] * tanh_hw(d[0][j] + d[1][j] + sba[0]) + sva[1] * tanh_hw(d[0][2 + j] + d[1][2 + j] + sba[1]);
+    }
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+      if (S == 1 && j == 1) continue;
+#pragma unroll
+      for (int o = 4; o < 32; o <<= 1) part[j] += __shfl_xor_sync(kFull, part[j], o);
+    }
+    float* dst = warp == 0 ? score : spart + (warp - 1) * S * T;
+    if (live && g == 0)
+#pragma unroll
+      for (int j = 0; j < 2; ++j)
+        if (n0 + j < S) dst[(n0 + j) * T + t] = part[j];
+  };
+  auto iteration = [&](int it, float (&gx)[2][4]) {
+    // Stage it + kXStages - 1 may go to the slot x_{it-1} used (read in iteration it - 1: the barrier since orders it).
+    if (loader) issue_upto(it + kXStages, false);
+    // (Running warps 0-3's layer-1 cell and score step as one straight-line block, so that the compiler could
+    // interleave them, was measured slower: 1,640 vs 1,510 cycles per iteration, docs/gpu/run7/call3.)
+    if (role == 1) {
+      if (it < T) cell(it, gx, true);
+    } else {
+      if (it >= 1 && it <= T) cell(it, gx, true);
+    }
+    if (scorer && it >= 2) score_step(it, true);
+    if (loader) {   // stage it + 1 has landed before the barrier publishes it
+      if constexpr (XC) {
+        if (it + 1 < T) {
+          issue_upto(it + 2, true);
+          cp_async_wait_dyn(issued - (it + 2));
+        }
+      } else {
+        cp_async_wait<kXStages - 2>();   // one group per iteration (empty past T): stage it + 1 is the 7th newest
+      }
+    }
+    if (blockIdx.x == 0 && it == 10 && lane == 0) g_la_warp[warp] = clock64();   // diagnostics: barrier arrival per warp
     __syncthreads();
+    if (blockIdx.x == 0 && it == 9 && tid == 0) g_la_warp[kMmaWarps] = clock64();   // iteration 10 begins
   };
   for (int it = 0; it <= T + 1; it += 2) {
     iteration(it, gA);
     if (it + 1 <= T + 1) iteration(it + 1, gB);
   }
   stamp(2);
-  float* hw = reinterpret_cast<float*>(smem);
-  for (int i = tid; i < p.head_floats / 4; i += kMmaThreads) cp_async16(hw + i * 4, p.head + i * 4);
-  cp_async_wait_all();
+  cp_async_wait_all();   // the head weights (requested after the prologue)
   __syncthreads();
   stamp(3);
   if (!fused_scores) {
     if (p.hs_smem) attn_scores<kMmaThreads>(p, hw, hs16, score, S, b0, warp, lane);
-    else attn_scores<kMmaThreads>(p, hw, hs, score, S, b0, warp, lane);
-  }
-  else
+    else attn_scores<kMmaThreads>(p, hw, p.Hs + static_cast<std::size_t>(b0) * T * H, score, S, b0, warp, lane);
+  } else {
     for (int i = tid; i < S * T; i += kMmaThreads) score[i] = ((score[i] + spart[i]) + spart[S * T + i]) + spart[2 * S * T + i];
+  }
   __syncthreads();
   stamp(4);
-  if (p.hs_smem) attn_head<S>(p, hw, hs16, score, h1f, b0, warp, lane);
-  else attn_head<S>(p, hw, hs, score, h1f, b0, warp, lane);
+  const float* hs = p.Hs + static_cast<std::size_t>(b0) * T * H;
+  if (p.hs_smem) attn_head_block<S>(p, hw, hs16, score, scr, b0, tid);
+  else attn_head_block<S>(p, hw, hs, score, scr, b0, tid);
   stamp(5);
 }
-
-template <int S>
+template <int S, bool XIN, bool XC = false>
 cudaError_t launch_mma(const LstmAttn& p, cudaStream_t s) {
-  const std::size_t smem = lstm_attn_smem(LaWeights::fp16, S, p.T, p.hs_smem != 0);
-  cudaError_t e = cudaFuncSetAttribute(lstm_attn_mma_kernel<S>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+  const MmaLayout L = mma_layout(S, p.T, p.hs_smem != 0, p.head_floats, XIN);
+  LstmAttn q = p;
+  const std::size_t offs[7] = {L.head, L.h, L.score, L.hs16, L.spart, L.xring, L.scratch};
+  for (int i = 0; i < 7; ++i) q.sm_off[i] = static_cast<unsigned>(offs[i]);
+  cudaError_t e = cudaFuncSetAttribute(lstm_attn_mma_kernel<S, XIN, XC>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(L.total));
   if (e != cudaSuccess) return e;
   const unsigned grid = static_cast<unsigned>((p.B + S - 1) / S);
-  lstm_attn_mma_kernel<S><<<grid, kMmaThreads, smem, s>>>(p);
+  lstm_attn_mma_kernel<S, XIN, XC><<<grid, kMmaThreads, L.total, s>>>(q);
   return cudaGetLastError();
+}
+template <int S>
+cudaError_t launch_mma_x(const LstmAttn& p, cudaStream_t s) {
+  if constexpr (S > 1)   // x copied in time chunks while the kernel runs (large batches only)
+    if (p.X && p.xready) return launch_mma<S, true, true>(p, s);
+  return p.X ? launch_mma<S, true>(p, s) : launch_mma<S, false>(p, s);
 }
 
 template <LaWeights M, int S>
 cudaError_t launch(const LstmAttn& p, cudaStream_t s) {
-  const std::size_t smem = lstm_attn_smem(M, S, p.T, p.hs_smem != 0);
+  const std::size_t smem = lstm_attn_smem(M, S, p.T, p.hs_smem != 0, p.head_floats, false);
   cudaError_t e = cudaFuncSetAttribute(lstm_attn_kernel<M, S>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
   if (e != cudaSuccess) return e;
   const unsigned grid = static_cast<unsigned>((p.B + S - 1) / S);
@@ -687,19 +1042,24 @@ cudaError_t launch_s(const LstmAttn& p, int S, cudaStream_t s) {
 }  // namespace
 
 std::vector<std::uint8_t> lstm_attn_pack(LaWeights mode, const float* R1, const float* W2, const float* R2, std::vector<float>& scale1,
-                                         std::vector<float>& scale2) {
+                                         std::vector<float>& scale2, const float* W1, int I) {
   const std::size_t lb1 = layer_bytes(K1, mode), lb2 = layer_bytes(K2, mode);
   scale1.assign(4 * H, 1.f);
   scale2.assign(4 * H, 1.f);
   if (mode == LaWeights::fp16) {
     // mma.sync A fragments (lstm_attn_mma_kernel): [layer][warp w][m-tile m][k-step ks][lane] as 4 x 32-bit (8 halves).
     // Tile m, row r: gate 2m + (r >= 8) of unit 8w + (r & 7); lane (g, tq) holds rows g / g+8 and columns 2tq (+1), 2tq+8 (+9).
-    std::vector<std::uint8_t> img(sizeof(std::uint32_t) * 4 * (kFragU4_1 + kFragU4_2), 0);
+    // Layer 0 (W1 [4H, I], K padded with zeros to kLaMaxXI) follows both layers when the kernel does x W1^T itself.
+    const bool xin = W1 && I > 0 && I <= kLaMaxXI;
+    std::vector<std::uint8_t> img(sizeof(std::uint32_t) * 4 * (kFragU4_1 + kFragU4_2 + (xin ? kFragU4_X : 0)), 0);
     auto* out = reinterpret_cast<__half*>(img.data());
     std::size_t o = 0;
-    for (int layer = 1; layer <= 2; ++layer) {
-      const int K = layer == 1 ? K1 : K2;
-      auto w = [&](int r, int k) { return layer == 1 ? R1[r * H + k] : (k < H ? W2[r * H + k] : R2[r * H + k - H]); };
+    for (int layer = 1; layer <= (xin ? 3 : 2); ++layer) {
+      const int K = layer == 1 ? K1 : layer == 2 ? K2 : kLaMaxXI;
+      auto w = [&](int r, int k) {
+        if (layer == 3) return k < I ? W1[r * I + k] : 0.f;
+        return layer == 1 ? R1[r * H + k] : (k < H ? W2[r * H + k] : R2[r * H + k - H]);
+      };
       for (int wp = 0; wp < 8; ++wp)
         for (int m = 0; m < 2; ++m)
           for (int ks = 0; ks < K / 16; ++ks)
@@ -756,11 +1116,9 @@ int lstm_attn_samples_per_block(int B, int sms) {
   return S;
 }
 
-std::size_t lstm_attn_smem(LaWeights mode, int S, int T, bool hs_smem) {
-  // FP16 (tensor-core kernel): the hidden sequence in halves, + 3 S T floats of partial attention scores after it.
-  if (mode == LaWeights::fp16)
-    return layer_bytes(K1, mode) + layer_bytes(K2, mode) + sizeof(float) * 4 * S * H + sizeof(float) * static_cast<std::size_t>((S * T + 3) / 4 * 4) +
-           (hs_smem ? 2 * static_cast<std::size_t>(S) * T * H : 0) + sizeof(float) * 3 * static_cast<std::size_t>(S) * T;
+std::size_t lstm_attn_smem(LaWeights mode, int S, int T, bool hs_smem, int head_floats, bool xin) {
+  // FP16: the tensor-core kernel's own layout (mma_layout: head weights, h, scores, FP16 hidden sequence, x ring).
+  if (mode == LaWeights::fp16) return mma_layout(S, T, hs_smem, head_floats, xin).total;
   return layer_bytes(K1, mode) + layer_bytes(K2, mode) + sizeof(float) * 4 * S * H + (mode == LaWeights::int8 ? 8 * S * H : 0) +
          sizeof(float) * static_cast<std::size_t>((S * T + 3) / 4 * 4) + (hs_smem ? sizeof(float) * static_cast<std::size_t>(S) * T * H : 0);
 }
@@ -788,6 +1146,23 @@ std::vector<float> lstm_attn_pack_head(const float* Wa, const float* ba, const f
   return v;
 }
 
+bool lstm_attn_warp_cycles(long long out[16]) {
+  unsigned long long c[17] = {};
+  if (cudaMemcpyFromSymbol(c, g_la_warp, sizeof c) != cudaSuccess) return false;
+  for (int i = 0; i < 16; ++i) out[i] = static_cast<long long>(c[i] - c[16]);
+  return true;
+}
+
+bool lstm_attn_head_cycles(long long out[4]) {
+  unsigned long long c[9] = {};
+  if (cudaMemcpyFromSymbol(c, g_la_clock, sizeof c) != cudaSuccess) return false;
+  out[0] = static_cast<long long>(c[6] - c[4]);   // softmax
+  out[1] = static_cast<long long>(c[7] - c[6]);   // context
+  out[2] = static_cast<long long>(c[8] - c[7]);   // fc1
+  out[3] = static_cast<long long>(c[5] - c[8]);   // fc2 + logits out
+  return true;
+}
+
 bool lstm_attn_phase_cycles(long long out[5]) {
   unsigned long long c[6] = {};
   if (cudaMemcpyFromSymbol(c, g_la_clock, sizeof c) != cudaSuccess) return false;
@@ -800,10 +1175,10 @@ cudaError_t lstm_attn_run(const LstmAttn& p, int S, cudaStream_t s) {
     case LaWeights::fp32: return launch_s<LaWeights::fp32>(p, S, s);
     case LaWeights::fp16:
       switch (S) {   // the tensor-core kernel (the FP16 image is in its fragment layout)
-        case 1: return launch_mma<1>(p, s);
-        case 2: return launch_mma<2>(p, s);
-        case 4: return launch_mma<4>(p, s);
-        default: return launch_mma<8>(p, s);
+        case 1: return launch_mma_x<1>(p, s);
+        case 2: return launch_mma_x<2>(p, s);
+        case 4: return launch_mma_x<4>(p, s);
+        default: return launch_mma_x<8>(p, s);
       }
     default: return launch_s<LaWeights::int8>(p, S, s);
   }
