@@ -106,6 +106,11 @@ void lstm_forward(Isa isa, LstmDims d, const float* packed, const float* x, int 
                   const float* c0, float* y, float* hT, float* cT, float* workspace) {
   TICKRT_DISPATCH(lstm_forward(d, packed, x, layout, h0, c0, y, hT, cT, workspace));
 }
+void lstm_forward_progress(Isa isa, LstmDims d, const float* packed, const float* x, int layout, const float* h0,
+                           const float* c0, float* y, float* hT, float* cT, float* workspace, std::atomic<int>* progress,
+                           int every) {
+  TICKRT_DISPATCH(lstm_forward_progress(d, packed, x, layout, h0, c0, y, hT, cT, workspace, progress, every));
+}
 size_t additive_attention_packed_floats(Isa isa, int D, int A) {
   TICKRT_DISPATCH(additive_attention_packed_floats(D, A));
 }

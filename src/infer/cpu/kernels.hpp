@@ -30,6 +30,7 @@
 // Limits: dimensions are int and must be >= 1 unless stated; products like T*B*4H must fit int32.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -98,6 +99,12 @@ size_t lstm_workspace_floats(Isa, LstmDims);
 // recurrent tile (h_prev @ R^T + projection, cell update in registers).
 void lstm_forward(Isa, LstmDims, const float* packed, const float* x, int layout, const float* h0,
                   const float* c0, float* y, float* hT, float* cT, float* workspace);
+// The same computation (same results), for a layer pipelined across threads (ops/fused.cpp, intra-op threads):
+// after every `every` steps, and after the last, the number of finished steps is stored into *progress (release
+// order), so another thread that reads *progress (acquire) may read y's rows of those steps while this runs.
+void lstm_forward_progress(Isa, LstmDims, const float* packed, const float* x, int layout, const float* h0,
+                           const float* c0, float* y, float* hT, float* cT, float* workspace,
+                           std::atomic<int>* progress, int every);
 
 // ---- Additive (Bahdanau) attention over time ----------------------------------------------------
 // For each b: s_t = v . tanh(W h_t + bw) + bv, a = softmax_t(s), ctx[b,:] = sum_t a_t h[b,t,:].

@@ -448,7 +448,8 @@ inline void lstm_step_batched(int B, int H, int Hp, int npan, const float* hprev
 }
 
 void lstm_forward_impl(LstmDims d, const float* packed, const float* x, int layout, const float* h0,
-                       const float* c0, float* y, float* hT, float* cT, float* ws) {
+                       const float* c0, float* y, float* hT, float* cT, float* ws,
+                       std::atomic<int>* progress = nullptr, int every = 1) {
   const int T = d.T, B = d.B, I = d.I, H = d.H;
   if (T <= 0 || B <= 0 || H <= 0) return;
   const LstmLayout L = lstm_layout(I, H);
@@ -505,6 +506,7 @@ void lstm_forward_impl(LstmDims d, const float* packed, const float* x, int layo
         for (int k = 0; k < H; ++k) yr[k] = hout[b * Hp + k];
       }
     }
+    if (progress && ((t + 1) % every == 0 || t + 1 == T)) progress->store(t + 1, std::memory_order_release);
   }
   const float* hlast = hbuf[T & 1];
   for (int b = 0; b < B; ++b)
@@ -706,6 +708,11 @@ size_t lstm_workspace_floats(LstmDims d) {
 void lstm_forward(LstmDims d, const float* packed, const float* x, int layout, const float* h0,
                   const float* c0, float* y, float* hT, float* cT, float* ws) {
   lstm_forward_impl(d, packed, x, layout, h0, c0, y, hT, cT, ws);
+}
+void lstm_forward_progress(LstmDims d, const float* packed, const float* x, int layout, const float* h0,
+                           const float* c0, float* y, float* hT, float* cT, float* ws, std::atomic<int>* progress,
+                           int every) {
+  lstm_forward_impl(d, packed, x, layout, h0, c0, y, hT, cT, ws, progress, every < 1 ? 1 : every);
 }
 
 size_t additive_attention_packed_floats(int D, int A) { return attn_layout(D, A).total; }

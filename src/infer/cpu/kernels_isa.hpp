@@ -20,6 +20,9 @@
   size_t lstm_workspace_floats(LstmDims d);                                                          \
   void lstm_forward(LstmDims d, const float* packed, const float* x, int layout, const float* h0,    \
                     const float* c0, float* y, float* hT, float* cT, float* ws);                     \
+  void lstm_forward_progress(LstmDims d, const float* packed, const float* x, int layout, const float* h0, \
+                             const float* c0, float* y, float* hT, float* cT, float* ws,             \
+                             std::atomic<int>* progress, int every);                                 \
   size_t additive_attention_packed_floats(int D, int A);                                             \
   void additive_attention_pack(int D, int A, const float* W, const float* bw, const float* v,        \
                                float bv, float* packed);                                             \

@@ -57,38 +57,52 @@ void fused_lstm_run_mt(const Kernel& k) {
 }
 
 // Intra-op threads, batch 1: two stacked layers as a pipeline (pipeline_lstm_pair below). Layer `a` runs on worker
-// 1 in chunks of Tc steps and publishes the number of finished chunks in pool counter 0; layer `b` runs on the
-// caller, chunk k as soon as a's chunk k is out. lstm_forward takes an initial state, so chunk k starts from chunk
-// k-1's final h/c (kept in a small state block after each side's workspace): the same recurrence, in pieces.
-// Time: about max(a, b) + one chunk of a, instead of a + b.
+// 1 as one lstm_forward_progress call (its whole input projection one AMX GEMM, as on one thread), publishing the
+// number of finished steps every kPublishEvery steps in pool counter 0. Layer `b` runs on the caller in chunks:
+// each takes every step a has finished and b has not (at least one, at most b_chunk_max), so b starts a couple of
+// steps after a, and its chunks grow when a pulls ahead (a's steps are cheaper: its input is narrower), keeping b's
+// input projections longer GEMMs. lstm_forward takes an initial state, so each chunk of b starts from the previous
+// chunk's final h/c (a small state block after b's workspace): the same recurrence, in pieces.
+// Time: ~b + a couple of steps of a, instead of a + b.
 struct LstmPairParams {
   Kernel a, b;              // the two original steps (their params, tensors; their workspace pointers are unused)
-  int T = 0, Tc = 0;
-  std::size_t a_state = 0, b_state = 0;   // floats into the worker's scratch / the caller's workspace
+  int T = 0, b_chunk_max = 0;
+  std::size_t b_state = 0;  // floats into the caller's workspace
 };
-constexpr int kPairChunk = 8;   // steps per chunk: measured (docs/ENGINE.md "Intra-op threads")
+constexpr int kPublishEvery = 2;   // a's steps per progress store
+constexpr int kPairChunkMax = 32;  // b's chunk cap (its workspace holds this many projected rows)
 
-void lstm_pair_layer(const Kernel& L, int T, int Tc, float* ws, float* state, std::atomic<int>& progress, bool producer) noexcept {
+struct LstmIo {
+  const float *x, *packed, *h0, *c0;
+  float *y, *hT, *cT;
+  LstmIo(const Kernel& L, const LstmParams& p)
+      : x(L.in[0]->as<float>()), packed(L.in[1]->as<float>()),
+        h0(L.in.size() > 2 && L.in[2] ? L.in[2]->as<float>() + p.h0_off : nullptr),
+        c0(L.in.size() > 3 && L.in[3] ? L.in[3]->as<float>() + p.c0_off : nullptr),
+        y(L.out[0] ? L.out[0]->as<float>() : nullptr),
+        hT(L.out.size() > 1 && L.out[1] ? L.out[1]->as<float>() : nullptr),
+        cT(L.out.size() > 2 && L.out[2] ? L.out[2]->as<float>() : nullptr) {}
+};
+
+void lstm_pair_producer(const Kernel& L, float* ws, std::atomic<int>& progress) noexcept {
   const auto& p = L.p<LstmParams>();
+  const LstmIo io(L, p);
+  cpu::lstm_forward_progress(L.isa, p.d, io.packed, io.x, p.layout, io.h0, io.c0, io.y, io.hT, io.cT, ws, &progress, kPublishEvery);
+}
+void lstm_pair_consumer(const Kernel& L, int T, int chunk_max, float* ws, float* state, const std::atomic<int>& progress) noexcept {
+  const auto& p = L.p<LstmParams>();
+  const LstmIo io(L, p);
   const std::size_t I = static_cast<std::size_t>(p.d.I), H = static_cast<std::size_t>(p.d.H);
-  const float* x = L.in[0]->as<float>();
-  const float* packed = L.in[1]->as<float>();
-  const float* h0 = L.in.size() > 2 && L.in[2] ? L.in[2]->as<float>() + p.h0_off : nullptr;
-  const float* c0 = L.in.size() > 3 && L.in[3] ? L.in[3]->as<float>() + p.c0_off : nullptr;
-  float* y = L.out[0] ? L.out[0]->as<float>() : nullptr;
-  float* hT = L.out.size() > 1 && L.out[1] ? L.out[1]->as<float>() : nullptr;
-  float* cT = L.out.size() > 2 && L.out[2] ? L.out[2]->as<float>() : nullptr;
   float* hs = state;
   float* cs = state + (H + 15) / 16 * 16;
-  int chunk = 0;
-  for (int t0 = 0; t0 < T; t0 += Tc, ++chunk) {
-    const int n = std::min(Tc, T - t0);
+  for (int t0 = 0; t0 < T;) {
+    ThreadPool::wait_at_least(progress, t0 + 1);
+    const int n = std::min(std::min(chunk_max, T - t0), progress.load(std::memory_order_acquire) - t0);
     const bool last = t0 + n >= T;
-    if (!producer) ThreadPool::wait_at_least(progress, chunk + 1);
     const std::size_t t = static_cast<std::size_t>(t0);
-    cpu::lstm_forward(L.isa, cpu::LstmDims{n, 1, p.d.I, p.d.H}, packed, x + t * I, p.layout, chunk == 0 ? h0 : hs,
-                      chunk == 0 ? c0 : cs, y ? y + t * H : nullptr, last && hT ? hT : hs, last && cT ? cT : cs, ws);
-    if (producer) progress.store(chunk + 1, std::memory_order_release);
+    cpu::lstm_forward(L.isa, cpu::LstmDims{n, 1, p.d.I, p.d.H}, io.packed, io.x + t * I, p.layout, t0 == 0 ? io.h0 : hs,
+                      t0 == 0 ? io.c0 : cs, io.y ? io.y + t * H : nullptr, last && io.hT ? io.hT : hs, last && io.cT ? io.cT : cs, ws);
+    t0 += n;
   }
 }
 struct LstmPairRun { const Kernel* k; const LstmPairParams* p; };
@@ -97,11 +111,10 @@ void lstm_pair_task(void* ctx, int tid, int) noexcept {
   const LstmPairParams& P = *r.p;
   std::atomic<int>& progress = r.k->pool->counter(0);
   if (tid == 1) {
-    float* ws = reinterpret_cast<float*>(r.k->pool->scratch(1));
-    lstm_pair_layer(P.a, P.T, P.Tc, ws, ws + P.a_state, progress, true);
+    lstm_pair_producer(P.a, reinterpret_cast<float*>(r.k->pool->scratch(1)), progress);
   } else if (tid == 0) {
     float* ws = reinterpret_cast<float*>(r.k->workspace);
-    lstm_pair_layer(P.b, P.T, P.Tc, ws, ws + P.b_state, progress, false);
+    lstm_pair_consumer(P.b, P.T, P.b_chunk_max, ws, ws + P.b_state, progress);
   }
 }
 void lstm_pair_run(const Kernel& k) {
@@ -461,13 +474,16 @@ bool pipeline_lstm_pair_impl(Kernel& first, const Kernel& second, std::size_t ws
   pp->a = first;
   pp->b = second;
   pp->T = a.d.T;
-  pp->Tc = std::min(kPairChunk, a.d.T);
   auto r16 = [](std::size_t n) { return (n + 15) / 16 * 16; };
-  pp->a_state = r16(cpu::lstm_workspace_floats(first.isa, cpu::LstmDims{pp->Tc, 1, a.d.I, a.d.H}));
-  pp->b_state = r16(cpu::lstm_workspace_floats(second.isa, cpu::LstmDims{pp->Tc, 1, b.d.I, b.d.H}));
-  const std::size_t a_need = (pp->a_state + 2 * r16(static_cast<std::size_t>(a.d.H))) * sizeof(float);
-  const std::size_t b_need = (pp->b_state + 2 * r16(static_cast<std::size_t>(b.d.H))) * sizeof(float);
-  if (b_need > ws_bytes) return false;
+  const std::size_t a_need = cpu::lstm_workspace_floats(first.isa, a.d) * sizeof(float);   // a runs whole, as on one thread
+  // b's chunk cap: the largest (up to kPairChunkMax) whose workspace + state fit the plan's workspace.
+  std::size_t b_need = 0;
+  for (pp->b_chunk_max = std::min(kPairChunkMax, b.d.T); pp->b_chunk_max >= 1; pp->b_chunk_max /= 2) {
+    pp->b_state = r16(cpu::lstm_workspace_floats(second.isa, cpu::LstmDims{pp->b_chunk_max, 1, b.d.I, b.d.H}));
+    b_need = (pp->b_state + 2 * r16(static_cast<std::size_t>(b.d.H))) * sizeof(float);
+    if (b_need <= ws_bytes) break;
+  }
+  if (pp->b_chunk_max < 1) return false;
   first.params = pp;
   first.run = &lstm_pair_run;
   first.run_mt = nullptr;
