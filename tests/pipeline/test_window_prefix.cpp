@@ -38,7 +38,8 @@ struct Outcome {
 };
 
 // idle_calls: idle() calls on the prefix stage after each message (0: the thread never idles).
-Outcome replay(int idle_calls, int slice, KeepWarm keep_warm = KeepWarm::off, bool row_samples = true) {
+Outcome replay(int idle_calls, int slice, KeepWarm keep_warm = KeepWarm::off, bool row_samples = true, int copies = 1,
+               int prefix_slots = PrefixRunner::kDefaultSymbols) {
   Outcome o;
   auto whole_m = load(0), pre_m = load(slice);
   EXPECT_TRUE(whole_m && pre_m);
@@ -48,6 +49,11 @@ Outcome replay(int idle_calls, int slice, KeepWarm keep_warm = KeepWarm::off, bo
   EXPECT_EQ(iw.value()->prefix, nullptr);
   EXPECT_NE(ip.value()->prefix, nullptr) << ip.value()->prefix_note;
   if (!ip.value()->prefix) return o;
+  if (prefix_slots != PrefixRunner::kDefaultSymbols) {
+    auto pr = PrefixRunner::create(*ip.value()->ctx, pre_m->package, slice, prefix_slots);
+    EXPECT_TRUE(pr.ok()) << pr.status().to_string();
+    if (pr.ok()) ip.value()->prefix = std::move(pr.value());
+  }
   ModelSlot slot_w(std::move(iw.value())), slot_p(std::move(ip.value()));
   auto clock = TscClock::calibrate(std::chrono::milliseconds(5));
   EXPECT_TRUE(clock.ok());
@@ -57,7 +63,7 @@ Outcome replay(int idle_calls, int slice, KeepWarm keep_warm = KeepWarm::off, bo
   features::FeatureConfig fc;
   MarketHandler mh(fc);
   mh.set_row_samples(row_samples);  // as `tickrt run` inline with the prefix on
-  auto src = CaptureSource::open(kCapture, 1, 0, 60000);
+  auto src = CaptureSource::open(kCapture, copies, 0, 60000);  // copies > 1: renamed symbols, interleaved
   EXPECT_TRUE(src.ok());
   if (!src.ok()) return o;
   std::string_view line;
@@ -108,6 +114,18 @@ TEST(WindowPrefixPipeline, KeepWarmInferRunsTheTicksPathOnTheReadyPrefixWithoutC
   EXPECT_GT(o.warm_runs, static_cast<std::uint64_t>(o.due));  // several warm passes per sample
   EXPECT_LE(o.worst, 1e-5);
   EXPECT_GE(o.pc.hits, static_cast<std::uint64_t>(o.due) * 9 / 10);
+}
+
+TEST(WindowPrefixPipeline, OneSlotPerSymbolServesTwoSymbolsSampledTogether) {
+  if (!std::filesystem::exists(kModel) || !std::filesystem::exists(kCapture)) GTEST_SKIP() << "model or capture absent";
+  const Outcome two = replay(/*idle_calls=*/16, /*slice=*/16, KeepWarm::off, true, /*copies=*/2);
+  ASSERT_GT(two.due, 800);
+  EXPECT_LE(two.worst, 1e-5);
+  EXPECT_GE(two.pc.hits, static_cast<std::uint64_t>(two.due) * 98 / 100);
+  // One slot for two symbols: each sample's want() takes the slot from the other symbol.
+  const Outcome one = replay(16, 16, KeepWarm::off, true, 2, /*prefix_slots=*/1);
+  EXPECT_LE(one.worst, 1e-5);
+  EXPECT_LT(one.pc.hits, two.pc.hits / 2);
 }
 
 TEST(WindowPrefixPipeline, AThreadThatNeverIdlesRunsWholeWindowsWithTheSameLogits) {
