@@ -154,6 +154,24 @@ TEST(MemoryPlan, RunDoesNotAllocate) {
   EXPECT_EQ(g_allocs.load(), before);
 }
 
+// With intra-op threads (the batch-1 LSTM pipeline, the batch-8 splits) neither the caller nor the worker allocates.
+TEST(MemoryPlan, RunWithTwoThreadsDoesNotAllocate) {
+  auto e = small_engine();
+  ExecutionContext ctx(e);
+  ASSERT_TRUE(ctx.set_threads(2).ok());
+  ASSERT_TRUE(ctx.prepare_batch(1).ok());
+  ASSERT_TRUE(ctx.prepare_batch(8).ok());
+  ASSERT_GT(ctx.stats().parallel_steps, 0);
+  fill_golden_input(3, ctx.input(0), 8 * 64 * 32);
+  ASSERT_EQ(ctx.run(), Code::ok);   // the worker's first task (thread start-up is done in set_threads)
+  const long before = g_allocs.load();
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(ctx.run(), Code::ok);
+  ASSERT_EQ(ctx.select_batch(1), Code::ok);
+  EXPECT_EQ(ctx.stats().pipelined_pairs, 1);
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(ctx.run(), Code::ok);
+  EXPECT_EQ(g_allocs.load(), before);
+}
+
 TEST(OnnxImport, MalformedFilesGiveClearErrors) {
   const std::string p = tmp("bad.onnx");
   spit(p, "\x08\x07garbage\xff\xff\xff\xff\x0f not protobuf");
