@@ -228,7 +228,9 @@ TEST(Cluster, KilledShardResumesWithoutGap) {
     ASSERT_GE(seqs[i], 1u);
     ASSERT_LE(seqs[i], published);
     if (++seen[seqs[i]] > 1) ++dups;
-    if (i > 0 && i != before) ASSERT_EQ(seqs[i], seqs[i - 1] + 1) << "position " << i;
+    if (i > 0 && i != before) {
+      ASSERT_EQ(seqs[i], seqs[i - 1] + 1) << "position " << i;
+    }
   }
   for (std::uint64_t s = 1; s <= published; ++s) ASSERT_EQ(seen[s] >= 1, true) << "seq " << s << " never applied";
   ASSERT_LT(before, seqs.size());

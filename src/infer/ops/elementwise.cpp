@@ -310,7 +310,6 @@ Status un_prepare(PrepareCtx& c) {
   if constexpr (OP == UnOp::selu) { p->alpha = n.attr_f("alpha", 1.67326319217681884765625f); p->beta = n.attr_f("gamma", 1.05070102214813232421875f); }
   if constexpr (OP == UnOp::hsig) { p->alpha = n.attr_f("alpha", 0.2f); p->beta = n.attr_f("beta", 0.5f); }
   if constexpr (OP == UnOp::clip) {
-    const DType t = c.in[0].dtype;
     double lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
     if (c.opset < 11) { lo = n.attr_f("min", -std::numeric_limits<float>::max()); hi = n.attr_f("max", std::numeric_limits<float>::max()); }
     auto scalar = [&](std::size_t i, double& out) -> Status {

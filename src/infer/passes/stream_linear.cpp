@@ -27,78 +27,33 @@ Result<int> stream_row_linear(Graph& g) {
   const std::size_t n0 = g.nodes.size();
   for (std::size_t i = 0; i < n0; ++i) {
     Node& n = g.nodes[i];
-    if (n.dead || !n.domain.empty() || (n.op != "MatMul" && n.op != "Gemm")) continue;
-    const TensorData* B = const_f32(g, n.inputs[1]);
-    if (!B || B->dims.size() != 2) continue;
-    bool trans_b = false;
-    const TensorData* bias = nullptr;
-    if (n.op == "Gemm") {
-      if (n.attr_i("transA", 0) != 0 || n.attr_f("alpha", 1.0f) != 1.0f) continue;
-      trans_b = n.attr_i("transB", 0) != 0;
-      if (n.inputs.size() > 2 && n.inputs[2] >= 0) {
-        if (n.attr_f("beta", 1.0f) != 1.0f) continue;
-        bias = const_f32(g, n.inputs[2]);
-        if (!bias) continue;
-      }
-    }
-    const std::int64_t K = trans_b ? B->dims[1] : B->dims[0];
-    const std::int64_t N = trans_b ? B->dims[0] : B->dims[1];
     // Only narrow layers: measured on lstm_attn_stream's step (VM, bench_stream --profile), RowLinear and FusedGemm
     // cost the same for N = 64 (att_w, fc1: weight reads dominate), while for N = 1 and 3 (att_v, fc2) FusedGemm's
     // 64-column panel made them 0.12 us against 0.08.
-    if (K < 1 || N < 1 || N >= kMaxRowLinearN) continue;
-    if (bias) {
-      const auto& d = bias->dims;
-      if (bias->count() != N || (d.size() == 2 && d[0] != 1)) continue;   // per-row C is not a bias
-    }
-    int out = n.outputs[0];
-    std::vector<Node*> absorbed;
-    if (!bias) {   // an Add of a constant row after a MatMul
-      const int c = uses.sole_consumer(g, out);
-      if (c >= 0 && is_op(&g.nodes[c], "Add")) {
-        Node& add = g.nodes[c];
-        const int other = add.inputs[0] == out ? add.inputs[1] : add.inputs[0];
-        const TensorData* b = const_f32(g, other);
-        if (b && b->count() == N && !b->dims.empty() && b->dims.back() == N) {
-          bias = b;
-          absorbed.push_back(&add);
-          out = add.outputs[0];
-        }
-      }
-    }
-    cpu::Act act = cpu::Act::none;
-    float alpha = 0.01f;
-    {
-      const int c = uses.sole_consumer(g, out);
-      if (c >= 0 && g.nodes[c].domain.empty()) {
-        Node& a = g.nodes[c];
-        if (a.op == "Relu") act = cpu::Act::relu;
-        else if (a.op == "LeakyRelu") { act = cpu::Act::leaky_relu; alpha = a.attr_f("alpha", 0.01f); }
-        else if (a.op == "Tanh") act = cpu::Act::tanh;
-        else if (a.op == "Sigmoid") act = cpu::Act::sigmoid;
-        if (act != cpu::Act::none) { absorbed.push_back(&a); out = a.outputs[0]; }
-      }
-    }
+    LinearMatch m;
+    if (!match_linear(g, uses, n, m, kMaxRowLinearN)) continue;
+    const TensorData* B = m.B;
+    const std::int64_t K = m.K, N = m.N;
     // W as [K, N] row-major: row k of the matrix the kernel walks.
     std::vector<float> w(static_cast<std::size_t>(K * N));
     const float* src = B->as<float>();
     for (std::int64_t k = 0; k < K; ++k)
       for (std::int64_t c = 0; c < N; ++c)
-        w[static_cast<std::size_t>(k * N + c)] = trans_b ? src[c * K + k] : src[k * N + c];
+        w[static_cast<std::size_t>(k * N + c)] = m.trans_b ? src[c * K + k] : src[k * N + c];
     std::vector<float> b(static_cast<std::size_t>(N), 0.f);
-    if (bias) std::copy(bias->as<float>(), bias->as<float>() + N, b.begin());
+    if (m.bias) std::copy(m.bias->as<float>(), m.bias->as<float>() + N, b.begin());
     Node f;
     f.name = n.name + "/row_linear";
     f.op = "RowLinear";
     f.domain = "tickrt";
     f.inputs = {n.inputs[0], g.add_constant(g.unique_name(n.name + "/w_kn"), make_f32(w, {K, N})),
                 g.add_constant(g.unique_name(n.name + "/b"), make_f32(b, {N}))};
-    f.outputs = {out};
-    f.attrs["act"].i = static_cast<std::int64_t>(act);
+    f.outputs = {m.out};
+    f.attrs["act"].i = static_cast<std::int64_t>(m.act);
     f.attrs["alpha"].kind = Attr::Kind::f;
-    f.attrs["alpha"].f = alpha;
+    f.attrs["alpha"].f = m.alpha;
     n.dead = true;
-    for (Node* a : absorbed) a->dead = true;
+    for (Node* a : m.absorbed) a->dead = true;
     g.add_node(std::move(f));
     ++fused;
   }
