@@ -10,13 +10,7 @@ bool apply_gateway_request(sim::MatchingEngine& me, sim::AccountId account, cons
     case exec::GatewayOp::new_order: {
       const sim::SubmitResult sr = me.submit(account, g.order, now_ns);
       if (sr.ok()) return false;
-      r.symbol = g.order.symbol;
-      r.client_order_id = g.order.client_order_id;
-      r.side = g.order.side;
-      r.type = g.order.type;
-      r.tif = g.order.tif;
-      r.price = g.order.price;
-      r.qty = g.order.qty;
+      exec::set_order_fields(r, g.order);
       r.exec_type = exec::ExecType::rejected;
       r.status = exec::OrderStatus::rejected;
       r.reject = sr.code;
@@ -35,24 +29,17 @@ bool apply_gateway_request(sim::MatchingEngine& me, sim::AccountId account, cons
       return true;
     }
     case exec::GatewayOp::query: {
+      const auto st = me.query(account, g.cancel.symbol, g.cancel.orig_client_order_id);
+      if (st) {
+        r = sim::status_report(*st);
+        r.transact_ns = now_ns;
+        return true;
+      }
       r.symbol = g.cancel.symbol;
       r.client_order_id = g.cancel.orig_client_order_id;
       r.exec_type = exec::ExecType::status;
-      const auto st = me.query(account, g.cancel.symbol, g.cancel.orig_client_order_id);
-      if (!st) {
-        r.reject = exec::RejectCode::no_such_order;
-        r.status = exec::OrderStatus::rejected;
-        return true;
-      }
-      r.exchange_order_id = st->exchange_order_id;
-      r.side = st->side;
-      r.type = st->type;
-      r.tif = st->tif;
-      r.status = st->status;
-      r.price = st->price;
-      r.qty = st->qty;
-      r.cum_qty = st->cum_qty;
-      r.cum_quote_raw = st->cum_quote_raw;
+      r.reject = exec::RejectCode::no_such_order;
+      r.status = exec::OrderStatus::rejected;
       return true;
     }
   }

@@ -926,12 +926,7 @@ struct BinanceGateway::Impl {
     r.local_ns = recv_ns;
     switch (w.kind) {
       case Kind::new_order:
-        r.symbol = w.req.order.symbol;
-        r.client_order_id = w.req.order.client_order_id;
-        r.side = w.req.order.side;
-        r.type = w.req.order.type;
-        r.qty = w.req.order.qty;
-        r.price = w.req.order.price;
+        set_order_fields(r, w.req.order);
         r.exec_type = ExecType::rejected;
         r.status = OrderStatus::rejected;
         if (e.http >= 500) {  // server error: the order may or may not exist

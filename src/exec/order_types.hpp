@@ -215,4 +215,16 @@ static_assert(std::is_trivially_copyable_v<OrderRequest>);
 static_assert(std::is_trivially_copyable_v<CancelRequest>);
 static_assert(std::is_trivially_copyable_v<ExecReport>);
 
+// The order's own fields of a report answering a new-order request (a refusal, a lost answer): symbol,
+// client id, side, type, time in force, price, quantity. The caller sets exec_type / status / reject.
+inline void set_order_fields(ExecReport& r, const OrderRequest& o) noexcept {
+  r.symbol = o.symbol;
+  r.client_order_id = o.client_order_id;
+  r.side = o.side;
+  r.type = o.type;
+  r.tif = o.tif;
+  r.price = o.price;
+  r.qty = o.qty;
+}
+
 }  // namespace tickrt::exec

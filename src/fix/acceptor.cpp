@@ -20,24 +20,6 @@ std::string reject_text(RejectCode code, sim::RejectReason reason) {
   return "code=" + std::to_string(static_cast<int>(code)) + " " + std::string(sim::reject_message(reason));
 }
 
-ExecReport report_from_state(const sim::OrderState& o) {
-  ExecReport r;
-  r.symbol = o.symbol;
-  r.client_order_id = o.client_order_id;
-  r.exchange_order_id = o.exchange_order_id;
-  r.side = o.side;
-  r.type = o.type;
-  r.tif = o.tif;
-  r.exec_type = ExecType::status;
-  r.status = o.status;
-  r.price = o.price;
-  r.qty = o.qty;
-  r.cum_qty = o.cum_qty;
-  r.cum_quote_raw = o.cum_quote_raw;
-  r.commission_raw = o.commission_raw;
-  r.transact_ns = o.updated_ns;
-  return r;
-}
 
 }  // namespace
 
@@ -210,13 +192,7 @@ class FixAcceptor::App final : public FIX::Application {
       // The old order is canceled (reported), the replacement refused: an ER reject for it.
       ExecReport rej = ctx_.reject_seen ? ctx_.reject_report : ExecReport{};
       if (!ctx_.reject_seen) {
-        rej.symbol = req.replacement.symbol;
-        rej.client_order_id = req.replacement.client_order_id;
-        rej.side = req.replacement.side;
-        rej.type = req.replacement.type;
-        rej.tif = req.replacement.tif;
-        rej.price = req.replacement.price;
-        rej.qty = req.replacement.qty;
+        exec::set_order_fields(rej, req.replacement);
         rej.exec_type = ExecType::rejected;
         rej.status = OrderStatus::rejected;
         rej.transact_ns = wall_ns();
@@ -238,7 +214,7 @@ class FixAcceptor::App final : public FIX::Application {
         !req.orig_client_order_id.empty() ? o_.engine_.query(a.account, req.symbol, req.orig_client_order_id)
                                           : o_.engine_.query(a.account, req.symbol, req.exchange_order_id);
     if (st) {
-      send_report(report_from_state(*st), id, "", req_id);
+      send_report(sim::status_report(*st), id, "", req_id);
       return;
     }
     ExecReport r;

@@ -46,6 +46,25 @@ RejectCode reject_code(RejectReason r, bool for_cancel) noexcept {
   return RejectCode::unknown;
 }
 
+ExecReport status_report(const OrderState& o) noexcept {
+  ExecReport r;
+  r.symbol = o.symbol;
+  r.client_order_id = o.client_order_id;
+  r.exchange_order_id = o.exchange_order_id;
+  r.side = o.side;
+  r.type = o.type;
+  r.tif = o.tif;
+  r.exec_type = ExecType::status;
+  r.status = o.status;
+  r.price = o.price;
+  r.qty = o.qty;
+  r.cum_qty = o.cum_qty;
+  r.cum_quote_raw = o.cum_quote_raw;
+  r.commission_raw = o.commission_raw;
+  r.transact_ns = o.updated_ns;
+  return r;
+}
+
 std::string_view reject_message(RejectReason r) noexcept {
   switch (r) {
     case RejectReason::none: return "";

@@ -182,6 +182,9 @@ struct OrderState {
   std::int64_t created_ns = 0;      // exchange time of acceptance
   std::int64_t updated_ns = 0;      // last change
 };
+// An order's state as a status report (exec_type status; transact_ns = its last change): what a query is
+// answered with (the FIX acceptor's order status, the backtests' simulated gateway).
+ExecReport status_report(const OrderState& o) noexcept;
 
 // One fill of one order (each trade between two engine orders appears twice, once per side).
 struct Fill {
