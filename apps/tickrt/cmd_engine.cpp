@@ -16,6 +16,7 @@
 #include "infer/npy.hpp"
 #include "infer/onnx/conformance.hpp"
 #include "infer/onnx/onnx_import.hpp"
+#include "infer/window_prefix.hpp"
 #include "quant_cli.hpp"
 #if defined(TICKRT_HAVE_CUDA)
 #include "infer/cuda/cuda_backend.hpp"
@@ -170,6 +171,16 @@ void build_cmd(const BuildArgs& a) {
   print_plan("batch max", rep.plan_max);
 }
 
+// Whether `tickrt run` (inline) can run this engine as a window prefix + last step (infer/window_prefix.hpp).
+void print_window_prefix(const std::shared_ptr<const Engine>& e) {
+  if (e->profile().min > 1) return;
+  ExecutionContext ctx(e);
+  if (!ctx.prepare_batch(1).ok()) return;
+  const std::string why = WindowPrefix::why_not(ctx);
+  if (why.empty()) std::printf("window prefix (tickrt run, inline): applies — a sample costs one LSTM step per layer + the rest\n");
+  else std::printf("window prefix (tickrt run, inline): does not apply — %s\n", why.c_str());
+}
+
 void inspect_cmd(const std::string& path, const std::string& batch, const std::string& isa) {
   BuildOptions bo;
   bo.batch = parse_profile(batch);
@@ -187,6 +198,7 @@ void inspect_cmd(const std::string& path, const std::string& batch, const std::s
       if (auto st = ctx.prepare_batch(b); !st.ok()) die(st.to_string());
       print_plan(("batch " + std::to_string(b)).c_str(), ctx.stats());
     }
+    print_window_prefix(*e);
     return;
   }
   auto g = import_onnx_file(path);
@@ -210,6 +222,7 @@ void inspect_cmd(const std::string& path, const std::string& batch, const std::s
   print_plan("optimized", rep.plan_min);
   print_plan("opt batch", rep.plan_opt);
   print_plan("max batch", rep.plan_max);
+  print_window_prefix(*e);
 }
 
 struct InferArgs { std::string engine, input, output; std::string isa, device = "cpu", fallback = "none"; int threads = 1; };
