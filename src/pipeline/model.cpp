@@ -349,6 +349,9 @@ void ModelSlot::adopt() noexcept {
   seen_ = nullptr;
   warmed_ = nullptr;
   ModelInstance* old = cur_;
+  // Window prefix: the new model recomputes the prefixes the old one was keeping (between ticks), so the
+  // first samples after a hot swap are not whole windows.
+  if (p->prefix && old->prefix) p->prefix->take_wants_from(*old->prefix);
   cur_ = p;
   running_version_.store(p->model->version, std::memory_order_relaxed);
   adopted_.fetch_add(1, std::memory_order_relaxed);

@@ -100,6 +100,24 @@ bool PrefixRunner::idle() noexcept {
   return true;
 }
 
+void PrefixRunner::take_wants_from(const PrefixRunner& old) noexcept {
+  if (old.T_ != T_ || old.F_ != F_) return;  // another window shape: nothing to carry over
+  std::size_t k = 0;
+  for (const Slot& o : old.slots_) {
+    if (!o.used || k == slots_.size()) continue;
+    Slot& sl = slots_[k++];
+    sl.wp->invalidate();
+    sl.used = true;
+    sl.sym = o.sym;
+    sl.fe = o.fe;
+    sl.samples = o.samples;
+    sl.stamp = o.stamp;
+    sl.wanted = o.wanted || o.wp->started();   // a ready or unfinished prefix of the old model: redo it here
+  }
+  clock_ = std::max(clock_, old.clock_);
+  last_used_ = nullptr;
+}
+
 bool PrefixRunner::warm() noexcept {
   Slot* sl = last_used_ != nullptr && last_used_->wp->ready() ? last_used_ : nullptr;
   if (sl == nullptr)

@@ -57,6 +57,9 @@ class PrefixRunner {
   void want(feed::SymbolId sym, const features::FeatureEngine& fe) noexcept;
   // Between ticks: one slice of the wanted prefix wanted longest ago; true when it did work.
   bool idle() noexcept;
+  // Hot swap (ModelSlot::adopt, inference thread): want the prefixes `old` (the retired instance's runner)
+  // was keeping, for the same symbols and rows; computed by idle() on this instance's model.
+  void take_wants_from(const PrefixRunner& old) noexcept;
   // keep_warm infer: when a prefix is ready, runs the tick's path on it (last step + the rest of the
   // plan, on the last row normalised) without consuming it; false when there is none.
   bool warm() noexcept;

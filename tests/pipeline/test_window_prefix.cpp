@@ -163,3 +163,63 @@ TEST(WindowPrefixPipeline, ModelsWithoutAnLstmChainRunWholeWithTheReason) {
 
 }  // namespace
 }  // namespace tickrt::pipeline
+
+namespace tickrt::pipeline {
+namespace {
+
+// Hot swap (ModelSlot::adopt): the new instance's runner takes over the prefixes the old one kept, so the
+// samples right after the swap are served from a prefix of the NEW model (not whole windows).
+TEST(WindowPrefixPipeline, HotSwapCarriesThePrefixWantsToTheNewModel) {
+  if (!std::filesystem::exists(kModel) || !std::filesystem::exists(kCapture)) GTEST_SKIP() << "model or capture absent";
+  auto m1 = load(16), m2 = load(16), whole_m = load(0);
+  ASSERT_TRUE(m1 && m2 && whole_m);
+  auto i1 = make_instance(m1, 1), i2 = make_instance(m2, 1), iw = make_instance(whole_m, 1);
+  ASSERT_TRUE(i1.ok() && i2.ok() && iw.ok());
+  ASSERT_TRUE(i1.value()->prefix && i2.value()->prefix);
+  ModelInstance* second = i2.value().release();
+  ModelSlot slot(std::move(i1.value())), slot_w(std::move(iw.value()));
+  auto clock = TscClock::calibrate(std::chrono::milliseconds(5));
+  ASSERT_TRUE(clock.ok());
+  InferStage pre(slot, BatchConfig{1, 0, false}, clock.value()), whole(slot_w, BatchConfig{1, 0, false}, clock.value());
+  pre.set_warm({KeepWarm::off, 0, 64});
+  features::FeatureConfig fc;
+  MarketHandler mh(fc);
+  mh.set_row_samples(true);
+  auto src = CaptureSource::open(kCapture, 1, 0, 60000);
+  ASSERT_TRUE(src.ok());
+  std::string_view line;
+  SampleMeta meta;
+  InferResult rw, rp;
+  int due = 0, due_after = 0;
+  bool published = false;
+  double worst = 0;
+  while (src.value()->next(line) && due_after < 200) {
+    TickStamps t;
+    const int d = mh.on_line(line, t, meta);
+    if (d == MarketHandler::kRowOnly) pre.step_row(meta, mh.symbol(meta.symbol)->fe);
+    if (d == 1) {
+      const features::FeatureEngine& fe = mh.symbol(meta.symbol)->fe;
+      ASSERT_TRUE(whole.infer_one(meta, fe, rw));
+      ASSERT_TRUE(pre.infer_one(meta, fe, rp));
+      for (int c = 0; c < rw.n_out; ++c) worst = std::max(worst, static_cast<double>(std::fabs(rw.out[c] - rp.out[c])));
+      if (published) ++due_after;
+      if (++due == 300) {  // publish after a sample: the old runner wants the next window's prefix
+        ASSERT_TRUE(slot.publish(second));
+        published = true;
+      }
+    }
+    for (int i = 0; i < 16; ++i) pre.idle();   // adopts the new instance (no warm gate) and computes its prefix
+  }
+  ASSERT_EQ(due_after, 200);
+  EXPECT_EQ(slot.adopted(), 1u);
+  EXPECT_EQ(slot.current(), second);
+  const PrefixCounters& pc = second->prefix->counters();
+  EXPECT_EQ(pc.hits + pc.misses, 200u);
+  // Without the carried wants the first sample after the swap finds no prefix (a whole window, 1 miss).
+  EXPECT_EQ(pc.misses, 0u) << "the first sample after the swap should come from the new model's prefix";
+  EXPECT_LE(worst, 1e-5);
+  (void)slot.collect();
+}
+
+}  // namespace
+}  // namespace tickrt::pipeline
