@@ -146,6 +146,10 @@ void register_bus(CLI::App& app) {
     cmd->add_option("--rest-url", o->rest_url, "--source url: venue REST base for depth snapshots, e.g. http://127.0.0.1:8080");
     cmd->add_option("--symbols", o->symbols, "--source url: symbols to subscribe (comma list, upper case)")->delimiter(',');
     cmd->add_option("--idle-exit", o->idle_exit_s, "--source url: stop after this many seconds without a frame (default 3, 0 = never)");
+    cmd->add_option("--duration", o->duration_s, "--source url: stop after this many seconds (0 = until stopped or idle; default 0)");
+    cmd->add_option("--reconnect-ms", o->reconnect_ms,
+                    "--source url: when the venue closes the WebSocket, reconnect after this many ms and re-fetch the snapshots "
+                    "(0 = stop; a live exchange needs it: Binance closes connections after 24 h)");
     cmd->add_option("--capture", o->captures, "Capture file(s) (.gz); default: the bundled BTCUSDT capture");
     cmd->add_option("--speed", o->speed, "x recorded time (0 = as fast as possible; default 0); --source url: the speed the venue replays at (feature time)");
     cmd->add_option("--stream", o->stream, "JetStream stream, created with subjects md.> when absent (default MD)");

@@ -195,6 +195,7 @@ Status FeedNode::run(const std::atomic<bool>& stop) {
     // receive stamp, scaled by the speed the venue replays at (--speed; 0 or 1 = wall time), so
     // the shards sample every 100 ms of MARKET time. The header stamp stays the receive time (hop).
     std::int64_t last_frame = now_ns();
+    std::int64_t disconnected_at = 0;
     std::int64_t time_base = 0;
     const double scale = m.o.speed > 0 ? m.o.speed : 1.0;
     auto fts = [&](std::int64_t rns) {
@@ -222,7 +223,25 @@ Status FeedNode::run(const std::atomic<bool>& stop) {
         else ++c_.malformed;
         continue;
       }
-      if (!m.ws->connected()) break;  // the venue closed (replay over, or stopped)
+      if (!m.ws->connected()) {
+        if (m.o.reconnect_ms <= 0) break;  // the venue closed (replay over, or stopped)
+        // Recovery path: reconnect after reconnect_ms, then a snapshot per symbol (the consumers' books
+        // see the gap in the diffs and resync on it). The parser's per-connection state starts over.
+        if (disconnected_at == 0) disconnected_at = now;
+        if (now - disconnected_at >= static_cast<std::int64_t>(m.o.reconnect_ms) * 1'000'000) {
+          disconnected_at = now;
+          if (m.ws->connect(m.o.ws_url, pipeline::combined_stream_target(m.o.symbols)).ok()) {
+            disconnected_at = 0;
+            last_frame = now;
+            url_ctx = feed::FileContext{};
+            ++c_.ws_reconnects;
+            for (std::size_t i = 0; i < m.o.symbols.size(); ++i) (void)m.snaps->request(static_cast<std::uint16_t>(i));
+          }
+        }
+        if (m.o.duration_s > 0 && now - t0 > static_cast<std::int64_t>(m.o.duration_s * 1e9)) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        continue;
+      }
       if (m.o.idle_exit_s > 0 && now - last_frame > static_cast<std::int64_t>(m.o.idle_exit_s * 1e9)) break;
       if (m.o.duration_s > 0 && now - t0 > static_cast<std::int64_t>(m.o.duration_s * 1e9)) break;
       std::this_thread::sleep_for(std::chrono::microseconds(20));
@@ -245,10 +264,11 @@ std::string FeedNode::report() const {
                 "feed: %" PRIu64 " lines (%" PRIu64 " malformed), %" PRIu64 " symbols, %" PRIu64 " published in %.2f s (%.0f msg/s); "
                 "trade %" PRIu64 ", ticker %" PRIu64 ", depth %" PRIu64 ", mark %" PRIu64 ", snapshot %" PRIu64 "; %" PRIu64
                 " large, %" PRIu64 " ring-full waits, %" PRIu64 " publish errors (%" PRIu64 " windows resent), %" PRIu64 " reconnects; "
-                "%" PRIu64 " REST snapshots\n",
+                "%" PRIu64 " REST snapshots, %" PRIu64 " WebSocket reconnects\n",
                 c_.lines, c_.malformed, c_.symbols, c_.published, c_.seconds, c_.seconds > 0 ? c_.published / c_.seconds : 0.0,
                 c_.by_kind[1], c_.by_kind[2], c_.by_kind[3], c_.by_kind[4], c_.by_kind[5], c_.large, c_.ring_full_waits,
-                c_.publish_errors, impl_->pub_fail.load(), impl_->conn->counters().reconnects.load(), c_.snapshots_fetched);
+                c_.publish_errors, impl_->pub_fail.load(), impl_->conn->counters().reconnects.load(), c_.snapshots_fetched,
+                c_.ws_reconnects);
   return buf;
 }
 

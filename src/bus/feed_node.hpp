@@ -61,12 +61,18 @@ struct FeedOptions {
   std::string ws_url, rest_url;       // ws_url non-empty = source url
   std::vector<std::string> symbols;   // upper case, source url only
   double idle_exit_s = 3;             // source url: stop after this long without a frame (0 = never)
+  // Source url: when the venue closes the WebSocket, reconnect after this many ms and fetch every
+  // symbol's depth snapshot again (consumers' books resync on it, as `tickrt run`'s url source does).
+  // 0 = stop instead (a replaying simulator closes at its end). A live exchange needs it: Binance
+  // closes every connection after 24 h.
+  int reconnect_ms = 0;
   double duration_s = 0;              // source url: stop after this long (0 = until stop / idle)
 };
 
 struct FeedCounters {
   std::uint64_t lines = 0, malformed = 0, published = 0, publish_errors = 0, ring_full_waits = 0, large = 0;
   std::uint64_t snapshots_fetched = 0;  // source url: REST snapshots taken (startup, reconnect)
+  std::uint64_t ws_reconnects = 0;      // source url: WebSocket connections re-opened (reconnect_ms > 0)
   std::uint64_t by_kind[6] = {};
   std::uint64_t symbols = 0;
   double seconds = 0;

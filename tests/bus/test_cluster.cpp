@@ -330,3 +330,43 @@ TEST(Cluster, KilledWorkersJobIsRedone) {
   EXPECT_NE(co_out.find("result 2/2"), std::string::npos) << co_out;
   EXPECT_TRUE(fs::exists(t.p / "report" / "result.json"));
 }
+
+// `tickrt feed --source url --reconnect-ms`: the venue goes away and comes back on the same port; the feed
+// reconnects, fetches the snapshot again and keeps publishing (Binance closes every connection after 24 h).
+TEST(Cluster, UrlFeedReconnectsAndResnapshotsWhenTheVenueComesBack) {
+  NatsServer ns;
+  NEED_NATS(ns);
+  TempDir t;
+  ASSERT_TRUE(ns.start(t.p));
+  auto venue_port = [&](const fs::path& out) -> std::string {
+    const std::regex re("http://127\\.0\\.0\\.1:([0-9]+)");
+    for (int i = 0; i < 250; ++i) {
+      std::smatch m;
+      const std::string text = slurp(out);
+      if (std::regex_search(text, m, re)) return m[1];
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return "";
+  };
+  pid_t sim = spawn({kBin, "sim", "-p", "0", "--speed", "20", "--captures", kCapture}, t.p / "sim1.out");
+  const std::string port = venue_port(t.p / "sim1.out");
+  ASSERT_FALSE(port.empty()) << slurp(t.p / "sim1.out");
+  const pid_t f = spawn({kBin, "feed", "--publish", ns.url(), "--source", "url", "--speed", "20", "--ws-url",
+                         "ws://127.0.0.1:" + port, "--rest-url", "http://127.0.0.1:" + port, "--symbols", "BTCUSDT",
+                         "--reconnect-ms", "200", "--idle-exit", "0", "--duration", "5"},
+                        t.p / "feed.out");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ::kill(sim, SIGTERM);  // the venue goes away: the feed's WebSocket closes
+  ASSERT_EQ(wait_for(sim, 10), 0) << slurp(t.p / "sim1.out");
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  sim = spawn({kBin, "sim", "-p", port, "--speed", "20", "--captures", kCapture}, t.p / "sim2.out");
+  ASSERT_EQ(venue_port(t.p / "sim2.out"), port) << slurp(t.p / "sim2.out");
+  ASSERT_EQ(wait_for(f, 30), 0) << slurp(t.p / "feed.out");
+  ::kill(sim, SIGTERM);
+  (void)wait_for(sim, 10);
+  const std::string fo = slurp(t.p / "feed.out");
+  EXPECT_GE(field(fo, "([0-9]+) WebSocket reconnects"), 1u) << fo;
+  EXPECT_NE(field(fo, "([0-9]+) WebSocket reconnects"), ~0ull) << fo;
+  EXPECT_GE(field(fo, "([0-9]+) REST snapshots"), 2u) << "startup + after the reconnect\n" << fo;
+  EXPECT_GT(field(fo, "([0-9]+) published"), 100u) << fo;
+}
