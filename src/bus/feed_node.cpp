@@ -196,6 +196,31 @@ Status FeedNode::run(const std::atomic<bool>& stop) {
     // the shards sample every 100 ms of MARKET time. The header stamp stays the receive time (hop).
     std::int64_t last_frame = now_ns();
     std::int64_t disconnected_at = 0;
+    // Diff continuity per symbol (by parser symbol id): a gap (Binance spot: U != previous u + 1; futures:
+    // pu != previous u) re-fetches that symbol's snapshot once, and the consumers' books resync on it.
+    struct Chain { std::uint64_t last_u = 0; int fetch = -1; bool pending = false; bool named = false; };
+    std::vector<Chain> chain(m.seq.size());
+    auto check_chain = [&] {
+      if (ev.symbol >= chain.size()) return;
+      Chain& c = chain[ev.symbol];
+      if (!c.named) {  // first event of the symbol: its index in --symbols (the snapshot fetcher's)
+        c.named = true;
+        const std::string_view name = parser.symbols().name(ev.symbol);
+        for (std::size_t i = 0; i < m.o.symbols.size(); ++i)
+          if (m.o.symbols[i] == name) c.fetch = static_cast<int>(i);
+      }
+      if (ev.kind == feed::EventKind::depth_snapshot) {
+        c.pending = false;
+        return;
+      }
+      if (ev.kind != feed::EventKind::depth_update) return;
+      const feed::DepthUpdateFields& d = ev.depth;
+      const bool gap = c.last_u != 0 && (d.has_prev ? d.prev_final_update_id != c.last_u : d.first_update_id > c.last_u + 1);
+      c.last_u = d.final_update_id;
+      if (!gap) return;
+      ++c_.gaps;
+      if (!c.pending && c.fetch >= 0 && m.snaps->request(static_cast<std::uint16_t>(c.fetch))) c.pending = true;
+    };
     std::int64_t time_base = 0;
     const double scale = m.o.speed > 0 ? m.o.speed : 1.0;
     auto fts = [&](std::int64_t rns) {
@@ -208,8 +233,12 @@ Status FeedNode::run(const std::atomic<bool>& stop) {
       if (std::string* snap = m.snaps->take()) {
         ++c_.lines;
         ++c_.snapshots_fetched;
-        if (parser.parse_json(*snap, fts(now), url_ctx, ev) == feed::LineError::ok && ev.symbol < m.seq.size()) emit(now);
-        else ++c_.malformed;
+        if (parser.parse_json(*snap, fts(now), url_ctx, ev) == feed::LineError::ok && ev.symbol < m.seq.size()) {
+          check_chain();
+          emit(now);
+        } else {
+          ++c_.malformed;
+        }
         delete snap;
         continue;
       }
@@ -219,8 +248,12 @@ Status FeedNode::run(const std::atomic<bool>& stop) {
       if (m.ws->poll(frame, tsc, rns)) {
         last_frame = rns;
         ++c_.lines;
-        if (parser.parse_json(frame, fts(rns), url_ctx, ev) == feed::LineError::ok && ev.symbol < m.seq.size()) emit(rns);
-        else ++c_.malformed;
+        if (parser.parse_json(frame, fts(rns), url_ctx, ev) == feed::LineError::ok && ev.symbol < m.seq.size()) {
+          check_chain();
+          emit(rns);
+        } else {
+          ++c_.malformed;
+        }
         continue;
       }
       if (!m.ws->connected()) {
@@ -235,6 +268,7 @@ Status FeedNode::run(const std::atomic<bool>& stop) {
             last_frame = now;
             url_ctx = feed::FileContext{};
             ++c_.ws_reconnects;
+            for (Chain& c : chain) c.last_u = 0;   // a new connection's diffs start anew (the snapshots follow)
             for (std::size_t i = 0; i < m.o.symbols.size(); ++i) (void)m.snaps->request(static_cast<std::uint16_t>(i));
           }
         }
@@ -264,11 +298,11 @@ std::string FeedNode::report() const {
                 "feed: %" PRIu64 " lines (%" PRIu64 " malformed), %" PRIu64 " symbols, %" PRIu64 " published in %.2f s (%.0f msg/s); "
                 "trade %" PRIu64 ", ticker %" PRIu64 ", depth %" PRIu64 ", mark %" PRIu64 ", snapshot %" PRIu64 "; %" PRIu64
                 " large, %" PRIu64 " ring-full waits, %" PRIu64 " publish errors (%" PRIu64 " windows resent), %" PRIu64 " reconnects; "
-                "%" PRIu64 " REST snapshots, %" PRIu64 " WebSocket reconnects\n",
+                "%" PRIu64 " REST snapshots, %" PRIu64 " WebSocket reconnects, %" PRIu64 " diff gaps\n",
                 c_.lines, c_.malformed, c_.symbols, c_.published, c_.seconds, c_.seconds > 0 ? c_.published / c_.seconds : 0.0,
                 c_.by_kind[1], c_.by_kind[2], c_.by_kind[3], c_.by_kind[4], c_.by_kind[5], c_.large, c_.ring_full_waits,
                 c_.publish_errors, impl_->pub_fail.load(), impl_->conn->counters().reconnects.load(), c_.snapshots_fetched,
-                c_.ws_reconnects);
+                c_.ws_reconnects, c_.gaps);
   return buf;
 }
 

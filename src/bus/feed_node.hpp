@@ -73,6 +73,7 @@ struct FeedCounters {
   std::uint64_t lines = 0, malformed = 0, published = 0, publish_errors = 0, ring_full_waits = 0, large = 0;
   std::uint64_t snapshots_fetched = 0;  // source url: REST snapshots taken (startup, reconnect)
   std::uint64_t ws_reconnects = 0;      // source url: WebSocket connections re-opened (reconnect_ms > 0)
+  std::uint64_t gaps = 0;               // source url: depth diffs that broke the update-id chain (a snapshot re-fetched)
   std::uint64_t by_kind[6] = {};
   std::uint64_t symbols = 0;
   double seconds = 0;

@@ -370,3 +370,37 @@ TEST(Cluster, UrlFeedReconnectsAndResnapshotsWhenTheVenueComesBack) {
   EXPECT_GE(field(fo, "([0-9]+) REST snapshots"), 2u) << "startup + after the reconnect\n" << fo;
   EXPECT_GT(field(fo, "([0-9]+) published"), 100u) << fo;
 }
+
+// `tickrt feed --source url`: a depth diff that breaks the update-id chain (the simulator's gap fault)
+// makes the feed fetch that symbol's snapshot again, so the consumers' books can resync.
+TEST(Cluster, UrlFeedRefetchesTheSnapshotAfterADiffGap) {
+  NatsServer ns;
+  NEED_NATS(ns);
+  TempDir t;
+  ASSERT_TRUE(ns.start(t.p));
+  std::ofstream(t.p / "sim.toml") << "[faults]\ngap = 0.05\n";
+  const pid_t sim = spawn({kBin, "sim", "-p", "0", "--speed", "20", "--captures", kCapture, "-c", (t.p / "sim.toml").string()},
+                          t.p / "sim.out");
+  std::string port;
+  const std::regex re("http://127\\.0\\.0\\.1:([0-9]+)");
+  for (int i = 0; i < 250 && port.empty(); ++i) {
+    std::smatch m;
+    const std::string text = slurp(t.p / "sim.out");
+    if (std::regex_search(text, m, re)) port = m[1];
+    else std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(port.empty()) << slurp(t.p / "sim.out");
+  const pid_t f = spawn({kBin, "feed", "--publish", ns.url(), "--source", "url", "--speed", "20", "--ws-url",
+                         "ws://127.0.0.1:" + port, "--rest-url", "http://127.0.0.1:" + port, "--symbols", "BTCUSDT",
+                         "--idle-exit", "0", "--duration", "3"},
+                        t.p / "feed.out");
+  ASSERT_EQ(wait_for(f, 30), 0) << slurp(t.p / "feed.out");
+  ::kill(sim, SIGTERM);
+  (void)wait_for(sim, 10);
+  const std::string fo = slurp(t.p / "feed.out");
+  const std::uint64_t gaps = field(fo, "([0-9]+) diff gaps"), snaps = field(fo, "([0-9]+) REST snapshots");
+  ASSERT_NE(gaps, ~0ull) << fo;
+  EXPECT_GE(gaps, 1u) << fo;
+  EXPECT_GE(snaps, 2u) << "startup + at least one after a gap\n" << fo;
+  EXPECT_LE(snaps, 1 + gaps) << "at most one snapshot per gap\n" << fo;
+}
