@@ -14,6 +14,8 @@
 #include "exec/binance_gateway.hpp"
 #include "exec/journal.hpp"
 #include "exec/oms.hpp"
+#include "exec/recovery.hpp"
+#include "pipeline/pipeline.hpp"
 #include "pipeline/ws_client.hpp"
 #include "risk/risk_engine.hpp"
 #include "risk/views.hpp"
@@ -177,10 +179,14 @@ Result<std::unique_ptr<ExecNode>> ExecNode::create(const ExecOptions& o, std::os
   bc.idle.sleep_ns = cfg.gateway_sleep_us * 1000;
 
   std::uint32_t session = exec::clock_session_number();  // no journal: ids still differ across restarts
+  exec::JournalContents jc;  // the journal as it was before this session (restart recovery input)
   if (!cfg.journal.empty()) {
     auto j = exec::Journal::open(cfg.journal);
     if (!j.ok()) return j.status().with_context("exec.journal");
     m.journal = std::move(j.value());
+    auto loaded = m.journal->load();
+    if (!loaded.ok()) return loaded.status().with_context("exec.journal " + cfg.journal);
+    jc = std::move(loaded.value());
     auto s = m.journal->begin_session(cfg.id_prefix);
     if (!s.ok()) return s.status().with_context("exec.journal");
     session = s.value();
@@ -234,6 +240,43 @@ Result<std::unique_ptr<ExecNode>> ExecNode::create(const ExecOptions& o, std::os
     m.syms.push_back(std::move(sym));
   }
   m.gateway = std::make_unique<exec::BinanceGateway>(bc);
+  // Restart recovery before the gateway starts, as the single process does (pipeline/runtime.cpp): the
+  // journal's orders and fills replayed into the OMS, then reconciled with the exchange; what cannot be
+  // explained fails closed. The in-process simulator starts empty: nothing of an earlier run is on it.
+  if (!jc.records.empty() && cfg.recover) {
+    if (m.venue) {
+      out << "exec: recovery: exec.journal " << cfg.journal << " holds " << jc.records.size()
+          << " rows from earlier runs against another in-process venue (this one starts empty): not reconciled\n";
+    } else {
+      exec::RecoveryConfig rc;
+      rc.full_trade_history = cfg.recovery_full_history;
+      rc.allow_foreign_orders = cfg.allow_foreign_orders;
+      exec::RecoveryReport rep;
+      Status st = m.gateway->sync_time().with_context("exec recovery");
+      if (st.ok()) st = exec::recover(jc, *m.oms, *m.gateway, m.journal.get(), rc, rep).with_context("exec recovery");
+      if (!st.ok() || !rep.ok) {
+        std::string msg = std::string(pipeline::kRecoveryFailedClosed) + " (exec.journal " + cfg.journal + ", " + cfg.rest_url + "): ";
+        if (!st.ok()) msg += "exchange not reachable: " + st.to_string();
+        for (std::size_t i = 0; i < rep.mismatches.size(); ++i) msg += (i ? "; " : "") + rep.mismatches[i];
+        msg += ". No order was sent (OMS halted, gateway not started).";
+        return Status(Code::out_of_sync, msg);
+      }
+      // Risk starts from the recovered positions (pipeline/trader.cpp Trader::recover does the same).
+      for (const Impl::Sym& s : m.syms) {
+        const exec::Position& pos = m.oms->position(s.oms_idx);
+        if (pos.qty_raw == 0) continue;
+        exec::ExecReport seed;
+        seed.exec_type = exec::ExecType::trade;
+        seed.symbol = s.sname;
+        seed.side = pos.qty_raw > 0 ? exec::Side::buy : exec::Side::sell;
+        seed.last_qty = Qty::from_raw(pos.qty_raw > 0 ? pos.qty_raw : -pos.qty_raw);
+        seed.last_price = Price::from_raw(pos.avg_price_raw);
+        seed.local_ns = now_ns();
+        (void)m.risk->on_fill(s.risk_id, seed);
+      }
+      out << "exec: recovery: " << rep.summary() << "\n";
+    }
+  }
   TICKRT_RETURN_IF_ERROR(m.gateway->start(rings).with_context("exec gateway"));
 
   auto c = NatsConn::connect(o.url, "tickrt-exec", true);

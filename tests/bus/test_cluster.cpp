@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "exec/journal.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -403,4 +405,71 @@ TEST(Cluster, UrlFeedRefetchesTheSnapshotAfterADiffGap) {
   EXPECT_GE(gaps, 1u) << fo;
   EXPECT_GE(snaps, 2u) << "startup + at least one after a gap\n" << fo;
   EXPECT_LE(snaps, 1 + gaps) << "at most one snapshot per gap\n" << fo;
+}
+
+// `tickrt exec` restarted on a journal that holds a fill the exchange does not know (another venue, or
+// history lost): restart recovery runs before the gateway starts and fails closed naming the trade,
+// with no order sent, as the single process does (tests/pipeline/test_recovery.cpp).
+TEST(Cluster, ExecNodeRestartRecoveryFailsClosedOnAFillTheExchangeNeverMade) {
+  NatsServer ns;
+  NEED_NATS(ns);
+  TempDir t;
+  ASSERT_TRUE(ns.start(t.p));
+  const std::string jpath = (t.p / "exec.db").string();
+  {
+    auto j = tickrt::exec::Journal::open(jpath);
+    ASSERT_TRUE(j.ok()) << j.status().to_string();
+    auto s = j.value()->begin_session("tk");
+    ASSERT_TRUE(s.ok());
+    const std::string id = "tk-" + std::to_string(s.value()) + "-1";
+    tickrt::exec::JournalRecord r;
+    r.kind = tickrt::exec::JournalKind::order_new;
+    r.order.symbol = tickrt::exec::SymbolName::from("BTCUSDT");
+    r.order.client_order_id = tickrt::exec::ClientOrderId::from(id);
+    r.order.side = tickrt::exec::Side::buy;
+    r.order.type = tickrt::exec::OrderType::limit;
+    r.order.price = tickrt::Price::from_raw(50'000LL * 100'000'000);
+    r.order.qty = tickrt::Qty::from_raw(1'000'000);
+    ASSERT_TRUE(j.value()->try_append(r));
+    tickrt::exec::JournalRecord f;
+    f.kind = tickrt::exec::JournalKind::fill;
+    f.report.symbol = r.order.symbol;
+    f.report.client_order_id = r.order.client_order_id;
+    f.report.exchange_order_id = 7;
+    f.report.trade_id = 1;
+    f.report.exec_type = tickrt::exec::ExecType::trade;
+    f.report.status = tickrt::exec::OrderStatus::filled;
+    f.report.side = tickrt::exec::Side::buy;
+    f.report.last_price = r.order.price;
+    f.report.last_qty = r.order.qty;
+    f.report.cum_qty = r.order.qty;
+    ASSERT_TRUE(j.value()->try_append(f));
+    ASSERT_TRUE(j.value()->flush().ok());
+  }
+  const pid_t sim = spawn({kBin, "sim", "-p", "0"}, t.p / "sim.out");
+  std::string port;
+  const std::regex re("http://127\\.0\\.0\\.1:([0-9]+)");
+  for (int i = 0; i < 250 && port.empty(); ++i) {
+    std::smatch m;
+    const std::string text = slurp(t.p / "sim.out");
+    if (std::regex_search(text, m, re)) port = m[1];
+    else std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(port.empty()) << slurp(t.p / "sim.out");
+  std::ofstream(t.p / "exec.toml") << "[feed]\nsource = \"url\"\nws_url = \"ws://127.0.0.1:" << port << "\"\nrest_url = \"http://127.0.0.1:"
+                                   << port << "\"\nsymbols = [\"BTCUSDT\"]\n[exec]\njournal = \"" << jpath
+                                   << "\"\napi_key = \"tickrtTestApiKey0000000000000000000000000000000000000000000000000\"\n"
+                                   << "api_secret = \"tickrtTestSecret0000000000000000000000000000000000000000000000000\"\n"
+                                   << "[metrics]\nenabled = false\n";
+  const pid_t x = spawn({kBin, "exec", "--nats", ns.url(), "-c", (t.p / "exec.toml").string(), "--symbols", "BTCUSDT",
+                         "--journal", jpath, "--idle-exit", "2"},
+                        t.p / "exec.out");
+  const int rc = wait_for(x, 30);
+  ::kill(sim, SIGTERM);
+  (void)wait_for(sim, 10);
+  const std::string xo = slurp(t.p / "exec.out");
+  EXPECT_NE(rc, 0) << xo;
+  EXPECT_NE(xo.find("exec recovery failed closed"), std::string::npos) << xo;
+  EXPECT_NE(xo.find("in the journal but not on the exchange"), std::string::npos) << xo;
+  EXPECT_EQ(xo.find("serving"), std::string::npos) << "no intent may be served after a failed recovery\n" << xo;
 }
