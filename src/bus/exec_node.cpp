@@ -264,15 +264,7 @@ Result<std::unique_ptr<ExecNode>> ExecNode::create(const ExecOptions& o, std::os
       // Risk starts from the recovered positions (pipeline/trader.cpp Trader::recover does the same).
       for (const Impl::Sym& s : m.syms) {
         const exec::Position& pos = m.oms->position(s.oms_idx);
-        if (pos.qty_raw == 0) continue;
-        exec::ExecReport seed;
-        seed.exec_type = exec::ExecType::trade;
-        seed.symbol = s.sname;
-        seed.side = pos.qty_raw > 0 ? exec::Side::buy : exec::Side::sell;
-        seed.last_qty = Qty::from_raw(pos.qty_raw > 0 ? pos.qty_raw : -pos.qty_raw);
-        seed.last_price = Price::from_raw(pos.avg_price_raw);
-        seed.local_ns = now_ns();
-        (void)m.risk->on_fill(s.risk_id, seed);
+        m.risk->seed_position(s.risk_id, s.sname, pos.qty_raw, pos.avg_price_raw, now_ns());
       }
       out << "exec: recovery: " << rep.summary() << "\n";
     }

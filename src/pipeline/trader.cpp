@@ -82,15 +82,7 @@ Status Trader::recover(const exec::JournalContents& jc, exec::Gateway& gw, exec:
   if (!rep.ok) return Status::Ok();
   for (const Sym& s : syms_) {
     const exec::Position& pos = oms_->position(s.oms_idx);
-    if (pos.qty_raw == 0) continue;
-    exec::ExecReport seed;
-    seed.exec_type = exec::ExecType::trade;
-    seed.symbol = s.sname;
-    seed.side = pos.qty_raw > 0 ? exec::Side::buy : exec::Side::sell;
-    seed.last_qty = Qty::from_raw(pos.qty_raw > 0 ? pos.qty_raw : -pos.qty_raw);
-    seed.last_price = Price::from_raw(pos.avg_price_raw);
-    seed.local_ns = now_ns();
-    (void)risk_->on_fill(s.risk_id, seed);
+    risk_->seed_position(s.risk_id, s.sname, pos.qty_raw, pos.avg_price_raw, now_ns());
   }
   return Status::Ok();
 }

@@ -153,6 +153,20 @@ class RiskEngine {
   // An execution report; only trades (exec_type trade, last_qty > 0) change anything.
   // True when this fill latched the switch.
   [[nodiscard]] bool on_fill(SymbolId sym, const exec::ExecReport& r) noexcept;
+  // Setup path, after restart recovery: the position the OMS recovered (signed base quantity at its
+  // average price) as one fill, so position limits and PnL start from it. 0 = nothing to do.
+  void seed_position(SymbolId sym, const exec::SymbolName& name, std::int64_t qty_raw, std::int64_t avg_price_raw,
+                     std::int64_t now_ns) noexcept {
+    if (qty_raw == 0) return;
+    exec::ExecReport seed;
+    seed.exec_type = exec::ExecType::trade;
+    seed.symbol = name;
+    seed.side = qty_raw > 0 ? exec::Side::buy : exec::Side::sell;
+    seed.last_qty = Qty::from_raw(qty_raw > 0 ? qty_raw : -qty_raw);
+    seed.last_price = Price::from_raw(avg_price_raw);
+    seed.local_ns = now_ns;
+    (void)on_fill(sym, seed);
+  }
 
   [[nodiscard]] Reason check_new(SymbolId sym, const exec::OrderRequest& o, const Exposure& ex,
                                  std::int64_t now_ns) noexcept;

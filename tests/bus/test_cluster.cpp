@@ -153,6 +153,18 @@ std::uint64_t field(const std::string& text, const std::string& pattern) {
   return std::stoull(m[1]);
 }
 
+// The port `tickrt sim` printed in its REST URL ("" if it did not within 5 s).
+std::string sim_port(const fs::path& out) {
+  const std::regex re("http://127\\.0\\.0\\.1:([0-9]+)");
+  for (int i = 0; i < 250; ++i) {
+    std::smatch m;
+    const std::string text = slurp(out);
+    if (std::regex_search(text, m, re)) return m[1];
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return "";
+}
+
 #define NEED_NATS(server)                                                       \
   if (!(server).found()) GTEST_SKIP() << "nats-server not installed (scripts/install-deps.sh test)"
 
@@ -340,18 +352,8 @@ TEST(Cluster, UrlFeedReconnectsAndResnapshotsWhenTheVenueComesBack) {
   NEED_NATS(ns);
   TempDir t;
   ASSERT_TRUE(ns.start(t.p));
-  auto venue_port = [&](const fs::path& out) -> std::string {
-    const std::regex re("http://127\\.0\\.0\\.1:([0-9]+)");
-    for (int i = 0; i < 250; ++i) {
-      std::smatch m;
-      const std::string text = slurp(out);
-      if (std::regex_search(text, m, re)) return m[1];
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return "";
-  };
   pid_t sim = spawn({kBin, "sim", "-p", "0", "--speed", "20", "--captures", kCapture}, t.p / "sim1.out");
-  const std::string port = venue_port(t.p / "sim1.out");
+  const std::string port = sim_port(t.p / "sim1.out");
   ASSERT_FALSE(port.empty()) << slurp(t.p / "sim1.out");
   const pid_t f = spawn({kBin, "feed", "--publish", ns.url(), "--source", "url", "--speed", "20", "--ws-url",
                          "ws://127.0.0.1:" + port, "--rest-url", "http://127.0.0.1:" + port, "--symbols", "BTCUSDT",
@@ -362,7 +364,7 @@ TEST(Cluster, UrlFeedReconnectsAndResnapshotsWhenTheVenueComesBack) {
   ASSERT_EQ(wait_for(sim, 10), 0) << slurp(t.p / "sim1.out");
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   sim = spawn({kBin, "sim", "-p", port, "--speed", "20", "--captures", kCapture}, t.p / "sim2.out");
-  ASSERT_EQ(venue_port(t.p / "sim2.out"), port) << slurp(t.p / "sim2.out");
+  ASSERT_EQ(sim_port(t.p / "sim2.out"), port) << slurp(t.p / "sim2.out");
   ASSERT_EQ(wait_for(f, 30), 0) << slurp(t.p / "feed.out");
   ::kill(sim, SIGTERM);
   (void)wait_for(sim, 10);
@@ -383,14 +385,7 @@ TEST(Cluster, UrlFeedRefetchesTheSnapshotAfterADiffGap) {
   std::ofstream(t.p / "sim.toml") << "[faults]\ngap = 0.05\n";
   const pid_t sim = spawn({kBin, "sim", "-p", "0", "--speed", "20", "--captures", kCapture, "-c", (t.p / "sim.toml").string()},
                           t.p / "sim.out");
-  std::string port;
-  const std::regex re("http://127\\.0\\.0\\.1:([0-9]+)");
-  for (int i = 0; i < 250 && port.empty(); ++i) {
-    std::smatch m;
-    const std::string text = slurp(t.p / "sim.out");
-    if (std::regex_search(text, m, re)) port = m[1];
-    else std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const std::string port = sim_port(t.p / "sim.out");
   ASSERT_FALSE(port.empty()) << slurp(t.p / "sim.out");
   const pid_t f = spawn({kBin, "feed", "--publish", ns.url(), "--source", "url", "--speed", "20", "--ws-url",
                          "ws://127.0.0.1:" + port, "--rest-url", "http://127.0.0.1:" + port, "--symbols", "BTCUSDT",
@@ -447,14 +442,7 @@ TEST(Cluster, ExecNodeRestartRecoveryFailsClosedOnAFillTheExchangeNeverMade) {
     ASSERT_TRUE(j.value()->flush().ok());
   }
   const pid_t sim = spawn({kBin, "sim", "-p", "0"}, t.p / "sim.out");
-  std::string port;
-  const std::regex re("http://127\\.0\\.0\\.1:([0-9]+)");
-  for (int i = 0; i < 250 && port.empty(); ++i) {
-    std::smatch m;
-    const std::string text = slurp(t.p / "sim.out");
-    if (std::regex_search(text, m, re)) port = m[1];
-    else std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const std::string port = sim_port(t.p / "sim.out");
   ASSERT_FALSE(port.empty()) << slurp(t.p / "sim.out");
   std::ofstream(t.p / "exec.toml") << "[feed]\nsource = \"url\"\nws_url = \"ws://127.0.0.1:" << port << "\"\nrest_url = \"http://127.0.0.1:"
                                    << port << "\"\nsymbols = [\"BTCUSDT\"]\n[exec]\njournal = \"" << jpath
