@@ -402,30 +402,24 @@ TEST(Cluster, UrlFeedRefetchesTheSnapshotAfterADiffGap) {
   EXPECT_LE(snaps, 1 + gaps) << "at most one snapshot per gap\n" << fo;
 }
 
-// `tickrt exec` restarted on a journal that holds a fill the exchange does not know (another venue, or
-// history lost): restart recovery runs before the gateway starts and fails closed naming the trade,
-// with no order sent, as the single process does (tests/pipeline/test_recovery.cpp).
-TEST(Cluster, ExecNodeRestartRecoveryFailsClosedOnAFillTheExchangeNeverMade) {
-  NatsServer ns;
-  NEED_NATS(ns);
-  TempDir t;
-  ASSERT_TRUE(ns.start(t.p));
-  const std::string jpath = (t.p / "exec.db").string();
-  {
-    auto j = tickrt::exec::Journal::open(jpath);
-    ASSERT_TRUE(j.ok()) << j.status().to_string();
-    auto s = j.value()->begin_session("tk");
-    ASSERT_TRUE(s.ok());
-    const std::string id = "tk-" + std::to_string(s.value()) + "-1";
-    tickrt::exec::JournalRecord r;
-    r.kind = tickrt::exec::JournalKind::order_new;
-    r.order.symbol = tickrt::exec::SymbolName::from("BTCUSDT");
-    r.order.client_order_id = tickrt::exec::ClientOrderId::from(id);
-    r.order.side = tickrt::exec::Side::buy;
-    r.order.type = tickrt::exec::OrderType::limit;
-    r.order.price = tickrt::Price::from_raw(50'000LL * 100'000'000);
-    r.order.qty = tickrt::Qty::from_raw(1'000'000);
-    ASSERT_TRUE(j.value()->try_append(r));
+namespace {
+
+// A journal left by an earlier exec node: one BTCUSDT order (and, when `with_fill`, its fill); returns false on error.
+bool write_exec_journal(const std::string& jpath, bool with_fill) {
+  auto j = tickrt::exec::Journal::open(jpath);
+  if (!j.ok()) return false;
+  auto s = j.value()->begin_session("tk");
+  if (!s.ok()) return false;
+  tickrt::exec::JournalRecord r;
+  r.kind = tickrt::exec::JournalKind::order_new;
+  r.order.symbol = tickrt::exec::SymbolName::from("BTCUSDT");
+  r.order.client_order_id = tickrt::exec::ClientOrderId::from("tk-" + std::to_string(s.value()) + "-1");
+  r.order.side = tickrt::exec::Side::buy;
+  r.order.type = tickrt::exec::OrderType::limit;
+  r.order.price = tickrt::Price::from_raw(50'000LL * 100'000'000);
+  r.order.qty = tickrt::Qty::from_raw(1'000'000);
+  if (!j.value()->try_append(r)) return false;
+  if (with_fill) {
     tickrt::exec::JournalRecord f;
     f.kind = tickrt::exec::JournalKind::fill;
     f.report.symbol = r.order.symbol;
@@ -438,12 +432,21 @@ TEST(Cluster, ExecNodeRestartRecoveryFailsClosedOnAFillTheExchangeNeverMade) {
     f.report.last_price = r.order.price;
     f.report.last_qty = r.order.qty;
     f.report.cum_qty = r.order.qty;
-    ASSERT_TRUE(j.value()->try_append(f));
-    ASSERT_TRUE(j.value()->flush().ok());
+    if (!j.value()->try_append(f)) return false;
   }
+  return j.value()->flush().ok();
+}
+
+// Runs `tickrt exec` (journal jpath, --idle-exit 2) against a fresh `tickrt sim`; its exit code and output.
+int exec_against_fresh_sim(const NatsServer& ns, const TempDir& t, const std::string& jpath, std::string& out) {
   const pid_t sim = spawn({kBin, "sim", "-p", "0"}, t.p / "sim.out");
   const std::string port = sim_port(t.p / "sim.out");
-  ASSERT_FALSE(port.empty()) << slurp(t.p / "sim.out");
+  if (port.empty()) {
+    ::kill(sim, SIGTERM);
+    (void)wait_for(sim, 10);
+    out = "tickrt sim printed no port: " + slurp(t.p / "sim.out");
+    return -1;
+  }
   std::ofstream(t.p / "exec.toml") << "[feed]\nsource = \"url\"\nws_url = \"ws://127.0.0.1:" << port << "\"\nrest_url = \"http://127.0.0.1:"
                                    << port << "\"\nsymbols = [\"BTCUSDT\"]\n[exec]\njournal = \"" << jpath
                                    << "\"\napi_key = \"tickrtTestApiKey0000000000000000000000000000000000000000000000000\"\n"
@@ -455,9 +458,42 @@ TEST(Cluster, ExecNodeRestartRecoveryFailsClosedOnAFillTheExchangeNeverMade) {
   const int rc = wait_for(x, 30);
   ::kill(sim, SIGTERM);
   (void)wait_for(sim, 10);
-  const std::string xo = slurp(t.p / "exec.out");
+  out = slurp(t.p / "exec.out");
+  return rc;
+}
+
+}  // namespace
+
+// `tickrt exec` restarted on a journal that holds a fill the exchange does not know (another venue, or
+// history lost): restart recovery runs before the gateway starts and fails closed naming the trade,
+// with no order sent, as the single process does (tests/pipeline/test_recovery.cpp).
+TEST(Cluster, ExecNodeRestartRecoveryFailsClosedOnAFillTheExchangeNeverMade) {
+  NatsServer ns;
+  NEED_NATS(ns);
+  TempDir t;
+  ASSERT_TRUE(ns.start(t.p));
+  const std::string jpath = (t.p / "exec.db").string();
+  ASSERT_TRUE(write_exec_journal(jpath, /*with_fill=*/true));
+  std::string xo;
+  const int rc = exec_against_fresh_sim(ns, t, jpath, xo);
   EXPECT_NE(rc, 0) << xo;
   EXPECT_NE(xo.find("exec recovery failed closed"), std::string::npos) << xo;
   EXPECT_NE(xo.find("in the journal but not on the exchange"), std::string::npos) << xo;
   EXPECT_EQ(xo.find("serving"), std::string::npos) << "no intent may be served after a failed recovery\n" << xo;
+}
+
+// The same restart with an order the exchange never saw (sent, then the node died before the answer):
+// recovery asks, finds nothing, settles the order as rejected and the node serves.
+TEST(Cluster, ExecNodeRestartRecoverySettlesAnOrderTheExchangeNeverSawAndServes) {
+  NatsServer ns;
+  NEED_NATS(ns);
+  TempDir t;
+  ASSERT_TRUE(ns.start(t.p));
+  const std::string jpath = (t.p / "exec.db").string();
+  ASSERT_TRUE(write_exec_journal(jpath, /*with_fill=*/false));
+  std::string xo;
+  EXPECT_EQ(exec_against_fresh_sim(ns, t, jpath, xo), 0) << xo;
+  EXPECT_NE(xo.find("exec: recovery: "), std::string::npos) << xo;
+  EXPECT_NE(xo.find("serving"), std::string::npos) << xo;
+  EXPECT_EQ(xo.find("failed closed"), std::string::npos) << xo;
 }
