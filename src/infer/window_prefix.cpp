@@ -94,6 +94,24 @@ Result<std::unique_ptr<WindowPrefix>> WindowPrefix::create(ExecutionContext& ctx
   }
   w->first_rest_ = n;
   w->plan_ = &p;
+  // An additive attention over the chain's outputs (lstm_attn_*): its prefix rows are scored ahead too, and
+  // run_last() computes it in its place in the plan order (its output bytes may be another step's before).
+  for (std::size_t i = n; i < p.steps.size(); ++i) {
+    const Kernel& k = p.steps[i];
+    const Layer& top = w->layers_.back();
+    if (k.node && k.node->domain == "tickrt" && k.node->op == "AdditiveAttention" && k.in.size() >= 2 &&
+        k.in[0] == p.steps[n - 1].out[0] && k.node->attr_i("D", 0) == top.step.H && !k.out.empty() && k.out[0]) {
+      w->attn_split_ = true;
+      w->attn_step_ = i;
+      w->attn_A_ = static_cast<int>(k.node->attr_i("A", 0));
+      w->attn_packed_ = k.in[1]->as<float>();
+      w->attn_ctx_plan_ = k.out[0]->as<float>();
+      ws_floats = std::max(ws_floats, cpu::additive_attention_workspace_floats(w->isa_, 1, w->T_, top.step.H, w->attn_A_));
+      break;
+    }
+  }
+  w->scores_off_ = off;
+  off += (static_cast<std::size_t>(w->T_) + 15) / 16 * 16;
   w->buf_ = AlignedBytes::allocate(off * sizeof(float));
   w->ws_ = AlignedBytes::allocate(std::max<std::size_t>(ws_floats, 16) * sizeof(float));
   return R(std::move(w));
@@ -132,7 +150,11 @@ bool WindowPrefix::advance(int max_steps) noexcept {
       step_ = 0;
     }
   }
-  if (layer_ == layers_.size()) {
+  if (layer_ == layers_.size() && max_steps > 0) {
+    if (attn_split_) {  // the attention scores of the T-1 prefix rows (about one slice of work)
+      const Layer& top = layers_.back();
+      cpu::additive_attention_scores(isa_, n_pre, top.step.H, attn_A_, attn_packed_, buf + top.y_off, buf + scores_off_, ws);
+    }
     ready_ = true;
     rows_ = nullptr;
   }
@@ -159,7 +181,17 @@ Code WindowPrefix::run_last(const float* last) noexcept {
   const Layer& top = layers_.back();
   std::memcpy(top.y_plan, buf + top.y_off, static_cast<std::size_t>(T_) * top.step.H * sizeof(float));
   const auto& steps = plan_->steps;
-  for (std::size_t i = first_rest_; i < steps.size(); ++i) steps[i].run(steps[i]);
+  for (std::size_t i = first_rest_; i < steps.size(); ++i) {
+    if (attn_split_ && i == attn_step_) {  // the last row's score, then softmax + context over all T
+      float* s = buf + scores_off_;
+      const float* y = buf + top.y_off;
+      cpu::additive_attention_scores(isa_, 1, top.step.H, attn_A_, attn_packed_, y + static_cast<std::size_t>(T_ - 1) * top.step.H,
+                                     s + (T_ - 1), ws);
+      cpu::attention_context(isa_, T_, top.step.H, s, y, attn_ctx_plan_, ws);
+      continue;
+    }
+    steps[i].run(steps[i]);
+  }
   return Code::ok;
 }
 

@@ -47,6 +47,8 @@ class WindowPrefix {
 
   int window() const noexcept { return T_; }       // T
   int row_width() const noexcept { return F_; }    // F (model input features)
+  // The additive attention right after the chain is split too (its prefix rows scored ahead of the tick).
+  bool attention_split() const noexcept { return attn_split_; }
 
   // Hot path. rows: the first T-1 rows of the next window, [T-1, F] model input (normalised).
   void precompute(const float* rows) noexcept;
@@ -81,11 +83,19 @@ class WindowPrefix {
   int T_ = 0, F_ = 0;
   std::vector<Layer> layers_;
   std::size_t first_rest_ = 0;       // index of the first plan step after the LSTM chain
+  // The chain's output read by a tickrt.AdditiveAttention step right after it: its T-1 prefix scores are
+  // computed ahead too, and on the tick only the last row's score, the softmax and the context.
+  bool attn_split_ = false;
+  std::size_t attn_step_ = 0;        // its index in the plan (run_last computes it there)
+  int attn_A_ = 0;
+  const float* attn_packed_ = nullptr;
+  float* attn_ctx_plan_ = nullptr;   // the attention step's output tensor
+  std::size_t scores_off_ = 0;       // into buf_: T scores
   AlignedBytes buf_;                 // every layer's outputs [T, H] and (h, c) after T-1 rows
   AlignedBytes ws_;                  // LSTM workspace (sized for T-1 rows)
   const Plan* plan_ = nullptr;       // the batch-1 plan whose later steps run_last() runs
   const float* rows_ = nullptr;      // started, not ready: the rows being precomputed
-  std::size_t layer_ = 0;            // progress of the slices: next layer and step
+  std::size_t layer_ = 0;            // progress of the slices: next layer and step (layers_.size(): the scores)
   int step_ = 0;
   bool ready_ = false;
 };

@@ -93,6 +93,7 @@ TEST(WindowPrefix, TrainedLstmAttnSameOutputsAsTheFullWindowOnRealRows) {
   const std::vector<float> rows = real_rows(&F);
   ASSERT_EQ(F, (*wp)->row_width());
   ASSERT_EQ((*wp)->window(), 64);
+  EXPECT_TRUE((*wp)->attention_split());  // lstm_attn_s: the attention's prefix scores are computed ahead too
   const int windows = 400;
   ASSERT_GE(rows.size(), static_cast<std::size_t>(windows + 64 + 8) * F);
   // The last step's input projection is a one-row product here and a batched (AMX) one in the full run,

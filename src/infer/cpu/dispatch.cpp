@@ -125,6 +125,13 @@ void additive_attention(Isa isa, int B, int T, int D, int A, const float* packed
                         int layout, float* ctx, float* weights_out, float* workspace) {
   TICKRT_DISPATCH(additive_attention(B, T, D, A, packed, h, layout, ctx, weights_out, workspace));
 }
+void additive_attention_scores(Isa isa, int T, int D, int A, const float* packed, const float* h, float* s,
+                               float* workspace) {
+  TICKRT_DISPATCH(additive_attention_scores(T, D, A, packed, h, s, workspace));
+}
+void attention_context(Isa isa, int T, int D, const float* s, const float* h, float* ctx, float* workspace) {
+  TICKRT_DISPATCH(attention_context(T, D, s, h, ctx, workspace));
+}
 size_t sdpa_workspace_floats(Isa isa, int Tq, int Tk) { TICKRT_DISPATCH(sdpa_workspace_floats(Tq, Tk)); }
 void sdpa(Isa isa, int BH, int Tq, int Tk, int d, float scale, const float* q, const float* k,
           const float* v, float* out, float* workspace) {

@@ -116,6 +116,12 @@ size_t additive_attention_workspace_floats(Isa, int B, int T, int D, int A);
 // ctx [B,D]; weights_out (nullable) [B,T] receives the softmax weights a.
 void additive_attention(Isa, int B, int T, int D, int A, const float* packed, const float* h,
                         int layout, float* ctx, float* weights_out, float* workspace);
+// The same computation in two halves, for one sample (h [T, D] rows contiguous): scores s[t] =
+// v . tanh(W h_t + bw) + bv (workspace: additive_attention_workspace_floats(1, T, D, A)), then
+// ctx = sum_t softmax(s)_t h_t (workspace: T floats). Bitwise the fused kernel's result at B = 1
+// (infer/window_prefix.hpp scores the first T-1 rows ahead of the tick, the last one on it).
+void additive_attention_scores(Isa, int T, int D, int A, const float* packed, const float* h, float* s, float* workspace);
+void attention_context(Isa, int T, int D, const float* s, const float* h, float* ctx, float* workspace);
 
 // ---- Scaled dot-product attention ---------------------------------------------------------------
 // For each of BH (batch*head) slices: out[Tq,d] = softmax(scale * q k^T) v; q [BH,Tq,d],

@@ -733,6 +733,28 @@ void additive_attention(int B, int T, int D, int A, const float* packed, const f
                         float* ctx, float* weights_out, float* ws) {
   additive_attention_impl(B, T, D, A, packed, h, layout, ctx, weights_out, ws);
 }
+// additive_attention_impl in two halves (one sample, rows contiguous): the same products, epilogue, dot
+// and softmax, and the context summed in the same order, so the result is the fused kernel's.
+void additive_attention_scores(int T, int D, int A, const float* packed, const float* h, float* s, float* ws) {
+  const AttnLayout L = attn_layout(D, A);
+  gemm_packed_impl(T, A, D, h, D, packed + L.w_off, packed + L.bw_off, Epilogue{kActTanhAbs, 0.f}, ws, A);
+  const float* v = packed + L.v_off;
+  const float bv = packed[L.bv_off];
+  for (int t = 0; t < T; ++t) s[t] = dot(ws + static_cast<ptrdiff_t>(t) * A, v, A) + bv;
+}
+void attention_context(int T, int D, const float* s, const float* h, float* ctx, float* ws) {
+  softmax_row(T, s, ws);
+  for (int i = 0; i < D; i += W) {
+    const int cnt = imin(W, D - i);
+    R acc = V::zero();
+    for (int t = 0; t < T; ++t) {
+      const float* ht = h + static_cast<ptrdiff_t>(t) * D + i;
+      acc = V::fmadd(V::set1(ws[t]), cnt == W ? V::loadu(ht) : V::load_partial(ht, cnt), acc);
+    }
+    if (cnt == W) V::storeu(ctx + i, acc);
+    else V::store_partial(ctx + i, acc, cnt);
+  }
+}
 size_t sdpa_workspace_floats(int Tq, int Tk) { return r16(static_cast<size_t>(Tq) * Tk); }
 void sdpa(int BH, int Tq, int Tk, int d, float scale, const float* q, const float* k, const float* v,
           float* out, float* ws) {

@@ -29,6 +29,9 @@
   size_t additive_attention_workspace_floats(int B, int T, int D, int A);                            \
   void additive_attention(int B, int T, int D, int A, const float* packed, const float* h,           \
                           int layout, float* ctx, float* weights_out, float* ws);                    \
+  void additive_attention_scores(int T, int D, int A, const float* packed, const float* h, float* s, \
+                                 float* ws);                                                         \
+  void attention_context(int T, int D, const float* s, const float* h, float* ctx, float* ws);       \
   size_t sdpa_workspace_floats(int Tq, int Tk);                                                      \
   void sdpa(int BH, int Tq, int Tk, int d, float scale, const float* q, const float* k,              \
             const float* v, float* out, float* ws);                                                  \
