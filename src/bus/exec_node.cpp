@@ -16,6 +16,7 @@
 #include "exec/oms.hpp"
 #include "exec/recovery.hpp"
 #include "pipeline/pipeline.hpp"
+#include "pipeline/trader.hpp"
 #include "pipeline/ws_client.hpp"
 #include "risk/risk_engine.hpp"
 #include "risk/views.hpp"
@@ -25,7 +26,6 @@
 namespace tickrt::bus {
 
 namespace {
-std::int64_t to_raw(double v) { return static_cast<std::int64_t>(std::llround(v * static_cast<double>(kDecimalScale))); }
 constexpr std::uint8_t kTagIntent = 0, kTagControl = 1;
 constexpr std::uint8_t kReasonDuplicate = 255;
 }  // namespace
@@ -63,21 +63,7 @@ struct ExecNode::Impl {
     return -1;
   }
   std::size_t open_of(int oms_idx, std::array<risk::OpenOrder, 64>& outv) const noexcept {
-    std::size_t n = 0;
-    oms->for_each_open([&](const exec::OrderEntry& e) {
-      if (e.symbol_index != oms_idx || n >= outv.size()) return;
-      risk::OpenOrder& x = outv[n++];
-      x.symbol = e.req.symbol;
-      x.client_order_id = e.req.client_order_id;
-      x.exchange_order_id = e.exchange_order_id;
-      x.side = e.req.side;
-      x.type = e.req.type;
-      x.price = e.req.price;
-      x.leaves = Qty::from_raw(e.req.qty.raw - e.cum_qty.raw);
-      x.sent_ns = e.enqueue_ns;
-      x.cancel_pending = e.status == exec::OrderStatus::pending_cancel;
-    });
-    return n;
+    return pipeline::open_orders_of(*oms, oms_idx, outv, false);
   }
   void view_of(const Sym& s, AccountView& v) noexcept {
     std::array<risk::OpenOrder, 64> open;
@@ -203,32 +189,17 @@ Result<std::unique_ptr<ExecNode>> ExecNode::create(const ExecOptions& o, std::os
   if (!oms.ok()) return oms.status().with_context("exec");
   m.oms = std::move(oms.value());
 
-  // The account's limits, mapped from the config exactly as pipeline/trader.cpp does for one
-  // process; the account-wide ones now span every shard.
-  risk::AccountLimits al;
-  al.max_gross_notional = risk::Notional::from_raw(to_raw(cfg.max_gross_notional));
-  al.max_open_orders = o.max_open_orders_account > 0
-                           ? static_cast<std::uint32_t>(o.max_open_orders_account)
-                           : static_cast<std::uint32_t>(cfg.max_open_orders) * static_cast<std::uint32_t>(o.symbols.size());
-  const std::uint32_t rate = o.max_orders_per_s_account > 0
-                                 ? static_cast<std::uint32_t>(o.max_orders_per_s_account)
-                                 : static_cast<std::uint32_t>(cfg.max_orders_per_s) * static_cast<std::uint32_t>(o.symbols.size());
-  al.order_rate = {rate, rate};
-  al.cancel_rate = {rate * 2, rate * 2};
-  al.max_md_staleness_ns = cfg.max_md_staleness_ms * 1'000'000;
-  al.max_daily_loss = risk::Notional::from_raw(to_raw(cfg.max_daily_loss));
-  al.max_drawdown = risk::Notional::from_raw(to_raw(cfg.max_drawdown));
+  // The account's limits, mapped from the config as the single process's (pipeline/trader.hpp); the
+  // account-wide ones now span every shard: per-symbol caps x symbols unless given.
+  const std::uint32_t n_syms = static_cast<std::uint32_t>(o.symbols.size());
+  const risk::AccountLimits al = pipeline::account_limits(
+      cfg, o.max_open_orders_account > 0 ? static_cast<std::uint32_t>(o.max_open_orders_account) : static_cast<std::uint32_t>(cfg.max_open_orders) * n_syms,
+      o.max_orders_per_s_account > 0 ? static_cast<std::uint32_t>(o.max_orders_per_s_account) : static_cast<std::uint32_t>(cfg.max_orders_per_s) * n_syms);
   auto re = risk::RiskEngine::create(al, now_ns());
   if (!re.ok()) return re.status().with_context("risk");
   m.risk = std::move(re.value());
   for (const std::string& s : o.symbols) {
-    risk::SymbolLimits sl;
-    sl.max_position = Qty::from_raw(to_raw(cfg.max_position));
-    sl.max_order_qty = Qty::from_raw(to_raw(std::max(cfg.order_qty, cfg.max_position)));
-    sl.max_order_notional = risk::Notional::from_raw(to_raw(cfg.max_order_notional));
-    sl.collar_bps = cfg.collar_bps;
-    sl.max_open_orders = static_cast<std::uint32_t>(cfg.max_open_orders);
-    auto rid = m.risk->add_symbol(s, sl);
+    auto rid = m.risk->add_symbol(s, pipeline::symbol_limits(cfg));
     if (!rid.ok()) return rid.status().with_context("risk." + s);
     Impl::Sym sym;
     sym.name = s;

@@ -14,13 +14,13 @@
 #include "pipeline/infer_stage.hpp"
 #include "pipeline/market.hpp"
 #include "pipeline/model.hpp"
+#include "pipeline/trader.hpp"
 #include "risk/views.hpp"
 #include "strategy/signal_strategy.hpp"
 
 namespace tickrt::bus {
 
 namespace {
-std::int64_t to_raw(double v) { return static_cast<std::int64_t>(std::llround(v * static_cast<double>(kDecimalScale))); }
 constexpr std::uint8_t kTagMd = 0, kTagAccount = 1, kTagControl = 2;
 constexpr std::size_t kLevels = 1u << 17;
 }  // namespace
@@ -158,23 +158,10 @@ Result<std::unique_ptr<ShardNode>> ShardNode::create(const ShardOptions& o, std:
     s.durable = o.node + "_" + name;
     s.filter = "md." + o.venue + "." + name + ".>";
     s.intent_subject = "ex.intent." + name;
-    // The strategy, configured exactly as pipeline/trader.cpp configures the single process's.
-    strategy::StrategyConfig sc;
-    sc.symbol = name;
-    sc.enter_prob = cfg.enter_prob;
-    sc.exit_prob = cfg.exit_prob;
-    sc.min_edge = cfg.min_edge;
-    if (!strategy::parse_sizing(cfg.sizing, sc.sizing)) return Status(Code::invalid_argument, "strategy.sizing: " + cfg.sizing);
-    if (!strategy::parse_order_style(cfg.style, sc.style)) return Status(Code::invalid_argument, "strategy.style: " + cfg.style);
-    sc.aggressive_market = cfg.aggressive_market;
-    sc.order_qty = Qty::from_raw(to_raw(cfg.order_qty));
-    sc.max_position = Qty::from_raw(to_raw(cfg.max_position));
-    sc.qty_step = Qty::from_raw(to_raw(cfg.qty_step));
-    sc.tick_size = Price::from_raw(to_raw(cfg.tick_size));
-    sc.reprice_ticks = cfg.reprice_ticks;
-    sc.passive_max_age_ns = cfg.passive_max_age_ms * 1'000'000;
-    sc.min_interval_ns = cfg.min_interval_ms * 1'000'000;
-    auto st = strategy::SignalStrategy::create(sc);
+    // The strategy, configured exactly as the single process's (pipeline/trader.hpp strategy_config).
+    auto sc = pipeline::strategy_config(cfg, name);
+    if (!sc.ok()) return sc.status();
+    auto st = strategy::SignalStrategy::create(sc.value());
     if (!st.ok()) return st.status().with_context("strategy." + name);
     s.strat = std::make_unique<strategy::SignalStrategy>(std::move(st.value()));
     m.syms.push_back(std::move(s));

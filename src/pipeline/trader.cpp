@@ -11,6 +11,65 @@ std::int64_t to_raw(double v) { return static_cast<std::int64_t>(std::llround(v 
 
 }  // namespace
 
+Result<strategy::StrategyConfig> strategy_config(const PipelineConfig& cfg, const std::string& symbol) {
+  strategy::StrategyConfig sc;
+  sc.symbol = symbol;
+  sc.enter_prob = cfg.enter_prob;
+  sc.exit_prob = cfg.exit_prob;
+  sc.min_edge = cfg.min_edge;
+  if (!strategy::parse_sizing(cfg.sizing, sc.sizing)) return Status(Code::invalid_argument, "strategy.sizing: " + cfg.sizing);
+  if (!strategy::parse_order_style(cfg.style, sc.style)) return Status(Code::invalid_argument, "strategy.style: " + cfg.style);
+  sc.aggressive_market = cfg.aggressive_market;
+  sc.order_qty = Qty::from_raw(to_raw(cfg.order_qty));
+  sc.max_position = Qty::from_raw(to_raw(cfg.max_position));
+  sc.qty_step = Qty::from_raw(to_raw(cfg.qty_step));
+  sc.tick_size = Price::from_raw(to_raw(cfg.tick_size));
+  sc.reprice_ticks = cfg.reprice_ticks;
+  sc.passive_max_age_ns = cfg.passive_max_age_ms * 1'000'000;
+  sc.min_interval_ns = cfg.min_interval_ms * 1'000'000;
+  return sc;
+}
+
+risk::SymbolLimits symbol_limits(const PipelineConfig& cfg) {
+  risk::SymbolLimits sl;
+  sl.max_position = Qty::from_raw(to_raw(cfg.max_position));
+  sl.max_order_qty = Qty::from_raw(to_raw(std::max(cfg.order_qty, cfg.max_position)));
+  sl.max_order_notional = risk::Notional::from_raw(to_raw(cfg.max_order_notional));
+  sl.collar_bps = cfg.collar_bps;
+  sl.max_open_orders = static_cast<std::uint32_t>(cfg.max_open_orders);
+  return sl;
+}
+
+risk::AccountLimits account_limits(const PipelineConfig& cfg, std::uint32_t max_open_orders, std::uint32_t orders_per_s) {
+  risk::AccountLimits al;
+  al.max_gross_notional = risk::Notional::from_raw(to_raw(cfg.max_gross_notional));
+  al.max_open_orders = max_open_orders;
+  al.order_rate = {orders_per_s, orders_per_s};
+  al.cancel_rate = {orders_per_s * 2, orders_per_s * 2};
+  al.max_md_staleness_ns = cfg.max_md_staleness_ms * 1'000'000;
+  al.max_daily_loss = risk::Notional::from_raw(to_raw(cfg.max_daily_loss));
+  al.max_drawdown = risk::Notional::from_raw(to_raw(cfg.max_drawdown));
+  return al;
+}
+
+std::size_t open_orders_of(const exec::Oms& oms, int oms_idx, std::array<risk::OpenOrder, 64>& out, bool caller_time) noexcept {
+  std::size_t n = 0;
+  oms.for_each_open([&](const exec::OrderEntry& e) {
+    if (e.symbol_index != oms_idx || n >= out.size()) return;
+    risk::OpenOrder& o = out[n++];
+    o.symbol = e.req.symbol;
+    o.client_order_id = e.req.client_order_id;
+    o.exchange_order_id = e.exchange_order_id;
+    o.side = e.req.side;
+    o.type = e.req.type;
+    o.price = e.req.price;
+    o.leaves = Qty::from_raw(e.req.qty.raw - e.cum_qty.raw);
+    o.sent_ns = caller_time ? e.req.created_ns : e.enqueue_ns;
+    o.cancel_pending = e.status == exec::OrderStatus::pending_cancel;
+  });
+  return n;
+}
+
 Result<std::unique_ptr<Trader>> Trader::create(const PipelineConfig& cfg, const std::vector<std::string>& symbols,
                                                exec::GatewayRings rings, exec::Journal* journal, std::uint32_t session,
                                                TscClock clock) {
@@ -31,42 +90,18 @@ Result<std::unique_ptr<Trader>> Trader::create(const PipelineConfig& cfg, const 
   if (!oms.ok()) return oms.status().with_context("exec");
   t->oms_ = std::move(oms.value());
 
-  risk::AccountLimits al;
-  al.max_gross_notional = risk::Notional::from_raw(to_raw(cfg.max_gross_notional));
-  al.max_open_orders = static_cast<std::uint32_t>(cfg.max_open_orders) * static_cast<std::uint32_t>(symbols.size());
-  al.order_rate = {static_cast<std::uint32_t>(cfg.max_orders_per_s), static_cast<std::uint32_t>(cfg.max_orders_per_s)};
-  al.cancel_rate = {static_cast<std::uint32_t>(cfg.max_orders_per_s) * 2, static_cast<std::uint32_t>(cfg.max_orders_per_s) * 2};
-  al.max_md_staleness_ns = cfg.max_md_staleness_ms * 1'000'000;
-  al.max_daily_loss = risk::Notional::from_raw(to_raw(cfg.max_daily_loss));
-  al.max_drawdown = risk::Notional::from_raw(to_raw(cfg.max_drawdown));
+  const risk::AccountLimits al = account_limits(cfg, static_cast<std::uint32_t>(cfg.max_open_orders) * static_cast<std::uint32_t>(symbols.size()),
+                                                static_cast<std::uint32_t>(cfg.max_orders_per_s));
   auto re = risk::RiskEngine::create(al, now_ns());
   if (!re.ok()) return re.status().with_context("risk");
   t->risk_ = std::move(re.value());
 
   for (const std::string& s : symbols) {
-    strategy::StrategyConfig sc;
-    sc.symbol = s;
-    sc.enter_prob = cfg.enter_prob;
-    sc.exit_prob = cfg.exit_prob;
-    sc.min_edge = cfg.min_edge;
-    if (!strategy::parse_sizing(cfg.sizing, sc.sizing)) return R(Code::invalid_argument, "strategy.sizing: " + cfg.sizing);
-    if (!strategy::parse_order_style(cfg.style, sc.style)) return R(Code::invalid_argument, "strategy.style: " + cfg.style);
-    sc.aggressive_market = cfg.aggressive_market;
-    sc.order_qty = Qty::from_raw(to_raw(cfg.order_qty));
-    sc.max_position = Qty::from_raw(to_raw(cfg.max_position));
-    sc.qty_step = Qty::from_raw(to_raw(cfg.qty_step));
-    sc.tick_size = Price::from_raw(to_raw(cfg.tick_size));
-    sc.reprice_ticks = cfg.reprice_ticks;
-    sc.passive_max_age_ns = cfg.passive_max_age_ms * 1'000'000;
-    sc.min_interval_ns = cfg.min_interval_ms * 1'000'000;
-    auto st = strategy::SignalStrategy::create(sc);
+    auto sc = strategy_config(cfg, s);
+    if (!sc.ok()) return sc.status();
+    auto st = strategy::SignalStrategy::create(sc.value());
     if (!st.ok()) return st.status();
-    risk::SymbolLimits sl;
-    sl.max_position = Qty::from_raw(to_raw(cfg.max_position));
-    sl.max_order_qty = Qty::from_raw(to_raw(std::max(cfg.order_qty, cfg.max_position)));
-    sl.max_order_notional = risk::Notional::from_raw(to_raw(cfg.max_order_notional));
-    sl.collar_bps = cfg.collar_bps;
-    sl.max_open_orders = static_cast<std::uint32_t>(cfg.max_open_orders);
+    const risk::SymbolLimits sl = symbol_limits(cfg);
     auto rid = t->risk_->add_symbol(s, sl);
     if (!rid.ok()) return rid.status().with_context("risk." + s);
     Sym sym{s, exec::SymbolName::from(s), std::move(st.value()), rid.value(), t->oms_->symbol_index(s)};
@@ -96,21 +131,7 @@ void Trader::map_symbol(feed::SymbolId id, std::string_view name) noexcept {
 
 template <bool kCallerTime>
 std::size_t Trader::open_of(int oms_idx, std::array<risk::OpenOrder, 64>& out) const noexcept {
-  std::size_t n = 0;
-  oms_->for_each_open([&](const exec::OrderEntry& e) {
-    if (e.symbol_index != oms_idx || n >= out.size()) return;
-    risk::OpenOrder& o = out[n++];
-    o.symbol = e.req.symbol;
-    o.client_order_id = e.req.client_order_id;
-    o.exchange_order_id = e.exchange_order_id;
-    o.side = e.req.side;
-    o.type = e.req.type;
-    o.price = e.req.price;
-    o.leaves = Qty::from_raw(e.req.qty.raw - e.cum_qty.raw);
-    o.sent_ns = kCallerTime ? e.req.created_ns : e.enqueue_ns;
-    o.cancel_pending = e.status == exec::OrderStatus::pending_cancel;
-  });
-  return n;
+  return open_orders_of(*oms_, oms_idx, out, kCallerTime);
 }
 
 template <bool kCallerTime>

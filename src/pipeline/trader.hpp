@@ -69,6 +69,18 @@ struct TraderCounters {
   std::uint64_t log_dropped = 0;
 };
 
+// The config's [strategy] / [risk] settings as the strategy and the risk engine take them: one mapping for
+// the single process (Trader), the NATS strategy shards and the execution node (src/bus), so a strategy is
+// configured exactly as it will trade wherever it runs. Setup path.
+Result<strategy::StrategyConfig> strategy_config(const PipelineConfig& cfg, const std::string& symbol);
+risk::SymbolLimits symbol_limits(const PipelineConfig& cfg);
+// Account-wide limits; the open-order cap and the order rate (cancels: twice it) are the caller's, since a
+// process trading several symbols scales them its own way.
+risk::AccountLimits account_limits(const PipelineConfig& cfg, std::uint32_t max_open_orders, std::uint32_t orders_per_s);
+// The OMS's live orders of one symbol as the strategy and risk see them (at most out.size()); sent_ns is the
+// order's creation time when `caller_time` (a backtest's simulated clock), the OMS enqueue time otherwise.
+std::size_t open_orders_of(const exec::Oms& oms, int oms_idx, std::array<risk::OpenOrder, 64>& out, bool caller_time) noexcept;
+
 class Trader {
  public:
   // symbols: the traded symbols (upper case), each with its strategy; rings/journal outlive it.
