@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "infer/cpu/amx.hpp"
+#include "infer/cpu/isa_dispatch.hpp"
 #include "infer/cpu/kernels_isa.hpp"
 
 namespace tickrt::infer::cpu {
@@ -75,14 +76,6 @@ int isa_width(Isa isa) {
   }
   return 1;
 }
-
-#define TICKRT_DISPATCH(call)              \
-  switch (isa) {                           \
-    case Isa::avx512: return avx512::call; \
-    case Isa::avx2: return avx2::call;     \
-    case Isa::scalar: break;               \
-  }                                        \
-  return scalar::call
 
 size_t gemm_packed_b_floats(Isa isa, int K, int N) { TICKRT_DISPATCH(gemm_packed_b_floats(K, N)); }
 void gemm_pack_b(Isa isa, const float* B, int K, int N, bool trans_b, float* packed) {
