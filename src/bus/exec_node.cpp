@@ -15,9 +15,9 @@
 #include "exec/journal.hpp"
 #include "exec/oms.hpp"
 #include "exec/recovery.hpp"
+#include "pipeline/gateway_config.hpp"
 #include "pipeline/pipeline.hpp"
 #include "pipeline/trader.hpp"
-#include "pipeline/ws_client.hpp"
 #include "risk/risk_engine.hpp"
 #include "risk/views.hpp"
 #include "sim/matching_engine.hpp"
@@ -137,8 +137,6 @@ Result<std::unique_ptr<ExecNode>> ExecNode::create(const ExecOptions& o, std::os
 
   // Venue: the in-process simulator (no market data: its books are the orders it is sent) or a
   // real / separate one at feed.rest_url.
-  exec::BinanceConfig bc;
-  std::string key = cfg.api_key, secret = cfg.api_secret;
   if (cfg.source != pipeline::FeedSource::url) {
     venue::SimSetup s = venue::default_sim_setup();
     s.venue.port = 0;
@@ -147,22 +145,11 @@ Result<std::unique_ptr<ExecNode>> ExecNode::create(const ExecOptions& o, std::os
     if (!m.engine->status().ok()) return m.engine->status().with_context("exec: sim engine");
     m.venue = std::make_unique<venue::VenueServer>(s.venue, *m.engine);
     TICKRT_RETURN_IF_ERROR(m.venue->start().with_context("exec: venue"));
-    if (key.empty()) { key = venue::kTestApiKey; secret = venue::kTestSecret; }
-    bc.host = "127.0.0.1";
-    bc.port = std::to_string(m.venue->port());
-    bc.tls = false;
-  } else {
-    if (key.empty() || secret.empty()) return Status(Code::invalid_argument, "exec: exec.api_key / exec.api_secret needed for feed.source = url");
-    auto u = pipeline::parse_url(cfg.rest_url);
-    if (!u.ok()) return u.status().with_context("feed.rest_url");
-    bc.host = u->host;
-    bc.port = u->port;
-    bc.tls = u->tls;
   }
-  bc.api_key = key;
-  bc.secret = secret;
-  bc.idle.spin_ns = cfg.gateway_spin_us < 0 ? INT64_MAX / 4 : cfg.gateway_spin_us * 1000;
-  bc.idle.sleep_ns = cfg.gateway_sleep_us * 1000;
+  // The [exec] gateway settings (spin / sleep / cpu too) mapped as the single process maps them.
+  auto gc = pipeline::gateway_config(cfg, m.venue ? m.venue->port() : std::uint16_t{0});
+  if (!gc.ok()) return gc.status().with_context("exec");
+  const exec::BinanceConfig& bc = gc.value();
 
   std::uint32_t session = exec::clock_session_number();  // no journal: ids still differ across restarts
   exec::JournalContents jc;  // the journal as it was before this session (restart recovery input)

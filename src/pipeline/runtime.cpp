@@ -13,6 +13,7 @@
 #include "metrics/registry.hpp"
 #include "metrics/standard.hpp"
 #include "pipeline/capture_source.hpp"
+#include "pipeline/gateway_config.hpp"
 #include "pipeline/infer_stage.hpp"
 #include "pipeline/market.hpp"
 #include "pipeline/model.hpp"
@@ -178,31 +179,15 @@ Status Pipeline::Impl::setup_feed() {
 
 Status Pipeline::Impl::setup_exec() {
   if (!cfg.trade) return Status::Ok();
-  std::string key = cfg.api_key, secret = cfg.api_secret;
-  exec::BinanceConfig bc;
-  if (venue) {
-    if (key.empty()) { key = venue::kTestApiKey; secret = venue::kTestSecret; }
-    bc.host = "127.0.0.1";
-    bc.port = std::to_string(tap ? tap->port() : venue->port());
-    bc.tls = false;
-  } else {
-    if (key.empty() || secret.empty()) {
-      *out << "note: exec.api_key/api_secret empty: market data and inference only (no orders)\n";
-      cfg.trade = false;
-      return Status::Ok();
-    }
-    auto u = parse_url(cfg.rest_url);
-    if (!u.ok()) return u.status().with_context("feed.rest_url");
-    bc.host = u->host;
-    bc.port = u->port;
-    bc.tls = u->tls;
+  if (!venue && (cfg.api_key.empty() || cfg.api_secret.empty())) {
+    *out << "note: exec.api_key/api_secret empty: market data and inference only (no orders)\n";
+    cfg.trade = false;
+    return Status::Ok();
   }
-  bc.api_key = key;
-  bc.secret = secret;
-  // -1: spin for ever (a dedicated core); the order then leaves at ring hand-off latency.
-  bc.idle.spin_ns = cfg.gateway_spin_us < 0 ? INT64_MAX / 4 : cfg.gateway_spin_us * 1000;
-  bc.idle.sleep_ns = cfg.gateway_sleep_us * 1000;
-  bc.idle.cpu = cfg.gateway_cpu;  // pinned: spins (exec/gateway.hpp IdleWait)
+  // One [exec] -> gateway mapping with the NATS exec node (pipeline/gateway_config.hpp).
+  auto gc = gateway_config(cfg, venue ? (tap ? tap->port() : venue->port()) : std::uint16_t{0});
+  if (!gc.ok()) return gc.status();
+  const exec::BinanceConfig& bc = gc.value();
   traded = {feed_symbols.front()};
   std::uint32_t session = exec::clock_session_number();  // no journal: ids still differ across restarts
   exec::JournalContents jc;  // the journal as it was before this session (recovery input)
