@@ -1,5 +1,6 @@
 // tests/exec/test_binance_ws_gateway.cpp — the OMS over BinanceWsGateway (order entry on the
-// WebSocket API /ws-api/v3) against the real simulator venue on loopback (venue_rig.hpp).
+// WebSocket API /ws-api/v3) against the real simulator venue on loopback (venue_rig.hpp WsRig).
+// The fault scenarios it shares with the REST gateway are in test_gateway_faults.cpp.
 #include <gtest/gtest.h>
 
 #include "exec/binance_ws_gateway.hpp"
@@ -7,52 +8,6 @@
 
 namespace tickrt::exec::test {
 namespace {
-
-// The rig of venue_rig.hpp with the WS API gateway in place of the REST one.
-struct WsRig {
-  RequestRing out{1024};
-  ReportRing in{4096};
-  std::unique_ptr<BinanceWsGateway> gw;
-  std::unique_ptr<Oms> oms;
-  std::vector<ExecReport> seen;
-  TradingRig helpers;  // only for its order()/until()/status() logic: never started
-
-  explicit WsRig(std::uint16_t port) : helpers(port, nullptr, 1, "unused", /*start=*/false) {
-    BinanceWsConfig c;
-    c.base = venue_gateway_config(port);
-    gw = std::make_unique<BinanceWsGateway>(c);
-    OmsConfig oc;
-    oc.id_prefix = "ws";
-    oc.session = 1;
-    oc.symbols = {"BTCUSDT", "ETHUSDT"};
-    auto r = Oms::create(oc, {&out, &in}, nullptr);
-    if (!r.ok()) throw std::runtime_error(r.status().to_string());
-    oms = std::move(r.value());
-    const Status st = gw->start({&out, &in});
-    if (!st.ok()) throw std::runtime_error(st.to_string());
-  }
-  ~WsRig() { gw->stop(); }
-
-  bool until(const std::function<bool()>& pred, int timeout_ms = 5000) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < deadline) {
-      oms->poll([&](const OmsEvent& e) { seen.push_back(*e.report); });
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
-    oms->poll([&](const OmsEvent& e) { seen.push_back(*e.report); });
-    return pred();
-  }
-  OrderRequest order(Side side, double price, double qty) { return helpers.order(side, price, qty); }
-  OrderStatus status(const ClientOrderId& id) {
-    if (const OrderEntry* e = oms->find(id.view())) return e->status;
-    for (auto it = seen.rbegin(); it != seen.rend(); ++it) {
-      const ClientOrderId& k = it->orig_client_order_id.empty() ? it->client_order_id : it->orig_client_order_id;
-      if (k == id && is_terminal(it->status)) return it->status;
-    }
-    return OrderStatus::unknown;
-  }
-};
 
 TEST(BinanceWsGateway, NewOrderFillsAndAckCarriesSendStamp) {
   VenueHost v;
@@ -118,58 +73,6 @@ TEST(BinanceWsGateway, BadQuantityIsRejectedWithBinanceCode) {
   ClientOrderId b;
   ASSERT_EQ(t.oms->submit(t.order(Side::buy, 40000, 0.01), &b), SubmitResult::ok);
   ASSERT_TRUE(t.until([&] { return t.status(b) == OrderStatus::new_; })) << order_status_name(t.status(b));
-}
-
-TEST(BinanceWsGateway, LostAckIsReportedUnknownThenQueried) {
-  VenueHost v;
-  WsRig t(v.port);
-  v.faults([](sim::FaultConfig& f) { f.lose_ack = 1.0; });
-  ClientOrderId a;
-  ASSERT_EQ(t.oms->submit(t.order(Side::buy, 45000, 0.1), &a), SubmitResult::ok);
-  // No answer within request_timeout_ms: outcome unknown (not assumed), then order.status.
-  ASSERT_TRUE(t.until([&] { return t.gw->stats().unknown_outcomes >= 1; }));
-  v.faults([](sim::FaultConfig& f) { f.lose_ack = 0.0; });
-  ASSERT_TRUE(t.until([&] { return t.status(a) == OrderStatus::new_; })) << order_status_name(t.status(a));
-  EXPECT_GE(t.oms->counters().queries_sent, 1u);
-  EXPECT_NE(t.oms->find(a.view())->exchange_order_id, 0u);
-  // A fill while it rests still arrives on the stream.
-  v.counter(Side::sell, 45000, 0.1);
-  ASSERT_TRUE(t.until([&] { return t.status(a) == OrderStatus::filled; }));
-  EXPECT_EQ(t.oms->counters().fills, 1u);
-}
-
-TEST(BinanceWsGateway, ThrottleBacksOffAndResends) {
-  VenueHost v;
-  WsRig t(v.port);
-  v.faults([](sim::FaultConfig& f) { f.throttle = 1.0; });
-  ClientOrderId a;
-  ASSERT_EQ(t.oms->submit(t.order(Side::buy, 45000, 0.1), &a), SubmitResult::ok);
-  ASSERT_TRUE(t.until([&] { return t.gw->stats().throttled >= 2; }));
-  EXPECT_EQ(t.status(a), OrderStatus::pending_new);  // held, not rejected, not assumed
-  v.faults([](sim::FaultConfig& f) { f.throttle = 0.0; });
-  ASSERT_TRUE(t.until([&] { return t.status(a) == OrderStatus::new_; }));
-  EXPECT_EQ(v.server->counters().orders, 1u);  // reached the engine once
-}
-
-TEST(BinanceWsGateway, DisconnectReconnectsAndRequeriesFillsMissedMeanwhile) {
-  VenueHost v;
-  WsRig t(v.port);
-  ClientOrderId a;
-  ASSERT_EQ(t.oms->submit(t.order(Side::buy, 48000, 0.5), &a), SubmitResult::ok);
-  ASSERT_TRUE(t.until([&] { return t.status(a) == OrderStatus::new_; }));
-  // A 600 ms outage starting now: both WebSockets are closed, connections refused.
-  const std::int64_t rel = now_ns() - v.started_ns;
-  v.faults([&](sim::FaultConfig& f) { f.disconnects = {{rel, rel + 600'000'000}}; });
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
-  v.counter(Side::sell, 48000, 0.2);  // fills us while our stream is down
-  ASSERT_TRUE(t.until([&] { return t.gw->stats().reconnects >= 1; }, 3000));
-  ASSERT_TRUE(t.until([&] { return t.status(a) == OrderStatus::partially_filled; }, 8000))
-      << order_status_name(t.status(a));
-  EXPECT_EQ(t.oms->find(a.view())->cum_qty, qt(0.2));
-  ClientOrderId b;
-  ASSERT_EQ(t.oms->submit(t.order(Side::sell, 60000, 0.1), &b), SubmitResult::ok);
-  ASSERT_TRUE(t.until([&] { return t.status(b) == OrderStatus::new_; }, 5000));
-  EXPECT_EQ(t.oms->counters().anomalies, 0u);
 }
 
 TEST(BinanceWsGateway, StartFailsNamingTheEndpoint) {

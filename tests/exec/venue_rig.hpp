@@ -1,7 +1,8 @@
 // tests/exec/venue_rig.hpp — the real simulator venue (src/venue around src/sim's engine) on
-// loopback, a BinanceGateway bound to it, and an OMS (+ optional journal): what the exec tests
-// trade against. Account 1 = the test key (ours), account 2 = a counterparty the test drives
-// directly in the engine (on the venue's IO thread through run_sync).
+// loopback, a gateway bound to it (TradingRig: BinanceGateway, REST; WsRig: BinanceWsGateway, the
+// WebSocket API) and an OMS (+ optional journal): what the exec tests trade against. Account 1 =
+// the test key (ours), account 2 = a counterparty the test drives directly in the engine (on the
+// venue's IO thread through run_sync).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,10 +10,14 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "exec/binance_gateway.hpp"
+#include "exec/binance_ws_gateway.hpp"
 #include "exec/journal.hpp"
 #include "exec/oms.hpp"
 #include "sim/matching_engine.hpp"
@@ -88,18 +93,20 @@ inline BinanceConfig venue_gateway_config(std::uint16_t port) {
   return c;
 }
 
-struct TradingRig {
+// An OMS (+ optional journal) over a gateway of type Gw (BinanceGateway: REST; BinanceWsGateway: the
+// WebSocket API), polled by the test thread.
+template <class Gw>
+struct GatewayRig {
   RequestRing out{1024};
   ReportRing in{4096};
-  std::unique_ptr<BinanceGateway> gw;
+  std::unique_ptr<Gw> gw;
   std::unique_ptr<Oms> oms;
   std::vector<ExecReport> seen;
 
-  TradingRig(std::uint16_t port, Journal* journal = nullptr, std::uint32_t session = 1, std::string prefix = "tk",
-             bool start = true) {
-    gw = std::make_unique<BinanceGateway>(venue_gateway_config(port));
+  GatewayRig(std::unique_ptr<Gw> g, Journal* journal, std::uint32_t session, std::string prefix, bool start)
+      : gw(std::move(g)) {
     OmsConfig c;
-    c.id_prefix = prefix;
+    c.id_prefix = std::move(prefix);
     c.session = session;
     c.symbols = {"BTCUSDT", "ETHUSDT"};
     auto r = Oms::create(c, {&out, &in}, journal);
@@ -110,7 +117,9 @@ struct TradingRig {
       if (!st.ok()) throw std::runtime_error(st.to_string());
     }
   }
-  ~TradingRig() { gw->stop(); }
+  ~GatewayRig() { gw->stop(); }
+  GatewayRig(const GatewayRig&) = delete;
+  GatewayRig& operator=(const GatewayRig&) = delete;
 
   // Polls the OMS until pred() or the timeout; true when pred held.
   bool until(const std::function<bool()>& pred, int timeout_ms = 5000) {
@@ -144,6 +153,23 @@ struct TradingRig {
       if (k == id && is_terminal(it->status)) return it->status;
     }
     return OrderStatus::unknown;
+  }
+};
+
+// Order entry over REST (+ the user data stream).
+struct TradingRig : GatewayRig<BinanceGateway> {
+  explicit TradingRig(std::uint16_t port, Journal* journal = nullptr, std::uint32_t session = 1, std::string prefix = "tk",
+                      bool start = true)
+      : GatewayRig(std::make_unique<BinanceGateway>(venue_gateway_config(port)), journal, session, std::move(prefix), start) {}
+};
+
+// Order entry over the WebSocket API /ws-api/v3 (+ the user data stream).
+struct WsRig : GatewayRig<BinanceWsGateway> {
+  explicit WsRig(std::uint16_t port) : GatewayRig(make(port), nullptr, 1, "ws", true) {}
+  static std::unique_ptr<BinanceWsGateway> make(std::uint16_t port) {
+    BinanceWsConfig c;
+    c.base = venue_gateway_config(port);
+    return std::make_unique<BinanceWsGateway>(c);
   }
 };
 
