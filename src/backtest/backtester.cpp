@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
-#include <set>
 
 #include "backtest/metrics.hpp"
 #include "backtest/sim_gateway.hpp"
@@ -34,23 +33,27 @@ std::uint64_t stream_seed(std::uint64_t seed, Stream s) {
   return r.next();
 }
 
+// The measured-latency loops' one shape, for every engine kind (window, streaming step, window
+// prefix): the first kWarmupWindows windows once untimed (caches, branch predictors, lazily built
+// state), then every window once, timed. work(k, keep) does window k's work, reading
+// TscClock::ticks() around what it charges and keeping the spans only when `keep`; its first
+// non-ok Code stops the loop and is returned.
+constexpr std::size_t kWarmupWindows = 20;
+template <class Work>
+Code time_windows(std::size_t n, Work&& work) {
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t k = 0; k < n; ++k) {
+      if (pass == 0 && k >= kWarmupWindows) break;
+      const Code c = work(k, pass == 1);
+      if (c != Code::ok) return c;
+    }
+  }
+  return Code::ok;
+}
+
 std::string precision_of(const infer::Graph& g) {
   const auto it = g.metadata.find("tickrt.precision");
-  if (it == g.metadata.end() || it->second.empty()) return "fp32";
-  std::set<std::string> kinds;
-  std::size_t pos = 0;
-  const std::string& d = it->second;
-  while (pos < d.size()) {
-    std::size_t semi = d.find(';', pos);
-    if (semi == std::string::npos) semi = d.size();
-    const std::string item = d.substr(pos, semi - pos);
-    const std::size_t eq = item.rfind('=');
-    if (eq != std::string::npos) kinds.insert(item.substr(eq + 1));
-    pos = semi + 1;
-  }
-  if (kinds.empty()) return "fp32";
-  if (kinds.size() == 1) return *kinds.begin();
-  return "mixed";
+  return precision_from_metadata(it == g.metadata.end() ? std::string() : it->second);
 }
 
 // Percentiles + log-spaced buckets (the report's histograms).
@@ -649,35 +652,31 @@ Status Backtester::Impl::load_engine(EngineSpec spec) {
       // each window's newest row (normalise + step), the slot stepping through them in order.
       infer::StreamContext& sc = ctx.stream->context();
       std::vector<float> x(es.model->in_floats);
-      for (int pass = 0; pass < 2; ++pass) {
-        for (std::size_t k = 0; k < windows.size(); ++k) {
-          if (pass == 0 && k >= 20) break;  // warm-up
-          const float* row = windows[k].data() + windows[k].size() - es.model->in_floats;
-          const std::uint64_t t0 = TscClock::ticks();
-          es.model->package.normalize(row, 1, x.data());
-          const Code c = sc.step(0, x.data());
-          const std::uint64_t t1 = TscClock::ticks();
-          if (c != Code::ok) return Status(c, es.spec.path + ": streaming step failed while timing it");
-          if (pass == 1) ns.push_back(clock.ticks_to_ns(static_cast<std::int64_t>(t1 - t0)));
-        }
-      }
+      const Code c = time_windows(windows.size(), [&](std::size_t k, bool keep) {
+        const float* row = windows[k].data() + windows[k].size() - es.model->in_floats;
+        const std::uint64_t t0 = TscClock::ticks();
+        es.model->package.normalize(row, 1, x.data());
+        const Code step = sc.step(0, x.data());
+        const std::uint64_t t1 = TscClock::ticks();
+        if (keep) ns.push_back(clock.ticks_to_ns(static_cast<std::int64_t>(t1 - t0)));
+        return step;
+      });
+      if (c != Code::ok) return Status(c, es.spec.path + ": streaming step failed while timing it");
       es.inference = LatencyDist::from_samples(std::move(ns));
       engines.push_back(std::move(es));
       return Status::Ok();
     }
     if (ctx.select_batch(1) != Code::ok) return Status(Code::internal, es.spec.path + ": batch 1 not prepared");
     const std::size_t rows = es.model->in_floats / features::kNumFeatures;
-    for (int pass = 0; pass < 2; ++pass) {
-      for (std::size_t k = 0; k < windows.size(); ++k) {
-        if (pass == 0 && k >= 20) break;  // warm-up
-        const std::uint64_t t0 = TscClock::ticks();
-        es.model->package.normalize(windows[k].data(), rows, ctx.input());
-        const Code c = ctx.run();
-        const std::uint64_t t1 = TscClock::ticks();
-        if (c != Code::ok) return Status(c, es.spec.path + ": inference failed while timing it");
-        if (pass == 1) ns.push_back(clock.ticks_to_ns(static_cast<std::int64_t>(t1 - t0)));
-      }
-    }
+    const Code c = time_windows(windows.size(), [&](std::size_t k, bool keep) {
+      const std::uint64_t t0 = TscClock::ticks();
+      es.model->package.normalize(windows[k].data(), rows, ctx.input());
+      const Code run = ctx.run();
+      const std::uint64_t t1 = TscClock::ticks();
+      if (keep) ns.push_back(clock.ticks_to_ns(static_cast<std::int64_t>(t1 - t0)));
+      return run;
+    });
+    if (c != Code::ok) return Status(c, es.spec.path + ": inference failed while timing it");
     es.inference = LatencyDist::from_samples(std::move(ns));
     if (cfg.window_prefix && infer::WindowPrefix::why_not(*ctx.ctx).empty()) {
       // The live inline path with [engine] window_prefix (pipeline/prefix_infer.hpp): between ticks the
@@ -688,23 +687,21 @@ Status Backtester::Impl::load_engine(EngineSpec spec) {
       const std::size_t F = features::kNumFeatures;
       std::vector<float> pre((rows - 1) * F), last(F);
       std::vector<std::int64_t> lns, pns;
-      for (int pass = 0; pass < 2; ++pass) {
-        for (std::size_t k = 0; k < windows.size(); ++k) {
-          if (pass == 0 && k >= 20) break;  // warm-up
-          const std::uint64_t t0 = TscClock::ticks();
-          es.model->package.normalize(windows[k].data(), rows - 1, pre.data());
-          (*wp)->precompute(pre.data());
-          const std::uint64_t t1 = TscClock::ticks();
-          es.model->package.normalize(windows[k].data() + (rows - 1) * F, 1, last.data());
-          const Code c = (*wp)->run_last(last.data());
-          const std::uint64_t t2 = TscClock::ticks();
-          if (c != Code::ok) return Status(c, es.spec.path + ": window prefix failed while timing it");
-          if (pass == 1) {
-            pns.push_back(clock.ticks_to_ns(static_cast<std::int64_t>(t1 - t0)));
-            lns.push_back(clock.ticks_to_ns(static_cast<std::int64_t>(t2 - t1)));
-          }
+      const Code pc = time_windows(windows.size(), [&](std::size_t k, bool keep) {
+        const std::uint64_t t0 = TscClock::ticks();
+        es.model->package.normalize(windows[k].data(), rows - 1, pre.data());
+        (*wp)->precompute(pre.data());
+        const std::uint64_t t1 = TscClock::ticks();
+        es.model->package.normalize(windows[k].data() + (rows - 1) * F, 1, last.data());
+        const Code run = (*wp)->run_last(last.data());
+        const std::uint64_t t2 = TscClock::ticks();
+        if (keep) {
+          pns.push_back(clock.ticks_to_ns(static_cast<std::int64_t>(t1 - t0)));
+          lns.push_back(clock.ticks_to_ns(static_cast<std::int64_t>(t2 - t1)));
         }
-      }
+        return run;
+      });
+      if (pc != Code::ok) return Status(pc, es.spec.path + ": window prefix failed while timing it");
       std::sort(pns.begin(), pns.end());
       es.prefix_ns = pns[pns.size() / 2];
       es.inference_last = LatencyDist::from_samples(std::move(lns));

@@ -45,22 +45,8 @@ std::int64_t ceil_tick(double p, std::int64_t tick) {
 // The engine's precision from the quantizer's metadata ("node=int8;node=fp32;..."), "fp32" when
 // absent (a plain ONNX model or an fp32 engine).
 std::string precision_of(const infer::Graph& g) {
-  auto it = g.metadata.find("tickrt.precision");
-  if (it == g.metadata.end() || it->second.empty()) return "fp32";
-  std::string word;
-  std::size_t pos = 0;
-  const std::string& d = it->second;
-  while (pos < d.size()) {
-    std::size_t e = d.find(';', pos);
-    if (e == std::string::npos) e = d.size();
-    const std::string item = d.substr(pos, e - pos);
-    const std::size_t eq = item.rfind('=');
-    const std::string w = eq == std::string::npos ? item : item.substr(eq + 1);
-    if (word.empty()) word = w;
-    else if (word != w) return "mixed";
-    pos = e + 1;
-  }
-  return word.empty() ? "fp32" : word;
+  const auto it = g.metadata.find("tickrt.precision");
+  return precision_from_metadata(it == g.metadata.end() ? std::string() : it->second);
 }
 
 std::string stem_of(const std::string& path) {

@@ -210,6 +210,22 @@ std::string to_json(const BacktestResult& r) {
   return j.dump() + "\n";
 }
 
+std::string precision_from_metadata(const std::string& desc) {
+  std::string word;
+  std::size_t pos = 0;
+  while (pos < desc.size()) {
+    std::size_t e = desc.find(';', pos);
+    if (e == std::string::npos) e = desc.size();
+    const std::string item = desc.substr(pos, e - pos);
+    const std::size_t eq = item.rfind('=');
+    const std::string w = eq == std::string::npos ? item : item.substr(eq + 1);
+    if (word.empty()) word = w;
+    else if (!w.empty() && word != w) return "mixed";
+    pos = e + 1;
+  }
+  return word.empty() ? "fp32" : word;
+}
+
 Result<BacktestResult> from_json(const std::string& text) {
   json j;
   try {

@@ -127,6 +127,11 @@ struct BacktestResult {
   std::vector<Comparison> comparisons;
 };
 
+// EngineRun::precision from an engine's "tickrt.precision" metadata (infer/quant writes
+// "node=int8;node=fp32;..."): the one precision every node has, "mixed" when they differ, "fp32"
+// when empty (a plain ONNX model or an fp32 engine). Both run drivers (tick and bar) name runs by it.
+std::string precision_from_metadata(const std::string& desc);
+
 // JSON, exact round trip (tested). from_json's errors name the field that is missing or wrong.
 std::string to_json(const BacktestResult& r);
 Result<BacktestResult> from_json(const std::string& text);
