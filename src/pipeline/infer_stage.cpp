@@ -49,6 +49,7 @@ bool InferStage::infer_one(const SampleMeta& meta, const features::FeatureEngine
     }
     out.n_out = static_cast<std::uint8_t>(n);
     out.ok = true;
+    record_engine_time(inst, out.infer_start, out.infer_end);
     ++c_.inferences;
     ++c_.batches;
     ++c_.batch_hist[1];
@@ -67,15 +68,27 @@ bool InferStage::infer_one(const SampleMeta& meta, const features::FeatureEngine
     out.infer_end = TscClock::ticks();
     return false;
   }
-  if (pr != nullptr) pr->want(meta.symbol, fe);  // computed by idle(), after this tick's order went out
   take_outputs(ctx, 0, inst->model->out_floats, out);
   out.ok = true;
   out.infer_end = TscClock::ticks();
+  record_engine_time(inst, out.infer_start, out.infer_end);
+  if (pr != nullptr) {  // computed by idle(), after this tick's order went out
+    pr->want(meta.symbol, fe);
+    slot_.pending_want(meta.symbol, fe);
+  }
   last_work_tsc_ = out.infer_end;
   ++c_.inferences;
   ++c_.batches;
   ++c_.batch_hist[1];
   return true;
+}
+
+void InferStage::record_engine_time(const ModelInstance* inst, std::uint64_t t0, std::uint64_t t1) noexcept {
+  const std::int64_t ns = clock_.ticks_to_ns(static_cast<std::int64_t>(t1 - t0));
+  // A new instance (hot swap adopted since the last inference): versions grow per swap, and two
+  // instances alive at once never share an address.
+  (last_inst_ != nullptr && inst != last_inst_ ? swap_first_ : others_).record(ns);
+  last_inst_ = inst;
 }
 
 void InferStage::set_warm(const StageWarmConfig& w) noexcept {
@@ -85,11 +98,13 @@ void InferStage::set_warm(const StageWarmConfig& w) noexcept {
 }
 
 void InferStage::idle() noexcept {
-  if (!slot_.warm_pending(warm_.lines)) return;  // a swapped-in engine is being warmed: that first
-  if (PrefixRunner* pr = slot_.current()->prefix.get(); pr != nullptr && pr->idle()) {  // the next window's prefix
+  // The running model's next window prefix first (the next tick needs it), then the warm-up of a
+  // swapped-in model (its WarmSet, then its own prefixes: model.hpp), then keep_warm.
+  if (PrefixRunner* pr = slot_.current()->prefix.get(); pr != nullptr && pr->idle()) {
     last_work_tsc_ = TscClock::ticks();
     return;
   }
+  if (!slot_.warm_pending(warm_.lines)) return;
   if (warm_.mode == KeepWarm::off) return;
   const std::uint64_t now = TscClock::ticks();
   if (now - last_work_tsc_ < warm_after_ticks_) return;
@@ -181,6 +196,7 @@ int InferStage::poll(SpscRing<InferRequest>& in, SpscRing<InferResult>& out) noe
   const std::uint64_t t1 = TscClock::ticks();
   last_work_tsc_ = t1;
   if (!ok) c_.run_errors += static_cast<std::uint64_t>(b);
+  else record_engine_time(inst, t0, t1);
   for (int i = 0; i < b; ++i) {
     InferResult& res = meta_[static_cast<std::size_t>(i)];
     res.infer_start = t0;

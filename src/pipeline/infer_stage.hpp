@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/latency_histogram.hpp"
 #include "core/spsc_ring.hpp"
 #include "pipeline/market.hpp"
 #include "pipeline/model.hpp"
@@ -77,7 +78,7 @@ struct InferCounters {
   std::uint64_t warm_passes = 0;      // keep_warm touch: whole WarmSet passes between ticks
   std::uint64_t warm_runs = 0;        // keep_warm infer: throw-away inferences between ticks
 };
-// The window-prefix counters are the current instance's: slot().current()->prefix->counters().
+// The window-prefix counters: slot().prefix_counters() (every instance the slot ran) or the current one's.
 
 // Between ticks (warm.hpp): the swap warm-up of a pending instance always comes first; then
 // keep_warm of the current instance once no inference ran for after_ns.
@@ -102,7 +103,10 @@ class InferStage {
   void step_row(const SampleMeta& meta, const features::FeatureEngine& fe) noexcept {
     ModelInstance* i = slot_.current();
     if (i->stream) (void)i->stream->step(i->model->package, meta.symbol, meta.sample_ts_ns, fe.samples(), fe.window());
-    else if (i->prefix) i->prefix->want(meta.symbol, fe);
+    else if (i->prefix) {
+      i->prefix->want(meta.symbol, fe);
+      slot_.pending_want(meta.symbol, fe);  // a swapped-in model being warmed follows the same rows
+    }
   }
 
   // Pipelined: one batch from `in` into `out`; returns the number of windows inferred (0: idle).
@@ -120,10 +124,15 @@ class InferStage {
   void idle() noexcept;
 
   const InferCounters& counters() const noexcept { return c_; }
+  // Hot swap: the engine time (infer_start -> infer_end, ns) of the first inference on each newly
+  // adopted instance, next to every other inference's — what a swap adds where it can add anything.
+  const LatencyHistogram& first_on_new_engine() const noexcept { return swap_first_; }
+  const LatencyHistogram& other_inferences() const noexcept { return others_; }
   ModelSlot& slot() noexcept { return slot_; }
 
  private:
   void stage(const InferRequest& r) noexcept;
+  void record_engine_time(const ModelInstance* inst, std::uint64_t t0, std::uint64_t t1) noexcept;
 
   ModelSlot& slot_;
   BatchConfig bc_;
@@ -140,6 +149,8 @@ class InferStage {
   std::uint64_t warm_after_ticks_ = 0;
   std::uint64_t last_work_tsc_ = 0;   // end of the last inference (or keep-warm action)
   WarmCursor warm_cursor_;
+  const ModelInstance* last_inst_ = nullptr;   // instance of the last inference (null: none yet)
+  LatencyHistogram swap_first_, others_;
 };
 
 // Feed side of pipelined mode: copies the symbol's window into the ring. False (counted by the

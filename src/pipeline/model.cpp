@@ -330,6 +330,8 @@ bool ModelSlot::gate_expired(ModelInstance* p) noexcept {
     seen_ = p;
     seen_ns_ = now;
     warm_cursor_.reset();
+    touched_ = false;
+    prefix_synced_ = false;
     return false;
   }
   return now - seen_ns_ >= warm_max_ns_;
@@ -339,19 +341,46 @@ bool ModelSlot::warm_pending(std::size_t lines) noexcept {
   ModelInstance* p = pending_.load(std::memory_order_acquire);
   if (p == nullptr || !warm_gate_ || p == warmed_) return true;
   if (p != seen_) (void)gate_expired(p);  // starts the clock and the pass
-  if (warm_cursor_.touch(p->warm, lines)) warmed_ = p;
-  return p == warmed_;
+  if (!touched_) {
+    touched_ = warm_cursor_.touch(p->warm, lines);
+    return false;
+  }
+  if (p->prefix && cur_->prefix) {
+    if (!prefix_synced_) {
+      p->prefix->take_wants_from(*cur_->prefix);
+      prefix_synced_ = true;
+      return false;
+    }
+    if (p->prefix->idle() || p->prefix->busy()) return false;  // one slice of the new model's prefix
+  }
+  warmed_ = p;
+  return true;
+}
+
+void ModelSlot::pending_want(feed::SymbolId sym, const features::FeatureEngine& fe) noexcept {
+  ModelInstance* p = pending_.load(std::memory_order_acquire);
+  if (p != nullptr && p == seen_ && prefix_synced_ && p->prefix) p->prefix->want(sym, fe);
 }
 
 void ModelSlot::adopt() noexcept {
   ModelInstance* p = pending_.exchange(nullptr, std::memory_order_acq_rel);
   if (!p) return;
+  const bool synced = p == seen_ && prefix_synced_;  // the warm-up already follows the old runner's wants
   seen_ = nullptr;
   warmed_ = nullptr;
+  touched_ = false;
+  prefix_synced_ = false;
   ModelInstance* old = cur_;
   // Window prefix: the new model recomputes the prefixes the old one was keeping (between ticks), so the
-  // first samples after a hot swap are not whole windows.
-  if (p->prefix && old->prefix) p->prefix->take_wants_from(*old->prefix);
+  // first samples after a hot swap are not whole windows. With swap warm-up that happened before adoption.
+  if (p->prefix && old->prefix && !synced) p->prefix->take_wants_from(*old->prefix);
+  if (old->prefix) {
+    const PrefixCounters& c = old->prefix->counters();
+    retired_prefix_.hits += c.hits;
+    retired_prefix_.misses += c.misses;
+    retired_prefix_.slices += c.slices;
+    retired_prefix_.dropped += c.dropped;
+  }
   cur_ = p;
   running_version_.store(p->model->version, std::memory_order_relaxed);
   adopted_.fetch_add(1, std::memory_order_relaxed);
@@ -359,6 +388,18 @@ void ModelSlot::adopt() noexcept {
     // The swapper has not collected 16 retirements: keep one aside (freed by collect()/dtor).
     if (retire_overflow_ == nullptr) retire_overflow_ = old;
   }
+}
+
+PrefixCounters ModelSlot::prefix_counters() const noexcept {
+  PrefixCounters t = retired_prefix_;
+  if (cur_->prefix) {
+    const PrefixCounters& c = cur_->prefix->counters();
+    t.hits += c.hits;
+    t.misses += c.misses;
+    t.slices += c.slices;
+    t.dropped += c.dropped;
+  }
+  return t;
 }
 
 bool ModelSlot::publish(ModelInstance* inst) noexcept {

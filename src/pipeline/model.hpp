@@ -165,15 +165,24 @@ class ModelSlot {
     warm_gate_ = on;
     warm_max_ns_ = max_ns;
   }
-  // Inference thread, between ticks: reads up to `lines` 64-byte lines of the pending instance.
+  // Inference thread, between ticks: one slice of the pending instance's warm-up — first its WarmSet
+  // (up to `lines` 64-byte lines per call), then, when both it and the current instance have a window
+  // prefix runner (prefix_infer.hpp), the prefixes the current one keeps, recomputed on the new model
+  // one slice per call, so the first sample after adoption is a one-step run_last like any other.
   // True when nothing is pending (or it is warm: current() adopts it at the next inference).
   bool warm_pending(std::size_t lines) noexcept;
+  // Inference thread, wherever the current instance's prefix runner is told want(): the pending
+  // instance being warmed follows the same rows (its prefixes stay the ones the next tick needs).
+  void pending_want(feed::SymbolId sym, const features::FeatureEngine& fe) noexcept;
   // Swapper thread: publish a new instance (ownership passes to the slot). False when the slot
   // still has an unadopted instance (the caller keeps ownership and retries).
   [[nodiscard]] bool publish(ModelInstance* inst) noexcept;
   // Swapper thread: frees the instances the inference thread retired. Returns how many.
   int collect() noexcept;
   std::uint64_t adopted() const noexcept { return adopted_.load(std::memory_order_relaxed); }
+  // Window prefix counters of every instance this slot ran, the current one included (inference
+  // thread, or any thread once it stopped).
+  PrefixCounters prefix_counters() const noexcept;
   // The version the inference thread runs now (any thread; relaxed).
   std::uint64_t running_version() const noexcept { return running_version_.load(std::memory_order_relaxed); }
 
@@ -185,11 +194,14 @@ class ModelSlot {
   std::int64_t warm_max_ns_ = 0;
   ModelInstance* seen_ = nullptr;            // pending instance being warmed, and when first seen
   std::int64_t seen_ns_ = 0;
-  ModelInstance* warmed_ = nullptr;          // pending instance whose WarmSet was read through
+  ModelInstance* warmed_ = nullptr;          // pending instance fully warmed (current() adopts it)
+  bool touched_ = false;                     // seen_'s WarmSet was read through
+  bool prefix_synced_ = false;               // seen_'s prefix runner took the current one's wants
   WarmCursor warm_cursor_;
   std::atomic<ModelInstance*> pending_{nullptr};
   SpscRing<ModelInstance*> retired_{16};     // inference thread -> swapper thread
   ModelInstance* retire_overflow_ = nullptr; // never in practice: the ring holds 16
+  PrefixCounters retired_prefix_;            // summed over the instances retired so far
   std::atomic<std::uint64_t> adopted_{0};
   std::atomic<std::uint64_t> running_version_{0};
 };

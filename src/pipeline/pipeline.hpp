@@ -78,6 +78,8 @@ struct RunSummary {
   std::int64_t recovered_position_raw = 0;
   std::uint64_t recovered_orders = 0, recovered_fills = 0;  // replayed from the journal
   StageLatency latency;
+  // Hot swap (infer_stage.hpp): engine time of the first inference on each adopted model vs the rest.
+  LatencyHistogram swap_first, swap_others;
   OrderParts order_parts;                 // tick->order queued of the order ticks, by part
 };
 

@@ -100,6 +100,12 @@ bool PrefixRunner::idle() noexcept {
   return true;
 }
 
+bool PrefixRunner::busy() const noexcept {
+  for (const Slot& s : slots_)
+    if (s.wanted && !s.wp->ready()) return true;
+  return false;
+}
+
 void PrefixRunner::take_wants_from(const PrefixRunner& old) noexcept {
   if (old.T_ != T_ || old.F_ != F_) return;  // another window shape: nothing to carry over
   std::size_t k = 0;

@@ -57,6 +57,8 @@ class PrefixRunner {
   void want(feed::SymbolId sym, const features::FeatureEngine& fe) noexcept;
   // Between ticks: one slice of the wanted prefix wanted longest ago; true when it did work.
   bool idle() noexcept;
+  // True while a wanted prefix is not ready yet (idle() has work left).
+  bool busy() const noexcept;
   // Hot swap (ModelSlot::adopt, inference thread): want the prefixes `old` (the retired instance's runner)
   // was keeping, for the same symbols and rows; computed by idle() on this instance's model.
   void take_wants_from(const PrefixRunner& old) noexcept;

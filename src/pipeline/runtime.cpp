@@ -753,7 +753,11 @@ Status Pipeline::run(const std::atomic<bool>& stop) {
   if (m.journal) {
     Status fs = m.journal->flush();
     const exec::JournalStats js = m.journal->stats();
+  s.swap_first.reset();
+  s.swap_others.reset();
     s.journal_written = js.written;
+    s.swap_first.merge(st->first_on_new_engine());
+    s.swap_others.merge(st->other_inferences());
     s.journal_appended = js.appended;
     m.journal->close();
     if (!fs.ok()) return fs.with_context("journal flush");
@@ -810,7 +814,7 @@ std::string Pipeline::report() const {
     o << buf;
     const ModelInstance* cur = m.slots.empty() ? nullptr : m.slots[0]->current();
     if (cur != nullptr && cur->prefix) {
-      const PrefixCounters& pc = cur->prefix->counters();
+      const PrefixCounters pc = m.slots[0]->prefix_counters();  // every model this run adopted
       std::snprintf(buf, sizeof(buf), "engine: window prefix (slices of %d LSTM steps between ticks): %" PRIu64 " samples from a prefix, %" PRIu64
                     " whole windows, %" PRIu64 " slices, %" PRIu64 " prefixes dropped\n",
                     m.cfg.window_prefix_slice, pc.hits, pc.misses, pc.slices, pc.dropped);
@@ -829,6 +833,16 @@ std::string Pipeline::report() const {
     std::snprintf(buf, sizeof(buf),
                   "position %s: %.5f; PnL (quote): realized %.4f, unrealized %.4f, fees %.4f, net %.4f\n",
                   m.traded.front().c_str(), static_cast<double>(s.position_raw) * q, static_cast<double>(s.realized_raw) * q,
+  if (s.swap_first.count() > 0) {
+    auto us = [](std::int64_t ns) { return static_cast<double>(ns) / 1000.0; };
+    std::snprintf(buf, sizeof(buf),
+                  "  inference on the first tick of each new engine (%" PRIu64 "): P50 %.1f / max %.1f us; every other inference (%" PRIu64
+                  "): P50 %.1f / P99 %.1f / max %.1f us; largest added (first max - other P50) %.1f us\n",
+                  s.swap_first.count(), us(s.swap_first.percentile(50)), us(s.swap_first.max()), s.swap_others.count(),
+                  us(s.swap_others.percentile(50)), us(s.swap_others.percentile(99)), us(s.swap_others.max()),
+                  us(s.swap_first.max() - s.swap_others.percentile(50)));
+    o << buf;
+  }
                   static_cast<double>(s.unrealized_raw) * q, static_cast<double>(s.fees_raw) * q,
                   static_cast<double>(s.realized_raw + s.unrealized_raw - s.fees_raw) * q);
     o << buf;

@@ -221,5 +221,72 @@ TEST(WindowPrefixPipeline, HotSwapCarriesThePrefixWantsToTheNewModel) {
   (void)slot.collect();
 }
 
+
+// Hot swap with the warm gate (`[model] swap_warm`, the pipeline's default): before adopting, the inference
+// thread reads the new engine's memory and recomputes, on the NEW model, the prefixes the running one keeps
+// (following the rows that arrive meanwhile); the running model's own prefix comes first in idle(), so no
+// sample during the warm-up and none after the adoption runs a whole window.
+TEST(WindowPrefixPipeline, WarmGatedSwapComputesTheNewModelsPrefixBeforeAdoptingIt) {
+  if (!std::filesystem::exists(kModel) || !std::filesystem::exists(kCapture)) GTEST_SKIP() << "model or capture absent";
+  auto m1 = load(16), m2 = load(16), whole_m = load(0);
+  ASSERT_TRUE(m1 && m2 && whole_m);
+  auto i1 = make_instance(m1, 1), i2 = make_instance(m2, 1), iw = make_instance(whole_m, 1);
+  ASSERT_TRUE(i1.ok() && i2.ok() && iw.ok());
+  ASSERT_TRUE(i1.value()->prefix && i2.value()->prefix);
+  ModelInstance* first = i1.value().get();
+  ModelInstance* second = i2.value().release();
+  ModelSlot slot(std::move(i1.value())), slot_w(std::move(iw.value()));
+  slot.set_swap_warm(true, 60'000'000'000);  // 60 s: only the warm-up can open the gate here
+  auto clock = TscClock::calibrate(std::chrono::milliseconds(5));
+  ASSERT_TRUE(clock.ok());
+  InferStage pre(slot, BatchConfig{1, 0, false}, clock.value()), whole(slot_w, BatchConfig{1, 0, false}, clock.value());
+  pre.set_warm({KeepWarm::off, 0, 8});  // 8 lines per idle(): the WarmSet pass spans many messages
+  features::FeatureConfig fc;
+  MarketHandler mh(fc);
+  mh.set_row_samples(true);
+  auto src = CaptureSource::open(kCapture, 1, 0, 60000);
+  ASSERT_TRUE(src.ok());
+  std::string_view line;
+  SampleMeta meta;
+  InferResult rw, rp;
+  int due = 0, due_after = 0, due_during = 0;
+  bool published = false;
+  double worst = 0;
+  std::uint64_t old_misses_at_publish = 0;
+  while (src.value()->next(line) && due_after < 100) {
+    TickStamps t;
+    const int d = mh.on_line(line, t, meta);
+    if (d == MarketHandler::kRowOnly) pre.step_row(meta, mh.symbol(meta.symbol)->fe);
+    if (d == 1) {
+      const features::FeatureEngine& fe = mh.symbol(meta.symbol)->fe;
+      ASSERT_TRUE(whole.infer_one(meta, fe, rw));
+      ASSERT_TRUE(pre.infer_one(meta, fe, rp));
+      for (int c = 0; c < rw.n_out; ++c) worst = std::max(worst, static_cast<double>(std::fabs(rw.out[c] - rp.out[c])));
+      if (published && slot.adopted() == 1) ++due_after;
+      else if (published) ++due_during;
+      if (++due == 300) {
+        old_misses_at_publish = first->prefix->counters().misses;
+        ASSERT_TRUE(slot.publish(second));
+        published = true;
+      }
+    }
+    for (int i = 0; i < 16; ++i) pre.idle();
+  }
+  ASSERT_EQ(due_after, 100);
+  EXPECT_GT(due_during, 0) << "the warm-up should span samples served by the running model";
+  EXPECT_EQ(slot.current(), second);
+  // The running model kept its own prefixes during the warm-up: no whole window for it either.
+  EXPECT_EQ(first->prefix->counters().misses, old_misses_at_publish);
+  const PrefixCounters& pc = second->prefix->counters();
+  EXPECT_EQ(pc.hits + pc.misses, 100u);
+  EXPECT_EQ(pc.misses, 0u) << "the first sample on the new model should come from its prefix, computed before adoption";
+  EXPECT_LE(worst, 1e-5);
+  const PrefixCounters all = slot.prefix_counters();  // both models' samples
+  EXPECT_EQ(all.hits + all.misses, static_cast<std::uint64_t>(due));
+  EXPECT_EQ(all.hits, first->prefix->counters().hits + pc.hits);
+  EXPECT_EQ(pre.first_on_new_engine().count(), 1u);
+  EXPECT_EQ(pre.other_inferences().count(), static_cast<std::uint64_t>(due - 1));
+}
+
 }  // namespace
 }  // namespace tickrt::pipeline
