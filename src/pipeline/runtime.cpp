@@ -722,7 +722,11 @@ Status Pipeline::run(const std::atomic<bool>& stop) {
   s.messages = m.mh->counters().messages;
   s.malformed = m.mh->counters().malformed;
   s.samples = m.mh->counters().samples;
+  s.swap_first.reset();
+  s.swap_others.reset();
   for (auto& st : m.stages) {
+    s.swap_first.merge(st->first_on_new_engine());
+    s.swap_others.merge(st->other_inferences());
     s.inferences += st->counters().inferences;
     s.batches += st->counters().batches;
     s.coalesced += st->counters().coalesced;
@@ -753,11 +757,7 @@ Status Pipeline::run(const std::atomic<bool>& stop) {
   if (m.journal) {
     Status fs = m.journal->flush();
     const exec::JournalStats js = m.journal->stats();
-  s.swap_first.reset();
-  s.swap_others.reset();
     s.journal_written = js.written;
-    s.swap_first.merge(st->first_on_new_engine());
-    s.swap_others.merge(st->other_inferences());
     s.journal_appended = js.appended;
     m.journal->close();
     if (!fs.ok()) return fs.with_context("journal flush");
@@ -802,6 +802,16 @@ std::string Pipeline::report() const {
                 s.swaps_ok, s.swaps_failed);
   o << buf;
   if (m.swapper && (s.swaps_ok + s.swaps_failed) > 0) o << "  last swap: " << m.swapper->last_result().message << "\n";
+  if (s.swap_first.count() > 0) {
+    auto us = [](std::int64_t ns) { return static_cast<double>(ns) / 1000.0; };
+    std::snprintf(buf, sizeof(buf),
+                  "  inference on the first tick of each new engine (%" PRIu64 "): P50 %.1f / max %.1f us; every other inference (%" PRIu64
+                  "): P50 %.1f / P99 %.1f / max %.1f us; largest added (first max - other P50) %.1f us\n",
+                  s.swap_first.count(), us(s.swap_first.percentile(50)), us(s.swap_first.max()), s.swap_others.count(),
+                  us(s.swap_others.percentile(50)), us(s.swap_others.percentile(99)), us(s.swap_others.max()),
+                  us(s.swap_first.max() - s.swap_others.percentile(50)));
+    o << buf;
+  }
   {
     std::uint64_t passes = 0, runs = 0;
     for (const auto& st : m.stages) {
@@ -833,16 +843,6 @@ std::string Pipeline::report() const {
     std::snprintf(buf, sizeof(buf),
                   "position %s: %.5f; PnL (quote): realized %.4f, unrealized %.4f, fees %.4f, net %.4f\n",
                   m.traded.front().c_str(), static_cast<double>(s.position_raw) * q, static_cast<double>(s.realized_raw) * q,
-  if (s.swap_first.count() > 0) {
-    auto us = [](std::int64_t ns) { return static_cast<double>(ns) / 1000.0; };
-    std::snprintf(buf, sizeof(buf),
-                  "  inference on the first tick of each new engine (%" PRIu64 "): P50 %.1f / max %.1f us; every other inference (%" PRIu64
-                  "): P50 %.1f / P99 %.1f / max %.1f us; largest added (first max - other P50) %.1f us\n",
-                  s.swap_first.count(), us(s.swap_first.percentile(50)), us(s.swap_first.max()), s.swap_others.count(),
-                  us(s.swap_others.percentile(50)), us(s.swap_others.percentile(99)), us(s.swap_others.max()),
-                  us(s.swap_first.max() - s.swap_others.percentile(50)));
-    o << buf;
-  }
                   static_cast<double>(s.unrealized_raw) * q, static_cast<double>(s.fees_raw) * q,
                   static_cast<double>(s.realized_raw + s.unrealized_raw - s.fees_raw) * q);
     o << buf;
