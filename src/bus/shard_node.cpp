@@ -20,6 +20,10 @@
 
 namespace tickrt::bus {
 
+// The wire's enum ranges (bus/wire.hpp) are these enums' last values.
+static_assert(static_cast<std::uint8_t>(strategy::CancelWhy::reprice) == kMaxCancelWhy);
+static_assert(static_cast<std::uint8_t>(book::BookState::resyncing) == kMaxBookState);
+
 namespace {
 constexpr std::uint8_t kTagMd = 0, kTagAccount = 1, kTagControl = 2;
 constexpr std::size_t kLevels = 1u << 17;

@@ -49,6 +49,14 @@ inline constexpr std::size_t kMaxSymbolLen = 23;
 inline constexpr std::size_t kMaxIntents = 8;        // strategy::SignalStrategy::kMaxIntents
 inline constexpr std::size_t kMaxViewOrders = 32;    // open orders of one symbol in an account view
 inline constexpr std::size_t kIdField = 40;          // client order ids (<= 36 chars on Binance)
+// Fixed record sizes of the repeated parts (what each count is checked against before reading).
+inline constexpr std::size_t kIntentRecord = 8 + 3 * 8 + kIdField + 8;   // one WireIntent: 80
+inline constexpr std::size_t kViewOrderRecord = 8 + kIdField + 4 * 8;    // one WireOrder: 80
+inline constexpr std::size_t kVerdictRecord = 8 + kIdField;              // one answer verdict: 48
+// Largest valid value of each enum carried as a byte (a larger one is WireError::bad_value).
+inline constexpr std::uint8_t kMaxSide = 1, kMaxOrderType = 2, kMaxTif = 2, kMaxStp = 3;
+inline constexpr std::uint8_t kMaxCancelWhy = 3;  // strategy::CancelWhy: none, wrong_side, stale, reprice
+inline constexpr std::uint8_t kMaxBookState = 2;  // book::BookState: awaiting_snapshot, synced, resyncing
 
 enum class MsgKind : std::uint8_t {
   none = 0,
@@ -255,6 +263,17 @@ inline std::size_t finish(Writer& w) noexcept {
   return WireError::ok;
 }
 
+// The header of a message that must be of `kind`, and a reader over its body.
+[[nodiscard]] inline WireError open_body(std::span<const std::uint8_t> msg, MsgKind kind, Header& h, Reader& body) noexcept {
+  const WireError he = decode_header(msg, h, body);
+  if (he != WireError::ok) return he;
+  return h.kind == kind ? WireError::ok : WireError::bad_kind;
+}
+// A body is read whole: nothing short, nothing left over.
+[[nodiscard]] inline WireError body_end(const Reader& r) noexcept {
+  return r.ok() && r.remaining() == 0 ? WireError::ok : WireError::bad_length;
+}
+
 // ---- market data -----------------------------------------------------------------------------
 
 // Encodes a parsed event of `symbol` with its per-symbol sequence number. Returns the size (0:
@@ -394,8 +413,7 @@ inline std::size_t finish(Writer& w) noexcept {
     }
     case feed::EventKind::none: return WireError::bad_kind;
   }
-  if (!r.ok() || r.remaining() != 0) return WireError::bad_length;
-  return WireError::ok;
+  return body_end(r);
 }
 
 // ---- intents, answers, account views, control ------------------------------------------------
@@ -497,12 +515,12 @@ inline WireError get_view(Reader& r, AccountView& v) noexcept {
   if (!r.ok()) return WireError::bad_length;
   if (k > 1) return WireError::bad_value;
   v.kill = k == 1;
-  if (v.n > kMaxViewOrders || static_cast<std::size_t>(v.n) * 80 > r.remaining()) return WireError::bad_count;
+  if (v.n > kMaxViewOrders || v.n * kViewOrderRecord > r.remaining()) return WireError::bad_count;
   for (std::size_t i = 0; i < v.n; ++i) {
     WireOrder& o = v.orders[i];
     const std::uint8_t len = r.u8(), side = r.u8(), type = r.u8(), cp = r.u8();
     r.skip(4);
-    if (side > 1 || type > 2 || cp > 1) return WireError::bad_value;
+    if (side > kMaxSide || type > kMaxOrderType || cp > 1) return WireError::bad_value;
     o.side = static_cast<exec::Side>(side);
     o.type = static_cast<exec::OrderType>(type);
     o.cancel_pending = cp == 1;
@@ -556,9 +574,7 @@ inline WireError get_view(Reader& r, AccountView& v) noexcept {
 
 [[nodiscard]] inline WireError decode_intent(std::span<const std::uint8_t> msg, Header& h, IntentMsg& m) noexcept {
   Reader r(nullptr, 0);
-  const WireError he = decode_header(msg, h, r);
-  if (he != WireError::ok) return he;
-  if (h.kind != MsgKind::intent) return WireError::bad_kind;
+  if (const WireError he = open_body(msg, MsgKind::intent, h, r); he != WireError::ok) return he;
   m.md_seq = r.u64();
   m.recv_ns = r.i64();
   m.top.bid = Price::from_raw(r.i64());
@@ -572,16 +588,17 @@ inline WireError get_view(Reader& r, AccountView& v) noexcept {
   std::memcpy(&m.p_down, &pd, 4);
   std::memcpy(&m.p_up, &pu, 4);
   if (!r.ok()) return WireError::bad_length;
-  if (crossed > 1 || m.top.state > 3) return WireError::bad_value;
+  if (crossed > 1 || m.top.state > kMaxBookState) return WireError::bad_value;
   m.top.crossed = crossed == 1;
-  if (m.n > kMaxIntents || static_cast<std::size_t>(m.n) * 80 != r.remaining()) return WireError::bad_count;
+  if (m.n > kMaxIntents || m.n * kIntentRecord != r.remaining()) return WireError::bad_count;
   for (std::size_t i = 0; i < m.n; ++i) {
     WireIntent& in = m.intents[i];
     in.kind = r.u8();
     in.why = r.u8();
     const std::uint8_t side = r.u8(), type = r.u8(), tif = r.u8(), stp = r.u8(), len = r.u8();
     r.skip(1);
-    if (in.kind > 1 || in.why > 3 || side > 1 || type > 2 || tif > 2 || stp > 3) return WireError::bad_value;
+    if (in.kind > 1 || in.why > kMaxCancelWhy || side > kMaxSide || type > kMaxOrderType || tif > kMaxTif || stp > kMaxStp)
+      return WireError::bad_value;
     in.side = static_cast<exec::Side>(side);
     in.type = static_cast<exec::OrderType>(type);
     in.tif = static_cast<exec::TimeInForce>(tif);
@@ -593,7 +610,7 @@ inline WireError get_view(Reader& r, AccountView& v) noexcept {
     if (!r.text(in.orig_id, len, kIdField)) return WireError::bad_value;
     in.exchange_order_id = r.u64();
   }
-  return r.ok() && r.remaining() == 0 ? WireError::ok : WireError::bad_length;
+  return body_end(r);
 }
 
 [[nodiscard]] inline std::size_t encode_answer(const AnswerMsg& a, std::string_view symbol, std::uint64_t seq,
@@ -616,13 +633,11 @@ inline WireError get_view(Reader& r, AccountView& v) noexcept {
 
 [[nodiscard]] inline WireError decode_answer(std::span<const std::uint8_t> msg, Header& h, AnswerMsg& a) noexcept {
   Reader r(nullptr, 0);
-  const WireError he = decode_header(msg, h, r);
-  if (he != WireError::ok) return he;
-  if (h.kind != MsgKind::answer) return WireError::bad_kind;
+  if (const WireError he = open_body(msg, MsgKind::answer, h, r); he != WireError::ok) return he;
   a.n = r.u8();
   r.skip(7);
   if (!r.ok()) return WireError::bad_length;
-  if (a.n > kMaxIntents || static_cast<std::size_t>(a.n) * 48 > r.remaining()) return WireError::bad_count;
+  if (a.n > kMaxIntents || a.n * kVerdictRecord > r.remaining()) return WireError::bad_count;
   for (std::size_t i = 0; i < a.n; ++i) {
     const std::uint8_t v = r.u8();
     a.reason[i] = r.u8();
@@ -633,9 +648,8 @@ inline WireError get_view(Reader& r, AccountView& v) noexcept {
     a.id[i] = {};
     if (!r.text(a.id[i], len, kIdField)) return WireError::bad_value;
   }
-  const WireError ve = detail::get_view(r, a.view);
-  if (ve != WireError::ok) return ve;
-  return r.remaining() == 0 ? WireError::ok : WireError::bad_length;
+  if (const WireError ve = detail::get_view(r, a.view); ve != WireError::ok) return ve;
+  return body_end(r);
 }
 
 [[nodiscard]] inline std::size_t encode_account(const AccountView& v, std::string_view symbol, std::int64_t stamp_ns,
@@ -649,12 +663,9 @@ inline WireError get_view(Reader& r, AccountView& v) noexcept {
 
 [[nodiscard]] inline WireError decode_account(std::span<const std::uint8_t> msg, Header& h, AccountView& v) noexcept {
   Reader r(nullptr, 0);
-  const WireError he = decode_header(msg, h, r);
-  if (he != WireError::ok) return he;
-  if (h.kind != MsgKind::account) return WireError::bad_kind;
-  const WireError ve = detail::get_view(r, v);
-  if (ve != WireError::ok) return ve;
-  return r.remaining() == 0 ? WireError::ok : WireError::bad_length;
+  if (const WireError he = open_body(msg, MsgKind::account, h, r); he != WireError::ok) return he;
+  if (const WireError ve = detail::get_view(r, v); ve != WireError::ok) return ve;
+  return body_end(r);
 }
 
 [[nodiscard]] inline std::size_t encode_control(const ControlMsg& c, std::uint64_t seq, std::int64_t stamp_ns,
@@ -668,12 +679,10 @@ inline WireError get_view(Reader& r, AccountView& v) noexcept {
 
 [[nodiscard]] inline WireError decode_control(std::span<const std::uint8_t> msg, Header& h, ControlMsg& c) noexcept {
   Reader r(nullptr, 0);
-  const WireError he = decode_header(msg, h, r);
-  if (he != WireError::ok) return he;
-  if (h.kind != MsgKind::control) return WireError::bad_kind;
+  if (const WireError he = open_body(msg, MsgKind::control, h, r); he != WireError::ok) return he;
   const std::uint8_t a = r.u8();
   r.skip(7);
-  if (!r.ok() || r.remaining() != 0) return WireError::bad_length;
+  if (const WireError e = body_end(r); e != WireError::ok) return e;
   if (a < 1 || a > 3) return WireError::bad_value;
   c.action = static_cast<ControlAction>(a);
   return WireError::ok;

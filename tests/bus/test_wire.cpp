@@ -180,6 +180,34 @@ TEST(Wire, IntentAnswerAccountControlRoundTrip) {
   EXPECT_EQ(decode_intent(std::span<const std::uint8_t>(buf.data(), n), h, ii), WireError::bad_kind);
 }
 
+// Every enum carried as a byte is checked against its enum's range: one past the last value is
+// bad_value, never a cast to a value the enum does not have (the book state let 3 through before).
+TEST(Wire, EnumBytesPastTheirRangeAreBadValue) {
+  std::vector<std::uint8_t> buf(1024);
+  IntentMsg im;
+  im.top.state = kMaxBookState;
+  im.n = 1;
+  im.intents[0].kind = 1;
+  im.intents[0].why = kMaxCancelWhy;
+  im.intents[0].side = exec::Side::sell;
+  im.intents[0].type = exec::OrderType::limit_maker;
+  im.intents[0].tif = exec::TimeInForce::fok;
+  im.intents[0].stp = exec::StpMode::expire_both;
+  const std::size_t n = encode_intent(im, "BTCUSDT", 1, 1, buf);
+  ASSERT_GT(n, 0u);
+  Header h;
+  IntentMsg out;
+  ASSERT_EQ(decode_intent(std::span<const std::uint8_t>(buf.data(), n), h, out), WireError::ok);  // the last values pass
+  EXPECT_EQ(out.top.state, kMaxBookState);
+  // body offsets: top.state 40; the first intent at 52: kind, why, side, type, tif, stp.
+  const std::size_t state = kHeaderSize + 40, first = kHeaderSize + 52;
+  for (std::size_t at : {state, first, first + 1, first + 2, first + 3, first + 4, first + 5}) {
+    std::vector<std::uint8_t> bad(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+    bad[at] = static_cast<std::uint8_t>(bad[at] + 1);
+    EXPECT_EQ(decode_intent(bad, h, out), WireError::bad_value) << "byte " << at - kHeaderSize << " of the body";
+  }
+}
+
 TEST(Wire, EveryTruncationIsAnError) {
   std::vector<feed::Level> store;
   const feed::Event ev = depth_event(store);
