@@ -17,15 +17,9 @@
 // Prints one JSON line per row, like bench_stream.
 const path = require('path');
 const { readNpy } = require('../peers/golden');
+const { ROOT, loadOrt, zeroStreamState, nextStreamState } = require('../peers/ort_node');
 
-const ROOT = path.resolve(__dirname, '..', '..');
-let ort;
-try {
-  ort = require(process.env.ORT_NODE_PATH || path.join(ROOT, 'build', 'peers', 'node_modules', 'onnxruntime-node'));
-} catch (e) {
-  console.error('ort_stream_bench: onnxruntime-node not found (tools/bench/README.md: Setup)\n' + e.message);
-  process.exit(2);
-}
+const ort = loadOrt('ort_stream_bench');
 
 function stats(ns) {
   const s = Float64Array.from(ns, v => Number(v) / 1000).sort();
@@ -50,22 +44,16 @@ async function main() {
   const ref = readNpy(path.join(ROOT, refFile));
   const [T, F] = xs.shape;
   const sess = await ort.InferenceSession.create(path.resolve(ROOT, streamModel), opts);
-  const zero = () => ({
-    h: new ort.Tensor('float32', new Float32Array(2 * 64), [2, 1, 64]),
-    c: new ort.Tensor('float32', new Float32Array(2 * 64), [2, 1, 64]),
-    ring: new ort.Tensor('float32', new Float32Array(64 * 64), [1, 64, 64]),
-    ring_score: new ort.Tensor('float32', new Float32Array(64), [1, 64]),
-    ring_valid: new ort.Tensor('float32', new Float32Array(64), [1, 64]),
-  });
-  const step = async (st, t) => {
-    const feeds = { x: new ort.Tensor('float32', xs.data.subarray(t * F, (t + 1) * F), [1, F]), ...st };
-    const o = await sess.run(feeds);
-    return [o.logits, { h: o.h_out, c: o.c_out, ring: o.ring_out, ring_score: o.ring_score_out, ring_valid: o.ring_valid_out }];
+  const zero = () => zeroStreamState(ort, 1);
+  // One tick of session `sx`: tick t's row and the state in, [logits, the next state] out.
+  const step = async (sx, st, t) => {
+    const o = await sx.run({ x: new ort.Tensor('float32', xs.data.subarray(t * F, (t + 1) * F), [1, F]), ...st });
+    return [o.logits, nextStreamState(o)];
   };
   // Correctness over all T ticks.
   let st = zero(), worst = 0;
   for (let t = 0; t < T; ++t) {
-    const [lg, nst] = await step(st, t);
+    const [lg, nst] = await step(sess, st, t);
     st = nst;
     for (let k = 0; k < 3; ++k) worst = Math.max(worst, Math.abs(lg.data[k] - ref.data[t * 3 + k]));
   }
@@ -80,11 +68,7 @@ async function main() {
     p99_us: r(s.p99), max_us: r(s.max), iters: s.n, version: ort.env.versions.node }));
   // Timed streaming: the model, then the overhead graph (same interface, Identity outputs) in the same way.
   const timeStream = async (sx) => {
-    const stepWith = async (st, t) => {
-      const feeds = { x: new ort.Tensor('float32', xs.data.subarray(t * F, (t + 1) * F), [1, F]), ...st };
-      const o = await sx.run(feeds);
-      return { h: o.h_out, c: o.c_out, ring: o.ring_out, ring_score: o.ring_score_out, ring_valid: o.ring_valid_out };
-    };
+    const stepWith = async (st, t) => (await step(sx, st, t))[1];
     let s2 = zero(), t = 0;
     const ns = [];
     for (let i = 0; i < 2000; ++i) s2 = await stepWith(s2, i % T);

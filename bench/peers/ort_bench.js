@@ -20,18 +20,9 @@
 
 const path = require('path');
 const { readNpy, loadMeta, inputFor } = require('./golden');
+const { ROOT, loadOrt } = require('./ort_node');
 
-const ROOT = path.resolve(__dirname, '..', '..');
-let ort;
-try {
-  ort = require(process.env.ORT_NODE_PATH ||
-                path.join(ROOT, 'build', 'peers', 'node_modules', 'onnxruntime-node'));
-} catch (e) {
-  console.error('ort_bench: onnxruntime-node not found; install it with\n' +
-                '  mkdir -p build/peers && cd build/peers && ' +
-                'ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@1.30.0\n' + e.message);
-  process.exit(2);
-}
+const ort = loadOrt('ort_bench');
 
 function parseArgs(argv) {
   const a = {

@@ -12,18 +12,9 @@
 
 const path = require('path');
 const { readNpy } = require('../../bench/peers/golden');
+const { ROOT, loadOrt, ortVersion, zeroStreamState, nextStreamState } = require('../../bench/peers/ort_node');
 
-const ROOT = path.resolve(__dirname, '..', '..');
-let ort;
-try {
-  ort = require(process.env.ORT_NODE_PATH || path.join(ROOT, 'build', 'peers', 'node_modules', 'onnxruntime-node'));
-} catch (e) {
-  console.error('stream_ort_check: onnxruntime-node not found (see bench/peers/ort_bench.js)\n' + e.message);
-  process.exit(2);
-}
-
-const PAIRS = [['h', 'h_out'], ['c', 'c_out'], ['ring', 'ring_out'], ['ring_score', 'ring_score_out'],
-               ['ring_valid', 'ring_valid_out']];
+const ort = loadOrt('stream_ort_check');
 
 async function main() {
   const a = process.argv.slice(2);
@@ -34,9 +25,7 @@ async function main() {
   const B = x.shape.length === 3 ? x.shape[1] : 1;
   const F = x.shape[x.shape.length - 1];
   const sess = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  const dims = { h: [2, B, 64], c: [2, B, 64], ring: [B, 64, 64], ring_score: [B, 64], ring_valid: [B, 64] };
-  let state = {};
-  for (const [i] of PAIRS) state[i] = new ort.Tensor('float32', new Float32Array(dims[i].reduce((p, q) => p * q, 1)), dims[i]);
+  let state = zeroStreamState(ort, B);
   const perStep = new Float64Array(L);
   let agree = 0;
   for (let t = 0; t < L; ++t) {
@@ -55,14 +44,11 @@ async function main() {
       if (am === ar) ++agree;
     }
     perStep[t] = d;
-    state = {};
-    for (const [i, o] of PAIRS) state[i] = out[o];
+    state = nextStreamState(out);
   }
   const q = Math.max(1, Math.floor(L / 10));
   const mx = (lo, hi) => perStep.slice(lo, hi).reduce((p, v) => Math.max(p, v), 0);
-  const res = { impl: 'onnxruntime-node ' + require(path.join(path.dirname(require.resolve(
-                  process.env.ORT_NODE_PATH || path.join(ROOT, 'build', 'peers', 'node_modules', 'onnxruntime-node'))),
-                  '..', 'package.json')).version,
+  const res = { impl: 'onnxruntime-node ' + ortVersion(),
                 model: path.relative(ROOT, modelPath), steps: L, batch: B, max_abs_diff: mx(0, L),
                 max_abs_diff_first_10pct: mx(0, q), max_abs_diff_last_10pct: mx(L - q, L), argmax_agree: agree };
   res.ok = res.max_abs_diff <= 1e-4;
