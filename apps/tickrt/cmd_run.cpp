@@ -31,7 +31,7 @@ struct RunOverrides {
   std::string cpus;  // "feed,infer,exec"
   std::int64_t gateway_spin_us = -2;
   int gateway_cpu = -2;
-  std::string precision, keep_warm, window_prefix, wire_tap, device, fallback;
+  std::string precision, keep_warm, keep_warm_path, window_prefix, wire_tap, device, fallback;
   int sim_cpu = -2;
 };
 
@@ -101,6 +101,13 @@ bool apply_overrides(pipeline::PipelineConfig& c, const RunOverrides& o) {
     }
     c.keep_warm = o.keep_warm;
   }
+  if (!o.keep_warm_path.empty()) {
+    if (o.keep_warm_path != "on" && o.keep_warm_path != "off") {
+      std::cerr << "--keep-warm-path: expected on or off, got " << o.keep_warm_path << "\n";
+      return false;
+    }
+    c.keep_warm_path = o.keep_warm_path == "on";
+  }
   if (!o.cpus.empty()) {
     int v[3] = {-1, -1, -1};
     if (std::sscanf(o.cpus.c_str(), "%d,%d,%d", &v[0], &v[1], &v[2]) < 1) {
@@ -157,6 +164,8 @@ void add_run_options(CLI::App* cmd, RunOverrides& o) {
   cmd->add_option("--fallback", o.fallback, "none | cpu: run on the CPU when the GPU or its driver is missing ([engine] fallback)");
   cmd->add_option("--precision", o.precision, "Engine precision of an ONNX model: fp32 | int8 | fp16 | a quant spec");
   cmd->add_option("--keep-warm", o.keep_warm, "Between ticks: touch (read the engine's memory in slices) | infer | off");
+  cmd->add_option("--keep-warm-path", o.keep_warm_path,
+                  "on | off: with --keep-warm infer, also run book/features/strategy/risk/OMS on scratch state between ticks ([engine] keep_warm_path)");
   cmd->add_option("--sim-cpu", o.sim_cpu,
                   "Pin the in-process simulator's thread to this CPU and let it busy-poll ([feed] sim_cpu; -1 = it sleeps)");
   cmd->add_option("--wire-tap", o.wire_tap,

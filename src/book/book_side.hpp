@@ -42,6 +42,10 @@ class BookSide {
     free_.reserve(chunks);
     order_.reserve(chunks);
     best_key_.reserve(chunks);
+    // Map the reserved pool's pages now (constructed, then dropped: the capacity stays): a chunk taken
+    // later by a split would otherwise fault its page in on the tick's path (~6 us cold, pipeline/market.hpp).
+    pool_.resize(chunks);
+    pool_.clear();
   }
   BookSide(const BookSide&) = delete;
   BookSide& operator=(const BookSide&) = delete;

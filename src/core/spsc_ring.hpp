@@ -66,6 +66,7 @@
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <stdexcept>
@@ -115,6 +116,11 @@ class SpscRing {
     bytes_ = std::max(std::size_t{1}, (mask_ + 1) * sizeof(T));
     bytes_ = (bytes_ + kCacheLine - 1) / kCacheLine * kCacheLine;
     slots_ = static_cast<T*>(::operator new(bytes_, std::align_val_t{kAlign}));
+    // Map every page now (raw storage, no object lives there yet): a large slot array comes from
+    // mmap untouched, and the producer's first write to each page was a page fault on the hot path
+    // (6 us P50 cold on the project VM; the journal ring of 536-byte records faulted every ~8 rows:
+    // the OMS submit's 16-20 us P95 in tickrt run, docs/BENCHMARKS.md "## streaming" session 16).
+    std::memset(static_cast<void*>(slots_), 0, bytes_);
   }
 
   ~SpscRing() {

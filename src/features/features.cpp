@@ -220,6 +220,43 @@ void FeatureEngine::sample(std::int64_t ts, float* row) noexcept {
   head_ = head_ + 1 == T ? 0 : head_ + 1;
 }
 
+bool FeatureEngine::copy_state_from(const FeatureEngine& o) noexcept {
+  if (this == &o || o.cfg_.window != cfg_.window) return false;
+  cfg_ = o.cfg_;
+  have_book_ = o.have_book_;
+  tradable_ = o.tradable_;
+  ofi_seeded_ = o.ofi_seeded_;
+  bid_ = o.bid_;
+  ask_ = o.ask_;
+  bq_ = o.bq_;
+  aq_ = o.aq_;
+  mid_ = o.mid_;
+  micro_ = o.micro_;
+  for (std::size_t i = 0; i < 4; ++i) obi_[i] = o.obi_[i];
+  obi_dw_ = o.obi_dw_;
+  ofi_acc_ = o.ofi_acc_;
+  ofi1_ = o.ofi1_;
+  ofi10_ = o.ofi10_;
+  buys1_ = o.buys1_;
+  sells1_ = o.sells1_;
+  buys10_ = o.buys10_;
+  sells10_ = o.sells10_;
+  sv1_ = o.sv1_;
+  sv10_ = o.sv10_;
+  pv10_ = o.pv10_;
+  v10_ = o.v10_;
+  have_trade_ = o.have_trade_;
+  last_trade_ts_ = o.last_trade_ts_;
+  mid_hist_ = o.mid_hist_;
+  micro_hist_ = o.micro_hist_;
+  n_samples_ = o.n_samples_;
+  rv_var_ = o.rv_var_;
+  head_ = o.head_;
+  lv_bid_ = o.lv_bid_;
+  lv_ask_ = o.lv_ask_;
+  return true;
+}
+
 std::span<const float> FeatureEngine::window() const noexcept {
   const std::size_t T = cfg_.window;
   const std::size_t rows = n_samples_ < T ? static_cast<std::size_t>(n_samples_) : T;

@@ -103,6 +103,13 @@ class FeatureEngine {
 
   // Forget all state (new session); buffers kept.
   void reset() noexcept;
+  // Every value of `o`'s state except the window's rows (the book/trade state, the decays, the return
+  // history, the row count and ring head): the next on_book/on_trade/sample here computes what it would
+  // compute on `o`, and writes its row into this engine's own ring. For the between-ticks warm-up
+  // (pipeline/market.hpp MarketHandler::warm_path), which runs the update code on a scratch engine of the
+  // same shape instead of the symbol's. Requires the same window length (else does nothing: false).
+  // Hot path: no allocation (~2.3 KB copied).
+  bool copy_state_from(const FeatureEngine& o) noexcept;
 
   void on_book(const book::L2Book& b, std::int64_t ts_ns) noexcept;
   void on_trade(const feed::TradeFields& t, std::int64_t ts_ns) noexcept;

@@ -79,6 +79,11 @@ struct PipelineConfig {
   // slices (cheaper, never delays a tick by more than a slice), "off".
   std::string keep_warm = "infer";
   std::int64_t keep_warm_after_us = 1000;
+  // [engine] keep_warm_path: with keep_warm = "infer", inline mode: between ticks also run the rest of the
+  // tick path on scratch state, a slice per idle pass (MarketHandler::warm_slice: parse, book, sampling,
+  // features; Trader::warm_slice: strategy, risk, OMS submit on a shadow trader whose orders go nowhere).
+  // false: only the parser is kept warm (MarketHandler::warm), as before. docs/PIPELINE.md "Path warm-up".
+  bool keep_warm_path = true;
   // [engine] window_prefix (pipeline/prefix_infer.hpp): inline mode, window LSTM models — between ticks
   // run the next window's first T-1 rows, window_prefix_slice LSTM steps per idle pass; the due sample
   // then costs one step per layer + attention/head. Same outputs; off = every sample runs the whole window.

@@ -11,14 +11,22 @@ namespace tickrt::pipeline {
 MarketHandler::MarketHandler(features::FeatureConfig fc, book::L2Book::Config bc) : fc_(fc), bc_(bc) {
   syms_.reserve(kMaxSymbols);
   resync_.reserve(kMaxSymbols);
-  last_frame_ = std::make_unique<char[]>(kWarmFrameBytes);
+  depth_frame_.buf = std::make_unique<char[]>(kWarmFrameBytes);
+  other_frame_.buf = std::make_unique<char[]>(kWarmFrameBytes);
+  warm_levels_ = std::make_unique<feed::Level[]>(2 * kWarmLevels);
+}
+
+bool MarketHandler::reparse(const WarmFrame& f) noexcept {
+  if (f.len == 0) return false;
+  feed::FileContext fc = file_;   // a copy: the first-seen unit / market / symbol fields stay as they are
+  const feed::LineError e = parser_.parse_json(std::string_view(f.buf.get(), f.len), f.ts, fc, warm_ev_);
+  ++warm_parses_;
+  return e == feed::LineError::ok;
 }
 
 void MarketHandler::warm() noexcept {
-  if (last_frame_len_ == 0) return;
-  feed::FileContext f = file_;   // a copy: the first-seen unit / market / symbol fields stay as they are
-  (void)parser_.parse_json(std::string_view(last_frame_.get(), last_frame_len_), last_frame_ts_, f, warm_ev_);
-  ++warm_parses_;
+  const WarmFrame& f = last_was_depth_ ? depth_frame_ : other_frame_;
+  if (!reparse(f)) return;
   // The frame's symbol: read the top of its book (the levels a diff updates first) and its feature window
   // (read-only: the book's and the features' data, not their update code).
   if (const SymbolState* s = symbol(warm_ev_.symbol); s != nullptr) {
@@ -29,6 +37,76 @@ void MarketHandler::warm() noexcept {
     float sink = 0.f;
     for (std::size_t i = 0; i < w.size(); i += 16) sink += w[i];
     asm volatile("" : : "x"(sink));
+  }
+}
+
+void MarketHandler::warm_slice(int slice) noexcept {
+  const std::int64_t P = fc_.sample_period_ns;
+  switch (slice) {
+    case 0:  // the last depth diff, parsed again (its levels land in the parser's buffer: the same levels);
+             // not a snapshot (tens of µs to parse: longer than a slice may take)
+      warm_depth_ok_ = depth_kind_ == feed::EventKind::depth_update && reparse(depth_frame_) &&
+                       warm_ev_.kind == feed::EventKind::depth_update;
+      warm_sym_ = nullptr;
+      return;
+    case 1: {  // seed the scratch state from the diff's symbol
+      if (!warm_depth_ok_) return;
+      const SymbolState* real = symbol(warm_ev_.symbol);
+      SymbolState* sc = scratch_[warm_ev_.market == feed::Market::futures ? 1 : 0].get();
+      if (real == nullptr || sc == nullptr || !real->book.tradable()) return;
+      const feed::DepthUpdateFields& d = warm_ev_.depth;
+      if (d.first_update_id < 2) return;
+      feed::Level* bids = warm_levels_.get();
+      feed::Level* asks = bids + kWarmLevels;
+      const std::size_t nb = real->book.top_bids(bids, kWarmLevels);
+      const std::size_t na = real->book.top_asks(asks, kWarmLevels);
+      sc->book.reset();
+      // Snapshot + an empty diff that connects to it, so the warm diff meets the chain check a live diff
+      // meets (spot: U == last + 1; futures: pu == last), not the first-after-snapshot straddle.
+      feed::DepthUpdateFields link;
+      std::uint64_t snap_id;
+      if (warm_ev_.market == feed::Market::futures) {
+        const std::uint64_t pu = d.has_prev ? d.prev_final_update_id : d.first_update_id - 1;
+        snap_id = pu;
+        link.first_update_id = link.final_update_id = pu;
+      } else {
+        snap_id = d.first_update_id - 2;
+        link.first_update_id = link.final_update_id = d.first_update_id - 1;
+      }
+      (void)sc->book.on_snapshot(snap_id, std::span<const feed::Level>(bids, nb), std::span<const feed::Level>(asks, na));
+      (void)sc->book.on_diff(link);
+      (void)sc->fe.copy_state_from(real->fe);
+      sc->book_update_ns = real->book_update_ns;
+      warm_sym_ = sc;
+      return;
+    }
+    case 2: {  // the diff through the live code, on the scratch state; one sampling boundary crossed
+      if (warm_sym_ == nullptr) return;
+      const std::int64_t ts = warm_ev_.local_ts_ns;
+      warm_sym_->next_sample = P > 0 && ts >= P ? ts / P * P : 0;
+      TickStamps t;
+      (void)apply(*warm_sym_, warm_ev_, scratch_c_, false, 0, t, scratch_meta_);
+      ++warm_applied_;
+      return;
+    }
+    case 3: {  // the last trade, parsed again and applied to the scratch state the same way
+      if (other_kind_ != feed::EventKind::trade || !reparse(other_frame_) || warm_ev_.kind != feed::EventKind::trade) return;
+      SymbolState* sc = scratch_[warm_ev_.market == feed::Market::futures ? 1 : 0].get();
+      if (sc == nullptr) return;
+      if (sc != warm_sym_) {   // no depth slice seeded it this cycle: the trade's symbol's features
+        const SymbolState* real = symbol(warm_ev_.symbol);
+        if (real == nullptr) return;
+        (void)sc->fe.copy_state_from(real->fe);
+      }
+      const std::int64_t ts = warm_ev_.local_ts_ns;
+      sc->next_sample = P > 0 && ts >= P ? ts / P * P : 0;
+      TickStamps t;
+      (void)apply(*sc, warm_ev_, scratch_c_, false, 0, t, scratch_meta_);
+      ++warm_applied_;
+      return;
+    }
+    default:
+      return;
   }
 }
 
@@ -51,9 +129,20 @@ SymbolState* MarketHandler::state_for(feed::SymbolId id, feed::Market m) noexcep
   if (id == feed::kNoSymbol || id >= kMaxSymbols) return nullptr;
   if (id >= syms_.size()) syms_.resize(static_cast<std::size_t>(id) + 1);  // reserved: no reallocation
   if (!syms_[id]) {
-    // First message of a new symbol: the one allocation per symbol (book arrays, window ring).
+    // First message of a new symbol: the one allocation per symbol (book arrays, window ring) — and, with
+    // the first symbol of its market, the warm-up's scratch state (a smaller book: it holds kWarmLevels
+    // levels per side plus one diff's).
     syms_[id] = std::make_unique<SymbolState>(m, fc_, bc_);
     syms_[id]->name = std::string(parser_.symbols().name(id));
+    std::unique_ptr<SymbolState>& sc = scratch_[m == feed::Market::futures ? 1 : 0];
+    if (!sc) {
+      book::L2Book::Config c;
+      c.level_capacity = 4096;
+      c.buffer_events = 16;
+      c.buffer_levels = 4096;
+      sc = std::make_unique<SymbolState>(m, fc_, c);
+      sc->name = "(warm-up scratch)";
+    }
   }
   return syms_[id].get();
 }
@@ -73,7 +162,7 @@ int MarketHandler::on_line(std::string_view line, TickStamps t, SampleMeta& out)
     return 0;
   }
   t.parsed = TscClock::ticks();
-  last_frame_len_ = 0;   // warm() re-parses live frames only (a capture line is not kept)
+  depth_frame_.len = other_frame_.len = 0;   // the warm-ups re-parse live frames only (a capture line is not kept)
   return handle(t, out);
 }
 
@@ -85,12 +174,20 @@ int MarketHandler::on_json(std::string_view json, std::int64_t local_ts_ns, Tick
     return 0;
   }
   t.parsed = TscClock::ticks();
-  if (json.size() <= kWarmFrameBytes) {   // for warm(): after the parse, so the copy is not in the parse time
-    std::memcpy(last_frame_.get(), json.data(), json.size());
-    last_frame_len_ = json.size();
-    last_frame_ts_ = local_ts_ns;
+  // For the warm-ups: after the parse, so the copy is not in the parse time. The last frame that wrote the
+  // parser's level buffer (a diff or a snapshot) is kept apart from the other kinds: re-parsing it writes
+  // the same levels again, whatever came after it.
+  const feed::EventKind k = ev_.kind;
+  last_was_depth_ = k == feed::EventKind::depth_update || k == feed::EventKind::depth_snapshot;
+  if (last_was_depth_) depth_kind_ = k;
+  else other_kind_ = k;
+  WarmFrame& f = last_was_depth_ ? depth_frame_ : other_frame_;
+  if (json.size() <= kWarmFrameBytes) {
+    std::memcpy(f.buf.get(), json.data(), json.size());
+    f.len = json.size();
+    f.ts = local_ts_ns;
   } else {
-    last_frame_len_ = 0;
+    f.len = 0;
   }
   return handle(t, out);
 }
@@ -106,21 +203,30 @@ int MarketHandler::handle(TickStamps& t, SampleMeta& out) noexcept {
   }
   SymbolState* s = state_for(ev_.symbol, ev_.market);
   if (s == nullptr) return 0;
+  const int due = apply(*s, ev_, c_, true, seq, t, out);
+  last_ = t;
+  if (due) out.symbol = ev_.symbol;
+  return due;
+}
+
+int MarketHandler::apply(SymbolState& sr, const feed::Event& ev, MarketCounters& c, bool live, std::uint64_t seq,
+                         TickStamps& t, SampleMeta& out) noexcept {
+  SymbolState* s = &sr;
+  const feed::EventKind k = ev.kind;
   ++s->messages;
-  const std::int64_t ts = ev_.local_ts_ns;
+  const std::int64_t ts = ev.local_ts_ns;
   const std::int64_t P = fc_.sample_period_ns;
   // 1. Book first (the order is priced against the state after this message) ...
-  const bool was_tradable = s->book.tradable();
   bool book_changed = false;
   if (k == feed::EventKind::depth_update) {
-    const book::DiffResult r = s->book.on_diff(ev_.depth);
+    const book::DiffResult r = s->book.on_diff(ev.depth);
     book_changed = (r == book::DiffResult::applied);
     if (r == book::DiffResult::gap) {
-      ++c_.gaps;
-      if (resync_.size() < resync_.capacity()) resync_.push_back(ev_.symbol);
+      ++c.gaps;
+      if (live && resync_.size() < resync_.capacity()) resync_.push_back(ev.symbol);
     }
   } else if (k == feed::EventKind::depth_snapshot) {
-    (void)s->book.on_snapshot(ev_.snapshot.last_update_id, ev_.snapshot.bids, ev_.snapshot.asks);
+    (void)s->book.on_snapshot(ev.snapshot.last_update_id, ev.snapshot.bids, ev.snapshot.asks);
     book_changed = true;
   }
   if (book_changed) s->book_update_ns = now_ns();
@@ -135,21 +241,18 @@ int MarketHandler::handle(TickStamps& t, SampleMeta& out) noexcept {
     ++s->samples;
     if (s->fe.samples() >= fc_.window && s->book.tradable()) {
       due = 1;
-      ++c_.samples;
+      ++c.samples;
     } else {
-      ++c_.warmup;
+      ++c.warmup;
       if (row_samples_) due = kRowOnly;  // a streaming model steps it (no result, no trade)
     }
   }
   // 3. Now the features see the message.
-  if (k == feed::EventKind::trade) s->fe.on_trade(ev_.trade, ts);
+  if (k == feed::EventKind::trade) s->fe.on_trade(ev.trade, ts);
   else s->fe.on_book(s->book, ts);
   if (P > 0 && s->next_sample == 0 && s->fe.ready()) s->next_sample = (ts / P + 1) * P;
-  (void)was_tradable;
   t.feat = TscClock::ticks();
-  last_ = t;
   if (due) {
-    out.symbol = ev_.symbol;
     out.sample_ts_ns = s->next_sample - P;
     out.md_seq = seq;
     out.t = t;

@@ -104,7 +104,7 @@ class MarketHandler {
   [[nodiscard]] int on_event(const feed::Event& ev, TickStamps t, SampleMeta& out) noexcept {
     ev_ = ev;
     t.parsed = t.recv;
-    last_frame_len_ = 0;   // warm() re-parses live frames only
+    depth_frame_.len = other_frame_.len = 0;   // the warm-ups re-parse live frames only
     return handle(t, out);
   }
 
@@ -134,9 +134,45 @@ class MarketHandler {
   void warm() noexcept;
   std::uint64_t warm_parses() const noexcept { return warm_parses_; }
 
+  // The path warm-up (`[engine] keep_warm_path`, on by default with keep_warm = "infer"; the inline loop,
+  // once per keep_warm_after_us of idleness, one slice per idle pass): the book's, the sampling's and the
+  // features' UPDATE code runs on a scratch symbol state (an L2Book and a FeatureEngine of the same shape,
+  // made with the first symbol of each market), never on a symbol's own:
+  //   slice 0  the last depth diff's frame parsed again into a scratch event (as warm() does; skipped while
+  //            the last level-writing frame is a snapshot);
+  //   slice 1  seed: the scratch book is loaded with the top kWarmLevels levels of that symbol's book (a
+  //            snapshot, then an empty diff so the next one takes the steady-state chain check) and the
+  //            scratch features get the symbol's feature state (FeatureEngine::copy_state_from);
+  //   slice 2  the scratch event applied to the scratch state by the code a live message runs (apply(): the
+  //            diff, one crossed sampling boundary with its row, the features' book update);
+  //   slice 3  the last trade frame parsed again and applied to the scratch state the same way.
+  // Nothing a tick sees changes: the symbols' books, features, sampling clocks, the counters, md_seq, the
+  // last stamps, the last event and its levels (the depth frame kept is the one whose levels the parser's
+  // buffer holds) — tested byte for byte (tests/pipeline/
+  // test_path_warm.cpp). Each slice is short (slice costs: `tickrt run`'s "path warm" line). Hot path: no
+  // allocation (the scratch state is made with the symbol's), no locks, no syscalls beyond the clock.
+  static constexpr int kWarmSlices = 4;
+  static constexpr std::size_t kWarmLevels = 128;
+  void warm_slice(int slice) noexcept;
+  std::uint64_t warm_applied() const noexcept { return warm_applied_; }   // slices 2 and 3 that ran apply()
+  // The scratch state (tests): nullptr before the first symbol of that market.
+  const SymbolState* warm_scratch(feed::Market m) const noexcept { return scratch_[m == feed::Market::futures ? 1 : 0].get(); }
+
  private:
   int handle(TickStamps& t, SampleMeta& out) noexcept;
+  // The per-symbol part of a message (book, sampling, features), on `s` with counters `c`: the live path
+  // (the symbol's state, the handler's counters, live = true: a gap queues a resync) and the warm-up (the
+  // scratch state and counters, live = false) run this same code.
+  int apply(SymbolState& s, const feed::Event& ev, MarketCounters& c, bool live, std::uint64_t seq, TickStamps& t,
+            SampleMeta& out) noexcept;
   SymbolState* state_for(feed::SymbolId id, feed::Market m) noexcept;
+  // Kept frames for the warm-ups (one memcpy per message, after the parse stamp).
+  struct WarmFrame {
+    std::unique_ptr<char[]> buf;   // kWarmFrameBytes
+    std::size_t len = 0;           // 0: none
+    std::int64_t ts = 0;
+  };
+  bool reparse(const WarmFrame& f) noexcept;   // into warm_ev_; true when it parsed
 
   features::FeatureConfig fc_;
   book::L2Book::Config bc_;
@@ -149,11 +185,20 @@ class MarketHandler {
   MarketCounters c_;
   std::vector<feed::SymbolId> resync_;  // reserved kMaxSymbols
   bool row_samples_ = false;             // set_row_samples()
-  std::unique_ptr<char[]> last_frame_;   // warm(): the last accepted frame (kWarmFrameBytes)
-  std::size_t last_frame_len_ = 0;       // 0: none (or it was longer than kWarmFrameBytes)
-  std::int64_t last_frame_ts_ = 0;
+  WarmFrame depth_frame_;                // the last depth diff or snapshot (what the parser's level buffer holds)
+  WarmFrame other_frame_;                // the last frame of any other kind
+  feed::EventKind depth_kind_ = feed::EventKind::none, other_kind_ = feed::EventKind::none;
+  bool last_was_depth_ = false;          // warm(): which of the two came last
   feed::Event warm_ev_;
   std::uint64_t warm_parses_ = 0;
+  // Path warm-up: a scratch symbol state per market (spot, futures), its counters, sample, level buffer.
+  std::unique_ptr<SymbolState> scratch_[2];
+  MarketCounters scratch_c_;
+  SampleMeta scratch_meta_;
+  std::unique_ptr<feed::Level[]> warm_levels_;   // 2 * kWarmLevels
+  SymbolState* warm_sym_ = nullptr;              // the scratch state seeded in slice 1 (nullptr: skip 2)
+  bool warm_depth_ok_ = false;                   // slice 0 parsed a depth diff into warm_ev_
+  std::uint64_t warm_applied_ = 0;
 };
 
 }  // namespace tickrt::pipeline

@@ -86,6 +86,10 @@ struct Pipeline::Impl {
   std::mutex thread_errors_mu;
   std::vector<std::string> thread_errors;  // pinning failures, printed by the main thread
   RunSummary sum;
+  // Path warm-up (keep_warm_path, inline_loop): time of each slice (market slices, then the trader's), cycles.
+  static constexpr int kPathSlices = MarketHandler::kWarmSlices + Trader::kWarmSlices;
+  std::unique_ptr<std::array<LatencyHistogram, kPathSlices>> path_warm_ns;
+  std::uint64_t path_warm_cycles = 0;
   std::uint64_t cancels_at_shutdown = 0;
   std::size_t open_at_end = 0;
   int order_lines = 0;
@@ -209,6 +213,8 @@ Status Pipeline::Impl::setup_exec() {
   auto t = Trader::create(cfg, traded, rings, journal.get(), session, clock);
   if (!t.ok()) return t.status();
   trader = std::move(t.value());
+  if (cfg.keep_warm == "infer" && cfg.keep_warm_path && cfg.mode == ThreadMode::inline_)
+    TICKRT_RETURN_IF_ERROR(trader->enable_warm(cfg, traded));
   gateway = std::make_unique<exec::BinanceGateway>(bc);
   TICKRT_RETURN_IF_ERROR(recover(jc));
   TICKRT_RETURN_IF_ERROR(gateway->start(rings).with_context("exec gateway"));
@@ -450,11 +456,18 @@ void Pipeline::Impl::inline_loop() {
   StageLatency& lat = lat_feed;
   InferResult res;
   SampleMeta meta;
-  // keep_warm = "infer" also keeps the parser warm: once per keep_warm_after_us of idleness, the last frame is
-  // parsed again into a scratch event (MarketHandler::warm: no state changes).
+  // keep_warm = "infer" also keeps the feed path warm: once per keep_warm_after_us of idleness, either the last
+  // frame is parsed again into a scratch event (MarketHandler::warm), or, with keep_warm_path, one cycle of the
+  // path warm-up runs: the market handler's slices (parse, book seed, book + sampling + features, trade) and
+  // the trader's (decide, settle) on scratch state, ONE slice per idle pass (a tick arriving meanwhile waits
+  // for at most one; the model's keep-warm waits for the cycle's end), abandoned when a message comes.
   const bool feed_warm = cfg.keep_warm == "infer";
+  const bool path_warm = feed_warm && cfg.keep_warm_path;
   const auto warm_after = static_cast<std::uint64_t>(static_cast<double>(cfg.keep_warm_after_us) * 1000.0 * std::max(clock.ghz(), 1e-9));
   std::uint64_t last_work_tsc = TscClock::ticks(), feed_warm_tsc = 0;
+  int path_slice = -1;          // the next slice of the cycle in progress; -1: none
+  bool have_res = false;        // res holds a result the trader decided on
+  if (path_warm) path_warm_ns = std::make_unique<std::array<LatencyHistogram, kPathSlices>>();
   while (!shutdown.load(std::memory_order_relaxed)) {
     bool work = false;
     if (poll_feed(meta, lat)) {
@@ -466,6 +479,7 @@ void Pipeline::Impl::inline_loop() {
         observe(lat, Stage::window_result, dt(meta.t.feat, res.infer_end));
         if (trader) {
           const int n = trader->on_result(res, lat);
+          have_res = true;
           if (have_metrics && n > 0) std_metrics.orders->add(static_cast<std::uint64_t>(n));
         }
       }
@@ -477,13 +491,30 @@ void Pipeline::Impl::inline_loop() {
     if (work) {
       idler.reset();
       if (feed_warm) last_work_tsc = TscClock::ticks();
+      path_slice = -1;   // a message came: the scratch event may point at levels the parser has refilled
+    } else if (path_slice >= 0) {
+      const std::uint64_t t0 = TscClock::ticks();
+      if (path_slice < MarketHandler::kWarmSlices) mh->warm_slice(path_slice);
+      else if (trader && have_res) trader->warm_slice(path_slice - MarketHandler::kWarmSlices, res);
+      const std::uint64_t t1 = TscClock::ticks();
+      (*path_warm_ns)[static_cast<std::size_t>(path_slice)].record(dt(t0, t1));
+      if (++path_slice == kPathSlices) {
+        path_slice = -1;
+        ++path_warm_cycles;
+        feed_warm_tsc = t1;
+      }
+      idler.idle();
     } else {
       stage.idle();  // swap warm-up / keep_warm between ticks (warm.hpp)
       if (feed_warm) {
         const std::uint64_t now = TscClock::ticks();
         if (now - last_work_tsc >= warm_after && now - feed_warm_tsc >= warm_after) {
-          mh->warm();
-          feed_warm_tsc = TscClock::ticks();
+          if (path_warm) {
+            path_slice = 0;   // the cycle starts at the next idle pass
+          } else {
+            mh->warm();
+            feed_warm_tsc = TscClock::ticks();
+          }
         }
       }
       idler.idle();
@@ -822,6 +853,18 @@ std::string Pipeline::report() const {
     std::snprintf(buf, sizeof(buf), "engine: precision %s; keep_warm %s (after %lld us idle): %" PRIu64 " touch passes of %zu KiB, %" PRIu64 " throw-away inferences\n",
                   m.model->precision.c_str(), m.cfg.keep_warm.c_str(), static_cast<long long>(m.cfg.keep_warm_after_us), passes, warm_kib, runs);
     o << buf;
+    if (m.path_warm_ns) {
+      // The path warm-up's cycles and each slice's time (what a tick arriving during one waits for).
+      static constexpr const char* kSliceNames[Impl::kPathSlices] = {"parse", "book seed", "book+features", "trade", "decide", "settle"};
+      o << "path warm (keep_warm_path): " << m.path_warm_cycles << " cycles, " << m.mh->warm_applied() << " scratch updates, "
+        << (m.trader ? m.trader->warm_orders() : 0) << " shadow orders; slice P50 / P99 / max us:";
+      for (int i = 0; i < Impl::kPathSlices; ++i) {
+        const LatencyHistogram& h = (*m.path_warm_ns)[static_cast<std::size_t>(i)];
+        std::snprintf(buf, sizeof(buf), " %s %.2f / %.2f / %.2f%s", kSliceNames[i], static_cast<double>(h.percentile(50)) / 1000.0,
+                      static_cast<double>(h.percentile(99)) / 1000.0, static_cast<double>(h.max()) / 1000.0, i + 1 < Impl::kPathSlices ? ";" : "\n");
+        o << buf;
+      }
+    }
     const ModelInstance* cur = m.slots.empty() ? nullptr : m.slots[0]->current();
     if (cur != nullptr && cur->prefix) {
       const PrefixCounters pc = m.slots[0]->prefix_counters();  // every model this run adopted

@@ -122,7 +122,62 @@ Status Trader::recover(const exec::JournalContents& jc, exec::Gateway& gw, exec:
   return Status::Ok();
 }
 
+Status Trader::enable_warm(const PipelineConfig& cfg, const std::vector<std::string>& symbols) {
+  PipelineConfig wc = cfg;
+  wc.min_interval_ms = 0;            // a warm order every cycle (the shadow's own throttle would refuse it)
+  wc.max_orders_per_s = 1'000'000;   // ... and its own order-rate bucket
+  warm_out_ = std::make_unique<exec::RequestRing>(64);
+  warm_in_ = std::make_unique<exec::ReportRing>(64);
+  warm_lat_ = std::make_unique<StageLatency>();
+  auto t = Trader::create(wc, symbols, exec::GatewayRings{warm_out_.get(), warm_in_.get()}, nullptr, 1, clock_);
+  if (!t.ok()) return t.status().with_context("keep_warm_path shadow trader");
+  shadow_ = std::move(t.value());
+  for (std::size_t i = 0; i < map_.size(); ++i)   // symbols mapped before (none at startup)
+    if (map_[i] >= 0) shadow_->map_[i] = map_[i];
+  return Status::Ok();
+}
+
+void Trader::warm_slice(int slice, const InferResult& last) noexcept {
+  if (!shadow_) return;
+  if (slice == 0) {
+    if (!last.ok || last.n_out < 3) return;
+    warm_res_ = last;
+    const bool up = (++warm_flip_ & 1u) != 0;
+    warm_res_.out[0] = up ? -2.0f : 2.0f;   // p(entry side) ~0.87: an entry on the side of the turn
+    warm_res_.out[1] = 0.0f;
+    warm_res_.out[2] = up ? 2.0f : -2.0f;
+    warm_res_.meta.book_update_ns = clock_.now_ns();   // fresh for the shadow risk's staleness check
+    (void)shadow_->on_result(warm_res_, *warm_lat_);
+    return;
+  }
+  // Settle: answer every request the shadow pushed with a rejection, let its poll() apply it.
+  while (const exec::GatewayRequest* q = warm_out_->front()) {
+    exec::ExecReport rep;
+    if (q->op == exec::GatewayOp::new_order) {
+      exec::set_order_fields(rep, q->order);
+      rep.exec_type = exec::ExecType::rejected;
+      rep.status = exec::OrderStatus::rejected;
+      rep.reject = exec::RejectCode::unknown;
+    } else {
+      rep.symbol = q->cancel.symbol;
+      rep.client_order_id = q->cancel.client_order_id;
+      rep.orig_client_order_id = q->cancel.orig_client_order_id;
+      rep.exec_type = exec::ExecType::canceled;
+      rep.status = exec::OrderStatus::canceled;
+    }
+    rep.local_ns = clock_.now_ns();
+    rep.request_sent_ns = rep.local_ns;
+    warm_out_->pop();
+    if (!warm_in_->try_push(rep)) break;
+  }
+  (void)shadow_->poll(*warm_lat_);
+  LogRecord lr;
+  while (shadow_->log_.try_pop(lr)) {
+  }
+}
+
 void Trader::map_symbol(feed::SymbolId id, std::string_view name) noexcept {
+  if (shadow_) shadow_->map_symbol(id, name);
   if (id >= map_.size() || map_[id] != -1) return;
   map_[id] = -2;
   for (std::size_t i = 0; i < syms_.size(); ++i)

@@ -121,6 +121,27 @@ class Trader {
   // Cancels every live order; returns how many cancels were sent.
   std::size_t cancel_all() noexcept;
 
+  // ---- the path warm-up (`[engine] keep_warm_path`; the inline loop, between ticks) ----------------------
+  // Setup path, once, after create(): makes the SHADOW trader the warm-up runs — a second Trader of the same
+  // symbols and strategy configuration whose OMS has rings of its own (no gateway reads them: nothing it
+  // pushes is ever sent), no journal, no metrics, and limits that let a warm order through every time
+  // (strategy min_interval 0, risk order rate 10^6/s). It shares no state with this trader.
+  Status enable_warm(const PipelineConfig& cfg, const std::vector<std::string>& symbols);
+  bool warm_enabled() const noexcept { return shadow_ != nullptr; }
+  // Hot path, between ticks, one slice per call (the tick path's code, branch history and the OMS's tables
+  // warm, nothing of this trader touched):
+  //   slice 0  decide: `last` (the last real inference result) with its outputs set to an entry signal (long
+  //            and short in turn) and a fresh book stamp, through the shadow's on_result(): risk mark, open
+  //            orders view, strategy, risk check, OMS submit (client id, request into the shadow's ring);
+  //   slice 1  settle: the shadow's request taken off its ring and answered with a rejection through its
+  //            report ring; the shadow's poll() applies it (OMS state machine, order closed, log record);
+  //            the shadow's log drained. The shadow ends each cycle flat with no open order.
+  // Nothing changes here (orders, OMS, risk, strategy, counters, latency, the log, the gateway ring, the
+  // journal): tested (tests/pipeline/test_path_warm.cpp). Does nothing before enable_warm().
+  static constexpr int kWarmSlices = 2;
+  void warm_slice(int slice, const InferResult& last) noexcept;
+  std::uint64_t warm_orders() const noexcept { return shadow_ ? shadow_->c_.orders : 0; }   // the shadow's submits
+
   std::size_t open_orders() const noexcept { return oms_->open_orders(); }
   const exec::Oms& oms() const noexcept { return *oms_; }
   risk::RiskEngine& risk() noexcept { return *risk_; }
@@ -173,6 +194,13 @@ class Trader {
   const metrics::StandardMetrics* metrics_ = nullptr;
   TraderCounters c_;
   OrderParts parts_;
+  // Path warm-up (enable_warm): the shadow trader, its rings, a latency sink, the result it decides on.
+  std::unique_ptr<Trader> shadow_;
+  std::unique_ptr<exec::RequestRing> warm_out_;
+  std::unique_ptr<exec::ReportRing> warm_in_;
+  std::unique_ptr<StageLatency> warm_lat_;
+  InferResult warm_res_;
+  std::uint64_t warm_flip_ = 0;
 };
 
 }  // namespace tickrt::pipeline

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "features/features.hpp"
@@ -221,4 +222,40 @@ TEST(FeatureEngine, WindowIsContiguousAndOrdered) {
       for (std::size_t j = 0; j < kNumFeatures; ++j)
         ASSERT_EQ(w[i * kNumFeatures + j], rows[rows.size() - n + i][j]) << k << " " << i << " " << j;
   }
+}
+
+// copy_state_from (the pipeline's between-ticks warm-up runs the update code on a scratch engine seeded this
+// way): after the copy, the same book updates, trades and samples give the same rows on both, bit for bit, and
+// the source's window is untouched by what the copy does.
+TEST(FeatureEngine, CopyStateFromContinuesExactly) {
+  book::L2Book b(feed::Market::spot);
+  load(b);
+  FeatureEngine src(FeatureConfig{S / 10, 8}), dst(FeatureConfig{S / 10, 8});
+  Row r;
+  std::int64_t t = 1 * S;
+  for (int i = 0; i < 30; ++i) {   // history: book changes, trades, samples (returns, decays, OFI)
+    ASSERT_EQ(diff(b, 101 + static_cast<std::uint64_t>(i), {L(100, 2 + 0.1 * i)}, {L(101, 1 + 0.05 * (i % 7))}), book::DiffResult::applied);
+    src.on_book(b, t);
+    src.on_trade(trade(100.5 + 0.01 * (i % 5), 0.2 + 0.01 * i, i % 3 != 0), t + 1000);
+    t += S / 10;
+    src.sample(t, r.v);
+  }
+  const std::vector<float> before(src.window().begin(), src.window().end());
+  ASSERT_TRUE(dst.copy_state_from(src));
+  EXPECT_EQ(dst.samples(), src.samples());
+  EXPECT_EQ(dst.mid(), src.mid());
+  Row ra, rb;
+  ASSERT_EQ(diff(b, 131, {L(99.5, 3)}, {L(101, 0.5)}), book::DiffResult::applied);
+  dst.on_book(b, t + 5);
+  dst.on_trade(trade(100.7, 0.3, true), t + 6);
+  dst.sample(t + S / 10, rb.v);
+  // The source's window did not move; now the source takes the same steps and gives the same row.
+  ASSERT_EQ(0, std::memcmp(before.data(), src.window().data(), before.size() * sizeof(float)));
+  src.on_book(b, t + 5);
+  src.on_trade(trade(100.7, 0.3, true), t + 6);
+  src.sample(t + S / 10, ra.v);
+  EXPECT_EQ(0, std::memcmp(ra.v, rb.v, sizeof(ra.v)));
+  // A different window length is refused (the ring head would not fit).
+  FeatureEngine other(FeatureConfig{S / 10, 16});
+  EXPECT_FALSE(other.copy_state_from(src));
 }
