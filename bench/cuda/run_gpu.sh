@@ -10,15 +10,9 @@ OUT=${OUT:-out/gpu}
 SECS=${1:-1}
 WHAT=${2:-all}
 mkdir -p "$OUT"
-export PATH=/usr/local/cuda/bin:$PATH
-export TICKRT_GPU_ENGINES=${TICKRT_GPU_ENGINES:-build-cuda/gpu-engines}
-{ nvidia-smi --query-gpu=name,uuid,driver_version,memory.total,clocks.max.sm --format=csv; lscpu | grep 'Model name'; nproc; } | tee "$OUT/env.txt"
-t0=$(date +%s)
-cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DTICKRT_ENGINE_ONLY=ON -DTICKRT_CUDA=ON \
-  -DTICKRT_BUILD_TESTS=OFF -DTICKRT_BUILD_BENCH=OFF >"$OUT/build.log" 2>&1 &&
-  cmake --build build-gpu -j"$(nproc)" --target test_cuda bench_cuda >>"$OUT/build.log" 2>&1 ||
-  { tail -40 "$OUT/build.log"; exit 1; }
-echo "build: $(( $(date +%s) - t0 )) s"
+source "$(dirname "$0")/gpu_build.sh"  # PATH, TICKRT_GPU_ENGINES, gpu_host, build_gpu_tree
+gpu_host | tee "$OUT/env.txt"
+build_gpu_tree
 rc=0
 if [ "$WHAT" != bench ]; then
   ./build-gpu/bin/test_cuda 2>&1 | tee "$OUT/test_cuda.txt"; rc=$?

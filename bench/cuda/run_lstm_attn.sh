@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/cuda/run_lstm_attn.sh — the GPU machine's part for the fused LSTM+attention kernel (docs/CUDA.md, docs/gpu/run6, run7):
-# build the engine-only tree (as run_gpu.sh), run tests/cuda on the two lstm_attn_s models, then bench_cuda (with the
+# build the engine-only tree (gpu_build.sh, as run_gpu.sh), run tests/cuda on the two lstm_attn_s models, then bench_cuda (with the
 # kernel's phase cycles) and torch_bench.py on lstm_attn_s in the same call, REPS times.
 #   bench/cuda/run_lstm_attn.sh [batches (default 1,64,1024)] [reps (default 2)] [seconds (default 0.3)]
 # Files under $OUT (8 at most come back from the device tool): build.log, test_cuda.txt, bench_rep{1,2}.tsv/.log,
@@ -11,15 +11,9 @@ BATCHES=${1:-1,64,1024}
 REPS=${2:-2}
 SECS=${3:-0.3}
 mkdir -p "$OUT"
-export PATH=/usr/local/cuda/bin:$PATH
-export TICKRT_GPU_ENGINES=${TICKRT_GPU_ENGINES:-build-cuda/gpu-engines}
-{ nvidia-smi --query-gpu=name,uuid,driver_version,memory.total,clocks.max.sm,pcie.link.gen.max,pcie.link.width.max --format=csv; lscpu | grep 'Model name'; nproc; }
-t0=$(date +%s)
-cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DTICKRT_ENGINE_ONLY=ON -DTICKRT_CUDA=ON \
-  -DTICKRT_BUILD_TESTS=OFF -DTICKRT_BUILD_BENCH=OFF >"$OUT/build.log" 2>&1 &&
-  cmake --build build-gpu -j"$(nproc)" --target test_cuda bench_cuda >>"$OUT/build.log" 2>&1 ||
-  { tail -40 "$OUT/build.log"; exit 1; }
-echo "build: $(( $(date +%s) - t0 )) s"
+source "$(dirname "$0")/gpu_build.sh"  # PATH, TICKRT_GPU_ENGINES, gpu_host, build_gpu_tree
+gpu_host pcie.link.gen.max,pcie.link.width.max
+build_gpu_tree
 rc=0
 { ./build-gpu/bin/test_cuda lstm_attn_s && ./build-gpu/bin/test_cuda trained_lstm_attn_s; } 2>&1 | tee "$OUT/test_cuda.txt" || rc=1
 grep -E "FAIL|passed" "$OUT/test_cuda.txt"
