@@ -1,47 +1,20 @@
 // No allocation per message in steady state: count global operator new calls over a second pass.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
+#include "../support/counting_new.hpp"  // this executable's operator new, counted
 #include "book/replay.hpp"
 #include "feed/feed.hpp"
 
-namespace {
-std::atomic<long> g_news{0};
-std::atomic<bool> g_counting{false};
-}  // namespace
-
-// Replaces the global allocation functions for this test executable only.
-void* operator new(std::size_t n) {
-  if (g_counting.load(std::memory_order_relaxed)) g_news.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  if (g_counting.load(std::memory_order_relaxed)) g_news.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n ? n : 1);
-}
-void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 using namespace tickrt;
 using namespace tickrt::feed;
 
 namespace {
 
-struct Counting {
-  Counting() { g_news = 0; g_counting = true; }
-  ~Counting() { g_counting = false; }
-  long count() const { return g_news.load(); }
-};
+using Counting = tickrt::test::AllocationCounter;
 
 std::vector<std::string> load(const std::string& path) {
   CaptureReader r;

@@ -2,13 +2,12 @@
 // no allocation in run()), ONNX import errors, and the conformance suite.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <new>
 
+#include "../support/counting_new.hpp"  // this executable's operator new, counted
 #include "graph_builder.hpp"
 #include "infer/format/engine_file.hpp"
 #include "infer/npy.hpp"
@@ -19,18 +18,6 @@ using namespace tickrt;
 using namespace tickrt::infer;
 using namespace tickrt::infer::testing;
 
-static std::atomic<long> g_allocs{0};
-void* operator new(std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-// The replaced operator new takes from malloc, so free() is the matching release (g++ 12 cannot see that).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 namespace {
 std::string tmp(const std::string& name) { return (std::filesystem::temp_directory_path() / name).string(); }
@@ -148,14 +135,14 @@ TEST(MemoryPlan, RunDoesNotAllocate) {
   ASSERT_TRUE(ctx.prepare_batch(1).ok());
   ASSERT_TRUE(ctx.prepare_batch(8).ok());
   fill_golden_input(3, ctx.input(0), 8 * 64 * 32);
-  const long before = g_allocs.load();
+  const tickrt::test::AllocationCounter allocs;
   for (int i = 0; i < 10; ++i) ASSERT_EQ(ctx.run(), Code::ok);
   ASSERT_EQ(ctx.select_batch(1), Code::ok);   // switching to a prepared batch does not allocate either
   ASSERT_EQ(ctx.run(), Code::ok);
   ASSERT_EQ(ctx.select_batch(8), Code::ok);
   ASSERT_EQ(ctx.run(), Code::ok);
   EXPECT_EQ(ctx.select_batch(5), Code::not_found);   // never prepared: refused, not planned on the hot path
-  EXPECT_EQ(g_allocs.load(), before);
+  EXPECT_EQ(allocs.count(), 0);
 }
 
 // With intra-op threads (the batch-1 LSTM pipeline, the batch-8 splits) neither the caller nor the worker allocates.
@@ -168,12 +155,12 @@ TEST(MemoryPlan, RunWithTwoThreadsDoesNotAllocate) {
   ASSERT_GT(ctx.stats().parallel_steps, 0);
   fill_golden_input(3, ctx.input(0), 8 * 64 * 32);
   ASSERT_EQ(ctx.run(), Code::ok);   // the worker's first task (thread start-up is done in set_threads)
-  const long before = g_allocs.load();
+  const tickrt::test::AllocationCounter allocs;
   for (int i = 0; i < 10; ++i) ASSERT_EQ(ctx.run(), Code::ok);
   ASSERT_EQ(ctx.select_batch(1), Code::ok);
   EXPECT_EQ(ctx.stats().pipelined_pairs, 1);
   for (int i = 0; i < 10; ++i) ASSERT_EQ(ctx.run(), Code::ok);
-  EXPECT_EQ(g_allocs.load(), before);
+  EXPECT_EQ(allocs.count(), 0);
 }
 
 TEST(OnnxImport, MalformedFilesGiveClearErrors) {

@@ -4,15 +4,14 @@
 // accuracy guard refusing an engine that loses too much.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <new>
 
 #include <unistd.h>
 
+#include "../support/counting_new.hpp"  // this executable's operator new, counted: run() must make none
 #include "infer/npy.hpp"
 #include "infer/onnx/onnx_import.hpp"
 #include "infer/quant/quant.hpp"
@@ -20,17 +19,6 @@
 using namespace tickrt::infer;
 using namespace tickrt::infer::quant;
 
-// Counts every allocation of this test binary: run() of a quantized engine must make none (hot path).
-// GCC 12 flags free() in a replaced operator delete as mismatched once it inlines operator new: a false positive.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-static std::atomic<long> g_allocs{0};
-void* operator new(std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -251,13 +239,13 @@ TEST(QuantBuild, RunAllocatesNothing) {
     ASSERT_TRUE(ctx.prepare_batch(1).ok());
     ASSERT_TRUE(ctx.prepare_batch(64).ok());
     std::memcpy(ctx.input(0), f.eval.as<float>(), static_cast<std::size_t>(numel(ctx.input_dims(0))) * 4);
-    const long before = g_allocs.load();
+    const tickrt::test::AllocationCounter allocs;
     for (int i = 0; i < 3; ++i) {
       ASSERT_EQ(ctx.select_batch(1), tickrt::Code::ok);
       ASSERT_EQ(ctx.run(), tickrt::Code::ok);
       ASSERT_EQ(ctx.select_batch(64), tickrt::Code::ok);
       ASSERT_EQ(ctx.run(), tickrt::Code::ok);
     }
-    EXPECT_EQ(g_allocs.load(), before) << spec;
+    EXPECT_EQ(allocs.count(), 0) << spec;
   }
 }
