@@ -593,7 +593,7 @@ bool parse_execution_report(std::string_view json, ExecReport& r, std::string* e
 
 // ============================================================================================
 struct BinanceGateway::Impl {
-  enum class Kind : std::uint8_t { new_order, cancel, query_status, query_trades, listen_key, keepalive };
+  using Kind = binance_wire::Request;
   struct Work {
     Kind kind = Kind::new_order;
     GatewayRequest req;
@@ -639,7 +639,7 @@ struct BinanceGateway::Impl {
   std::int64_t next_keepalive_ns = 0;
 
   std::unordered_map<std::string, Tracked> live;  // orders sent, not yet seen terminal
-  std::deque<ExecReport> overflow;                // reports the inbound ring had no room for
+  binance_wire::ReportOutbox reports;             // into the inbound ring, in order, never dropped
 
   // Blocking-query client (caller thread).
   std::recursive_mutex sync_mu;  // recursive: call_signed -> sync_time
@@ -648,7 +648,7 @@ struct BinanceGateway::Impl {
   simdjson::dom::parser sync_parser;
 
   // Stats (IO thread writes, anyone reads).
-  std::atomic<std::uint64_t> s_sent{0}, s_reports{0}, s_ring_full{0}, s_reconnects{0}, s_throttled{0},
+  std::atomic<std::uint64_t> s_sent{0}, s_reconnects{0}, s_throttled{0},
       s_resyncs{0}, s_unknown{0}, s_parse{0};
   std::atomic<bool> s_connected{false};
 
@@ -774,18 +774,7 @@ struct BinanceGateway::Impl {
   void push(const ExecReport& r) {
     if (is_terminal(r.status))
       live.erase(std::string((r.orig_client_order_id.empty() ? r.client_order_id : r.orig_client_order_id).view()));
-    if (!overflow.empty() || !rings.inbound->try_push(r)) {
-      overflow.push_back(r);
-      s_ring_full.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    s_reports.fetch_add(1, std::memory_order_relaxed);
-  }
-  void flush_overflow() {
-    while (!overflow.empty() && rings.inbound->try_push(overflow.front())) {
-      overflow.pop_front();
-      s_reports.fetch_add(1, std::memory_order_relaxed);
-    }
+    reports.push(*rings.inbound, r);
   }
 
   void push_unknown(const Work& w) {
@@ -873,12 +862,7 @@ struct BinanceGateway::Impl {
         if (doc.get_object().get(o) != simdjson::SUCCESS) { push_unknown(w); return; }
         ExecReport r;
         fill_order_fields(o, r);
-        r.client_order_id = w.req.cancel.client_order_id;
-        r.orig_client_order_id = w.req.cancel.orig_client_order_id;
-        r.exec_type = ExecType::canceled;
-        r.status = OrderStatus::canceled;
-        r.request_sent_ns = sent_ns;
-        r.local_ns = recv_ns;
+        binance_wire::cancel_report(w.req, sent_ns, recv_ns, r);
         push(r);
         return;
       }
@@ -921,51 +905,19 @@ struct BinanceGateway::Impl {
 
   void on_error_answer(const Work& w, const ApiError& e, std::int64_t sent_ns, std::int64_t recv_ns) {
     ExecReport r;
-    r.reject = reject_from(e.code);
-    r.request_sent_ns = sent_ns;
-    r.local_ns = recv_ns;
-    switch (w.kind) {
-      case Kind::new_order:
-        set_order_fields(r, w.req.order);
-        r.exec_type = ExecType::rejected;
-        r.status = OrderStatus::rejected;
-        if (e.http >= 500) {  // server error: the order may or may not exist
-          push_unknown(w);
-          return;
-        }
-        push(r);
-        return;
-      case Kind::cancel:
-        r.symbol = w.req.cancel.symbol;
-        r.client_order_id = w.req.cancel.client_order_id;
-        r.orig_client_order_id = w.req.cancel.orig_client_order_id;
-        r.exec_type = ExecType::rejected;
-        r.status = OrderStatus::new_;
-        if (r.reject == RejectCode::unknown) r.reject = RejectCode::cancel_rejected;
-        push(r);
-        return;
-      case Kind::query_status:
-        r.symbol = w.req.cancel.symbol;
-        r.client_order_id = w.req.cancel.orig_client_order_id;
-        r.exec_type = ExecType::status;
-        if (e.code == -2013 || e.code == -2011) {
-          r.reject = RejectCode::no_such_order;
-          r.status = OrderStatus::rejected;
-          push(r);
-        }
-        return;  // other query errors: the OMS keeps it unknown; a later query may resolve it
-      case Kind::query_trades:
-        push(w.carry);
-        return;
-      case Kind::listen_key:
-        listen_key_pending = false;
-        schedule_ws_retry();
-        return;
-      case Kind::keepalive:
-        // Expired key: get a new one (stream reconnects).
-        listen_key.clear();
-        ws_close();
-        return;
+    switch (binance_wire::error_report(w.kind, w.req, e.http, e.code, sent_ns, recv_ns, r)) {
+      case binance_wire::ErrorAnswer::report: push(r); return;
+      case binance_wire::ErrorAnswer::unknown: push_unknown(w); return;
+      case binance_wire::ErrorAnswer::carry: push(w.carry); return;
+      case binance_wire::ErrorAnswer::nothing: break;
+    }
+    if (w.kind == Kind::listen_key) {
+      listen_key_pending = false;
+      schedule_ws_retry();
+    } else if (w.kind == Kind::keepalive) {
+      // Expired key: get a new one (stream reconnects).
+      listen_key.clear();
+      ws_close();
     }
   }
 
@@ -1184,7 +1136,7 @@ struct BinanceGateway::Impl {
     std::int64_t idle_since = now_ns();
     while (!stopping.load(std::memory_order_acquire)) {
       bool active = io.poll() > 0;
-      flush_overflow();
+      reports.flush(*rings.inbound);
       GatewayRequest* g;
       while ((g = rings.outbound->front()) != nullptr) {
         Work w;
@@ -1520,8 +1472,8 @@ std::vector<SendTrace> BinanceGateway::send_traces() const { return impl_->trace
 GatewayStats BinanceGateway::stats() const noexcept {
   GatewayStats s;
   s.requests_sent = impl_->s_sent.load();
-  s.reports_pushed = impl_->s_reports.load();
-  s.report_ring_full = impl_->s_ring_full.load();
+  s.reports_pushed = impl_->reports.pushed();
+  s.report_ring_full = impl_->reports.ring_full();
   s.reconnects = impl_->s_reconnects.load();
   s.throttled = impl_->s_throttled.load();
   s.clock_resyncs = impl_->s_resyncs.load();
@@ -1582,6 +1534,51 @@ ExecReport unknown_report(const GatewayRequest& req, bool new_order, std::int64_
   }
   r.local_ns = local_ns;
   return r;
+}
+
+ErrorAnswer error_report(Request kind, const GatewayRequest& req, int http, int code, std::int64_t sent_ns,
+                         std::int64_t recv_ns, ExecReport& r) {
+  r = ExecReport{};
+  r.reject = reject_from(code);
+  r.request_sent_ns = sent_ns;
+  r.local_ns = recv_ns;
+  switch (kind) {
+    case Request::new_order:
+      if (http >= 500) return ErrorAnswer::unknown;
+      set_order_fields(r, req.order);
+      r.exec_type = ExecType::rejected;
+      r.status = OrderStatus::rejected;
+      return ErrorAnswer::report;
+    case Request::cancel:
+      r.symbol = req.cancel.symbol;
+      r.client_order_id = req.cancel.client_order_id;
+      r.orig_client_order_id = req.cancel.orig_client_order_id;
+      r.exec_type = ExecType::rejected;
+      r.status = OrderStatus::new_;
+      if (r.reject == RejectCode::unknown) r.reject = RejectCode::cancel_rejected;
+      return ErrorAnswer::report;
+    case Request::query_status:
+      if (code != -2013 && code != -2011) return ErrorAnswer::nothing;
+      r.symbol = req.cancel.symbol;
+      r.client_order_id = req.cancel.orig_client_order_id;
+      r.exec_type = ExecType::status;
+      r.reject = RejectCode::no_such_order;
+      r.status = OrderStatus::rejected;
+      return ErrorAnswer::report;
+    case Request::query_trades: return ErrorAnswer::carry;
+    case Request::listen_key:
+    case Request::keepalive: return ErrorAnswer::nothing;
+  }
+  return ErrorAnswer::nothing;
+}
+
+void cancel_report(const GatewayRequest& req, std::int64_t sent_ns, std::int64_t recv_ns, ExecReport& r) {
+  r.client_order_id = req.cancel.client_order_id;
+  r.orig_client_order_id = req.cancel.orig_client_order_id;
+  r.exec_type = ExecType::canceled;
+  r.status = OrderStatus::canceled;
+  r.request_sent_ns = sent_ns;
+  r.local_ns = recv_ns;
 }
 
 RejectCode reject_code(int code) { return reject_from(code); }

@@ -216,7 +216,7 @@ class WsConn {
 
 // ============================================================================================
 struct BinanceWsGateway::Impl {
-  enum class Kind : std::uint8_t { new_order, cancel, query_status, query_trades, listen_key, keepalive };
+  using Kind = binance_wire::Request;
   struct Work {
     Kind kind = Kind::new_order;
     GatewayRequest req;
@@ -249,7 +249,7 @@ struct BinanceWsGateway::Impl {
   std::unordered_map<std::uint64_t, Work> inflight;   // by request id
   std::deque<Work> waiting;                           // to send once the WS API is up / unpaused
   std::unordered_map<std::string, Tracked> live;      // sent, not yet terminal: requeried on stream loss
-  std::deque<ExecReport> overflow;
+  binance_wire::ReportOutbox reports;  // into the inbound ring, in order, never dropped
   std::string listen_key;
   bool listen_key_pending = false, user_ever_up = false;
   std::int64_t api_retry_at_ns = 0, user_retry_at_ns = 0, pause_until_ns = 0, next_keepalive_ns = 0;
@@ -260,7 +260,7 @@ struct BinanceWsGateway::Impl {
   SendTraceLog traces;
   bool slept = false;
 
-  std::atomic<std::uint64_t> s_sent{0}, s_reports{0}, s_ring_full{0}, s_reconnects{0}, s_throttled{0},
+  std::atomic<std::uint64_t> s_sent{0}, s_reconnects{0}, s_throttled{0},
       s_resyncs{0}, s_unknown{0}, s_parse{0};
   std::atomic<bool> s_connected{false};
 
@@ -377,18 +377,7 @@ struct BinanceWsGateway::Impl {
   void push(const ExecReport& r) {
     if (is_terminal(r.status))
       live.erase(std::string((r.orig_client_order_id.empty() ? r.client_order_id : r.orig_client_order_id).view()));
-    if (!overflow.empty() || !rings.inbound->try_push(r)) {
-      overflow.push_back(r);
-      s_ring_full.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    s_reports.fetch_add(1, std::memory_order_relaxed);
-  }
-  void flush_overflow() {
-    while (!overflow.empty() && rings.inbound->try_push(overflow.front())) {
-      overflow.pop_front();
-      s_reports.fetch_add(1, std::memory_order_relaxed);
-    }
+    reports.push(*rings.inbound, r);
   }
   void push_unknown(const Work& w) {
     s_unknown.fetch_add(1, std::memory_order_relaxed);
@@ -471,12 +460,7 @@ struct BinanceWsGateway::Impl {
       case Kind::cancel: {
         ExecReport r;
         if (!binance_wire::order_report(raw, r)) return lost(std::move(w));
-        r.client_order_id = w.req.cancel.client_order_id;
-        r.orig_client_order_id = w.req.cancel.orig_client_order_id;
-        r.exec_type = ExecType::canceled;
-        r.status = OrderStatus::canceled;
-        r.request_sent_ns = sent_ns;
-        r.local_ns = recv_ns;
+        binance_wire::cancel_report(w.req, sent_ns, recv_ns, r);
         push(r);
         return;
       }
@@ -520,48 +504,18 @@ struct BinanceWsGateway::Impl {
 
   void on_error(const Work& w, int http, int code, std::int64_t sent_ns, std::int64_t recv_ns) {
     ExecReport r;
-    r.reject = binance_wire::reject_code(code);
-    r.request_sent_ns = sent_ns;
-    r.local_ns = recv_ns;
-    switch (w.kind) {
-      case Kind::new_order:
-        if (http >= 500) return push_unknown(w);  // the order may or may not exist
-        r.symbol = w.req.order.symbol;
-        r.client_order_id = w.req.order.client_order_id;
-        r.side = w.req.order.side;
-        r.type = w.req.order.type;
-        r.qty = w.req.order.qty;
-        r.price = w.req.order.price;
-        r.exec_type = ExecType::rejected;
-        r.status = OrderStatus::rejected;
-        push(r);
-        return;
-      case Kind::cancel:
-        r.symbol = w.req.cancel.symbol;
-        r.client_order_id = w.req.cancel.client_order_id;
-        r.orig_client_order_id = w.req.cancel.orig_client_order_id;
-        r.exec_type = ExecType::rejected;
-        r.status = OrderStatus::new_;
-        if (r.reject == RejectCode::unknown) r.reject = RejectCode::cancel_rejected;
-        push(r);
-        return;
-      case Kind::query_status:
-        if (code == -2013 || code == -2011) {
-          r.symbol = w.req.cancel.symbol;
-          r.client_order_id = w.req.cancel.orig_client_order_id;
-          r.exec_type = ExecType::status;
-          r.reject = RejectCode::no_such_order;
-          r.status = OrderStatus::rejected;
-          push(r);
-        }
-        return;  // other errors: the OMS keeps it unknown; a later query may resolve it
-      case Kind::query_trades: push(w.carry); return;
-      case Kind::listen_key: lost(w); return;
-      case Kind::keepalive:
-        listen_key.clear();
-        user->close();
-        user_down();
-        return;
+    switch (binance_wire::error_report(w.kind, w.req, http, code, sent_ns, recv_ns, r)) {
+      case binance_wire::ErrorAnswer::report: push(r); return;
+      case binance_wire::ErrorAnswer::unknown: push_unknown(w); return;
+      case binance_wire::ErrorAnswer::carry: push(w.carry); return;
+      case binance_wire::ErrorAnswer::nothing: break;
+    }
+    if (w.kind == Kind::listen_key) {
+      lost(w);
+    } else if (w.kind == Kind::keepalive) {
+      listen_key.clear();
+      user->close();
+      user_down();
     }
   }
 
@@ -686,7 +640,7 @@ struct BinanceWsGateway::Impl {
         send(std::move(w));
       }
       if (pump()) n += 1;
-      flush_overflow();
+      reports.flush(*rings.inbound);
       if (now >= next_expire) {
         expire(now);
         next_expire = now + 1'000'000;  // 1 ms resolution is plenty against a 1 s+ timeout
@@ -785,8 +739,8 @@ GatewayStats BinanceWsGateway::stats() const noexcept {
   if (!impl_) return s;
   const Impl& m = *impl_;
   s.requests_sent = m.s_sent.load(std::memory_order_relaxed);
-  s.reports_pushed = m.s_reports.load(std::memory_order_relaxed);
-  s.report_ring_full = m.s_ring_full.load(std::memory_order_relaxed);
+  s.reports_pushed = m.reports.pushed();
+  s.report_ring_full = m.reports.ring_full();
   s.reconnects = m.s_reconnects.load(std::memory_order_relaxed);
   s.throttled = m.s_throttled.load(std::memory_order_relaxed);
   s.clock_resyncs = m.s_resyncs.load(std::memory_order_relaxed);

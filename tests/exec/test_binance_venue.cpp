@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include "exec/binance_wire.hpp"
 #include "exec/recovery.hpp"
 #include "venue_rig.hpp"
 
@@ -60,6 +61,87 @@ TEST(BinanceParse, ExecutionReportFieldsAndGarbage) {
   EXPECT_FALSE(parse_execution_report(R"({"e":"outboundAccountPosition"})", r, &err));
   EXPECT_TRUE(err.empty());  // another event, not an error
   EXPECT_FALSE(parse_execution_report(R"({"e":"executionReport","s":"BTCUSDT"})", r, &err));
+}
+
+// The error-answer mapping both gateways (REST and WS API) use: what the OMS is told per request kind.
+TEST(BinanceWire, ErrorAnswersMapToReportsPerRequestKind) {
+  using binance_wire::ErrorAnswer;
+  using binance_wire::Request;
+  GatewayRequest g;
+  g.order.symbol = SymbolName::from("BTCUSDT");
+  (void)g.order.client_order_id.assign("tk-1-5");
+  g.order.side = Side::sell;
+  g.order.type = OrderType::limit;
+  g.order.tif = TimeInForce::ioc;
+  g.order.price = px(50000);
+  g.order.qty = qt(0.25);
+  g.cancel.symbol = SymbolName::from("BTCUSDT");
+  (void)g.cancel.client_order_id.assign("tk-1-6");
+  (void)g.cancel.orig_client_order_id.assign("tk-1-5");
+  ExecReport r;
+  // New order refused (-1013 filter failure): rejected, the order's fields all carried (tif too).
+  ASSERT_EQ(binance_wire::error_report(Request::new_order, g, 400, -1013, 11, 22, r), ErrorAnswer::report);
+  EXPECT_EQ(r.exec_type, ExecType::rejected);
+  EXPECT_EQ(r.status, OrderStatus::rejected);
+  EXPECT_EQ(r.reject, RejectCode::filter_failure);
+  EXPECT_EQ(r.client_order_id.view(), "tk-1-5");
+  EXPECT_EQ(r.side, Side::sell);
+  EXPECT_EQ(r.tif, TimeInForce::ioc);
+  EXPECT_EQ(r.price, px(50000));
+  EXPECT_EQ(r.qty, qt(0.25));
+  EXPECT_EQ(r.request_sent_ns, 11);
+  EXPECT_EQ(r.local_ns, 22);
+  // A server error: the order may exist: the lost-outcome path, nothing assumed.
+  EXPECT_EQ(binance_wire::error_report(Request::new_order, g, 503, -1001, 11, 22, r), ErrorAnswer::unknown);
+  // Cancel refused with a code the OMS does not name: cancel_rejected, the order still new.
+  ASSERT_EQ(binance_wire::error_report(Request::cancel, g, 400, -9999, 11, 22, r), ErrorAnswer::report);
+  EXPECT_EQ(r.reject, RejectCode::cancel_rejected);
+  EXPECT_EQ(r.status, OrderStatus::new_);
+  EXPECT_EQ(r.client_order_id.view(), "tk-1-6");
+  EXPECT_EQ(r.orig_client_order_id.view(), "tk-1-5");
+  // Query of an order the exchange does not know: rejected / no_such_order; another query error: nothing.
+  ASSERT_EQ(binance_wire::error_report(Request::query_status, g, 400, -2013, 11, 22, r), ErrorAnswer::report);
+  EXPECT_EQ(r.reject, RejectCode::no_such_order);
+  EXPECT_EQ(r.status, OrderStatus::rejected);
+  EXPECT_EQ(r.client_order_id.view(), "tk-1-5");
+  EXPECT_EQ(binance_wire::error_report(Request::query_status, g, 500, -1001, 11, 22, r), ErrorAnswer::nothing);
+  EXPECT_EQ(binance_wire::error_report(Request::query_trades, g, 400, -1100, 11, 22, r), ErrorAnswer::carry);
+  EXPECT_EQ(binance_wire::error_report(Request::listen_key, g, 400, -1100, 11, 22, r), ErrorAnswer::nothing);
+  // A cancel's answer: canceled, the ids from the request.
+  ExecReport c;
+  binance_wire::cancel_report(g, 11, 22, c);
+  EXPECT_EQ(c.exec_type, ExecType::canceled);
+  EXPECT_EQ(c.status, OrderStatus::canceled);
+  EXPECT_EQ(c.client_order_id.view(), "tk-1-6");
+  EXPECT_EQ(c.orig_client_order_id.view(), "tk-1-5");
+}
+
+// A full inbound ring never drops or reorders a report: the rest wait and follow as the OMS drains.
+TEST(BinanceWire, ReportOutboxKeepsOrderWhenTheRingIsFull) {
+  ReportRing ring(4);
+  binance_wire::ReportOutbox box;
+  for (std::uint64_t i = 0; i < 10; ++i) {
+    ExecReport r;
+    r.trade_id = i;
+    box.push(ring, r);
+  }
+  EXPECT_EQ(box.pushed(), ring.size());
+  EXPECT_EQ(box.pushed() + box.ring_full(), 10u);
+  std::vector<std::uint64_t> seen;
+  ExecReport r;
+  for (int turn = 0; turn < 10 && seen.size() < 10; ++turn) {
+    while (ring.try_pop(r)) seen.push_back(r.trade_id);
+    box.flush(ring);
+  }
+  ASSERT_EQ(seen.size(), 10u);
+  for (std::uint64_t i = 0; i < 10; ++i) EXPECT_EQ(seen[i], i);
+  EXPECT_EQ(box.pushed(), 10u);
+  // Once drained, a report goes straight into the ring again.
+  ExecReport late;
+  late.trade_id = 99;
+  box.push(ring, late);
+  ASSERT_TRUE(ring.try_pop(r));
+  EXPECT_EQ(r.trade_id, 99u);
 }
 
 TEST(BinanceVenue, LifecycleNewPartialFilledCancelAndPnl) {
