@@ -391,13 +391,7 @@ Result<EngineRun> Backtester::Impl::run(const RunRequest& rq, const ProgressFn& 
   out.zero_latency = rq.zero_latency;
 
   // Venue: the simulator's matching engine in replay mode, one traded symbol.
-  sim::SimConfig sc;
-  sc.maker_fee_bps = cfg.maker_fee_bps;
-  sc.taker_fee_bps = cfg.taker_fee_bps;
-  sc.enforce_balances = false;
-  sc.record_fills = false;
-  sc.emit_book_updates = false;
-  sc.seed = static_cast<std::int64_t>(cfg.seed);
+  sim::SimConfig sc = replay_sim_config(cfg.maker_fee_bps, cfg.taker_fee_bps, cfg.seed);
   sc.queue_model = cfg.queue_model == "cancels_behind" ? sim::QueueModel::cancels_behind
                    : cfg.queue_model == "cancels_ahead" ? sim::QueueModel::cancels_ahead
                                                         : sim::QueueModel::proportional;

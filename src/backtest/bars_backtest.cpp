@@ -187,13 +187,16 @@ class BarVenue final : public sim::ReportSink {
   void push(const exec::ExecReport& r) {
     if (!rings_.inbound->try_push(r)) ++ring_full_;  // sized so this never happens; counted if it does
   }
-  void quote(exec::Side side, std::int64_t price_raw, std::int64_t now) {
+  // The liquidity provider's resting quote (gtc) or its sweep through the bar's range (ioc).
+  void quote(exec::Side side, std::int64_t price_raw, std::int64_t now) { lp_order(side, price_raw, exec::TimeInForce::gtc, now); }
+  void sweep(exec::Side side, std::int64_t price_raw, std::int64_t now) { lp_order(side, price_raw, exec::TimeInForce::ioc, now); }
+  void lp_order(exec::Side side, std::int64_t price_raw, exec::TimeInForce tif, std::int64_t now) {
     if (price_raw <= 0) return;
     exec::OrderRequest q;
     q.symbol = sym_;
     q.side = side;
     q.type = exec::OrderType::limit;
-    q.tif = exec::TimeInForce::gtc;
+    q.tif = tif;
     q.stp = exec::StpMode::none;
     q.price = Price::from_raw(price_raw);
     q.qty = Qty::from_raw(lp_qty_raw_);
@@ -205,19 +208,6 @@ class BarVenue final : public sim::ReportSink {
     char buf[24];
     const int n = std::snprintf(buf, sizeof buf, "lp-%llu", static_cast<unsigned long long>(++lp_seq_));
     (void)id.assign(std::string_view(buf, static_cast<std::size_t>(n)));
-  }
-  void sweep(exec::Side side, std::int64_t price_raw, std::int64_t now) {
-    if (price_raw <= 0) return;
-    exec::OrderRequest q;
-    q.symbol = sym_;
-    q.side = side;
-    q.type = exec::OrderType::limit;
-    q.tif = exec::TimeInForce::ioc;
-    q.stp = exec::StpMode::none;
-    q.price = Price::from_raw(price_raw);
-    q.qty = Qty::from_raw(lp_qty_raw_);
-    lp_id(q.client_order_id);
-    (void)me_.submit(kLp, q, now);
   }
   void handle(const exec::GatewayRequest& g, std::int64_t now) {
     exec::ExecReport r;
@@ -304,13 +294,7 @@ Result<EngineRun> run_bar_engine(const BarSeries& bars, const BarEngineSpec& spe
   // The exchange.
   const std::int64_t tick_raw = to_raw(cfg.tick);
   if (tick_raw <= 0) return Status(Code::invalid_argument, "bars.tick: below 1e-8");
-  sim::SimConfig sc;
-  sc.maker_fee_bps = cfg.maker_fee_bps;
-  sc.taker_fee_bps = cfg.taker_fee_bps;
-  sc.enforce_balances = false;
-  sc.record_fills = false;
-  sc.emit_book_updates = false;
-  sc.seed = static_cast<std::int64_t>(cfg.seed);
+  sim::SimConfig sc = replay_sim_config(cfg.maker_fee_bps, cfg.taker_fee_bps, cfg.seed);
   sim::SymbolSpec ss;
   if (!ss.name.assign(cfg.symbol)) return Status(Code::invalid_argument, "bars.symbol: longer than 23 characters");
   (void)ss.base.assign("BASE");

@@ -141,9 +141,10 @@ bool ends_with(const std::string& s, std::string_view suf) {
   return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
 }
 
-// Lean crypto bars: "<ms since midnight>,o,h,l,c,v", no header; day_ns = midnight UTC.
-Result<BarSeries> parse_lean_trade_csv(const std::string& text, const std::string& origin, std::int64_t day_ns) {
-  BarSeries out;
+// Both CSV forms' line loop: row(line number from 1, the line trimmed) for each non-empty line of
+// `text`, until the first row that is not ok (returned).
+template <class Row>
+Status each_line(const std::string& text, Row&& row) {
   std::size_t line = 0, pos = 0;
   while (pos < text.size()) {
     std::size_t e = text.find('\n', pos);
@@ -152,6 +153,15 @@ Result<BarSeries> parse_lean_trade_csv(const std::string& text, const std::strin
     pos = e + 1;
     ++line;
     if (l.empty()) continue;
+    TICKRT_RETURN_IF_ERROR(row(line, l));
+  }
+  return Status::Ok();
+}
+
+// Lean crypto bars: "<ms since midnight>,o,h,l,c,v", no header; day_ns = midnight UTC.
+Result<BarSeries> parse_lean_trade_csv(const std::string& text, const std::string& origin, std::int64_t day_ns) {
+  BarSeries out;
+  TICKRT_RETURN_IF_ERROR(each_line(text, [&](std::size_t line, std::string_view l) -> Status {
     std::string_view f[6];
     if (split(l, f, 6) != 6) return err(origin, line, "expected 6 fields: ms,open,high,low,close,volume");
     std::int64_t ms;
@@ -163,7 +173,8 @@ Result<BarSeries> parse_lean_trade_csv(const std::string& text, const std::strin
       return err(origin, line, "bad number");
     TICKRT_RETURN_IF_ERROR(check_bar(b, out.bars.empty() ? nullptr : &out.bars.back(), origin, line));
     out.bars.push_back(b);
-  }
+    return Status::Ok();
+  }));
   return out;
 }
 
@@ -171,15 +182,8 @@ Result<BarSeries> parse_lean_trade_csv(const std::string& text, const std::strin
 
 Result<BarSeries> parse_bars_csv(const std::string& text, const std::string& origin) {
   BarSeries out;
-  std::size_t line = 0, pos = 0;
   bool header = false;
-  while (pos < text.size()) {
-    std::size_t e = text.find('\n', pos);
-    if (e == std::string::npos) e = text.size();
-    const std::string_view l = trim(std::string_view(text).substr(pos, e - pos));
-    pos = e + 1;
-    ++line;
-    if (l.empty()) continue;
+  TICKRT_RETURN_IF_ERROR(each_line(text, [&](std::size_t line, std::string_view l) -> Status {
     std::string_view f[6];
     const std::size_t n = split(l, f, 6);
     if (!header) {
@@ -187,7 +191,7 @@ Result<BarSeries> parse_bars_csv(const std::string& text, const std::string& ori
           trim(f[3]) != "low" || trim(f[4]) != "close" || trim(f[5]) != "volume")
         return err(origin, line, "expected the header timestamp,open,high,low,close,volume");
       header = true;
-      continue;
+      return Status::Ok();
     }
     if (n != 6) return err(origin, line, "expected 6 fields, got " + std::to_string(n > 6 ? 7 : n) +
                                              (n > 6 ? "+" : ""));
@@ -200,7 +204,8 @@ Result<BarSeries> parse_bars_csv(const std::string& text, const std::string& ori
         return err(origin, line, std::string("bad ") + names[k] + " '" + std::string(trim(f[k + 1])) + "'");
     TICKRT_RETURN_IF_ERROR(check_bar(b, out.bars.empty() ? nullptr : &out.bars.back(), origin, line));
     out.bars.push_back(b);
-  }
+    return Status::Ok();
+  }));
   if (!header) return Status(Code::parse_error, origin + ": empty file (no header)");
   out.period_ns = infer_period(out.bars);
   out.files.push_back(origin);

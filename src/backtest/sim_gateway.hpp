@@ -25,6 +25,19 @@ namespace tickrt::backtest {
 
 // Returns true and fills `answer` (transact_ns = now; local_ns left to the caller's latency model)
 // when the request is answered here; false when the engine's reports come through its sink.
+// The simulator's settings both backtesters replay with: the run's fees and seed; no balance checks,
+// no fill log and no book-update events (the replay drives the books itself and keeps its own fills).
+inline sim::SimConfig replay_sim_config(double maker_fee_bps, double taker_fee_bps, std::uint64_t seed) {
+  sim::SimConfig sc;
+  sc.maker_fee_bps = maker_fee_bps;
+  sc.taker_fee_bps = taker_fee_bps;
+  sc.enforce_balances = false;
+  sc.record_fills = false;
+  sc.emit_book_updates = false;
+  sc.seed = static_cast<std::int64_t>(seed);
+  return sc;
+}
+
 [[nodiscard]] bool apply_gateway_request(sim::MatchingEngine& me, sim::AccountId account, const exec::GatewayRequest& g,
                                          std::int64_t now_ns, exec::ExecReport& answer) noexcept;
 
