@@ -26,8 +26,11 @@
 // max_md_staleness holds across machines (the hop itself is not counted as age).
 //
 // Hot path: no allocation, no exceptions; cnats' publish takes its connection lock (the only lock).
-// Limits: risk::RiskEngine::kMaxSymbols symbols; restart recovery (exec/recovery.hpp) is not run
-// by this node yet (the in-process venue is born empty; see docs/SCALING.md "Weak spots").
+// Setup: the gateway is made from [exec] exactly as the single process makes it
+// (pipeline/gateway_config.hpp: gateway_spin_us / gateway_sleep_us / gateway_cpu hold here too);
+// with a journal, restart recovery (exec/recovery.hpp) runs before the gateway starts, as in the
+// single process, and fails closed (against the in-process simulator, born empty, it is skipped).
+// Limits: risk::RiskEngine::kMaxSymbols symbols.
 #pragma once
 
 #include <atomic>
