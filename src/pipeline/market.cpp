@@ -25,6 +25,7 @@ bool MarketHandler::reparse(const WarmFrame& f) noexcept {
 }
 
 void MarketHandler::warm() noexcept {
+  if (pending_ != nullptr) return;   // a frame not kept yet: the kept one may not be what the parser holds
   const WarmFrame& f = last_was_depth_ ? depth_frame_ : other_frame_;
   if (!reparse(f)) return;
   // The frame's symbol: read the top of its book (the levels a diff updates first) and its feature window
@@ -41,6 +42,7 @@ void MarketHandler::warm() noexcept {
 }
 
 void MarketHandler::warm_slice(int slice) noexcept {
+  if (pending_ != nullptr) return;   // a frame not kept yet (keep_frame): see warm()
   const std::int64_t P = fc_.sample_period_ns;
   switch (slice) {
     case 0:  // the last depth diff, parsed again (its levels land in the parser's buffer: the same levels);
@@ -163,6 +165,7 @@ int MarketHandler::on_line(std::string_view line, TickStamps t, SampleMeta& out)
   }
   t.parsed = TscClock::ticks();
   depth_frame_.len = other_frame_.len = 0;   // the warm-ups re-parse live frames only (a capture line is not kept)
+  pending_ = nullptr;
   return handle(t, out);
 }
 
@@ -174,22 +177,38 @@ int MarketHandler::on_json(std::string_view json, std::int64_t local_ts_ns, Tick
     return 0;
   }
   t.parsed = TscClock::ticks();
-  // For the warm-ups: after the parse, so the copy is not in the parse time. The last frame that wrote the
-  // parser's level buffer (a diff or a snapshot) is kept apart from the other kinds: re-parsing it writes
-  // the same levels again, whatever came after it.
-  const feed::EventKind k = ev_.kind;
-  last_was_depth_ = k == feed::EventKind::depth_update || k == feed::EventKind::depth_snapshot;
-  if (last_was_depth_) depth_kind_ = k;
-  else other_kind_ = k;
+  // For the warm-ups, the frame is copied later, by keep_frame() (off the tick's path). A snapshot is
+  // never kept (tens of µs to parse again): it refilled the parser's level buffer, so the kept diff goes.
+  if (ev_.kind == feed::EventKind::depth_snapshot) {
+    depth_frame_.len = 0;
+    depth_kind_ = feed::EventKind::depth_snapshot;
+    last_was_depth_ = true;
+    pending_ = nullptr;
+  } else {
+    pending_ = json.data();
+    pending_len_ = json.size();
+    pending_ts_ = local_ts_ns;
+    pending_kind_ = ev_.kind;
+  }
+  return handle(t, out);
+}
+
+void MarketHandler::keep_frame() noexcept {
+  if (pending_ == nullptr) return;
+  // The last diff (what the parser's level buffer holds: re-parsing it writes the same levels) is kept apart
+  // from the other kinds.
+  last_was_depth_ = pending_kind_ == feed::EventKind::depth_update;
+  if (last_was_depth_) depth_kind_ = pending_kind_;
+  else other_kind_ = pending_kind_;
   WarmFrame& f = last_was_depth_ ? depth_frame_ : other_frame_;
-  if (json.size() <= kWarmFrameBytes) {
-    std::memcpy(f.buf.get(), json.data(), json.size());
-    f.len = json.size();
-    f.ts = local_ts_ns;
+  if (pending_len_ <= kWarmFrameBytes) {
+    std::memcpy(f.buf.get(), pending_, pending_len_);
+    f.len = pending_len_;
+    f.ts = pending_ts_;
   } else {
     f.len = 0;
   }
-  return handle(t, out);
+  pending_ = nullptr;
 }
 
 int MarketHandler::handle(TickStamps& t, SampleMeta& out) noexcept {

@@ -105,6 +105,7 @@ class MarketHandler {
     ev_ = ev;
     t.parsed = t.recv;
     depth_frame_.len = other_frame_.len = 0;   // the warm-ups re-parse live frames only
+    pending_ = nullptr;
     return handle(t, out);
   }
 
@@ -129,8 +130,11 @@ class MarketHandler {
   // that symbol's book and its feature window (data only: their update code stays cold); nothing of the handler's
   // state changes (the book, features, counters, ev_ and its levels: the same frame refills the
   // parser's level buffer with the same levels, and its size, so no reallocation). on_json() keeps a
-  // copy of each frame up to kWarmFrameBytes for it (one memcpy per message). Hot path.
+  // copy of each frame up to kWarmFrameBytes for it: keep_frame(), which the owner calls while the frame
+  // passed to on_json() is still alive and after the tick's work (the inline loop: after the decision, so the
+  // memcpy is not on the tick's path); until then warm() and warm_slice() do nothing. Hot path.
   static constexpr std::size_t kWarmFrameBytes = 64 * 1024;
+  void keep_frame() noexcept;
   void warm() noexcept;
   std::uint64_t warm_parses() const noexcept { return warm_parses_; }
 
@@ -166,7 +170,7 @@ class MarketHandler {
   int apply(SymbolState& s, const feed::Event& ev, MarketCounters& c, bool live, std::uint64_t seq, TickStamps& t,
             SampleMeta& out) noexcept;
   SymbolState* state_for(feed::SymbolId id, feed::Market m) noexcept;
-  // Kept frames for the warm-ups (one memcpy per message, after the parse stamp).
+  // Kept frames for the warm-ups (one memcpy per message, in keep_frame()).
   struct WarmFrame {
     std::unique_ptr<char[]> buf;   // kWarmFrameBytes
     std::size_t len = 0;           // 0: none
@@ -188,6 +192,10 @@ class MarketHandler {
   WarmFrame depth_frame_;                // the last depth diff or snapshot (what the parser's level buffer holds)
   WarmFrame other_frame_;                // the last frame of any other kind
   feed::EventKind depth_kind_ = feed::EventKind::none, other_kind_ = feed::EventKind::none;
+  const char* pending_ = nullptr;        // on_json()'s frame, not yet copied by keep_frame()
+  std::size_t pending_len_ = 0;
+  std::int64_t pending_ts_ = 0;
+  feed::EventKind pending_kind_ = feed::EventKind::none;
   bool last_was_depth_ = false;          // warm(): which of the two came last
   feed::Event warm_ev_;
   std::uint64_t warm_parses_ = 0;

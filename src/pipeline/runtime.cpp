@@ -109,6 +109,8 @@ struct Pipeline::Impl {
   Status recover(const exec::JournalContents& jc);
   Status setup_metrics();
   bool poll_feed(SampleMeta& meta, StageLatency& lat) noexcept;
+  void record_feed_stamps(StageLatency& lat) noexcept;
+  bool feed_stamps_pending = false;   // inline: the last message's stage stamps, recorded after its decision
   void shutdown_trading(StageLatency& lat) noexcept;
   void inline_loop();
   void feed_loop();
@@ -424,15 +426,22 @@ bool Pipeline::Impl::poll_feed(SampleMeta& meta, StageLatency& lat) noexcept {
     if (due == 1) meta.md_seq = ws->frames();  // the frame number: what the wire tap counts
   }
   if (due == MarketHandler::kRowOnly) stages[0]->step_row(meta, mh->symbol(meta.symbol)->fe);  // inline streaming only
-  // Stage times of every accepted message (sampled or not): the handler's last stamps.
+  // Stage times of every accepted message (sampled or not): the handler's last stamps. The inline loop
+  // records them after the tick's decision (feed_stamps_pending), off the tick's path.
   const TickStamps& ls = mh->last_stamps();
   if (ls.recv == t.recv && ls.parsed != 0) {
-    observe(lat, Stage::recv_parsed, dt(ls.recv, ls.parsed));
-    observe(lat, Stage::book, dt(ls.parsed, ls.book));
-    observe(lat, Stage::features, dt(ls.book, ls.feat));
+    if (cfg.mode == ThreadMode::inline_) feed_stamps_pending = true;
+    else record_feed_stamps(lat);
   }
   if (have_metrics) std_metrics.messages->add();
   return due == 1;
+}
+
+void Pipeline::Impl::record_feed_stamps(StageLatency& lat) noexcept {
+  const TickStamps& ls = mh->last_stamps();
+  observe(lat, Stage::recv_parsed, dt(ls.recv, ls.parsed));
+  observe(lat, Stage::book, dt(ls.parsed, ls.book));
+  observe(lat, Stage::features, dt(ls.book, ls.feat));
 }
 
 void Pipeline::Impl::shutdown_trading(StageLatency& lat) noexcept {
@@ -475,14 +484,18 @@ void Pipeline::Impl::inline_loop() {
       const SymbolState* s = mh->symbol(meta.symbol);
       if (trader) trader->map_symbol(meta.symbol, s->name);
       if (stage.infer_one(meta, s->fe, res)) {
+        // The decision first, the latency records after it (histograms and metrics are off the tick's path).
+        const int n = trader ? trader->on_result(res, lat) : 0;
+        have_res = trader != nullptr;
         observe(lat, Stage::inference, dt(res.infer_start, res.infer_end));
         observe(lat, Stage::window_result, dt(meta.t.feat, res.infer_end));
-        if (trader) {
-          const int n = trader->on_result(res, lat);
-          have_res = true;
-          if (have_metrics && n > 0) std_metrics.orders->add(static_cast<std::uint64_t>(n));
-        }
+        if (have_metrics && n > 0) std_metrics.orders->add(static_cast<std::uint64_t>(n));
       }
+    }
+    if (feed_stamps_pending) {
+      record_feed_stamps(lat);
+      feed_stamps_pending = false;
+      mh->keep_frame();   // the frame for the warm-ups, copied now (it is valid until the next poll)
     }
     if (trader) {
       if (cancel_all_req.exchange(false, std::memory_order_relaxed)) (void)trader->cancel_all();

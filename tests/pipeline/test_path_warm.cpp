@@ -111,6 +111,8 @@ TEST(PathWarm, MarketSlicesLeaveEverySymbolsStateByteIdentical) {
     ASSERT_TRUE(split(line, ts, json));
     const int da = plain.on_json(json, ts, TickStamps{}, ma);
     const int db = warmed.on_json(json, ts, TickStamps{}, mb);
+    plain.keep_frame();
+    warmed.keep_frame();   // as the inline loop does after the tick's decision
     ++frames;
     ASSERT_EQ(da, db) << "frame " << frames;
     // Every slice, twice, in order (as the inline loop runs a cycle, and again at the next idle period);
@@ -337,6 +339,7 @@ ChainOutcome replay_chain(bool warm) {
       }
     }
     (void)c.trader->poll(c.lat);
+    mh.keep_frame();
     if (warm) {   // a whole cycle between every two messages, in the inline loop's order
       for (int i = 0; i < MarketHandler::kWarmSlices; ++i) mh.warm_slice(i);
       if (have_res)
