@@ -22,6 +22,7 @@
 #include "features/model_package.hpp"
 #include "infer/engine.hpp"
 #include "infer/onnx/onnx_import.hpp"
+#include "pipeline/trader.hpp"
 #include "risk/risk_engine.hpp"
 #include "sim/matching_engine.hpp"
 #include "strategy/signal_strategy.hpp"
@@ -400,20 +401,9 @@ Result<EngineRun> run_bar_engine(const BarSeries& bars, const BarEngineSpec& spe
       if (rc != Code::ok) return Status(rc, spec.path + ": inference failed at bar " + std::to_string(i));
       const float* out = ctx.output(0);
 
-      std::size_t n_open = 0;
-      om.for_each_open([&](const exec::OrderEntry& e) {
-        if (e.symbol_index != oidx || n_open >= open.size()) return;
-        risk::OpenOrder& o = open[n_open++];
-        o.symbol = e.req.symbol;
-        o.client_order_id = e.req.client_order_id;
-        o.exchange_order_id = e.exchange_order_id;
-        o.side = e.req.side;
-        o.type = e.req.type;
-        o.price = e.req.price;
-        o.leaves = Qty::from_raw(e.req.qty.raw - e.cum_qty.raw);
-        o.sent_ns = e.req.created_ns;  // simulated time (the OMS's enqueue stamp is wall clock)
-        o.cancel_pending = e.status == exec::OrderStatus::pending_cancel;
-      });
+      // The OMS's view as the live trader and the tick backtester build it; sent_ns = the order's creation
+      // stamp, simulated time (the OMS's enqueue stamp is wall clock).
+      const std::size_t n_open = pipeline::open_orders_of(om, oidx, open, /*caller_time=*/true);
       strategy::AccountView acct;
       acct.position = Qty::from_raw(om.position(oidx).qty_raw);
       acct.open = std::span<const risk::OpenOrder>(open.data(), n_open);
