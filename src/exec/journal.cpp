@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 
 #include "core/clock.hpp"
@@ -328,10 +329,30 @@ Result<JournalContents> Journal::load() {
                                            std::to_string(kind) + " unknown");
     }
     r.kind = static_cast<JournalKind>(kind);
-    r.anomaly = static_cast<std::uint8_t>(sqlite3_column_int(q, 2));
-    r.local_ns = sqlite3_column_int64(q, 3);
     const bool is_order = r.kind == JournalKind::order_new || r.kind == JournalKind::adopt;
     const bool is_cancel = r.kind == JournalKind::cancel || r.kind == JournalKind::query;
+    const bool is_report = !is_order && !is_cancel && r.kind != JournalKind::note;
+    // Enum columns are checked before the cast: a damaged or foreign file fails load() naming the row
+    // and the column, instead of replaying a value its enum does not have (or one truncated into it).
+    struct Range { int col; const char* name; int lo, hi; bool used; };
+    const Range ranges[] = {
+        {9, "side", 0, 1, is_order || is_report},           {10, "type", 0, 2, is_order || is_report},
+        {11, "tif", 0, 2, is_order || is_report},           {12, "stp", 0, 3, is_order},
+        {13, "exec_type", 0, 6, is_report},                 {14, "status", 0, 8, is_report},
+        {15, "reject", INT16_MIN, INT16_MAX, is_report},    {2, "anomaly", 0, 255, true},
+    };
+    for (const Range& c : ranges) {
+      const std::int64_t v = sqlite3_column_int64(q, c.col);
+      if (c.used && (v < c.lo || v > c.hi)) {
+        sqlite3_finalize(q);
+        sqlite3_close(db);
+        return R(Code::invalid_argument, "journal " + path_ + ": events row " + std::to_string(row) + ": " + c.name + " " +
+                                             std::to_string(v) + " out of range [" + std::to_string(c.lo) + ", " +
+                                             std::to_string(c.hi) + "]");
+      }
+    }
+    r.anomaly = static_cast<std::uint8_t>(sqlite3_column_int(q, 2));
+    r.local_ns = sqlite3_column_int64(q, 3);
     const auto sym = SymbolName::from(text(4));
     const auto cid = ClientOrderId::from(text(5));
     const auto orig = ClientOrderId::from(text(6));

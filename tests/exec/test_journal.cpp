@@ -188,6 +188,58 @@ TEST(Journal, RoundTripEveryKindAndWal) {
   sqlite3_close(db);
 }
 
+// A damaged journal fails load() naming the row and the column, never replays an enum value that does
+// not exist (side 7 would have replayed as a sell) or one truncated into range (status 260 -> 4, canceled).
+TEST(Journal, OutOfRangeEnumColumnsFailLoadNamingRowAndColumn) {
+  const std::string path = temp_db("damaged.db");
+  {
+    auto j = Journal::open(path);
+    ASSERT_TRUE(j.ok()) << j.status().to_string();
+    JournalRecord o;
+    o.kind = JournalKind::order_new;
+    o.order.symbol = SymbolName::from("BTCUSDT");
+    o.order.client_order_id = ClientOrderId::from("tk-1-1");
+    o.order.price = px(100);
+    o.order.qty = qt(1);
+    JournalRecord f;
+    f.kind = JournalKind::fill;
+    f.report.symbol = SymbolName::from("BTCUSDT");
+    f.report.client_order_id = ClientOrderId::from("tk-1-1");
+    f.report.exec_type = ExecType::trade;
+    f.report.status = OrderStatus::filled;
+    f.report.trade_id = 1;
+    f.report.last_qty = qt(1);
+    ASSERT_TRUE(j.value()->try_append(o));
+    ASSERT_TRUE(j.value()->try_append(f));
+    ASSERT_TRUE(j.value()->flush().ok());
+    auto ok = j.value()->load();
+    ASSERT_TRUE(ok.ok()) << ok.status().to_string();
+    ASSERT_EQ(ok.value().records.size(), 2u);
+    j.value()->close();
+  }
+  auto damage = [&](const char* sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  };
+  auto load_error = [&]() {
+    auto j = Journal::open(path);
+    if (!j.ok()) return j.status().to_string();
+    auto l = j.value()->load();
+    j.value()->close();
+    return l.ok() ? std::string("loaded") : l.status().to_string();
+  };
+  damage("UPDATE events SET side = 7 WHERE kind = 1");
+  std::string e = load_error();
+  EXPECT_NE(e.find("events row 1: side 7 out of range"), std::string::npos) << e;
+  damage("UPDATE events SET side = 0 WHERE kind = 1; UPDATE events SET status = 260 WHERE kind = 5");
+  e = load_error();
+  EXPECT_NE(e.find("events row 2: status 260 out of range"), std::string::npos) << e;
+  damage("UPDATE events SET status = 3 WHERE kind = 5");
+  EXPECT_EQ(load_error(), "loaded");
+}
+
 TEST(Journal, CloseFlushesEverything) {
   const std::string path = temp_db("close.db");
   {
