@@ -31,7 +31,7 @@ struct RunOverrides {
   std::string cpus;  // "feed,infer,exec"
   std::int64_t gateway_spin_us = -2;
   int gateway_cpu = -2;
-  std::string precision, keep_warm, keep_warm_path, window_prefix, wire_tap, device, fallback;
+  std::string precision, keep_warm, keep_warm_path, window_prefix, wire_tap, device, fallback, gateway_warm_send;
   int sim_cpu = -2;
 };
 
@@ -86,6 +86,13 @@ bool apply_overrides(pipeline::PipelineConfig& c, const RunOverrides& o) {
       return false;
     }
     c.wire_tap = o.wire_tap == "on";
+  }
+  if (!o.gateway_warm_send.empty()) {
+    if (o.gateway_warm_send != "on" && o.gateway_warm_send != "off") {
+      std::cerr << "--gateway-warm-send: expected on or off, got " << o.gateway_warm_send << "\n";
+      return false;
+    }
+    c.gateway_warm_send = o.gateway_warm_send == "on";
   }
   if (!o.window_prefix.empty()) {
     if (o.window_prefix != "on" && o.window_prefix != "off") {
@@ -160,6 +167,8 @@ void add_run_options(CLI::App* cmd, RunOverrides& o) {
   cmd->add_option("--gateway-spin-us", o.gateway_spin_us, "Gateway IO thread spin before sleeping (-1 = always spin)");
   cmd->add_option("--cpus", o.cpus, "Pin threads: feed[,infer[,exec]] CPU ids (inline mode uses feed)");
   cmd->add_option("--gateway-cpu", o.gateway_cpu, "Pin the order gateway's IO thread to this CPU (it then always spins)");
+  cmd->add_option("--gateway-warm-send", o.gateway_warm_send,
+                  "on | off: a pinned gateway keeps the kernel's send path warm between orders ([exec] gateway_warm_send)");
   cmd->add_option("--device", o.device, "Where inference runs: cpu | cuda | cuda:N | cuda:<UUID> ([engine] device)");
   cmd->add_option("--fallback", o.fallback, "none | cpu: run on the CPU when the GPU or its driver is missing ([engine] fallback)");
   cmd->add_option("--precision", o.precision, "Engine precision of an ONNX model: fp32 | int8 | fp16 | a quant spec");

@@ -1,5 +1,6 @@
 // exec/binance_gateway.cpp — see binance_gateway.hpp.
 #include "exec/binance_gateway.hpp"
+#include "exec/send_warm.hpp"
 #include "exec/binance_wire.hpp"
 
 #include <openssl/evp.h>
@@ -1121,7 +1122,9 @@ struct BinanceGateway::Impl {
     w.req.order.qty = Qty::from_raw(1);
     format_request(w, warm_buf);
     (void)live.find(std::string(w.req.order.client_order_id.view()));
+    if (send_warmer) (void)send_warmer->warm(warm_buf.data(), warm_buf.size());  // nothing reaches the exchange
   }
+  std::unique_ptr<SendPathWarmer> send_warmer;   // pinned IO thread with warm_send (start())
 
   void loop() {
     // A pinned IO thread has its core to itself: it never sleeps (a sleep costs the next order
@@ -1301,6 +1304,12 @@ Status BinanceGateway::start(GatewayRings rings) {
   if (cfg_.idle.cpu >= CPU_SETSIZE || (cfg_.idle.cpu >= 0 && cfg_.idle.cpu >= static_cast<int>(std::thread::hardware_concurrency())))
     return Status(Code::invalid_argument, "binance gateway: idle.cpu " + std::to_string(cfg_.idle.cpu) + " is not a CPU of this machine (" +
                                               std::to_string(std::thread::hardware_concurrency()) + " CPUs)");
+  impl_->send_warmer.reset();
+  if (cfg_.idle.cpu >= 0 && cfg_.warm_send) {
+    auto w = SendPathWarmer::open();
+    if (!w.ok()) return w.status().with_context("binance gateway warm_send (set exec.gateway_warm_send = false to run without it)");
+    impl_->send_warmer = std::move(w.value());
+  }
   impl_->header_tail = " HTTP/1.1\r\nHost: " + cfg_.host + "\r\nX-MBX-APIKEY: " + cfg_.api_key + "\r\nUser-Agent: tickrt\r\n";
   impl_->fmt_buf.reserve(1024);
   impl_->fmt_query.s.reserve(512);
@@ -1480,6 +1489,7 @@ GatewayStats BinanceGateway::stats() const noexcept {
   s.unknown_outcomes = impl_->s_unknown.load();
   s.parse_errors = impl_->s_parse.load();
   s.connected = impl_->s_connected.load();
+  if (impl_->send_warmer) s.warm_sends = impl_->send_warmer->sends();  // set before the IO thread starts
   return s;
 }
 

@@ -62,6 +62,9 @@ struct BinanceConfig {
   int max_backoff_ms = 5000;         // reconnect / throttle backoff without Retry-After
   int max_retry_after_ms = 60000;    // Retry-After is honoured up to this (Binance: to the next minute)
   IdleWait idle;
+  // Pinned IO thread (idle.cpu >= 0): its idle warm-up (once per ms) also sends the throw-away request
+  // into a private loopback connection (send_warm.hpp), so an order's send() finds the kernel path warm.
+  bool warm_send = true;
   std::string tls_ca_file;           // "" = system default verify paths
   bool tls_verify = true;
 };

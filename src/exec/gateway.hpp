@@ -114,6 +114,7 @@ struct GatewayStats {
   std::uint64_t clock_resyncs = 0;      // -1021 answers (server time re-read)
   std::uint64_t unknown_outcomes = 0;   // requests whose outcome was lost (reported as unknown)
   std::uint64_t parse_errors = 0;       // wire messages that could not be parsed (skipped)
+  std::uint64_t warm_sends = 0;         // send-path warm-ups into the private loopback connection (send_warm.hpp)
   bool connected = false;
 };
 

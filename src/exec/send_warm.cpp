@@ -64,20 +64,20 @@ bool SendPathWarmer::warm(const char* p, std::size_t n) noexcept {
   if (n > 0) {
     const ssize_t s = ::send(tx_, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (s < 0) ok = false;
-    else ++sends_;
+    else bump(sends_, 1);
   }
   // Loopback delivers inside send(): the bytes are already in rx_'s queue. Drain everything (a bounded
   // number of reads: the queue never holds more than a few sends).
   for (int i = 0; i < 8; ++i) {
     const ssize_t r = ::recv(rx_, drain_, sizeof drain_, MSG_DONTWAIT);
     if (r > 0) {
-      drained_ += static_cast<std::uint64_t>(r);
+      bump(drained_, static_cast<std::uint64_t>(r));
       continue;
     }
     if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK) ok = false;
     break;
   }
-  if (!ok) ++errors_;
+  if (!ok) bump(errors_, 1);
   return ok;
 }
 

@@ -17,6 +17,7 @@
 // never thrown. Setup: open() returns a Status naming the socket call that failed.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -36,16 +37,20 @@ class SendPathWarmer {
   // False when a syscall failed (counted in errors()).
   bool warm(const char* p, std::size_t n) noexcept;
 
-  std::uint64_t sends() const noexcept { return sends_; }
-  std::uint64_t bytes_drained() const noexcept { return drained_; }
-  std::uint64_t errors() const noexcept { return errors_; }
+  // Any thread (relaxed; written by the warming thread only).
+  std::uint64_t sends() const noexcept { return sends_.load(std::memory_order_relaxed); }
+  std::uint64_t bytes_drained() const noexcept { return drained_.load(std::memory_order_relaxed); }
+  std::uint64_t errors() const noexcept { return errors_.load(std::memory_order_relaxed); }
 
   static constexpr std::size_t kMaxBytes = 2048;
 
  private:
   SendPathWarmer() = default;
   int tx_ = -1, rx_ = -1;
-  std::uint64_t sends_ = 0, drained_ = 0, errors_ = 0;
+  static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {  // single writer: no RMW
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  std::atomic<std::uint64_t> sends_{0}, drained_{0}, errors_{0};
   alignas(64) char drain_[4096];
 };
 

@@ -321,6 +321,7 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
     r.get_int("gateway_spin_us", c.gateway_spin_us, -1, 60'000'000);
     r.get_int("gateway_sleep_us", c.gateway_sleep_us, 0, 1'000'000);
     r.get_int("gateway_cpu", c.gateway_cpu, -1, 4095);
+    r.get_bool("gateway_warm_send", c.gateway_warm_send);
     r.finish();
   }
   {

@@ -138,6 +138,7 @@ struct PipelineConfig {
   std::int64_t gateway_spin_us = 50;    // gateway IO thread: spin this long when idle (-1 = always)
   std::int64_t gateway_sleep_us = 20;   // ... then sleep this long per check (exec/gateway.hpp IdleWait)
   int gateway_cpu = -1;                 // >= 0: pin the gateway IO thread there; it then always spins
+  bool gateway_warm_send = true;        // pinned: keep the kernel's send path warm between orders (exec/send_warm.hpp)
   // [metrics]
   bool metrics = true;
   std::string metrics_listen = "127.0.0.1:9464";

@@ -33,6 +33,7 @@ Result<exec::BinanceConfig> gateway_config(const PipelineConfig& cfg, std::uint1
   bc.idle.spin_ns = cfg.gateway_spin_us < 0 ? INT64_MAX / 4 : cfg.gateway_spin_us * 1000;
   bc.idle.sleep_ns = cfg.gateway_sleep_us * 1000;
   bc.idle.cpu = cfg.gateway_cpu;  // pinned: spins (exec/gateway.hpp IdleWait)
+  bc.warm_send = cfg.gateway_warm_send;
   return bc;
 }
 

@@ -364,3 +364,37 @@ TEST(BinanceVenue, CancelAllTakesEveryOpenOrderDown) {
   v.server->run_sync([&] { v.engine->open_orders(1, nullptr, open); });
   EXPECT_TRUE(open.empty());
 }
+
+namespace tickrt::exec::test {
+namespace {
+
+// A pinned IO thread idles between orders; with warm_send (the default) its once-per-ms warm-up also
+// sends the throw-away request into a private loopback connection (send_warm.hpp). The warm-ups run,
+// none of them reaches the venue (it sees only the real order and its cancel), and orders still work.
+TEST(BinanceVenue, PinnedGatewayWarmsItsSendPathWithoutTouchingTheVenue) {
+  for (const bool warm : {true, false}) {
+    VenueHost v;
+    BinanceConfig c = venue_gateway_config(v.port);
+    c.idle.cpu = 0;  // pinned: spins, warms once per ms of idleness
+    c.warm_send = warm;
+    TradingRig t(v.port, nullptr, 1, "tk", /*start=*/false);
+    t.gw = std::make_unique<BinanceGateway>(c);
+    ASSERT_TRUE(t.gw->start({&t.out, &t.in}).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    const std::uint64_t warmed = t.gw->stats().warm_sends;
+    if (warm) EXPECT_GE(warmed, 5u) << "30 ms idle should give ~30 warm-ups";
+    else EXPECT_EQ(warmed, 0u);
+    ClientOrderId id;
+    ASSERT_EQ(t.oms->submit(t.order(Side::buy, 40000, 0.01), &id), SubmitResult::ok);
+    ASSERT_TRUE(t.until([&] { return t.status(id) == OrderStatus::new_; }));
+    ASSERT_EQ(t.oms->cancel(id), SubmitResult::ok);
+    ASSERT_TRUE(t.until([&] { return t.status(id) == OrderStatus::canceled; }));
+    std::vector<sim::OrderState> open;
+    v.server->run_sync([&] { v.engine->open_orders(1, nullptr, open); });
+    EXPECT_TRUE(open.empty());
+    EXPECT_EQ(t.gw->stats().unknown_outcomes, 0u);
+  }
+}
+
+}  // namespace
+}  // namespace tickrt::exec::test
