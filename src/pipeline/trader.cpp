@@ -206,12 +206,6 @@ int Trader::decide(const InferResult& r, StageLatency& lat, std::int64_t caller_
   top.update_ns = r.meta.book_update_ns;
   (void)risk_->on_market(s.risk_id, top);
   if (top.has_both_sides()) oms_->mark(s.oms_idx, Price::from_raw(top.mid_raw()));
-  if (metrics_ != nullptr) {
-    const exec::Position& pos = oms_->position(s.oms_idx);
-    metrics_->pnl_quote->set(static_cast<double>(pos.realized_raw + pos.unrealized_raw() - pos.fees_raw) * 1e-8);
-    if (static_cast<std::size_t>(si) < metrics_->position.size())
-      metrics_->position[static_cast<std::size_t>(si)]->set(static_cast<double>(pos.qty_raw) * 1e-8);
-  }
 
   std::array<risk::OpenOrder, 64> open;
   const std::size_t n_open = open_of<kCallerTime>(s.oms_idx, open);
@@ -297,6 +291,13 @@ int Trader::decide(const InferResult& r, StageLatency& lat, std::int64_t caller_
     }
   }
   rec(lat, Stage::decision_risk, clock_.ticks_to_ns(static_cast<std::int64_t>(TscClock::ticks() - r.infer_end)));
+  // The PnL / position gauges after the orders are out (marked at this sample's mid above): observation only.
+  if (metrics_ != nullptr) {
+    const exec::Position& pos = oms_->position(s.oms_idx);
+    metrics_->pnl_quote->set(static_cast<double>(pos.realized_raw + pos.unrealized_raw() - pos.fees_raw) * 1e-8);
+    if (static_cast<std::size_t>(si) < metrics_->position.size())
+      metrics_->position[static_cast<std::size_t>(si)]->set(static_cast<double>(pos.qty_raw) * 1e-8);
+  }
   return sent;
 }
 
