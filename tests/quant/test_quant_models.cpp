@@ -65,6 +65,19 @@ std::shared_ptr<Engine> build(const Fixture& f, const std::string& spec, QuantRe
   return e.ok() ? *e : nullptr;
 }
 
+// FP32's own argmax on the evaluation windows, as labels (FP32 accuracy 100 %): the accuracy guard then
+// measures agreement with FP32. Empty (and a test failure) when FP32 does not evaluate.
+TensorData fp32_labels(const Fixture& f) {
+  const std::int64_t none = 0;
+  const auto e32 = build(f, "fp32");
+  if (!e32) return TensorData::from_bytes(DType::i64, {0}, &none, 0);
+  auto r32 = evaluate(e32, f.eval, nullptr);
+  EXPECT_TRUE(r32.ok()) << r32.status().to_string();
+  if (!r32.ok()) return TensorData::from_bytes(DType::i64, {0}, &none, 0);
+  std::vector<std::int64_t> lab(r32->argmax.begin(), r32->argmax.end());
+  return TensorData::from_bytes(DType::i64, {static_cast<std::int64_t>(lab.size())}, lab.data(), lab.size() * 8);
+}
+
 std::vector<float> logits(const std::shared_ptr<Engine>& e, const TensorData& x) {
   ExecutionContext ctx(e);
   const std::int64_t n = x.dims[0], per = x.count() / n;
@@ -172,11 +185,8 @@ TEST(QuantBuild, GuardRefusesAnEngineThatLosesTooMuch) {
   if (!load("lstm_attn_s", f)) GTEST_SKIP() << "models/trained absent";
   // Labels = FP32's own argmax (FP32 accuracy 100 %), and a deliberately bad calibration: the input
   // clipped at 0.05 (its real range is tens) wrecks the INT8 first layer.
-  auto e32 = build(f, "fp32");
-  auto r32 = evaluate(e32, f.eval, nullptr);
-  ASSERT_TRUE(r32.ok());
-  std::vector<std::int64_t> lab(r32->argmax.begin(), r32->argmax.end());
-  const auto labels = TensorData::from_bytes(DType::i64, {static_cast<std::int64_t>(lab.size())}, lab.data(), lab.size() * 8);
+  const auto labels = fp32_labels(f);
+  ASSERT_GT(labels.count(), 0);
   Graph fused = f.src;
   ASSERT_TRUE(optimize_graph(fused, opts(), nullptr).ok());
   auto good = calibrate(fused, f.calib, Calibrator::entropy, opts());
@@ -211,11 +221,8 @@ TEST(QuantBuild, GuardRefusesAnEngineThatLosesTooMuch) {
 TEST(QuantBuild, AutoPrecisionStaysWithinTheTolerance) {
   Fixture f;
   if (!load("lstm_attn_s", f)) GTEST_SKIP() << "models/trained absent";
-  auto e32 = build(f, "fp32");
-  auto r32 = evaluate(e32, f.eval, nullptr);
-  ASSERT_TRUE(r32.ok());
-  std::vector<std::int64_t> lab(r32->argmax.begin(), r32->argmax.end());
-  const auto labels = TensorData::from_bytes(DType::i64, {static_cast<std::int64_t>(lab.size())}, lab.data(), lab.size() * 8);
+  const auto labels = fp32_labels(f);
+  ASSERT_GT(labels.count(), 0);
   QuantOptions qo;
   qo.calib = &f.calib;
   qo.val = &f.eval;
