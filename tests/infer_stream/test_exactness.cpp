@@ -13,6 +13,7 @@
 #include "infer/npy.hpp"
 #include "infer/onnx/onnx_import.hpp"
 #include "infer/stream.hpp"
+#include "stream_fixture.hpp"
 
 using namespace tickrt;
 using namespace tickrt::infer;
@@ -22,19 +23,8 @@ namespace {
 constexpr const char* kModel = "models/lstm_attn_stream/model.onnx";
 
 std::unique_ptr<StreamContext> make(int slots, int max_batch, const char* model = kModel) {
-  auto g = import_onnx_file(model);
-  EXPECT_TRUE(g.ok()) << g.status().to_string();
-  if (!g.ok()) return nullptr;
-  BuildOptions bo;
-  bo.batch = {1, 1, std::max(2, max_batch)};
-  auto e = Engine::build(std::move(*g), bo);
-  EXPECT_TRUE(e.ok()) << e.status().to_string();
-  if (!e.ok()) return nullptr;
-  auto spec = parse_stream_spec((*e)->graph());
-  EXPECT_TRUE(spec.ok()) << spec.status().to_string();
-  auto sc = StreamContext::create(*e, *spec, {slots, max_batch});
-  EXPECT_TRUE(sc.ok()) << sc.status().to_string();
-  return sc.ok() ? std::move(*sc) : nullptr;
+  namespace t = tickrt::infer::testing;
+  return t::stream_context(t::build_stream_model(model, max_batch), slots, max_batch);
 }
 
 double diff3(const float* a, const float* b) {

@@ -10,6 +10,7 @@
 #include "infer/npy.hpp"
 #include "infer/onnx/onnx_import.hpp"
 #include "infer/stream.hpp"
+#include "stream_fixture.hpp"
 
 using namespace tickrt;
 using namespace tickrt::infer;
@@ -46,11 +47,7 @@ Data load() {
 }
 
 std::unique_ptr<StreamContext> make(std::shared_ptr<const Engine> e, int slots, int max_batch) {
-  auto spec = parse_stream_spec(e->graph());
-  EXPECT_TRUE(spec.ok()) << spec.status().to_string();
-  auto sc = StreamContext::create(e, *spec, {slots, max_batch});
-  EXPECT_TRUE(sc.ok()) << sc.status().to_string();
-  return std::move(*sc);
+  return tickrt::infer::testing::stream_context(e, slots, max_batch);
 }
 
 double diff3(const float* a, const float* b) {

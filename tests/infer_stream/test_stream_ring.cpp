@@ -11,6 +11,7 @@
 #include "infer/npy.hpp"
 #include "infer/onnx/onnx_import.hpp"
 #include "infer/stream.hpp"
+#include "stream_fixture.hpp"
 
 using namespace tickrt;
 using namespace tickrt::infer;
@@ -22,26 +23,8 @@ constexpr const char* kTicks = "tests/infer_stream/data/real10k_x.npy";
 
 // expose: an internal value made a graph output (as calibration does), which the pass must refuse.
 std::unique_ptr<StreamContext> make(const char* expose, int max_batch = 1) {
-  auto g = import_onnx_file(kModel);
-  EXPECT_TRUE(g.ok()) << g.status().to_string();
-  if (!g.ok()) return nullptr;
-  if (expose) {
-    const int v = g->find_value(expose);
-    EXPECT_GE(v, 0) << expose;
-    if (v < 0) return nullptr;
-    g->outputs.push_back(v);
-  }
-  BuildOptions bo;
-  bo.batch = {1, 1, std::max(2, max_batch)};
-  auto e = Engine::build(std::move(*g), bo);
-  EXPECT_TRUE(e.ok()) << e.status().to_string();
-  if (!e.ok()) return nullptr;
-  auto spec = parse_stream_spec((*e)->graph());
-  EXPECT_TRUE(spec.ok()) << spec.status().to_string();
-  if (!spec.ok()) return nullptr;
-  auto sc = StreamContext::create(*e, *spec, {4, max_batch});
-  EXPECT_TRUE(sc.ok()) << sc.status().to_string();
-  return sc.ok() ? std::move(*sc) : nullptr;
+  namespace t = tickrt::infer::testing;
+  return t::stream_context(t::build_stream_model(kModel, max_batch, expose), 4, max_batch);
 }
 
 int pair_index(const StreamContext& sc, const char* in_name) {
