@@ -111,6 +111,40 @@ def metrics(y: np.ndarray, logits: np.ndarray, prior: np.ndarray, majority: int)
     }
 
 
+class EarlyStop:
+    """The training loops' model selection (train.py, train_stream.py): keeps the weights of the best validation
+    loss (better by more than 1e-4), and stops after `patience` epochs without one or past `budget_s` seconds."""
+
+    def __init__(self, patience: int, budget_s: float):
+        self.patience, self.budget_s = patience, budget_s
+        self.best, self.best_state, self.best_epoch, self.bad = math.inf, None, 0, 0
+        self.stop = "max_epochs"
+
+    def update(self, model: nn.Module, ep: int, vloss: float) -> str:
+        """After epoch `ep`: " *" when it is the new best (its weights kept), "" otherwise."""
+        if vloss < self.best - 1e-4:
+            self.best, self.best_epoch, self.bad = vloss, ep, 0
+            self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            return " *"
+        self.bad += 1
+        return ""
+
+    def done(self, elapsed_s: float) -> bool:
+        """True (and `stop` says why) when training should stop now."""
+        if self.bad >= self.patience:
+            self.stop = f"early stopping (val loss not better for {self.patience} epochs)"
+        elif elapsed_s > self.budget_s:
+            self.stop = f"time budget ({self.budget_s:g} s)"
+        else:
+            return False
+        return True
+
+    def restore(self, model: nn.Module) -> None:
+        """The best epoch's weights back into `model`, in eval mode."""
+        model.load_state_dict(self.best_state)
+        model.eval()
+
+
 def train_one(name: str, ds: data.Dataset, xn: np.ndarray, a, log) -> tuple[nn.Module, dict]:
     F = xn.shape[1]
     model = archs.build(name, F)
@@ -126,10 +160,9 @@ def train_one(name: str, ds: data.Dataset, xn: np.ndarray, a, log) -> tuple[nn.M
     if len(va) > a.val_max:   # evenly spaced subset: deterministic, covers every session
         va = va[np.linspace(0, len(va) - 1, a.val_max).round().astype(np.int64)]
     yva = torch.from_numpy(ds.y[va])
-    best, best_state, best_epoch, bad = math.inf, None, 0, 0
+    es = EarlyStop(a.patience, a.budget_s)
     hist = []
     t0 = time.time()
-    stop = "max_epochs"
     for ep in range(1, a.max_epochs + 1):
         model.train()
         take = rng.permutation(len(tr))[:min(len(tr), a.epoch_samples)]
@@ -150,24 +183,13 @@ def train_one(name: str, ds: data.Dataset, xn: np.ndarray, a, log) -> tuple[nn.M
         el = time.time() - t0
         hist.append({"epoch": ep, "train_loss": tl / max(nb, 1), "val_loss": vloss, "val_acc": vacc,
                      "seconds": round(el, 1)})
-        mark = ""
-        if vloss < best - 1e-4:
-            best, best_epoch, bad = vloss, ep, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            mark = " *"
-        else:
-            bad += 1
+        mark = es.update(model, ep, vloss)
         log(f"  {name} epoch {ep:2d}  train loss {tl / max(nb, 1):.4f}  val loss {vloss:.4f}  "
             f"val acc {vacc:.3f}  {el:5.1f}s{mark}")
-        if bad >= a.patience:
-            stop = f"early stopping (val loss not better for {a.patience} epochs)"
+        if es.done(el):
             break
-        if el > a.budget_s:
-            stop = f"time budget ({a.budget_s:g} s)"
-            break
-    model.load_state_dict(best_state)
-    model.eval()
-    info = {"epochs_run": len(hist), "best_epoch": best_epoch, "best_val_loss": best, "stopped_by": stop,
+    es.restore(model)
+    info = {"epochs_run": len(hist), "best_epoch": es.best_epoch, "best_val_loss": es.best, "stopped_by": es.stop,
             "train_seconds": round(time.time() - t0, 1), "history": hist,
             "class_weights": [float(v) for v in w], "val_windows_used": int(len(va))}
     return model, info

@@ -231,8 +231,8 @@ def train_model(ds: data.Dataset, xn: np.ndarray, a, w: np.ndarray) -> tuple[sm.
     va = ds.ends["val"]
     yva = torch.from_numpy(ds.y[va])
     full = session_rows(ds)
-    best, best_state, best_epoch, bad = math.inf, None, 0, 0
-    hist, t0, stop = [], time.time(), "max_epochs"
+    es = tr.EarlyStop(a.patience, a.budget_s)
+    hist, t0 = [], time.time()
     for ep in range(1, a.max_epochs + 1):
         model.train()
         spans = pieces(ds, a.piece, rng, a.min_piece)
@@ -257,24 +257,13 @@ def train_model(ds: data.Dataset, xn: np.ndarray, a, w: np.ndarray) -> tuple[sm.
         el = time.time() - t0
         hist.append({"epoch": ep, "train_loss": tl / max(nb, 1), "val_loss": vloss, "val_acc": vacc,
                      "streams": len(spans), "updates": nb, "seconds": round(el, 1)})
-        mark = ""
-        if vloss < best - 1e-4:
-            best, best_epoch, bad = vloss, ep, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            mark = " *"
-        else:
-            bad += 1
+        mark = es.update(model, ep, vloss)
         log(f"  epoch {ep:2d}  streams {len(spans)}  train loss {tl / max(nb, 1):.4f}  val loss {vloss:.4f}  "
             f"val acc {vacc:.3f}  {el:5.1f}s{mark}")
-        if bad >= a.patience:
-            stop = f"early stopping (val loss not better for {a.patience} epochs)"
+        if es.done(el):
             break
-        if el > a.budget_s:
-            stop = f"time budget ({a.budget_s:g} s)"
-            break
-    model.load_state_dict(best_state)
-    model.eval()
-    info = {"epochs_run": len(hist), "best_epoch": best_epoch, "best_val_loss": best, "stopped_by": stop,
+    es.restore(model)
+    info = {"epochs_run": len(hist), "best_epoch": es.best_epoch, "best_val_loss": es.best, "stopped_by": es.stop,
             "train_seconds": round(time.time() - t0, 1), "history": hist, "class_weights": [float(v) for v in w],
             "val_rows_used": int(len(va)),
             "trained_on": f"torch {torch.__version__}, {torch.get_num_threads()} CPU thread(s), {os.cpu_count()} CPUs"}
