@@ -369,5 +369,19 @@ TEST(PathWarm, CaptureThroughTheStreamingModelAndTraderSameWithAndWithout) {
   EXPECT_GT(on.warm_applied, 10000u);
 }
 
+TEST(PathWarm, ConfigKeyDefaultsOnAndIsChecked) {
+  auto d = parse_config("", "<t>", "/b");
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  EXPECT_TRUE(d.value().keep_warm_path);
+  EXPECT_EQ(d.value().keep_warm, "infer");
+  auto off = parse_config("[engine]\nkeep_warm_path = false\n", "t.toml", "/b");
+  ASSERT_TRUE(off.ok()) << off.status().to_string();
+  EXPECT_FALSE(off.value().keep_warm_path);
+  auto bad = parse_config("[engine]\nkeep_warm_path = \"yes\"\n", "t.toml", "/b");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().to_string().find("engine.keep_warm_path"), std::string::npos) << bad.status().to_string();
+  EXPECT_NE(bad.status().to_string().find("t.toml:2"), std::string::npos) << bad.status().to_string();
+}
+
 }  // namespace
 }  // namespace tickrt::pipeline
