@@ -374,13 +374,7 @@ void ModelSlot::adopt() noexcept {
   // Window prefix: the new model recomputes the prefixes the old one was keeping (between ticks), so the
   // first samples after a hot swap are not whole windows. With swap warm-up that happened before adoption.
   if (p->prefix && old->prefix && !synced) p->prefix->take_wants_from(*old->prefix);
-  if (old->prefix) {
-    const PrefixCounters& c = old->prefix->counters();
-    retired_prefix_.hits += c.hits;
-    retired_prefix_.misses += c.misses;
-    retired_prefix_.slices += c.slices;
-    retired_prefix_.dropped += c.dropped;
-  }
+  if (old->prefix) retired_prefix_ += old->prefix->counters();
   cur_ = p;
   running_version_.store(p->model->version, std::memory_order_relaxed);
   adopted_.fetch_add(1, std::memory_order_relaxed);
@@ -392,13 +386,7 @@ void ModelSlot::adopt() noexcept {
 
 PrefixCounters ModelSlot::prefix_counters() const noexcept {
   PrefixCounters t = retired_prefix_;
-  if (cur_->prefix) {
-    const PrefixCounters& c = cur_->prefix->counters();
-    t.hits += c.hits;
-    t.misses += c.misses;
-    t.slices += c.slices;
-    t.dropped += c.dropped;
-  }
+  if (cur_->prefix) t += cur_->prefix->counters();
   return t;
 }
 

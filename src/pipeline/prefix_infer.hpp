@@ -36,6 +36,13 @@ struct PrefixCounters {
   std::uint64_t misses = 0;    // samples that ran the full window (see the header)
   std::uint64_t slices = 0;    // idle() calls that did prefix work
   std::uint64_t dropped = 0;   // prefixes abandoned: rows changed (or the slot went to another symbol) first
+  PrefixCounters& operator+=(const PrefixCounters& o) noexcept {
+    hits += o.hits;
+    misses += o.misses;
+    slices += o.slices;
+    dropped += o.dropped;
+    return *this;
+  }
 };
 
 class PrefixRunner {

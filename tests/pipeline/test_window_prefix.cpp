@@ -167,67 +167,19 @@ TEST(WindowPrefixPipeline, ModelsWithoutAnLstmChainRunWholeWithTheReason) {
 namespace tickrt::pipeline {
 namespace {
 
-// Hot swap (ModelSlot::adopt): the new instance's runner takes over the prefixes the old one kept, so the
-// samples right after the swap are served from a prefix of the NEW model (not whole windows).
-TEST(WindowPrefixPipeline, HotSwapCarriesThePrefixWantsToTheNewModel) {
-  if (!std::filesystem::exists(kModel) || !std::filesystem::exists(kCapture)) GTEST_SKIP() << "model or capture absent";
-  auto m1 = load(16), m2 = load(16), whole_m = load(0);
-  ASSERT_TRUE(m1 && m2 && whole_m);
-  auto i1 = make_instance(m1, 1), i2 = make_instance(m2, 1), iw = make_instance(whole_m, 1);
-  ASSERT_TRUE(i1.ok() && i2.ok() && iw.ok());
-  ASSERT_TRUE(i1.value()->prefix && i2.value()->prefix);
-  ModelInstance* second = i2.value().release();
-  ModelSlot slot(std::move(i1.value())), slot_w(std::move(iw.value()));
-  auto clock = TscClock::calibrate(std::chrono::milliseconds(5));
-  ASSERT_TRUE(clock.ok());
-  InferStage pre(slot, BatchConfig{1, 0, false}, clock.value()), whole(slot_w, BatchConfig{1, 0, false}, clock.value());
-  pre.set_warm({KeepWarm::off, 0, 64});
-  features::FeatureConfig fc;
-  MarketHandler mh(fc);
-  mh.set_row_samples(true);
-  auto src = CaptureSource::open(kCapture, 1, 0, 60000);
-  ASSERT_TRUE(src.ok());
-  std::string_view line;
-  SampleMeta meta;
-  InferResult rw, rp;
-  int due = 0, due_after = 0;
-  bool published = false;
-  double worst = 0;
-  while (src.value()->next(line) && due_after < 200) {
-    TickStamps t;
-    const int d = mh.on_line(line, t, meta);
-    if (d == MarketHandler::kRowOnly) pre.step_row(meta, mh.symbol(meta.symbol)->fe);
-    if (d == 1) {
-      const features::FeatureEngine& fe = mh.symbol(meta.symbol)->fe;
-      ASSERT_TRUE(whole.infer_one(meta, fe, rw));
-      ASSERT_TRUE(pre.infer_one(meta, fe, rp));
-      for (int c = 0; c < rw.n_out; ++c) worst = std::max(worst, static_cast<double>(std::fabs(rw.out[c] - rp.out[c])));
-      if (published) ++due_after;
-      if (++due == 300) {  // publish after a sample: the old runner wants the next window's prefix
-        ASSERT_TRUE(slot.publish(second));
-        published = true;
-      }
-    }
-    for (int i = 0; i < 16; ++i) pre.idle();   // adopts the new instance (no warm gate) and computes its prefix
-  }
-  ASSERT_EQ(due_after, 200);
-  EXPECT_EQ(slot.adopted(), 1u);
-  EXPECT_EQ(slot.current(), second);
-  const PrefixCounters& pc = second->prefix->counters();
-  EXPECT_EQ(pc.hits + pc.misses, 200u);
-  // Without the carried wants the first sample after the swap finds no prefix (a whole window, 1 miss).
-  EXPECT_EQ(pc.misses, 0u) << "the first sample after the swap should come from the new model's prefix";
-  EXPECT_LE(worst, 1e-5);
-  (void)slot.collect();
-}
+// Hot swap: the capture through a prefix stage (and a whole-window stage, the reference); after the 300th due
+// sample a second instance of the same model is published into the prefix stage's slot; `after` due samples
+// are counted once it is adopted. warm_gate: ModelSlot::set_swap_warm (60 s: only the warm-up opens the gate).
+struct SwapOutcome {
+  int due = 0, during = 0, after = 0;   // due samples: all, published but not adopted, adopted
+  double worst = 0;                     // max |prefix stage - whole window| over every sample
+  std::uint64_t old_misses_at_publish = 0, old_misses_at_end = 0;
+  PrefixCounters new_pc, all;           // the new instance's counters, the slot's over both
+  std::uint64_t adopted = 0, first_on_new = 0, others = 0;
+  bool current_is_new = false;
+};
 
-
-// Hot swap with the warm gate (`[model] swap_warm`, the pipeline's default): before adopting, the inference
-// thread reads the new engine's memory and recomputes, on the NEW model, the prefixes the running one keeps
-// (following the rows that arrive meanwhile); the running model's own prefix comes first in idle(), so no
-// sample during the warm-up and none after the adoption runs a whole window.
-TEST(WindowPrefixPipeline, WarmGatedSwapComputesTheNewModelsPrefixBeforeAdoptingIt) {
-  if (!std::filesystem::exists(kModel) || !std::filesystem::exists(kCapture)) GTEST_SKIP() << "model or capture absent";
+void swap_replay(bool warm_gate, std::size_t warm_lines, int after, SwapOutcome& o) {
   auto m1 = load(16), m2 = load(16), whole_m = load(0);
   ASSERT_TRUE(m1 && m2 && whole_m);
   auto i1 = make_instance(m1, 1), i2 = make_instance(m2, 1), iw = make_instance(whole_m, 1);
@@ -236,11 +188,11 @@ TEST(WindowPrefixPipeline, WarmGatedSwapComputesTheNewModelsPrefixBeforeAdopting
   ModelInstance* first = i1.value().get();
   ModelInstance* second = i2.value().release();
   ModelSlot slot(std::move(i1.value())), slot_w(std::move(iw.value()));
-  slot.set_swap_warm(true, 60'000'000'000);  // 60 s: only the warm-up can open the gate here
+  if (warm_gate) slot.set_swap_warm(true, 60'000'000'000);
   auto clock = TscClock::calibrate(std::chrono::milliseconds(5));
   ASSERT_TRUE(clock.ok());
   InferStage pre(slot, BatchConfig{1, 0, false}, clock.value()), whole(slot_w, BatchConfig{1, 0, false}, clock.value());
-  pre.set_warm({KeepWarm::off, 0, 8});  // 8 lines per idle(): the WarmSet pass spans many messages
+  pre.set_warm({KeepWarm::off, 0, warm_lines});
   features::FeatureConfig fc;
   MarketHandler mh(fc);
   mh.set_row_samples(true);
@@ -249,11 +201,8 @@ TEST(WindowPrefixPipeline, WarmGatedSwapComputesTheNewModelsPrefixBeforeAdopting
   std::string_view line;
   SampleMeta meta;
   InferResult rw, rp;
-  int due = 0, due_after = 0, due_during = 0;
   bool published = false;
-  double worst = 0;
-  std::uint64_t old_misses_at_publish = 0;
-  while (src.value()->next(line) && due_after < 100) {
+  while (src.value()->next(line) && o.after < after) {
     TickStamps t;
     const int d = mh.on_line(line, t, meta);
     if (d == MarketHandler::kRowOnly) pre.step_row(meta, mh.symbol(meta.symbol)->fe);
@@ -261,31 +210,60 @@ TEST(WindowPrefixPipeline, WarmGatedSwapComputesTheNewModelsPrefixBeforeAdopting
       const features::FeatureEngine& fe = mh.symbol(meta.symbol)->fe;
       ASSERT_TRUE(whole.infer_one(meta, fe, rw));
       ASSERT_TRUE(pre.infer_one(meta, fe, rp));
-      for (int c = 0; c < rw.n_out; ++c) worst = std::max(worst, static_cast<double>(std::fabs(rw.out[c] - rp.out[c])));
-      if (published && slot.adopted() == 1) ++due_after;
-      else if (published) ++due_during;
-      if (++due == 300) {
-        old_misses_at_publish = first->prefix->counters().misses;
+      for (int c = 0; c < rw.n_out; ++c) o.worst = std::max(o.worst, static_cast<double>(std::fabs(rw.out[c] - rp.out[c])));
+      if (published && slot.adopted() == 1) ++o.after;
+      else if (published) ++o.during;
+      if (++o.due == 300) {  // publish after a sample: the old runner wants the next window's prefix
+        o.old_misses_at_publish = first->prefix->counters().misses;
         ASSERT_TRUE(slot.publish(second));
         published = true;
       }
     }
     for (int i = 0; i < 16; ++i) pre.idle();
   }
-  ASSERT_EQ(due_after, 100);
-  EXPECT_GT(due_during, 0) << "the warm-up should span samples served by the running model";
-  EXPECT_EQ(slot.current(), second);
+  o.old_misses_at_end = first->prefix->counters().misses;  // retired, not freed: collect() never ran
+  o.new_pc = second->prefix->counters();
+  o.all = slot.prefix_counters();
+  o.adopted = slot.adopted();
+  o.current_is_new = slot.current() == second;
+  o.first_on_new = pre.first_on_new_engine().count();
+  o.others = pre.other_inferences().count();
+}
+
+// Without the warm gate (ModelSlot::adopt at the next inference): the new instance's runner takes over the
+// prefixes the old one kept, so the samples right after the swap are served from a prefix of the NEW model.
+TEST(WindowPrefixPipeline, HotSwapCarriesThePrefixWantsToTheNewModel) {
+  if (!std::filesystem::exists(kModel) || !std::filesystem::exists(kCapture)) GTEST_SKIP() << "model or capture absent";
+  SwapOutcome o;
+  swap_replay(/*warm_gate=*/false, 64, 200, o);
+  ASSERT_EQ(o.after, 200);
+  EXPECT_EQ(o.adopted, 1u);
+  EXPECT_TRUE(o.current_is_new);
+  EXPECT_EQ(o.new_pc.hits + o.new_pc.misses, 200u);
+  // Without the carried wants the first sample after the swap finds no prefix (a whole window, 1 miss).
+  EXPECT_EQ(o.new_pc.misses, 0u) << "the first sample after the swap should come from the new model's prefix";
+  EXPECT_LE(o.worst, 1e-5);
+}
+
+// With the warm gate (`[model] swap_warm`, the pipeline's default): before adopting, the inference thread reads
+// the new engine's memory and recomputes, on the NEW model, the prefixes the running one keeps (following the
+// rows that arrive meanwhile); the running model's own prefix comes first in idle(), so no sample during the
+// warm-up and none after the adoption runs a whole window.
+TEST(WindowPrefixPipeline, WarmGatedSwapComputesTheNewModelsPrefixBeforeAdoptingIt) {
+  if (!std::filesystem::exists(kModel) || !std::filesystem::exists(kCapture)) GTEST_SKIP() << "model or capture absent";
+  SwapOutcome o;
+  swap_replay(/*warm_gate=*/true, /*warm_lines=*/8, 100, o);  // 8 lines per idle(): the warm-up spans many messages
+  ASSERT_EQ(o.after, 100);
+  EXPECT_GT(o.during, 0) << "the warm-up should span samples served by the running model";
+  EXPECT_TRUE(o.current_is_new);
   // The running model kept its own prefixes during the warm-up: no whole window for it either.
-  EXPECT_EQ(first->prefix->counters().misses, old_misses_at_publish);
-  const PrefixCounters& pc = second->prefix->counters();
-  EXPECT_EQ(pc.hits + pc.misses, 100u);
-  EXPECT_EQ(pc.misses, 0u) << "the first sample on the new model should come from its prefix, computed before adoption";
-  EXPECT_LE(worst, 1e-5);
-  const PrefixCounters all = slot.prefix_counters();  // both models' samples
-  EXPECT_EQ(all.hits + all.misses, static_cast<std::uint64_t>(due));
-  EXPECT_EQ(all.hits, first->prefix->counters().hits + pc.hits);
-  EXPECT_EQ(pre.first_on_new_engine().count(), 1u);
-  EXPECT_EQ(pre.other_inferences().count(), static_cast<std::uint64_t>(due - 1));
+  EXPECT_EQ(o.old_misses_at_end, o.old_misses_at_publish);
+  EXPECT_EQ(o.new_pc.hits + o.new_pc.misses, 100u);
+  EXPECT_EQ(o.new_pc.misses, 0u) << "the first sample on the new model should come from its prefix, computed before adoption";
+  EXPECT_LE(o.worst, 1e-5);
+  EXPECT_EQ(o.all.hits + o.all.misses, static_cast<std::uint64_t>(o.due));  // both models' samples
+  EXPECT_EQ(o.first_on_new, 1u);
+  EXPECT_EQ(o.others, static_cast<std::uint64_t>(o.due - 1));
 }
 
 }  // namespace
