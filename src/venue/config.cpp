@@ -125,13 +125,24 @@ Result<SimSetup> load_sim_setup(const std::string& path) {
 
   if (const toml::table* v = root["venue"].as_table()) {
     r.only(*v, "venue", {"bind_address", "port", "captures", "speed", "symbols", "keys", "weight_limit_1m",
-                         "server_time_offset_ms", "ws_queue_limit", "max_pace_queue", "preroll_max_lines"});
+                         "server_time_offset_ms", "ws_queue_limit", "max_pace_queue", "preroll_max_lines",
+                         "interleave"});
     r.get(*v, "bind_address", "venue", s.venue.bind_address);
     std::int64_t port = s.venue.port;
     r.get(*v, "port", "venue", port);
     if (port > 65535) r.fail(*v->get("port"), "venue.port", "must be <= 65535");
     s.venue.port = static_cast<std::uint16_t>(port);
     r.strings(*v, "captures", "venue", s.venue.captures);
+    if (const toml::node* n = v->get("interleave")) {
+      // true / false force it; "auto" = interleave when the captures' symbols differ (venue.hpp).
+      if (auto b = n->value_exact<bool>()) {
+        s.venue.interleave = *b ? VenueConfig::Interleave::on : VenueConfig::Interleave::off;
+      } else if (auto t = n->value<std::string>(); t && *t == "auto") {
+        s.venue.interleave = VenueConfig::Interleave::automatic;
+      } else {
+        r.fail(*n, "venue.interleave", "expected true, false or \"auto\"");
+      }
+    }
     r.get(*v, "speed", "venue", s.venue.speed);
     if (s.venue.speed < 0) r.fail(*v->get("speed"), "venue.speed", "must be >= 0 (0 = as fast as possible)");
     r.strings(*v, "symbols", "venue", s.venue.symbols);

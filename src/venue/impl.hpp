@@ -199,19 +199,35 @@ struct VenueServer::Impl : sim::ReportSink {
     bool mapped = false;  // mapped onto an engine symbol
   };
   std::vector<MdSymbol> md_syms;  // by feed::SymbolId
-  std::size_t md_file = 0;
+  // One lane = files read one after another by one reader. Sequential replay: one lane holding every
+  // capture; interleaved: one lane per capture, merged on the head lines' receive stamps. A lane's
+  // head is a view into its reader's buffer: valid until that reader's next next(), and only the
+  // lane whose head was sent is advanced.
+  struct MdLane {
+    std::vector<std::size_t> files;  // indices into cfg.captures
+    std::size_t file = 0;            // position in `files`
+    std::unique_ptr<feed::CaptureReader> reader;
+    feed::FileContext fctx;
+    std::string_view head;
+    std::int64_t head_ts_ns = 0;     // the head's receive stamp, ns
+    bool has_head = false;
+    bool done = false;
+  };
+  std::vector<MdLane> md_lanes;
+  static constexpr std::size_t kNoLane = ~std::size_t{0};
+  std::size_t md_advance = kNoLane;  // the lane whose head was handled: read its next line first
+  std::size_t md_expect_syms = 0;  // distinct wanted symbols of the captures (the preroll waits for each)
   bool md_open = false;
   bool md_preroll = true;
   std::uint64_t md_preroll_lines = 0;
   bool md_have_t0 = false;
   std::int64_t md_t0_cap_ns = 0;
   std::chrono::steady_clock::time_point md_t0_wall;
-  std::string md_pending;   // a line read but not yet due
-  bool md_has_pending = false;
-  std::unique_ptr<feed::CaptureReader> md_reader;
   std::unique_ptr<feed::LineParser> md_parser;
-  feed::FileContext md_fctx;
   feed::Event md_ev;
+  // Reads the lane's next line into its head (opening its next file at an end); false when the lane
+  // is exhausted or failed (then md_open may be cleared by the caller when every lane is done).
+  bool md_fill(MdLane& lane);
 
   // ---- io (declared last: destroyed first, while the registries above still exist) ----
   net::io_context ioc;

@@ -28,6 +28,21 @@ std::string_view kind_suffix(feed::EventKind k) {
   }
 }
 constexpr std::size_t kBatch = 512;  // lines per handler before yielding to sockets
+constexpr int kProbeLines = 2000;    // lines read to find a capture's symbol (its first parsable line)
+
+// A line's recorded receive stamp in ns; the digits before the first space decide the unit the way
+// the parser does (13 or fewer: ms, 15-16: us, else ns). 0 when the line has none.
+std::int64_t line_stamp_ns(std::string_view line) {
+  std::int64_t ts = 0;
+  for (char c : line) {
+    if (c < '0' || c > '9') break;
+    ts = ts * 10 + (c - '0');
+  }
+  const std::size_t digits = line.find(' ');
+  if (digits != std::string_view::npos && digits <= 16 && digits >= 15) ts *= 1000;
+  else if (digits != std::string_view::npos && digits <= 13) ts *= 1'000'000;
+  return ts;
+}
 }  // namespace
 
 bool VenueServer::Impl::stream_key(std::string_view name, std::string& key) {
@@ -58,19 +73,82 @@ Status VenueServer::Impl::open_replay() {
     counters.replay_done = true;
     return Status::Ok();
   }
-  md_reader = std::make_unique<feed::CaptureReader>();
   md_parser = std::make_unique<feed::LineParser>();
+  // Each file's symbol (its first parsable line): decides interleaving and what the preroll waits for.
+  std::vector<std::string> file_syms;
   for (const std::string& f : cfg.captures) {
     // Fail early on a missing file rather than in the middle of a session.
-    std::FILE* fp = std::fopen(f.c_str(), "rb");
-    if (!fp) return Status(Code::not_found, "venue: capture file '" + f + "' cannot be opened");
-    std::fclose(fp);
+    feed::CaptureReader probe;
+    TICKRT_RETURN_IF_ERROR(probe.open(f).with_context("venue: capture file '" + f + "'"));
+    feed::LineParser lp;
+    feed::FileContext fc;
+    feed::Event ev;
+    std::string sym;
+    std::string_view line;
+    for (int i = 0; i < kProbeLines && sym.empty() && probe.next(line); ++i)
+      if (lp.parse(line, fc, ev) == feed::LineError::ok && ev.symbol != feed::kNoSymbol)
+        sym = upper(lp.symbols().name(ev.symbol));
+    if (!probe.status().ok()) return probe.status().with_context("venue: capture file '" + f + "'");
+    file_syms.push_back(std::move(sym));
   }
-  TICKRT_RETURN_IF_ERROR(md_reader->open(cfg.captures[0]).with_context("venue"));
-  md_fctx.reset();
-  md_file = 0;
+  std::vector<std::string> distinct;
+  for (const std::string& sy : file_syms)
+    if (!sy.empty() && std::find(distinct.begin(), distinct.end(), sy) == distinct.end()) distinct.push_back(sy);
+  const bool interleave = cfg.interleave == VenueConfig::Interleave::on ||
+                          (cfg.interleave == VenueConfig::Interleave::automatic && distinct.size() > 1);
+  md_lanes.clear();
+  if (interleave) {
+    md_lanes.resize(cfg.captures.size());
+    for (std::size_t i = 0; i < cfg.captures.size(); ++i) md_lanes[i].files = {i};
+    md_expect_syms = 0;
+    for (const std::string& sy : distinct)
+      if (cfg.symbols.empty() || std::find(cfg.symbols.begin(), cfg.symbols.end(), sy) != cfg.symbols.end())
+        ++md_expect_syms;
+  } else {
+    md_lanes.resize(1);
+    for (std::size_t i = 0; i < cfg.captures.size(); ++i) md_lanes[0].files.push_back(i);
+    md_expect_syms = 0;  // one file after another: a later file's symbols cannot be waited for
+  }
+  for (MdLane& lane : md_lanes) {
+    lane.reader = std::make_unique<feed::CaptureReader>();
+    TICKRT_RETURN_IF_ERROR(lane.reader->open(cfg.captures[lane.files[0]]).with_context("venue"));
+    (void)md_fill(lane);
+  }
+  counters.md_lanes = static_cast<std::uint32_t>(md_lanes.size());
+  md_advance = kNoLane;
   md_open = true;
   return Status::Ok();
+}
+
+bool VenueServer::Impl::md_fill(MdLane& lane) {
+  lane.has_head = false;
+  while (!lane.done) {
+    std::string_view line;
+    if (lane.reader->next(line)) {
+      lane.head = line;
+      lane.head_ts_ns = line_stamp_ns(line);
+      lane.has_head = true;
+      return true;
+    }
+    if (!lane.reader->status().ok()) {
+      std::fprintf(stderr, "venue: replay of %s stopped: %s\n", lane.reader->path().c_str(),
+                   lane.reader->status().to_string().c_str());
+      lane.done = true;
+      break;
+    }
+    if (++lane.file >= lane.files.size()) {
+      lane.done = true;
+      break;
+    }
+    Status st = lane.reader->open(cfg.captures[lane.files[lane.file]]);
+    if (!st.ok()) {
+      std::fprintf(stderr, "venue: replay stopped: %s\n", st.to_string().c_str());
+      lane.done = true;
+      break;
+    }
+    lane.fctx.reset();
+  }
+  return false;
 }
 
 ApiResponse VenueServer::Impl::depth(std::string_view symbol, std::size_t limit) {
@@ -143,44 +221,25 @@ void VenueServer::Impl::replay_step() {
     }
   }
   for (std::size_t n = 0; n < kBatch || md_preroll; ++n) {
-    std::string_view line;
-    if (md_has_pending) {
-      line = md_pending;
-    } else {
-      if (!md_reader->next(line)) {
-        if (!md_reader->status().ok()) {
-          std::fprintf(stderr, "venue: replay stopped: %s\n", md_reader->status().to_string().c_str());
-          md_open = false;
-          counters.replay_done = true;
-          return;
-        }
-        if (++md_file >= cfg.captures.size()) {
-          md_open = false;
-          counters.replay_done = true;
-          return;
-        }
-        Status st = md_reader->open(cfg.captures[md_file]);
-        if (!st.ok()) {
-          std::fprintf(stderr, "venue: replay stopped: %s\n", st.to_string().c_str());
-          md_open = false;
-          counters.replay_done = true;
-          return;
-        }
-        md_fctx.reset();
-        continue;
-      }
+    // The lane whose head was handled last reads its next line only now (its view stayed valid).
+    if (md_advance != kNoLane) {
+      (void)md_fill(md_lanes[md_advance]);
+      md_advance = kNoLane;
     }
+    // k-way merge: the earliest head next (ties: the capture listed first).
+    std::size_t li = kNoLane;
+    for (std::size_t i = 0; i < md_lanes.size(); ++i)
+      if (md_lanes[i].has_head && (li == kNoLane || md_lanes[i].head_ts_ns < md_lanes[li].head_ts_ns)) li = i;
+    if (li == kNoLane) {
+      md_open = false;
+      counters.replay_done = true;
+      return;
+    }
+    MdLane& lane = md_lanes[li];
+    const std::string_view line = lane.head;
     // Pacing: the line's recorded receive stamp decides when it is due.
     if (!md_preroll && !max_speed) {
-      std::int64_t ts = 0;
-      for (char c : line) {
-        if (c < '0' || c > '9') break;
-        ts = ts * 10 + (c - '0');
-      }
-      // Normalise the stamp to ns the way the parser does (digits decide the unit).
-      const std::size_t digits = line.find(' ');
-      if (digits != std::string_view::npos && digits <= 16 && digits >= 15) ts *= 1000;
-      else if (digits != std::string_view::npos && digits <= 13) ts *= 1'000'000;
+      const std::int64_t ts = lane.head_ts_ns;
       if (!md_have_t0) {
         md_have_t0 = true;
         md_t0_cap_ns = ts;
@@ -189,10 +248,6 @@ void VenueServer::Impl::replay_step() {
       const auto due = md_t0_wall + std::chrono::nanoseconds(static_cast<std::int64_t>(
                                         static_cast<double>(ts - md_t0_cap_ns) / cfg.speed));
       if (due > std::chrono::steady_clock::now()) {
-        if (!md_has_pending) {
-          md_pending.assign(line);
-          md_has_pending = true;
-        }
         md_timer.expires_at(due);
         md_timer.async_wait([this](beast::error_code ec) {
           if (!ec) replay_step();
@@ -200,12 +255,12 @@ void VenueServer::Impl::replay_step() {
         return;
       }
     }
+    md_advance = li;  // handled from here on, whatever the outcome
     // The line is due: parse, mirror, engine, stream.
     ++counters.md_lines;
-    const feed::LineError le = md_parser->parse(line, md_fctx, md_ev);
+    const feed::LineError le = md_parser->parse(line, lane.fctx, md_ev);
     if (le != feed::LineError::ok) {
       ++counters.md_bad_lines;
-      md_has_pending = false;
       continue;
     }
     const feed::SymbolId id = md_ev.symbol;
@@ -226,10 +281,7 @@ void VenueServer::Impl::replay_step() {
           ms.mapped = engine.map_feed_symbol(id, ms.upper).ok();
       }
     }
-    if (!ms.wanted) {
-      md_has_pending = false;
-      continue;
-    }
+    if (!ms.wanted) continue;
     if (md_ev.kind == feed::EventKind::depth_snapshot) {
       (void)ms.mirror->on_snapshot(md_ev.snapshot.last_update_id, md_ev.snapshot.bids, md_ev.snapshot.asks);
     } else if (md_ev.kind == feed::EventKind::depth_update) {
@@ -246,11 +298,17 @@ void VenueServer::Impl::replay_step() {
     if (md_preroll) {
       ++md_preroll_lines;
       bool all_synced = true;
-      for (const MdSymbol& m : md_syms)
-        if (m.wanted && m.mirror && m.mirror->state() != book::BookState::synced) all_synced = false;
-      if ((all_synced && md_ev.kind == feed::EventKind::depth_snapshot) || md_preroll_lines >= cfg.preroll_max_lines)
+      std::size_t synced = 0;
+      for (const MdSymbol& m : md_syms) {
+        if (!m.wanted || !m.mirror) continue;
+        if (m.mirror->state() != book::BookState::synced) all_synced = false;
+        else ++synced;
+      }
+      // Interleaved captures: every file's symbol must have its snapshot (a symbol whose first line is
+      // later than another's snapshot is not in md_syms yet).
+      if ((all_synced && synced >= md_expect_syms && md_ev.kind == feed::EventKind::depth_snapshot) ||
+          md_preroll_lines >= cfg.preroll_max_lines)
         md_preroll = false;
-      md_has_pending = false;
       if (!md_preroll) {
         // Yield once so clients waiting for the first message get a consistent start.
         net::post(ioc, [this] { replay_step(); });
@@ -258,7 +316,6 @@ void VenueServer::Impl::replay_step() {
       }
       continue;
     }
-    md_has_pending = false;
     if (md_ev.kind == feed::EventKind::depth_snapshot || md_ev.kind == feed::EventKind::none) continue;
 
     // Faults decided once per recorded message (every client sees the same stream).

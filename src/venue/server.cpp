@@ -441,7 +441,7 @@ std::string VenueServer::summary() {
     o << "venue: http_requests=" << c.http_requests << " http_errors=" << c.http_errors
       << " ws_sessions=" << c.ws_sessions << " ws_api_requests=" << c.ws_api_requests
       << " throttled=" << c.throttled << "\n"
-      << "market data: lines=" << c.md_lines << " bad_lines=" << c.md_bad_lines
+      << "market data: captures read at once=" << c.md_lanes << " lines=" << c.md_lines << " bad_lines=" << c.md_bad_lines
       << " messages_sent=" << c.md_messages_sent << " dropped(fault)=" << c.md_dropped_fault
       << " gaps(fault)=" << c.md_gaps_fault << " slow_clients_dropped=" << c.slow_clients_dropped
       << " replay_done=" << (c.replay_done ? "yes" : "no") << "\n"

@@ -25,6 +25,14 @@
 // The REST /api/v3/depth snapshot comes from a book::L2Book mirror fed with exactly the diffs that
 // were streamed, so its lastUpdateId is consistent with the diff stream (Binance's sync recipe
 // works). Before streaming starts the replay runs ahead to each symbol's first snapshot line.
+// Several captures: VenueConfig::interleave decides how they are read. Interleaved (the default when
+// the captures' symbols differ, e.g. BTCUSDT + ETHUSDT of the same day): every file is open at once and
+// a k-way merge on the lines' recorded receive stamps sends the earliest line next (ties: the file
+// listed first), so all symbols are live together, each in its own recorded order, paced by the same
+// rule (a line is due at t0 + (stamp - first stamp) / speed). Sequential (the default when every
+// capture holds the same symbol, e.g. consecutive days): one file after another, as recorded. The
+// replay knows each file's symbol before it starts (its first parsable line) and the preroll waits for
+// every wanted symbol's snapshot.
 //
 // Threads: start() spawns ONE IO thread that owns everything: sockets, the replay, and the
 // engine (the engine must not be touched by anyone else while the server runs). run_sync() lets
@@ -65,7 +73,11 @@ struct ApiKey {
 struct VenueConfig {
   std::string bind_address = "127.0.0.1";
   std::uint16_t port = 0;                 // 0 = ephemeral (read it back with port())
-  std::vector<std::string> captures;      // replayed in order; empty = no market data (static book)
+  std::vector<std::string> captures;      // empty = no market data (static book); see `interleave`
+  // How several captures are replayed (header comment): automatic = interleaved by receive stamp when
+  // their symbols differ, one after another when they all hold the same symbol; on / off force it.
+  enum class Interleave : std::uint8_t { automatic, on, off };
+  Interleave interleave = Interleave::automatic;
   double speed = 1.0;                     // x recorded time; 0 = as fast as clients read (starts
                                           // when the first market-data subscriber arrives)
   std::vector<std::string> symbols;       // replay only these (upper case); empty = all
@@ -91,7 +103,7 @@ struct SimSetup {
   sim::SimConfig engine;
 };
 SimSetup default_sim_setup();
-// Reads a TOML file over the defaults: tables [venue], [[venue.keys]], [engine],
+// Reads a TOML file over the defaults: tables [venue] (interleave = "auto" | true | false), [[venue.keys]], [engine],
 // [engine.balances], [[engine.symbols]], [faults] (docs/SIMULATOR.md "## venue" lists every key).
 // Errors name the file, the key and what is wrong; unknown keys are errors.
 Result<SimSetup> load_sim_setup(const std::string& path);
@@ -102,6 +114,7 @@ struct VenueCounters {
   std::uint64_t ws_sessions = 0;       // WebSocket sessions opened
   std::uint64_t ws_api_requests = 0;
   std::uint64_t md_lines = 0;          // capture lines read
+  std::uint32_t md_lanes = 0;          // captures read at once (1 = sequential; >1 = interleaved)
   std::uint64_t md_bad_lines = 0;      // lines the feed parser refused (not streamed)
   std::uint64_t md_messages_sent = 0;  // WS frames queued to market-data clients
   std::uint64_t md_dropped_fault = 0;  // FaultConfig::drop_md
