@@ -23,7 +23,8 @@ extern "C" void on_stop_signal(int) { g_stop.store(true); }
 
 struct RunOverrides {
   double duration = -1, speed = -1;
-  std::string mode, source, model, capture;
+  std::string mode, source, model;
+  std::vector<std::string> captures;  // --capture A --capture B, or --capture A,B
   int extra_symbols = -1;
   bool no_trade = false;
   int max_batch = -1, max_delay_us = -1;
@@ -50,12 +51,23 @@ bool apply_overrides(pipeline::PipelineConfig& c, const RunOverrides& o) {
     else if (o.source == "url") c.source = pipeline::FeedSource::url;
     else { std::cerr << "--source: expected sim, capture or url, got " << o.source << "\n"; return false; }
   }
-  if (!o.model.empty()) c.model = o.model;      // relative to the working directory
-  if (!o.capture.empty()) c.capture = o.capture;
-  if (!o.model.empty() || !o.capture.empty()) {
-    // Paths given on the command line are relative to where the command runs.
-    if (!o.model.empty() && o.model.front() != '/') c.model = std::filesystem::absolute(o.model).string();
-    if (!o.capture.empty() && o.capture.front() != '/') c.capture = std::filesystem::absolute(o.capture).string();
+  // Paths given on the command line are relative to where the command runs.
+  auto abs = [](const std::string& p) { return p.front() == '/' ? p : std::filesystem::absolute(p).string(); };
+  if (!o.model.empty()) c.model = abs(o.model);
+  if (!o.captures.empty()) {
+    // One file: feed.capture (as before); several: feed.captures (the sim venue interleaves them).
+    for (const std::string& f : o.captures)
+      if (f.empty()) { std::cerr << "--capture: an empty path\n"; return false; }
+    c.captures.clear();
+    if (o.captures.size() == 1) {
+      c.capture = abs(o.captures[0]);
+    } else {
+      for (const std::string& f : o.captures) c.captures.push_back(abs(f));
+    }
+  }
+  if (c.captures.size() > 1 && c.source == pipeline::FeedSource::capture) {
+    std::cerr << "--capture: " << c.captures.size() << " files need --source sim (the capture source reads one file)\n";
+    return false;
   }
   if (o.extra_symbols >= 0) c.extra_symbols = o.extra_symbols;
   if (o.no_trade) c.trade = false;
@@ -158,7 +170,10 @@ void add_run_options(CLI::App* cmd, RunOverrides& o) {
   cmd->add_option("--mode", o.mode, "inline | pipelined");
   cmd->add_option("--source", o.source, "sim | capture | url | nats://host:port (a strategy shard, see --symbols)");
   cmd->add_option("--model", o.model, "Model file (ONNX or tickrt engine)");
-  cmd->add_option("--capture", o.capture, "Capture file for the sim/capture sources");
+  cmd->add_option("--capture", o.captures,
+                  "Capture file for the sim/capture sources; sim: repeat it or give a comma list to replay and trade several "
+                  "symbols at once ([feed] captures)")
+      ->delimiter(',');
   cmd->add_option("--extra-symbols", o.extra_symbols, "capture source: replay also under N renamed symbols");
   cmd->add_flag("--no-trade", o.no_trade, "Market data and inference only");
   cmd->add_option("--max-batch", o.max_batch, "pipelined: largest inference batch");
@@ -202,6 +217,7 @@ void register_run(CLI::App& app) {
       "  tickrt run\n"
       "  tickrt run --config configs/tickrt.toml --duration 30\n"
       "  tickrt run --mode pipelined --speed 4\n"
+      "  tickrt run --capture data/captures/spot_btcusdt_20240808.gz,../shared/data/binance_ws/spot/ethusdt_20240808.gz\n"
       "  tickrt run --source capture --speed 0 --no-trade --extra-symbols 63 --mode pipelined\n");
   cmd->callback([cfg_path, o, print] {
     if (*print) {

@@ -199,6 +199,13 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
     TableReader r(table("feed"), "feed.", origin, st);
     r.get_enum<FeedSource>("source", c.source, {{"sim", FeedSource::sim}, {"url", FeedSource::url}, {"capture", FeedSource::capture}});
     r.get_str("capture", c.capture);
+    r.get_str_list("captures", c.captures);
+    if (const toml::table* ft = table("feed"); ft && ft->get("captures")) {
+      if (ft->get("capture"))
+        r.reject("captures", "give either feed.capture (one file) or feed.captures (a list), not both");
+      else if (c.captures.empty())
+        r.reject("captures", "empty list (omit it to replay feed.capture)");
+    }
     r.get_str_list("symbols", c.symbols);
     r.get_str("ws_url", c.ws_url);
     r.get_str("rest_url", c.rest_url);
@@ -345,8 +352,14 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
     if (s.empty() || s.size() > 20)
       return Result<PipelineConfig>(Code::invalid_argument, origin + ": key 'feed.symbols': bad symbol \"" + s + "\"");
   }
-  if (c.source != FeedSource::url && c.capture.empty())
+  if (c.source != FeedSource::url && c.capture.empty() && c.captures.empty())
     return Result<PipelineConfig>(Code::invalid_argument, origin + ": key 'feed.capture': empty");
+  for (const std::string& f : c.captures)
+    if (f.empty()) return Result<PipelineConfig>(Code::invalid_argument, origin + ": key 'feed.captures': an empty path");
+  if (c.source == FeedSource::capture && c.captures.size() > 1)
+    return Result<PipelineConfig>(Code::invalid_argument, origin + ": key 'feed.captures': " + std::to_string(c.captures.size()) +
+                                                              " files need feed.source = \"sim\" (the capture source reads one file; "
+                                                              "extra_symbols renames its copies)");
   if (c.model.empty()) return Result<PipelineConfig>(Code::invalid_argument, origin + ": key 'model.path': empty");
   return c;
 }
@@ -370,6 +383,16 @@ std::string resolve_path(const PipelineConfig& cfg, const std::string& p) {
   std::filesystem::path fp(p);
   if (fp.is_absolute() || cfg.base_dir.empty()) return p;
   return (std::filesystem::path(cfg.base_dir) / fp).lexically_normal().string();
+}
+
+std::vector<std::string> capture_paths(const PipelineConfig& cfg) {
+  std::vector<std::string> v;
+  if (cfg.captures.empty()) {
+    v.push_back(resolve_path(cfg, cfg.capture));
+  } else {
+    for (const std::string& f : cfg.captures) v.push_back(resolve_path(cfg, f));
+  }
+  return v;
 }
 
 }  // namespace tickrt::pipeline

@@ -39,6 +39,10 @@ struct PipelineConfig {
                                         // exchange (ws_url/rest_url); capture: read the file
                                         // directly (no network: benches, tests)
   std::string capture;                  // default: data/captures/spot_btcusdt_20240808.gz
+  // sim source: several captures at once (one per symbol, e.g. BTCUSDT + ETHUSDT of one day; the venue
+  // interleaves them by receive stamp). Non-empty: replaces `capture` (a file giving both is an error).
+  // Every capture's symbol is subscribed and traded (pipeline.hpp "Several symbols").
+  std::vector<std::string> captures;
   std::vector<std::string> symbols;     // url source: symbols to subscribe (upper case)
   std::string ws_url = "wss://stream.binance.com:9443";
   std::string rest_url = "https://api.binance.com";
@@ -162,5 +166,7 @@ Result<PipelineConfig> default_config(const std::string& source_root);
 
 // Resolve a relative path against cfg.base_dir.
 std::string resolve_path(const PipelineConfig& cfg, const std::string& p);
+// The captures the sim/capture source replays, resolved: `captures` when given, else {capture}.
+std::vector<std::string> capture_paths(const PipelineConfig& cfg);
 
 }  // namespace tickrt::pipeline

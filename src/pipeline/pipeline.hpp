@@ -30,6 +30,14 @@
 // exec.cancel_timeout_ms passed; then the threads stop, the gateway stops, the journal is
 // flushed and closed, and summary() reports orders, fills, PnL, counters and the latency table.
 //
+// Several symbols: every feed symbol is traded (feed.symbols for the url source; every capture's
+// symbol for the sim source, whose venue interleaves `feed.captures` on their receive stamps), each
+// with its own strategy state, risk limits, position and PnL (Trader), at most
+// risk::RiskEngine::kMaxSymbols (more: create() fails naming the key). [strategy]/[risk] apply to
+// each symbol as written (order_qty is in each symbol's base asset). The capture source trades its
+// one file's symbol (its renamed copies are inferred only). RunSummary::symbols and the report carry
+// one position/PnL entry per traded symbol and the total.
+//
 // Latency: each thread records its stages (latency.hpp) into its own StageLatency; they are
 // merged after the run. Metrics histograms (tickrt_stage_latency_seconds{stage}) are fed by the
 // same threads (one writer per series).
@@ -44,6 +52,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.hpp"
 #include "pipeline/config.hpp"
@@ -58,6 +67,15 @@ class ModelSwapper;
 // `tickrt run` exits 3 on it.
 inline constexpr std::string_view kRecoveryFailedClosed = "exec recovery failed closed";
 
+// One traded symbol at the end of a run (base 1e-8 / quote 1e-8, exec::Position).
+struct SymbolSummary {
+  std::string symbol;
+  std::int64_t position_raw = 0;
+  std::int64_t realized_raw = 0, unrealized_raw = 0, fees_raw = 0;
+  std::int64_t recovered_position_raw = 0;  // rebuilt by restart recovery at create()
+  std::int64_t net_raw() const noexcept { return realized_raw + unrealized_raw - fees_raw; }
+};
+
 struct RunSummary {
   std::uint64_t messages = 0, malformed = 0, samples = 0, inferences = 0, batches = 0, coalesced = 0;
   std::uint64_t dropped_windows = 0;      // pipelined: inference ring full (a tick lost)
@@ -67,6 +85,8 @@ struct RunSummary {
   std::uint64_t swaps_ok = 0, swaps_failed = 0;
   std::uint64_t model_version = 0;
   std::uint64_t journal_written = 0, journal_appended = 0;
+  // Every traded symbol, in the order traded (feed order); the scalars below are symbols[0]'s.
+  std::vector<SymbolSummary> symbols;
   std::int64_t position_raw = 0;          // first traded symbol, base 1e-8
   std::int64_t realized_raw = 0, unrealized_raw = 0, fees_raw = 0;  // quote 1e-8
   double seconds = 0;

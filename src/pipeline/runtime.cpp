@@ -1,4 +1,5 @@
 // pipeline/runtime.cpp — wiring, threads, shutdown and the report (see pipeline.hpp).
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -126,7 +127,8 @@ Status Pipeline::Impl::setup_venue(bool with_market_data) {
   venue::SimSetup s = venue::default_sim_setup();
   s.venue.port = 0;
   s.venue.captures.clear();
-  if (with_market_data) s.venue.captures.push_back(resolve_path(cfg, cfg.capture));
+  // Several captures (one per symbol) are interleaved by the venue on their receive stamps (venue.hpp).
+  if (with_market_data) s.venue.captures = capture_paths(cfg);
   s.venue.speed = cfg.speed;
   s.venue.busy_poll_cpu = cfg.sim_cpu;
   engine = std::make_unique<sim::MatchingEngine>(s.engine);
@@ -145,7 +147,8 @@ Status Pipeline::Impl::setup_feed() {
   // Streaming (inline only): every row is stepped as it comes, so the first due sample costs one step.
   // Window prefix (inline): the rows before the first due sample and rows skipped later start a prefix too.
   if (model && cfg.mode == ThreadMode::inline_ && (model->streaming || model->prefix_slice > 0)) mh->set_row_samples(true);
-  const std::string cap = resolve_path(cfg, cfg.capture);
+  const std::vector<std::string> caps = capture_paths(cfg);
+  const std::string& cap = caps.front();
   if (cfg.source == FeedSource::capture) {
     auto src = CaptureSource::open(cap, 1 + cfg.extra_symbols, cfg.speed);
     if (!src.ok()) return src.status().with_context("feed.capture");
@@ -155,9 +158,15 @@ Status Pipeline::Impl::setup_feed() {
     return Status::Ok();
   }
   if (cfg.source == FeedSource::sim) {
-    auto probe = CaptureSource::open(cap, 1, 0, 2000);  // the capture's symbol
-    if (!probe.ok()) return probe.status().with_context("feed.capture");
-    feed_symbols = {probe.value()->symbol()};
+    // Every capture's symbol is subscribed (and traded: setup_exec), in the order given.
+    const char* key = cfg.captures.empty() ? "feed.capture" : "feed.captures";
+    feed_symbols.clear();
+    for (const std::string& c : caps) {
+      auto probe = CaptureSource::open(c, 1, 0, 2000);  // the capture's symbol
+      if (!probe.ok()) return probe.status().with_context(key);
+      const std::string sym = probe.value()->symbol();
+      if (std::find(feed_symbols.begin(), feed_symbols.end(), sym) == feed_symbols.end()) feed_symbols.push_back(sym);
+    }
     TICKRT_RETURN_IF_ERROR(setup_venue(true));
     if (cfg.speed > 0) time_scale = cfg.speed;
     if (cfg.wire_tap) {
@@ -194,7 +203,16 @@ Status Pipeline::Impl::setup_exec() {
   auto gc = gateway_config(cfg, venue ? (tap ? tap->port() : venue->port()) : std::uint16_t{0});
   if (!gc.ok()) return gc.status();
   const exec::BinanceConfig& bc = gc.value();
-  traded = {feed_symbols.front()};
+  // Every feed symbol trades, each with its own strategy, risk limits, position and PnL (Trader); more
+  // than the risk engine holds is a setup error (naming the key), not a silent subset.
+  traded = feed_symbols;
+  if (traded.size() > risk::RiskEngine::kMaxSymbols) {
+    const char* key = cfg.source == FeedSource::url ? "feed.symbols" : "feed.captures";
+    return Status(Code::invalid_argument, std::string(key) + ": " + std::to_string(traded.size()) + " symbols, at most " +
+                                              std::to_string(risk::RiskEngine::kMaxSymbols) +
+                                              " can be traded by one process (risk::RiskEngine::kMaxSymbols); "
+                                              "subscribe fewer, split them over processes, or set exec.trade = false");
+  }
   std::uint32_t session = exec::clock_session_number();  // no journal: ids still differ across restarts
   exec::JournalContents jc;  // the journal as it was before this session (recovery input)
   if (!cfg.journal.empty()) {
@@ -245,6 +263,11 @@ Status Pipeline::Impl::recover(const exec::JournalContents& jc) {
   if (st.ok()) st = trader->recover(jc, *gateway, journal.get(), rc, rep);
   sum.recovery = rep.summary();
   sum.recovered_position_raw = trader->oms().position(trader->oms_index(0)).qty_raw;
+  sum.symbols.resize(trader->symbol_count());
+  for (std::size_t i = 0; i < trader->symbol_count(); ++i) {
+    sum.symbols[i].symbol = trader->symbol_name(i);
+    sum.symbols[i].recovered_position_raw = trader->oms().position(trader->oms_index(i)).qty_raw;
+  }
   sum.recovered_orders = rep.orders_replayed;
   sum.recovered_fills = rep.fills_replayed;
   if (!st.ok() || !rep.ok) {
@@ -792,11 +815,22 @@ Status Pipeline::run(const std::atomic<bool>& stop) {
     s.risk_refused = c.risk_refused;
     s.open_orders_at_end = m.open_at_end;
     s.cancels_at_shutdown = m.cancels_at_shutdown;
-    const exec::Position& pos = m.trader->oms().position(m.trader->oms_index(0));
-    s.position_raw = pos.qty_raw;
-    s.realized_raw = pos.realized_raw;
-    s.unrealized_raw = pos.unrealized_raw();
-    s.fees_raw = pos.fees_raw;
+    // One entry per traded symbol; the scalar fields are the first symbol's (as before several symbols).
+    s.symbols.resize(m.trader->symbol_count());
+    for (std::size_t i = 0; i < m.trader->symbol_count(); ++i) {
+      const exec::Position& pos = m.trader->oms().position(m.trader->oms_index(i));
+      SymbolSummary& y = s.symbols[i];
+      y.symbol = m.trader->symbol_name(i);
+      y.position_raw = pos.qty_raw;
+      y.realized_raw = pos.realized_raw;
+      y.unrealized_raw = pos.unrealized_raw();
+      y.fees_raw = pos.fees_raw;
+    }
+    const SymbolSummary& f = s.symbols.front();
+    s.position_raw = f.position_raw;
+    s.realized_raw = f.realized_raw;
+    s.unrealized_raw = f.unrealized_raw;
+    s.fees_raw = f.fees_raw;
   }
   if (m.journal) {
     Status fs = m.journal->flush();
@@ -896,11 +930,19 @@ std::string Pipeline::report() const {
                   s.orders, s.cancels, s.fills, s.rejects, s.risk_refused, s.cancels_at_shutdown, s.open_orders_at_end);
     o << buf;
     const double q = 1e-8;
-    std::snprintf(buf, sizeof(buf),
-                  "position %s: %.5f; PnL (quote): realized %.4f, unrealized %.4f, fees %.4f, net %.4f\n",
-                  m.traded.front().c_str(), static_cast<double>(s.position_raw) * q, static_cast<double>(s.realized_raw) * q,
-                  static_cast<double>(s.unrealized_raw) * q, static_cast<double>(s.fees_raw) * q,
-                  static_cast<double>(s.realized_raw + s.unrealized_raw - s.fees_raw) * q);
+    std::int64_t net_raw = 0;
+    for (const SymbolSummary& y : s.symbols) {
+      std::snprintf(buf, sizeof(buf),
+                    "position %s: %.5f; PnL (quote): realized %.4f, unrealized %.4f, fees %.4f, net %.4f\n",
+                    y.symbol.c_str(), static_cast<double>(y.position_raw) * q, static_cast<double>(y.realized_raw) * q,
+                    static_cast<double>(y.unrealized_raw) * q, static_cast<double>(y.fees_raw) * q,
+                    static_cast<double>(y.net_raw()) * q);
+      o << buf;
+      net_raw += y.net_raw();
+    }
+    // The symbols' quote assets are summed as one (USDT pairs; a mix of quotes would need conversion).
+    std::snprintf(buf, sizeof(buf), "total net PnL (quote, %zu symbol%s): %.4f\n", s.symbols.size(),
+                  s.symbols.size() == 1 ? "" : "s", static_cast<double>(net_raw) * q);
     o << buf;
     if (m.journal) {
       std::snprintf(buf, sizeof(buf), "journal: %s, %" PRIu64 " rows appended, %" PRIu64 " written\n", m.cfg.journal.c_str(),

@@ -1,0 +1,287 @@
+// tests/pipeline: several symbols in one `tickrt run` — the in-process venue replays the bundled
+// BTCUSDT capture and the same day's ETHUSDT capture interleaved (venue.hpp), the pipeline
+// subscribes and trades both (each its own strategy, risk, position, PnL), and the journal, the
+// summary's per-symbol entries and the venue agree; the url source trades every feed.symbols entry.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <iostream>
+#include <sstream>
+
+#include "exec/journal.hpp"
+#include "pipeline/config.hpp"
+#include "pipeline/pipeline.hpp"
+#include "sim/matching_engine.hpp"
+#include "venue/venue.hpp"
+
+namespace tickrt::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kBtc = "data/captures/spot_btcusdt_20240808.gz";
+const std::string kEth = "../shared/data/binance_ws/spot/ethusdt_20240808.gz";
+const std::string kModel = "models/trained/lstm_attn_s/model.onnx";
+
+std::string missing() {
+  for (const std::string& f : {kBtc, kEth, kModel})
+    if (!fs::exists(f)) return f;
+  return "";
+}
+
+// Trades often on both symbols: IOC at the touch, low thresholds. order_qty 0.002 is above both
+// symbols' 5 USDT minimum notional (ETH ~2680 USDT that day) and a multiple of both step sizes.
+PipelineConfig trading_config(const std::string& journal) {
+  auto c = default_config(fs::current_path().string());
+  EXPECT_TRUE(c.ok());
+  PipelineConfig cfg = c.value();
+  cfg.speed = 20;
+  cfg.duration_s = 4.0;
+  cfg.journal = journal;
+  cfg.metrics_listen = "127.0.0.1:0";
+  cfg.print_orders = false;
+  cfg.style = "aggressive";
+  cfg.enter_prob = 0.40;
+  cfg.exit_prob = 0.34;
+  cfg.min_edge = 0.0;
+  cfg.min_interval_ms = 100;
+  cfg.order_qty = 0.002;
+  cfg.max_position = 0.01;
+  return cfg;
+}
+
+struct PerSymbol {
+  std::uint64_t orders = 0, fills = 0;
+  std::int64_t net_qty_raw = 0;  // buys - sells, base 1e-8
+};
+struct JournalView {
+  std::map<std::string, PerSymbol> sym;
+  std::uint64_t orders = 0, fills = 0, fills_of_unknown = 0;
+};
+
+JournalView read_journal(const std::string& path) {
+  JournalView v;
+  auto j = exec::Journal::open(path);
+  EXPECT_TRUE(j.ok()) << j.status().to_string();
+  if (!j.ok()) return v;
+  auto c = j.value()->load();
+  EXPECT_TRUE(c.ok()) << c.status().to_string();
+  if (!c.ok()) return v;
+  std::set<std::string> ids;
+  for (const exec::JournalRecord& r : c.value().records) {
+    if (r.kind == exec::JournalKind::order_new) {
+      ++v.orders;
+      ++v.sym[std::string(r.order.symbol.view())].orders;
+      ids.insert(std::string(r.order.client_order_id.view()));
+    } else if (r.kind == exec::JournalKind::fill) {
+      ++v.fills;
+      PerSymbol& p = v.sym[std::string(r.report.symbol.view())];
+      ++p.fills;
+      p.net_qty_raw += (r.report.side == exec::Side::buy ? 1 : -1) * r.report.last_qty.raw;
+      if (!ids.count(std::string(r.report.client_order_id.view()))) ++v.fills_of_unknown;
+    }
+  }
+  return v;
+}
+
+void remove_db(const std::string& p) {
+  for (const char* s : {"", "-wal", "-shm"}) fs::remove(p + s);
+}
+
+TEST(PipelineMultiSymbol, SimReplaysBtcAndEthAndBothTrade) {
+  if (const std::string m = missing(); !m.empty()) GTEST_SKIP() << m << " not present";
+  const std::string jp = (fs::temp_directory_path() / ("tickrt_multisym_" + std::to_string(::getpid()) + ".db")).string();
+  remove_db(jp);
+  PipelineConfig cfg = trading_config(jp);
+  cfg.captures = {kBtc, kEth};
+  {
+    std::ostringstream log;
+    auto p = Pipeline::create(cfg, log);
+    ASSERT_TRUE(p.ok()) << p.status().to_string();
+    Pipeline& pl = *p.value();
+    std::atomic<bool> stop{false};
+    ASSERT_TRUE(pl.run(stop).ok());
+    const RunSummary s = pl.summary();
+    const std::string report = pl.report();
+    EXPECT_EQ(s.malformed, 0u);
+    EXPECT_GT(s.inferences, 50u) << report;
+    EXPECT_EQ(s.open_orders_at_end, 0u) << report;
+    EXPECT_EQ(pl.venue_open_orders(), 0) << "shutdown leaves nothing open on the venue";
+    ASSERT_EQ(s.symbols.size(), 2u) << report;
+    EXPECT_EQ(s.symbols[0].symbol, "BTCUSDT");
+    EXPECT_EQ(s.symbols[1].symbol, "ETHUSDT");
+    EXPECT_EQ(s.position_raw, s.symbols[0].position_raw);
+    EXPECT_EQ(s.realized_raw, s.symbols[0].realized_raw);
+    EXPECT_EQ(s.fees_raw, s.symbols[0].fees_raw);
+    EXPECT_NE(log.str().find("symbols: BTCUSDT ETHUSDT"), std::string::npos) << log.str();
+    EXPECT_NE(report.find("position BTCUSDT:"), std::string::npos) << report;
+    EXPECT_NE(report.find("position ETHUSDT:"), std::string::npos) << report;
+    EXPECT_NE(report.find("total net PnL (quote, 2 symbols):"), std::string::npos) << report;
+    EXPECT_EQ(s.journal_written, s.journal_appended);
+    p.value().reset();  // closes the journal
+
+    const JournalView jv = read_journal(jp);
+    EXPECT_EQ(jv.orders, s.orders);
+    EXPECT_EQ(jv.fills, s.fills);
+    EXPECT_EQ(jv.fills_of_unknown, 0u);
+    EXPECT_EQ(jv.sym.size(), 2u) << "orders of exactly the two traded symbols";
+    std::uint64_t fills = 0;
+    for (const SymbolSummary& y : s.symbols) {
+      const auto it = jv.sym.find(y.symbol);
+      ASSERT_NE(it, jv.sym.end()) << "no order of " << y.symbol << " in the journal\n" << report;
+      EXPECT_GT(it->second.orders, 0u) << y.symbol;
+      EXPECT_EQ(it->second.net_qty_raw, y.position_raw) << y.symbol << ": summary position = the journal's fills";
+      if (it->second.fills == 0) EXPECT_EQ(y.fees_raw, 0) << y.symbol;
+      fills += it->second.fills;
+    }
+    EXPECT_GT(fills, 0u) << report;
+    if (::testing::Test::HasFailure() || std::getenv("TICKRT_TEST_VERBOSE")) std::cout << report;
+  }
+  remove_db(jp);
+}
+
+// feed.source = "url" against a venue that outlives the pipeline (as `tickrt sim` would): every
+// feed.symbols entry is subscribed and traded.
+TEST(PipelineMultiSymbol, UrlSourceTradesEverySubscribedSymbol) {
+  if (const std::string m = missing(); !m.empty()) GTEST_SKIP() << m << " not present";
+  venue::SimSetup vs = venue::default_sim_setup();
+  vs.venue.port = 0;
+  vs.venue.captures = {kBtc, kEth};
+  vs.venue.speed = 20;
+  sim::MatchingEngine engine(vs.engine);
+  venue::VenueServer server(vs.venue, engine);
+  ASSERT_TRUE(server.start().ok());
+  const std::string jp = (fs::temp_directory_path() / ("tickrt_multisym_url_" + std::to_string(::getpid()) + ".db")).string();
+  remove_db(jp);
+  PipelineConfig cfg = trading_config(jp);
+  cfg.source = FeedSource::url;
+  cfg.symbols = {"BTCUSDT", "ETHUSDT"};
+  cfg.ws_url = "ws://127.0.0.1:" + std::to_string(server.port());
+  cfg.rest_url = "http://127.0.0.1:" + std::to_string(server.port());
+  cfg.api_key = venue::kTestApiKey;
+  cfg.api_secret = venue::kTestSecret;
+  {
+    std::ostringstream log;
+    auto p = Pipeline::create(cfg, log);
+    ASSERT_TRUE(p.ok()) << p.status().to_string();
+    std::atomic<bool> stop{false};
+    ASSERT_TRUE(p.value()->run(stop).ok());
+    const RunSummary s = p.value()->summary();
+    const std::string report = p.value()->report();
+    EXPECT_EQ(s.open_orders_at_end, 0u) << report;
+    ASSERT_EQ(s.symbols.size(), 2u) << report;
+    EXPECT_EQ(s.symbols[0].symbol, "BTCUSDT");
+    EXPECT_EQ(s.symbols[1].symbol, "ETHUSDT");
+    p.value().reset();
+    const JournalView jv = read_journal(jp);
+    EXPECT_EQ(jv.orders, s.orders);
+    for (const SymbolSummary& y : s.symbols) {
+      const auto it = jv.sym.find(y.symbol);
+      ASSERT_NE(it, jv.sym.end()) << "no order of " << y.symbol << "\n" << report;
+      EXPECT_GT(it->second.orders, 0u) << y.symbol;
+      EXPECT_EQ(it->second.net_qty_raw, y.position_raw) << y.symbol;
+    }
+  }
+  // The venue holds none of our orders after the pipeline's shutdown.
+  std::size_t open = 1;
+  server.run_sync([&] {
+    std::vector<sim::OrderState> v;
+    engine.open_orders(1, nullptr, v);
+    open = v.size();
+  });
+  EXPECT_EQ(open, 0u);
+  server.stop();
+  remove_db(jp);
+}
+
+TEST(PipelineMultiSymbol, CapturesKeyAndTheSymbolLimit) {
+  const std::string base = fs::current_path().string();
+  // Both keys in one file, an empty list, several files with the capture source: errors naming the key.
+  for (const char* bad : {"[feed]\ncapture = \"a.gz\"\ncaptures = [\"b.gz\"]\n", "[feed]\ncaptures = []\n",
+                          "[feed]\nsource = \"capture\"\ncaptures = [\"a.gz\", \"b.gz\"]\n"}) {
+    auto r = parse_config(bad, "t.toml", base);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("feed.captures"), std::string::npos) << r.status().to_string();
+  }
+  auto ok = parse_config("[feed]\ncaptures = [\"a.gz\", \"/abs/b.gz\"]\n", "t.toml", "/base");
+  ASSERT_TRUE(ok.ok()) << ok.status().to_string();
+  EXPECT_EQ(capture_paths(ok.value()), (std::vector<std::string>{"/base/a.gz", "/abs/b.gz"}));
+  auto one = parse_config("[feed]\ncapture = \"a.gz\"\n", "t.toml", "/base");
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(capture_paths(one.value()), (std::vector<std::string>{"/base/a.gz"}));
+
+  // More symbols than one process can trade: a setup error naming the key and the limit.
+  if (!fs::exists(kModel)) GTEST_SKIP() << kModel << " not present";
+  auto c = default_config(base);
+  ASSERT_TRUE(c.ok());
+  PipelineConfig cfg = c.value();
+  venue::SimSetup vs = venue::default_sim_setup();
+  vs.venue.port = 0;
+  vs.venue.captures.clear();  // a static book: only the connection matters here
+  sim::MatchingEngine engine(vs.engine);
+  venue::VenueServer server(vs.venue, engine);
+  ASSERT_TRUE(server.start().ok());
+  cfg.source = FeedSource::url;
+  cfg.ws_url = "ws://127.0.0.1:" + std::to_string(server.port());
+  cfg.rest_url = "http://127.0.0.1:" + std::to_string(server.port());
+  cfg.api_key = venue::kTestApiKey;
+  cfg.api_secret = venue::kTestSecret;
+  cfg.journal = "";
+  cfg.metrics = false;
+  for (int i = 0; i < 17; ++i) cfg.symbols.push_back("SYM" + std::to_string(i) + "USDT");
+  std::ostringstream log;
+  auto p = Pipeline::create(cfg, log);
+  ASSERT_FALSE(p.ok()) << "17 traded symbols accepted";
+  EXPECT_NE(p.status().message().find("feed.symbols: 17 symbols, at most 16"), std::string::npos) << p.status().to_string();
+  // The same 17 with exec.trade = false: inferred only, no limit.
+  cfg.trade = false;
+  {
+    auto q = Pipeline::create(cfg, log);
+    EXPECT_TRUE(q.ok()) << q.status().to_string();
+  }
+  server.stop();
+}
+
+#ifdef TICKRT_BIN
+int sh(const std::string& cmd, std::string& out) {
+  const std::string o = (fs::temp_directory_path() / ("tickrt_multisym_cli_" + std::to_string(::getpid()) + ".txt")).string();
+  const int rc = std::system((cmd + " >" + o + " 2>&1").c_str());
+  std::ifstream f(o);
+  out.assign(std::istreambuf_iterator<char>(f), {});
+  fs::remove(o);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+// `tickrt run --capture A,B` (and --capture A --capture B): both symbols subscribed, one position line each.
+TEST(PipelineMultiSymbol, RunCliTakesSeveralCaptures) {
+  if (const std::string m = missing(); !m.empty()) GTEST_SKIP() << m << " not present";
+  // Its own working directory: the default journal (tickrt-journal.db) lands there, not in the tree.
+  const fs::path dir = fs::temp_directory_path() / ("tickrt_multisym_cwd_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string btc = fs::absolute(kBtc).string(), eth = fs::absolute(kEth).string();
+  const std::string run = "cd " + dir.string() + " && " + TICKRT_BIN + " run --speed 20 --duration 2 ";
+  for (const std::string& caps : {"--capture " + btc + "," + eth, "--capture " + btc + " --capture " + eth}) {
+    std::string out;
+    ASSERT_EQ(sh(run + caps, out), 0) << caps << "\n" << out;
+    EXPECT_NE(out.find("symbols: BTCUSDT ETHUSDT"), std::string::npos) << out;
+    EXPECT_NE(out.find("position BTCUSDT:"), std::string::npos) << out;
+    EXPECT_NE(out.find("position ETHUSDT:"), std::string::npos) << out;
+    EXPECT_NE(out.find("total net PnL (quote, 2 symbols):"), std::string::npos) << out;
+  }
+  std::string out;
+  EXPECT_EQ(sh(run + "--source capture --capture " + btc + "," + eth, out), 2) << out;
+  EXPECT_NE(out.find("--capture: 2 files need --source sim"), std::string::npos) << out;
+  fs::remove_all(dir);
+}
+#endif
+
+}  // namespace
+}  // namespace tickrt::pipeline
