@@ -294,7 +294,13 @@ int Trader::decide(const InferResult& r, StageLatency& lat, std::int64_t caller_
   // The PnL / position gauges after the orders are out (marked at this sample's mid above): observation only.
   if (metrics_ != nullptr) {
     const exec::Position& pos = oms_->position(s.oms_idx);
-    metrics_->pnl_quote->set(static_cast<double>(pos.realized_raw + pos.unrealized_raw() - pos.fees_raw) * 1e-8);
+    // tickrt_pnl_quote is the account's: every traded symbol's net (at most kMaxSymbols positions).
+    std::int64_t net_raw = 0;
+    for (const Sym& y : syms_) {
+      const exec::Position& p = oms_->position(y.oms_idx);
+      net_raw += p.realized_raw + p.unrealized_raw() - p.fees_raw;
+    }
+    metrics_->pnl_quote->set(static_cast<double>(net_raw) * 1e-8);
     if (static_cast<std::size_t>(si) < metrics_->position.size())
       metrics_->position[static_cast<std::size_t>(si)]->set(static_cast<double>(pos.qty_raw) * 1e-8);
   }

@@ -19,6 +19,7 @@
 #include "exec/journal.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/pipeline.hpp"
+#include "pipeline/ws_client.hpp"
 #include "sim/matching_engine.hpp"
 #include "venue/venue.hpp"
 
@@ -126,6 +127,13 @@ TEST(PipelineMultiSymbol, SimReplaysBtcAndEthAndBothTrade) {
     EXPECT_NE(report.find("position ETHUSDT:"), std::string::npos) << report;
     EXPECT_NE(report.find("total net PnL (quote, 2 symbols):"), std::string::npos) << report;
     EXPECT_EQ(s.journal_written, s.journal_appended);
+    // Metrics: a position series per traded symbol.
+    if (pl.metrics_port() != 0) {
+      auto metrics = http_get("http://127.0.0.1:" + std::to_string(pl.metrics_port()), "/metrics");
+      ASSERT_TRUE(metrics.ok()) << metrics.status().to_string();
+      EXPECT_NE(metrics.value().find("tickrt_position{symbol=\"BTCUSDT\"}"), std::string::npos) << metrics.value();
+      EXPECT_NE(metrics.value().find("tickrt_position{symbol=\"ETHUSDT\"}"), std::string::npos) << metrics.value();
+    }
     p.value().reset();  // closes the journal
 
     const JournalView jv = read_journal(jp);
@@ -168,6 +176,7 @@ TEST(PipelineMultiSymbol, UrlSourceTradesEverySubscribedSymbol) {
   cfg.rest_url = "http://127.0.0.1:" + std::to_string(server.port());
   cfg.api_key = venue::kTestApiKey;
   cfg.api_secret = venue::kTestSecret;
+  std::vector<SymbolSummary> first;
   {
     std::ostringstream log;
     auto p = Pipeline::create(cfg, log);
@@ -189,6 +198,26 @@ TEST(PipelineMultiSymbol, UrlSourceTradesEverySubscribedSymbol) {
       EXPECT_GT(it->second.orders, 0u) << y.symbol;
       EXPECT_EQ(it->second.net_qty_raw, y.position_raw) << y.symbol;
     }
+    first = s.symbols;
+    if (std::getenv("TICKRT_TEST_VERBOSE")) std::cout << report;
+  }
+  // A restart against the same venue (which outlived us): recovery replays the journal and reconciles
+  // both symbols with the exchange (a mismatch on either fails closed), rebuilding each position.
+  {
+    std::ostringstream log;
+    cfg.duration_s = 0.5;
+    auto p = Pipeline::create(cfg, log);
+    ASSERT_TRUE(p.ok()) << p.status().to_string();
+    const RunSummary& s = p.value()->summary();
+    EXPECT_FALSE(s.recovery.empty()) << log.str();
+    EXPECT_GT(s.recovery_records, 0u);
+    ASSERT_EQ(s.symbols.size(), 2u) << log.str();
+    for (std::size_t i = 0; i < 2; ++i) {
+      EXPECT_EQ(s.symbols[i].symbol, first[i].symbol);
+      EXPECT_EQ(s.symbols[i].recovered_position_raw, first[i].position_raw) << first[i].symbol;
+    }
+    std::atomic<bool> stop{false};
+    EXPECT_TRUE(p.value()->run(stop).ok());
   }
   // The venue holds none of our orders after the pipeline's shutdown.
   std::size_t open = 1;
