@@ -40,7 +40,7 @@ void register_sim(CLI::App& app) {
   cmd->add_option("-c,--config", opts->config, "TOML file ([venue], [engine], [faults]; docs/SIMULATOR.md)");
   cmd->add_option("-p,--port", opts->port, "TCP port (default 8080; 0 = any free port)");
   cmd->add_option("--bind", opts->bind, "Address to bind (default 127.0.0.1)");
-  cmd->add_option("--captures", opts->captures, "Capture files to replay, in order (default: the bundled BTCUSDT capture)");
+  cmd->add_option("--captures", opts->captures, "Capture files to replay (default: the bundled BTCUSDT capture); different symbols are interleaved by receive stamp, one symbol's files play in order ([venue] interleave)");
   cmd->add_option("--speed", opts->speed, "Replay speed: 1, 10, ... x recorded time, or max")->default_str("1");
   cmd->add_option("--symbols", opts->symbols, "Replay only these symbols (e.g. BTCUSDT)")->delimiter(',');
   cmd->add_option("--weight-limit", opts->weight_limit, "REQUEST_WEIGHT per minute per IP before HTTP 429 (default 6000)");
