@@ -300,7 +300,42 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
     r.get_int("min_interval_ms", c.min_interval_ms, 0, 86'400'000);
     r.get_double("tick_size", c.tick_size, 1e-8, 1e6);
     r.get_double("qty_step", c.qty_step, 1e-8, 1e6);
+    r.mark("symbols");
     r.finish();
+    // [strategy.symbols.<SYMBOL>] tables: per-symbol sizes.
+    const toml::table* stt = table("strategy");
+    if (const toml::node* sn = stt ? stt->get("symbols") : nullptr) {
+      if (!sn->is_table()) {
+        if (st.ok())
+          st = Status(Code::invalid_argument, origin + ":" + std::to_string(sn->source().begin.line) +
+                                                  ": key 'strategy.symbols': expected tables [strategy.symbols.<SYMBOL>]");
+      } else {
+        for (const auto& [k, v] : *sn->as_table()) {
+          const std::string sym(k.str());
+          const std::string prefix = "strategy.symbols." + sym + ".";
+          if (!v.is_table()) {
+            if (st.ok())
+              st = Status(Code::invalid_argument, origin + ":" + std::to_string(v.source().begin.line) + ": key '" +
+                                                      prefix.substr(0, prefix.size() - 1) + "': expected a table");
+            continue;
+          }
+          bool upper_ok = !sym.empty() && sym.size() <= 20;
+          for (char ch : sym) upper_ok &= (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+          if (!upper_ok && st.ok())
+            st = Status(Code::invalid_argument, origin + ":" + std::to_string(v.source().begin.line) + ": key '" +
+                                                    prefix.substr(0, prefix.size() - 1) + "': expected an upper-case symbol name");
+          PipelineConfig::SymbolSizing z;
+          z.symbol = sym;
+          TableReader zr(v.as_table(), prefix, origin, st);
+          zr.get_double("order_qty", z.order_qty, 1e-8, 1e6);
+          zr.get_double("max_position", z.max_position, 0.0, 1e9);
+          zr.get_double("tick_size", z.tick_size, 1e-8, 1e6);
+          zr.get_double("qty_step", z.qty_step, 1e-8, 1e6);
+          zr.finish();
+          c.symbol_sizing.push_back(z);
+        }
+      }
+    }
   }
   {
     TableReader r(table("risk"), "risk.", origin, st);
@@ -383,6 +418,18 @@ std::string resolve_path(const PipelineConfig& cfg, const std::string& p) {
   std::filesystem::path fp(p);
   if (fp.is_absolute() || cfg.base_dir.empty()) return p;
   return (std::filesystem::path(cfg.base_dir) / fp).lexically_normal().string();
+}
+
+PipelineConfig for_symbol(const PipelineConfig& cfg, std::string_view symbol) {
+  PipelineConfig c = cfg;
+  for (const PipelineConfig::SymbolSizing& z : cfg.symbol_sizing) {
+    if (z.symbol != symbol) continue;
+    if (z.order_qty >= 0) c.order_qty = z.order_qty;
+    if (z.max_position >= 0) c.max_position = z.max_position;
+    if (z.tick_size >= 0) c.tick_size = z.tick_size;
+    if (z.qty_step >= 0) c.qty_step = z.qty_step;
+  }
+  return c;
 }
 
 std::vector<std::string> capture_paths(const PipelineConfig& cfg) {

@@ -118,6 +118,14 @@ struct PipelineConfig {
   std::int64_t min_interval_ms = 100;
   double tick_size = 0.01;              // price tick of the traded symbol (BTCUSDT: 0.01)
   double qty_step = 0.00001;
+  // [strategy.symbols.<SYMBOL>]: sizes of one traded symbol over the [strategy] values (several symbols
+  // trade with one [strategy]; ETHUSDT needs a larger order_qty than BTCUSDT to clear 5 USDT notional).
+  // A negative value = the [strategy] one. for_symbol() applies them.
+  struct SymbolSizing {
+    std::string symbol;                 // upper case
+    double order_qty = -1, max_position = -1, tick_size = -1, qty_step = -1;
+  };
+  std::vector<SymbolSizing> symbol_sizing;
   // [risk] (risk/risk_engine.hpp)
   double max_order_notional = 1000.0;   // quote per order
   double max_gross_notional = 5000.0;
@@ -166,6 +174,9 @@ Result<PipelineConfig> default_config(const std::string& source_root);
 
 // Resolve a relative path against cfg.base_dir.
 std::string resolve_path(const PipelineConfig& cfg, const std::string& p);
+// The config as `symbol` trades it: its [strategy.symbols.<SYMBOL>] sizes over [strategy]'s (setup path:
+// strategy_config() and the Trader's risk limits call it per symbol).
+PipelineConfig for_symbol(const PipelineConfig& cfg, std::string_view symbol);
 // The captures the sim/capture source replays, resolved: `captures` when given, else {capture}.
 std::vector<std::string> capture_paths(const PipelineConfig& cfg);
 

@@ -11,7 +11,8 @@ std::int64_t to_raw(double v) { return static_cast<std::int64_t>(std::llround(v 
 
 }  // namespace
 
-Result<strategy::StrategyConfig> strategy_config(const PipelineConfig& cfg, const std::string& symbol) {
+Result<strategy::StrategyConfig> strategy_config(const PipelineConfig& all, const std::string& symbol) {
+  const PipelineConfig cfg = for_symbol(all, symbol);  // [strategy.symbols.<SYMBOL>] sizes
   strategy::StrategyConfig sc;
   sc.symbol = symbol;
   sc.enter_prob = cfg.enter_prob;
@@ -101,7 +102,7 @@ Result<std::unique_ptr<Trader>> Trader::create(const PipelineConfig& cfg, const 
     if (!sc.ok()) return sc.status();
     auto st = strategy::SignalStrategy::create(sc.value());
     if (!st.ok()) return st.status();
-    const risk::SymbolLimits sl = symbol_limits(cfg);
+    const risk::SymbolLimits sl = symbol_limits(for_symbol(cfg, s));
     auto rid = t->risk_->add_symbol(s, sl);
     if (!rid.ok()) return rid.status().with_context("risk." + s);
     Sym sym{s, exec::SymbolName::from(s), std::move(st.value()), rid.value(), t->oms_->symbol_index(s)};
