@@ -4,8 +4,9 @@
 #   bench/infer_stream/run_device_path.sh [DEV_DIR=.tp_dev] [OUT_DIR=$OUT or /tmp/tp_path]
 # DEV_DIR/bin holds tickrt (after) and tickrt_before (the build before the change), DEV_DIR/lib their shared
 # libraries (pack: see the BENCHMARKS subsection). For ROUNDS rounds, for the streaming model and lstm_attn_s:
-#   tickrt_before run --model M --duration DURATION --cpus 2 --gateway-cpu 4     (default simulator, 1x, trading)
-#   tickrt        run --model M --duration DURATION --cpus 2 --gateway-cpu 4
+#   tickrt_before run --model M --duration DURATION --cpus 2 --gateway-cpu 4 --capture data/captures/spot_btcusdt_20240808.gz
+#   tickrt        run --model M --duration DURATION --cpus 2 --gateway-cpu 4 --capture ...   (default simulator, 1x, trading)
+# (--capture: the default capture, named so that a build made in another source tree finds it here.)
 # each a command of its own, raw output in OUT_DIR/<model>_<build>_<round>.txt; the summary lines it prints here
 # are the latency tables ("tick->order queued by part" included) and the warm-up's own line.
 set -uo pipefail
@@ -25,7 +26,7 @@ for r in $(seq 1 "$ROUNDS"); do
     for t in tickrt_before tickrt; do
       echo "== $m, $t, round $r, ${DUR}s (load $(load))"
       rm -f tickrt-journal.db*
-      "$B/$t" run --model models/trained/$m/model.onnx --duration "$DUR" $CPUS >"$O/${m}_${t}_$r.txt" 2>&1
+      "$B/$t" run --model models/trained/$m/model.onnx --duration "$DUR" $CPUS --capture data/captures/spot_btcusdt_20240808.gz >"$O/${m}_${t}_$r.txt" 2>&1
       sed -n '/== tickrt run summary/,$p' "$O/${m}_${t}_$r.txt" |
         grep -E 'keep_warm|path warm|^orders|^\| (receive|book|features|inference|decision|tick->order|parse|sampled|infer->|strategy|risk|OMS|total)'
     done
