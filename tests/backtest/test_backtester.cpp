@@ -2,6 +2,7 @@
 // latency actually charged, zero-latency twins, clear errors (library and CLI), data absent.
 // Uses data/captures/spot_btcusdt_20240808.gz (bundled) and models/trained/lstm_attn_s.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <sys/wait.h>
 
@@ -312,7 +313,8 @@ TEST(Backtester, ErrorsNameTheKeyAndTheFile) {
 #ifdef TICKRT_BIN
 namespace {
 int sh(const std::string& cmd, std::string& err) {
-  const std::string e = (fs::temp_directory_path() / "tickrt_bt_err.txt").string();
+  // One file per test process: ctest runs the CLI tests of this binary in parallel.
+  const std::string e = (fs::temp_directory_path() / ("tickrt_bt_err_" + std::to_string(::getpid()) + ".txt")).string();
   const int rc = std::system((cmd + " >/dev/null 2>" + e).c_str());
   std::ifstream f(e);
   err.assign(std::istreambuf_iterator<char>(f), {});
@@ -324,7 +326,7 @@ TEST(BacktestCli, BadEnginePathOrConfigKeyExitsOneNamingIt) {
   std::string err;
   EXPECT_EQ(sh(std::string(TICKRT_BIN) + " backtest --engines /nonexistent/m.engine", err), 1);
   EXPECT_NE(err.find("/nonexistent/m.engine"), std::string::npos) << err;
-  const std::string cfg = (fs::temp_directory_path() / "tickrt_bt_bad.toml").string();
+  const std::string cfg = (fs::temp_directory_path() / ("tickrt_bt_bad_" + std::to_string(::getpid()) + ".toml")).string();
   std::ofstream(cfg) << "[backtest]\nseeds = 3\n";
   EXPECT_EQ(sh(std::string(TICKRT_BIN) + " backtest --config " + cfg, err), 1);
   EXPECT_NE(err.find("backtest.seeds"), std::string::npos) << err;
@@ -333,7 +335,7 @@ TEST(BacktestCli, BadEnginePathOrConfigKeyExitsOneNamingIt) {
 
 TEST(BacktestCli, ComparesAnFp32OnnxWithAnFp16EngineAndWritesTheResult) {
   SKIP_WITHOUT_DATA();
-  const fs::path dir = fs::temp_directory_path() / "tickrt_bt_cli";
+  const fs::path dir = fs::temp_directory_path() / ("tickrt_bt_cli_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::string err;
