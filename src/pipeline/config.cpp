@@ -256,6 +256,7 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
     r.get_enum<ThreadMode>("mode", c.mode, {{"inline", ThreadMode::inline_}, {"pipelined", ThreadMode::pipelined}});
     r.get_int("infer_threads", c.infer_threads, 1, 64);
     r.get_int("ring_capacity", c.ring_capacity, 2, 1 << 20);
+    r.get_bool("reserve_pinned_cpus", c.reserve_pinned_cpus);
     for (const char* sub : {"feed", "infer", "exec"}) {
       const toml::node* n = t ? t->get(sub) : nullptr;
       ThreadConfig& tc = std::string_view(sub) == "feed" ? c.feed : std::string_view(sub) == "infer" ? c.infer : c.exec;
@@ -271,7 +272,8 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
     if (t && st.ok()) {
       for (const auto& [k, v] : *t) {
         const std::string key(k.str());
-        if (key != "mode" && key != "infer_threads" && key != "ring_capacity" && key != "feed" && key != "infer" && key != "exec") {
+        if (key != "mode" && key != "infer_threads" && key != "ring_capacity" && key != "reserve_pinned_cpus" && key != "feed" &&
+            key != "infer" && key != "exec") {
           st = Status(Code::invalid_argument, origin + ":" + std::to_string(v.source().begin.line) + ": key 'threads." + key + "': unknown key");
           break;
         }

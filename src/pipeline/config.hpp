@@ -100,6 +100,10 @@ struct PipelineConfig {
   ThreadConfig exec;
   int infer_threads = 1;
   int ring_capacity = 1024;
+  // Keep every other thread of the process (venue, journal, gateway when unpinned, metrics, swapper, unpinned
+  // pipeline threads) off the CPUs given to pinned threads (threads.*.cpu, exec.gateway_cpu, feed.sim_cpu):
+  // otherwise the scheduler time-slices them with a busy-polling pinned thread (ms-scale stalls on small machines).
+  bool reserve_pinned_cpus = true;
   // [batch]
   int max_batch = 8;
   int max_delay_us = 50;

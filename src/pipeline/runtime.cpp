@@ -87,6 +87,9 @@ struct Pipeline::Impl {
   std::mutex thread_errors_mu;
   std::vector<std::string> thread_errors;  // pinning failures, printed by the main thread
   RunSummary sum;
+  // [threads] reserve_pinned_cpus: the CPUs of every thread but the pinned ones (setup(); start_thread_pinned).
+  bool reserve_cpus = false;
+  cpu_set_t others_cpus{};
   // Path warm-up (keep_warm_path, inline_loop): time of each slice (market slices, then the trader's), cycles.
   static constexpr int kPathSlices = MarketHandler::kWarmSlices + Trader::kWarmSlices;
   std::unique_ptr<std::array<LatencyHistogram, kPathSlices>> path_warm_ns;
@@ -334,6 +337,24 @@ Status Pipeline::Impl::setup_metrics() {
 }
 
 Status Pipeline::Impl::setup() {
+  // Threads started from here on (venue, journal, gateway, metrics, snapshots, swapper) inherit this thread's CPU
+  // mask: keep them off the pinned threads' CPUs for the setup, then give the main thread its mask back.
+  const cpu_set_t main_cpus = current_thread_cpus();
+  std::vector<int> pinned = {cfg.feed.cpu, cfg.gateway_cpu, cfg.sim_cpu};
+  if (cfg.mode == ThreadMode::pipelined) pinned.insert(pinned.end(), {cfg.infer.cpu, cfg.exec.cpu});
+  const cpu_set_t others = without(main_cpus, pinned);
+  if (cfg.reserve_pinned_cpus && CPU_COUNT(&others) > 0 && !CPU_EQUAL(&others, &main_cpus) &&
+      set_current_thread_cpus(others, "tickrt setup").ok()) {
+    reserve_cpus = true;
+    others_cpus = others;
+  }
+  struct RestoreMask {
+    const cpu_set_t& m;
+    bool on;
+    ~RestoreMask() {
+      if (on) (void)set_current_thread_cpus(m, "tickrt setup");
+    }
+  } restore{main_cpus, reserve_cpus};
   auto c = TscClock::calibrate(std::chrono::milliseconds(20));
   if (!c.ok()) return c.status();
   clock = c.value();
@@ -634,7 +655,8 @@ void Pipeline::Impl::exec_loop() {
 void Pipeline::Impl::start_thread_pinned(const ThreadConfig& tc, const char* name, std::function<void()> fn) {
   threads.emplace_back([this, tc, name, fn = std::move(fn)] {
     name_current_thread(name);
-    Status st = pin_current_thread(tc.cpu, name);
+    // Unpinned pipeline threads stay off the pinned ones' CPUs too ([threads] reserve_pinned_cpus).
+    Status st = tc.cpu < 0 && reserve_cpus ? set_current_thread_cpus(others_cpus, name) : pin_current_thread(tc.cpu, name);
     if (!st.ok()) {
       // Reported by the main thread (no I/O on a pipeline thread); the thread runs unpinned.
       std::lock_guard<std::mutex> g(thread_errors_mu);

@@ -24,6 +24,28 @@ Status pin_current_thread(int cpu, const char* thread_name) {
   return Status::Ok();
 }
 
+cpu_set_t current_thread_cpus() noexcept {
+  cpu_set_t m;
+  CPU_ZERO(&m);
+  if (pthread_getaffinity_np(pthread_self(), sizeof(m), &m) != 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c) CPU_SET(c, &m);  // unknown: everything (the kernel clamps it)
+  }
+  return m;
+}
+
+cpu_set_t without(cpu_set_t m, const std::vector<int>& cpus) noexcept {
+  for (int c : cpus)
+    if (c >= 0 && c < CPU_SETSIZE) CPU_CLR(c, &m);
+  return m;
+}
+
+Status set_current_thread_cpus(const cpu_set_t& m, const char* thread_name) {
+  if (CPU_COUNT(&m) == 0) return Status(Code::invalid_argument, std::string(thread_name) + ": empty CPU set");
+  const int rc = pthread_setaffinity_np(pthread_self(), sizeof(m), &m);
+  if (rc != 0) return Status(Code::invalid_argument, std::string(thread_name) + ": pthread_setaffinity_np: " + std::strerror(rc));
+  return Status::Ok();
+}
+
 void make_current_thread_background() noexcept {
   sched_param sp{};
   sp.sched_priority = 0;

@@ -8,6 +8,10 @@
 // Hot path: idle()/reset() do not allocate, lock or log.
 #pragma once
 
+#include <sched.h>
+
+#include <vector>
+
 #include <pthread.h>
 #include <sched.h>
 #include <time.h>
@@ -59,6 +63,12 @@ class Idler {
 
 // Pins the calling thread to `cpu` (no-op for -1). Setup path: the Status names the CPU and errno.
 Status pin_current_thread(int cpu, const char* thread_name);
+// CPU masks for keeping unpinned threads off the pinned threads' CPUs (a thread inherits its creator's mask).
+// current_thread_cpus: the calling thread's allowed CPUs. without(m, cpus): m minus cpus (negative ids ignored).
+// set_current_thread_cpus: applies m (an empty m is refused: a thread must be allowed somewhere).
+cpu_set_t current_thread_cpus() noexcept;
+cpu_set_t without(cpu_set_t m, const std::vector<int>& cpus) noexcept;
+Status set_current_thread_cpus(const cpu_set_t& m, const char* thread_name);
 // Lowers the calling thread's priority (SCHED_IDLE when allowed, else nice 19): background work
 // (model builds for hot swap) never preempts a pipeline thread.
 void make_current_thread_background() noexcept;
