@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "exec/journal.hpp"
+#include "journal_view.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/model.hpp"
 #include "pipeline/pipeline.hpp"
@@ -42,32 +43,8 @@ bool have_data() {
   return fs::exists("data/captures/spot_btcusdt_20240808.gz") && fs::exists("models/trained/lstm_attn_s/model.onnx");
 }
 
-struct JournalCounts {
-  std::uint64_t orders = 0, fills = 0, fills_of_unknown = 0, cancels = 0;
-};
-
-JournalCounts read_journal(const std::string& path) {
-  JournalCounts jc;
-  auto j = exec::Journal::open(path);
-  EXPECT_TRUE(j.ok()) << j.status().to_string();
-  if (!j.ok()) return jc;
-  auto c = j.value()->load();
-  EXPECT_TRUE(c.ok()) << c.status().to_string();
-  if (!c.ok()) return jc;
-  std::set<std::string> ids;
-  for (const exec::JournalRecord& r : c.value().records) {
-    if (r.kind == exec::JournalKind::order_new) {
-      ++jc.orders;
-      ids.insert(std::string(r.order.client_order_id.view()));
-    } else if (r.kind == exec::JournalKind::cancel) {
-      ++jc.cancels;
-    } else if (r.kind == exec::JournalKind::fill) {
-      ++jc.fills;
-      if (!ids.count(std::string(r.report.client_order_id.view()))) ++jc.fills_of_unknown;
-    }
-  }
-  return jc;
-}
+using JournalCounts = test::JournalView;
+using test::read_journal;
 
 TEST(PipelineEndToEnd, InlineLoopTradesAgainstTheSimulatorAndJournalAgrees) {
   if (!have_data()) GTEST_SKIP() << "bundled capture or trained model not present";

@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "exec/journal.hpp"
+#include "journal_view.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/pipeline.hpp"
 #include "pipeline/trader.hpp"
@@ -60,39 +61,8 @@ PipelineConfig trading_config(const std::string& journal) {
   return cfg;
 }
 
-struct PerSymbol {
-  std::uint64_t orders = 0, fills = 0;
-  std::int64_t net_qty_raw = 0;  // buys - sells, base 1e-8
-};
-struct JournalView {
-  std::map<std::string, PerSymbol> sym;
-  std::uint64_t orders = 0, fills = 0, fills_of_unknown = 0;
-};
-
-JournalView read_journal(const std::string& path) {
-  JournalView v;
-  auto j = exec::Journal::open(path);
-  EXPECT_TRUE(j.ok()) << j.status().to_string();
-  if (!j.ok()) return v;
-  auto c = j.value()->load();
-  EXPECT_TRUE(c.ok()) << c.status().to_string();
-  if (!c.ok()) return v;
-  std::set<std::string> ids;
-  for (const exec::JournalRecord& r : c.value().records) {
-    if (r.kind == exec::JournalKind::order_new) {
-      ++v.orders;
-      ++v.sym[std::string(r.order.symbol.view())].orders;
-      ids.insert(std::string(r.order.client_order_id.view()));
-    } else if (r.kind == exec::JournalKind::fill) {
-      ++v.fills;
-      PerSymbol& p = v.sym[std::string(r.report.symbol.view())];
-      ++p.fills;
-      p.net_qty_raw += (r.report.side == exec::Side::buy ? 1 : -1) * r.report.last_qty.raw;
-      if (!ids.count(std::string(r.report.client_order_id.view()))) ++v.fills_of_unknown;
-    }
-  }
-  return v;
-}
+using test::JournalView;
+using test::read_journal;
 
 void remove_db(const std::string& p) {
   for (const char* s : {"", "-wal", "-shm"}) fs::remove(p + s);
