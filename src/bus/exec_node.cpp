@@ -186,7 +186,7 @@ Result<std::unique_ptr<ExecNode>> ExecNode::create(const ExecOptions& o, std::os
   if (!re.ok()) return re.status().with_context("risk");
   m.risk = std::move(re.value());
   for (const std::string& s : o.symbols) {
-    auto rid = m.risk->add_symbol(s, pipeline::symbol_limits(cfg));
+    auto rid = m.risk->add_symbol(s, pipeline::symbol_limits(cfg, s));  // per-symbol sizes as the single process
     if (!rid.ok()) return rid.status().with_context("risk." + s);
     Impl::Sym sym;
     sym.name = s;

@@ -31,7 +31,8 @@ Result<strategy::StrategyConfig> strategy_config(const PipelineConfig& all, cons
   return sc;
 }
 
-risk::SymbolLimits symbol_limits(const PipelineConfig& cfg) {
+risk::SymbolLimits symbol_limits(const PipelineConfig& all, std::string_view symbol) {
+  const PipelineConfig cfg = for_symbol(all, symbol);  // [strategy.symbols.<SYMBOL>] sizes
   risk::SymbolLimits sl;
   sl.max_position = Qty::from_raw(to_raw(cfg.max_position));
   sl.max_order_qty = Qty::from_raw(to_raw(std::max(cfg.order_qty, cfg.max_position)));
@@ -102,7 +103,7 @@ Result<std::unique_ptr<Trader>> Trader::create(const PipelineConfig& cfg, const 
     if (!sc.ok()) return sc.status();
     auto st = strategy::SignalStrategy::create(sc.value());
     if (!st.ok()) return st.status();
-    const risk::SymbolLimits sl = symbol_limits(for_symbol(cfg, s));
+    const risk::SymbolLimits sl = symbol_limits(cfg, s);
     auto rid = t->risk_->add_symbol(s, sl);
     if (!rid.ok()) return rid.status().with_context("risk." + s);
     Sym sym{s, exec::SymbolName::from(s), std::move(st.value()), rid.value(), t->oms_->symbol_index(s)};

@@ -73,7 +73,8 @@ struct TraderCounters {
 // the single process (Trader), the NATS strategy shards and the execution node (src/bus), so a strategy is
 // configured exactly as it will trade wherever it runs. Setup path.
 Result<strategy::StrategyConfig> strategy_config(const PipelineConfig& cfg, const std::string& symbol);
-risk::SymbolLimits symbol_limits(const PipelineConfig& cfg);
+// One traded symbol's risk limits: [risk] with that symbol's [strategy.symbols.<SYMBOL>] sizes applied (for_symbol).
+risk::SymbolLimits symbol_limits(const PipelineConfig& all, std::string_view symbol);
 // Account-wide limits; the open-order cap and the order rate (cancels: twice it) are the caller's, since a
 // process trading several symbols scales them its own way.
 risk::AccountLimits account_limits(const PipelineConfig& cfg, std::uint32_t max_open_orders, std::uint32_t orders_per_s);

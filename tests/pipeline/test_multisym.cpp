@@ -225,6 +225,11 @@ TEST(PipelineMultiSymbol, CapturesKeyAndTheSymbolLimit) {
   EXPECT_DOUBLE_EQ(for_symbol(z.value(), "ETHUSDT").qty_step, 0.0001);
   EXPECT_DOUBLE_EQ(for_symbol(z.value(), "ETHUSDT").max_position, z.value().max_position);
   EXPECT_DOUBLE_EQ(for_symbol(z.value(), "BTCUSDT").order_qty, 0.001);
+  // The risk limits every trading process applies (Trader, and the NATS exec node) take the symbol's sizes too.
+  auto z2 = parse_config("[strategy]\nmax_position = 0.05\n[strategy.symbols.ETHUSDT]\nmax_position = 0.2\n", "t.toml", "/base");
+  ASSERT_TRUE(z2.ok()) << z2.status().to_string();
+  EXPECT_EQ(symbol_limits(z2.value(), "ETHUSDT").max_position.raw, 20'000'000);
+  EXPECT_EQ(symbol_limits(z2.value(), "BTCUSDT").max_position.raw, 5'000'000);
   auto sc = strategy_config(z.value(), "ETHUSDT");
   ASSERT_TRUE(sc.ok());
   EXPECT_EQ(sc.value().order_qty.raw, 1'000'000);
