@@ -165,6 +165,16 @@ std::string sim_port(const fs::path& out) {
   return "";
 }
 
+// Waits until a node's output holds `needle` (its readiness line: "exec: serving", "shard <name>: consuming"),
+// instead of a fixed sleep that a loaded machine outlasts. False after `seconds`.
+bool wait_text(const fs::path& out, const std::string& needle, int seconds = 30) {
+  for (int i = 0; i < seconds * 50; ++i) {
+    if (slurp(out).find(needle) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
 #define NEED_NATS(server)                                                       \
   if (!(server).found()) GTEST_SKIP() << "nats-server not installed (scripts/install-deps.sh test)"
 
@@ -187,7 +197,8 @@ TEST(Cluster, EveryEventReachesItsShardOnceAndInOrder) {
   // renamed copy of it.
   const pid_t a = spawn(shard_args(ns.url(), "a", "BTCUSDT", t.p / "a.ev", 2.0, false), t.p / "a.out");
   const pid_t b = spawn(shard_args(ns.url(), "b", "B000001", t.p / "b.ev", 2.0, false), t.p / "b.out");
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_TRUE(wait_text(t.p / "a.out", "shard a: consuming")) << slurp(t.p / "a.out");
+  ASSERT_TRUE(wait_text(t.p / "b.out", "shard b: consuming")) << slurp(t.p / "b.out");
   const pid_t f = spawn({kBin, "feed", "--publish", ns.url(), "--capture", kCapture, "--copies", "2", "--max-lines", "5000"},
                         t.p / "feed.out");
   ASSERT_EQ(wait_for(f, 30), 0) << slurp(t.p / "feed.out");
@@ -267,10 +278,11 @@ TEST(Cluster, CentralRiskRefusesWhatTwoShardsTogetherBreach) {
   const pid_t x = spawn({kBin, "exec", "--nats", ns.url(), "--symbols", "BTCUSDT,ETHUSDT", "--max-open-orders-account", "1",
                          "--journal", "", "--idle-exit", "4"},
                         t.p / "exec.out");
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_TRUE(wait_text(t.p / "exec.out", "exec: serving")) << slurp(t.p / "exec.out");
   const pid_t a = spawn(shard_args(ns.url(), "ra", "BTCUSDT", t.p / "a.ev", 2.0, true), t.p / "a.out");
   const pid_t b = spawn(shard_args(ns.url(), "rb", "ETHUSDT", t.p / "b.ev", 2.0, true), t.p / "b.out");
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_TRUE(wait_text(t.p / "a.out", "shard ra: consuming")) << slurp(t.p / "a.out");
+  ASSERT_TRUE(wait_text(t.p / "b.out", "shard rb: consuming")) << slurp(t.p / "b.out");
   const pid_t f = spawn({kBin, "feed", "--publish", ns.url(), "--capture", kCapture, "--capture", kEth, "--max-lines", "20000"},
                         t.p / "feed.out");
   ASSERT_EQ(wait_for(f, 60), 0) << slurp(t.p / "feed.out");
