@@ -149,13 +149,7 @@ class FixAcceptor::App final : public FIX::Application {
     if (!r.ok() && !r.ack_lost) {
       ExecReport rej = ctx_.reject_seen ? ctx_.reject_report : ExecReport{};
       if (!ctx_.reject_seen) {
-        rej.symbol = req.symbol;
-        rej.client_order_id = req.client_order_id;
-        rej.side = req.side;
-        rej.type = req.type;
-        rej.tif = req.tif;
-        rej.price = req.price;
-        rej.qty = req.qty;
+        exec::set_order_fields(rej, req);
         rej.exec_type = ExecType::rejected;
         rej.status = OrderStatus::rejected;
         rej.transact_ns = wall_ns();

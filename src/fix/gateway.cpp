@@ -227,13 +227,7 @@ void FixGateway::handle(const GatewayRequest& req) {
       const std::string id(o.client_order_id.view());
       if (!up) {
         // Nothing left: the order certainly did not reach the exchange.
-        local.symbol = o.symbol;
-        local.client_order_id = o.client_order_id;
-        local.side = o.side;
-        local.type = o.type;
-        local.tif = o.tif;
-        local.price = o.price;
-        local.qty = o.qty;
+        exec::set_order_fields(local, o);
         local.exec_type = ExecType::rejected;
         local.status = OrderStatus::rejected;
         push_report(local);
