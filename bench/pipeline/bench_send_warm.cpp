@@ -7,13 +7,7 @@
 //   idle, cold     one send every --idle-ms, the thread spinning in between (a pinned IO thread's life)
 //   idle, warmed   the same, plus SendPathWarmer::warm() once per ms of idleness (the gateway's habit)
 //   taskset -c 2,3 build/bin/bench_send_warm [--cpu 2] [--cpu-rx 3] [--sends 100] [--idle-ms 100] [--rounds 2]
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <pthread.h>
-#include <sched.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -25,33 +19,10 @@
 #include <vector>
 
 #include "exec/send_warm.hpp"
+#include "pipeline/threads.hpp"
 
 namespace {
-void pin(int cpu) {
-  if (cpu < 0) return;
-  cpu_set_t s;
-  CPU_ZERO(&s);
-  CPU_SET(cpu, &s);
-  (void)pthread_setaffinity_np(pthread_self(), sizeof(s), &s);
-}
 double now_us() { return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-bool venue_pair(int& tx, int& rx) {
-  const int l = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in ad{};
-  ad.sin_family = AF_INET;
-  ad.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t n = sizeof ad;
-  if (l < 0 || bind(l, reinterpret_cast<sockaddr*>(&ad), sizeof ad) != 0 || listen(l, 1) != 0 ||
-      getsockname(l, reinterpret_cast<sockaddr*>(&ad), &n) != 0)
-    return false;
-  tx = socket(AF_INET, SOCK_STREAM, 0);
-  if (tx < 0 || connect(tx, reinterpret_cast<sockaddr*>(&ad), sizeof ad) != 0) return false;
-  rx = accept(l, nullptr, nullptr);
-  close(l);
-  const int one = 1;
-  setsockopt(tx, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return rx >= 0;
-}
 struct Row { const char* name; double p50, p90, max; };
 }  // namespace
 
@@ -66,17 +37,18 @@ int main(int argc, char** argv) {
     else if (a == "--rounds") rounds = std::max(1, std::atoi(argv[i + 1]));
     else { std::fprintf(stderr, "usage: bench_send_warm [--cpu N] [--cpu-rx N] [--sends N] [--idle-ms N] [--rounds N]\n"); return 2; }
   }
-  int tx = -1, rx = -1;
-  if (!venue_pair(tx, rx)) { std::perror("loopback connection"); return 1; }
+  auto venue = tickrt::exec::LoopbackPair::open();   // the "venue" connection: tx = the gateway's end
+  if (!venue.ok()) { std::fprintf(stderr, "%s\n", venue.status().to_string().c_str()); return 1; }
+  const int tx = venue.value().tx(), rx = venue.value().rx();
   auto warmer = tickrt::exec::SendPathWarmer::open();
   if (!warmer.ok()) { std::fprintf(stderr, "%s\n", warmer.status().to_string().c_str()); return 1; }
   std::atomic<bool> stop{false};
   std::thread reader([&] {
-    pin(cpu_rx);
+    (void)tickrt::pipeline::pin_current_thread(cpu_rx, "bench-reader");
     static char buf[1 << 16];
     while (!stop.load(std::memory_order_relaxed)) (void)recv(rx, buf, sizeof buf, MSG_DONTWAIT);
   });
-  pin(cpu);
+  (void)tickrt::pipeline::pin_current_thread(cpu, "bench-sender");
   const std::string req(400, 'x');
   auto measure = [&](const char* name, double interval_us, bool warm) {
     std::vector<double> t;
@@ -110,7 +82,5 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(warmer.value()->errors()));
   stop.store(true);
   reader.join();
-  close(tx);
-  close(rx);
   return warmer.value()->errors() == 0 ? 0 : 1;
 }

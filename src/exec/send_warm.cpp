@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <utility>
 
 namespace tickrt::exec {
 
@@ -19,9 +20,9 @@ namespace {
 Status sys_error(const char* what) { return Status(Code::io_error, std::string("send-path warmer: ") + what + ": " + std::strerror(errno)); }
 }  // namespace
 
-Result<std::unique_ptr<SendPathWarmer>> SendPathWarmer::open() {
-  using R = Result<std::unique_ptr<SendPathWarmer>>;
-  std::unique_ptr<SendPathWarmer> w(new SendPathWarmer());
+Result<LoopbackPair> LoopbackPair::open() {
+  using R = Result<LoopbackPair>;
+  LoopbackPair p;
   const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (l < 0) return R(sys_error("socket"));
   sockaddr_in ad{};
@@ -35,41 +36,57 @@ Result<std::unique_ptr<SendPathWarmer>> SendPathWarmer::open() {
     ::close(l);
     return R(st);
   }
-  w->tx_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (w->tx_ < 0 || ::connect(w->tx_, reinterpret_cast<sockaddr*>(&ad), sizeof ad) != 0) {
+  p.tx_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (p.tx_ < 0 || ::connect(p.tx_, reinterpret_cast<sockaddr*>(&ad), sizeof ad) != 0) {
     Status st = sys_error("connect to its own listener");
     ::close(l);
     return R(st);
   }
-  w->rx_ = ::accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
+  p.rx_ = ::accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
   ::close(l);
-  if (w->rx_ < 0) return R(sys_error("accept"));
+  if (p.rx_ < 0) return R(sys_error("accept"));
   const int one = 1;
-  for (int fd : {w->tx_, w->rx_}) {
+  for (int fd : {p.tx_, p.rx_})
     if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) return R(sys_error("TCP_NODELAY"));
+  return R(std::move(p));
+}
+
+LoopbackPair& LoopbackPair::operator=(LoopbackPair&& o) noexcept {
+  std::swap(tx_, o.tx_);
+  std::swap(rx_, o.rx_);
+  return *this;  // o closes what this held
+}
+
+LoopbackPair::~LoopbackPair() {
+  if (tx_ >= 0) ::close(tx_);
+  if (rx_ >= 0) ::close(rx_);
+}
+
+Result<std::unique_ptr<SendPathWarmer>> SendPathWarmer::open() {
+  using R = Result<std::unique_ptr<SendPathWarmer>>;
+  auto p = LoopbackPair::open();
+  if (!p.ok()) return R(p.status());
+  std::unique_ptr<SendPathWarmer> w(new SendPathWarmer());
+  w->pair_ = std::move(p.value());
+  for (int fd : {w->pair_.tx(), w->pair_.rx()}) {
     const int fl = ::fcntl(fd, F_GETFL, 0);
     if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) return R(sys_error("O_NONBLOCK"));
   }
   return R(std::move(w));
 }
 
-SendPathWarmer::~SendPathWarmer() {
-  if (tx_ >= 0) ::close(tx_);
-  if (rx_ >= 0) ::close(rx_);
-}
-
 bool SendPathWarmer::warm(const char* p, std::size_t n) noexcept {
   n = std::min(n, kMaxBytes);
   bool ok = true;
   if (n > 0) {
-    const ssize_t s = ::send(tx_, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t s = ::send(pair_.tx(), p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (s < 0) ok = false;
     else bump(sends_, 1);
   }
-  // Loopback delivers inside send(): the bytes are already in rx_'s queue. Drain everything (a bounded
+  // Loopback delivers inside send(): the bytes are already in the rx end's queue. Drain everything (a bounded
   // number of reads: the queue never holds more than a few sends).
   for (int i = 0; i < 8; ++i) {
-    const ssize_t r = ::recv(rx_, drain_, sizeof drain_, MSG_DONTWAIT);
+    const ssize_t r = ::recv(pair_.rx(), drain_, sizeof drain_, MSG_DONTWAIT);
     if (r > 0) {
       bump(drained_, static_cast<std::uint64_t>(r));
       continue;

@@ -26,10 +26,27 @@
 
 namespace tickrt::exec {
 
+// A connected TCP pair on 127.0.0.1, both ends owned (closed at destruction), TCP_NODELAY on both, blocking.
+// Setup path: open() names the socket call that failed. Used by SendPathWarmer and bench_send_warm's venue.
+class LoopbackPair {
+ public:
+  static Result<LoopbackPair> open();
+  LoopbackPair() = default;
+  LoopbackPair(LoopbackPair&& o) noexcept : tx_(o.tx_), rx_(o.rx_) { o.tx_ = o.rx_ = -1; }
+  LoopbackPair& operator=(LoopbackPair&& o) noexcept;
+  LoopbackPair(const LoopbackPair&) = delete;
+  LoopbackPair& operator=(const LoopbackPair&) = delete;
+  ~LoopbackPair();
+  int tx() const noexcept { return tx_; }   // the connecting end
+  int rx() const noexcept { return rx_; }   // the accepted end
+
+ private:
+  int tx_ = -1, rx_ = -1;
+};
+
 class SendPathWarmer {
  public:
   static Result<std::unique_ptr<SendPathWarmer>> open();
-  ~SendPathWarmer();
   SendPathWarmer(const SendPathWarmer&) = delete;
   SendPathWarmer& operator=(const SendPathWarmer&) = delete;
 
@@ -46,7 +63,7 @@ class SendPathWarmer {
 
  private:
   SendPathWarmer() = default;
-  int tx_ = -1, rx_ = -1;
+  LoopbackPair pair_;   // non-blocking ends (open())
   static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {  // single writer: no RMW
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
