@@ -72,10 +72,7 @@ bool InferStage::infer_one(const SampleMeta& meta, const features::FeatureEngine
   out.ok = true;
   out.infer_end = TscClock::ticks();
   record_engine_time(inst, out.infer_start, out.infer_end);
-  if (pr != nullptr) {  // computed by idle(), after this tick's order went out
-    pr->want(meta.symbol, fe);
-    slot_.pending_want(meta.symbol, fe);
-  }
+  slot_.want_prefix(meta.symbol, fe);  // computed by idle(), after this tick's order went out
   last_work_tsc_ = out.infer_end;
   ++c_.inferences;
   ++c_.batches;

@@ -103,10 +103,7 @@ class InferStage {
   void step_row(const SampleMeta& meta, const features::FeatureEngine& fe) noexcept {
     ModelInstance* i = slot_.current();
     if (i->stream) (void)i->stream->step(i->model->package, meta.symbol, meta.sample_ts_ns, fe.samples(), fe.window());
-    else if (i->prefix) {
-      i->prefix->want(meta.symbol, fe);
-      slot_.pending_want(meta.symbol, fe);  // a swapped-in model being warmed follows the same rows
-    }
+    else slot_.want_prefix(meta.symbol, fe);
   }
 
   // Pipelined: one batch from `in` into `out`; returns the number of windows inferred (0: idle).

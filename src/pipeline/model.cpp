@@ -357,7 +357,9 @@ bool ModelSlot::warm_pending(std::size_t lines) noexcept {
   return true;
 }
 
-void ModelSlot::pending_want(feed::SymbolId sym, const features::FeatureEngine& fe) noexcept {
+void ModelSlot::want_prefix(feed::SymbolId sym, const features::FeatureEngine& fe) noexcept {
+  if (!cur_->prefix) return;
+  cur_->prefix->want(sym, fe);
   ModelInstance* p = pending_.load(std::memory_order_acquire);
   if (p != nullptr && p == seen_ && prefix_synced_ && p->prefix) p->prefix->want(sym, fe);
 }

@@ -171,9 +171,10 @@ class ModelSlot {
   // one slice per call, so the first sample after adoption is a one-step run_last like any other.
   // True when nothing is pending (or it is warm: current() adopts it at the next inference).
   bool warm_pending(std::size_t lines) noexcept;
-  // Inference thread, wherever the current instance's prefix runner is told want(): the pending
-  // instance being warmed follows the same rows (its prefixes stay the ones the next tick needs).
-  void pending_want(feed::SymbolId sym, const features::FeatureEngine& fe) noexcept;
+  // Inference thread: the current instance's window prefix runner (if any) wants the prefix of the window
+  // the symbol's next row completes (prefix_infer.hpp), and so does a pending instance whose warm-up took
+  // the current one's wants (its prefixes stay the ones the next tick needs).
+  void want_prefix(feed::SymbolId sym, const features::FeatureEngine& fe) noexcept;
   // Swapper thread: publish a new instance (ownership passes to the slot). False when the slot
   // still has an unadopted instance (the caller keeps ownership and retries).
   [[nodiscard]] bool publish(ModelInstance* inst) noexcept;

@@ -8,15 +8,12 @@
 // Hot path: idle()/reset() do not allocate, lock or log.
 #pragma once
 
-#include <sched.h>
-
-#include <vector>
-
 #include <pthread.h>
 #include <sched.h>
 #include <time.h>
 
 #include <string>
+#include <vector>
 
 #include "core/status.hpp"
 #include "pipeline/config.hpp"
