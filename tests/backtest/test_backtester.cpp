@@ -2,6 +2,8 @@
 // latency actually charged, zero-latency twins, clear errors (library and CLI), data absent.
 // Uses data/captures/spot_btcusdt_20240808.gz (bundled) and models/trained/lstm_attn_s.
 #include <gtest/gtest.h>
+
+#include "../support/shell.hpp"
 #include <unistd.h>
 
 #include <sys/wait.h>
@@ -312,14 +314,8 @@ TEST(Backtester, ErrorsNameTheKeyAndTheFile) {
 
 #ifdef TICKRT_BIN
 namespace {
-int sh(const std::string& cmd, std::string& err) {
-  // One file per test process: ctest runs the CLI tests of this binary in parallel.
-  const std::string e = (fs::temp_directory_path() / ("tickrt_bt_err_" + std::to_string(::getpid()) + ".txt")).string();
-  const int rc = std::system((cmd + " >/dev/null 2>" + e).c_str());
-  std::ifstream f(e);
-  err.assign(std::istreambuf_iterator<char>(f), {});
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+// The CLI's errors go to stderr; stdout (progress, tables) is not read.
+int sh(const std::string& cmd, std::string& err) { return tickrt::test::sh(cmd, err, tickrt::test::Capture::stderr_only); }
 }  // namespace
 
 TEST(BacktestCli, BadEnginePathOrConfigKeyExitsOneNamingIt) {

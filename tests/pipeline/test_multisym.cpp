@@ -4,6 +4,8 @@
 // summary's per-symbol entries and the venue agree; the url source trades every feed.symbols entry.
 #include <gtest/gtest.h>
 
+#include "../support/shell.hpp"
+
 #include <sys/wait.h>
 
 #include <atomic>
@@ -278,14 +280,7 @@ TEST(PipelineMultiSymbol, CapturesKeyAndTheSymbolLimit) {
 }
 
 #ifdef TICKRT_BIN
-int sh(const std::string& cmd, std::string& out) {
-  const std::string o = (fs::temp_directory_path() / ("tickrt_multisym_cli_" + std::to_string(::getpid()) + ".txt")).string();
-  const int rc = std::system((cmd + " >" + o + " 2>&1").c_str());
-  std::ifstream f(o);
-  out.assign(std::istreambuf_iterator<char>(f), {});
-  fs::remove(o);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+using tickrt::test::sh;
 
 // `tickrt run --capture A,B` (and --capture A --capture B): both symbols subscribed, one position line each.
 TEST(PipelineMultiSymbol, RunCliTakesSeveralCaptures) {

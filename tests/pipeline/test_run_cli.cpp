@@ -2,6 +2,8 @@
 // option; the prefix's summary line appears when it is on and the model qualifies, not when it is off.
 #include <gtest/gtest.h>
 
+#include "../support/shell.hpp"
+
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -15,14 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 
 #ifdef TICKRT_BIN
-int sh(const std::string& cmd, std::string& out) {
-  const std::string o = (fs::temp_directory_path() / ("tickrt_run_cli_" + std::to_string(::getpid()) + ".txt")).string();
-  const int rc = std::system((cmd + " >" + o + " 2>&1").c_str());
-  std::ifstream f(o);
-  out.assign(std::istreambuf_iterator<char>(f), {});
-  fs::remove(o);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+using tickrt::test::sh;
 
 TEST(RunCli, BadOptionValuesExitTwoNamingTheOption) {
   const std::string bin = TICKRT_BIN;
