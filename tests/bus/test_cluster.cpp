@@ -308,7 +308,7 @@ TEST(Cluster, NatsServerRestartLosesNothing) {
   ASSERT_TRUE(ns.start(t.p));
   const fs::path ev = t.p / "s.ev";
   const pid_t s = spawn(shard_args(ns.url(), "r", "BTCUSDT", ev, 6.0, false), t.p / "s.out");
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(wait_text(t.p / "s.out", "shard r: consuming")) << slurp(t.p / "s.out");
   const pid_t f = spawn({kBin, "feed", "--publish", ns.url(), "--capture", kCapture, "--max-lines", "8000", "--speed", "25"},
                         t.p / "feed.out");
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
