@@ -8,7 +8,7 @@ set -euo pipefail
 
 declare -A GROUP
 # Compiler, build system, and the libraries of the core/feed/book stages.
-GROUP[build]="g++ cmake make pkg-config zlib1g-dev libsimdjson-dev libboost-dev libcli11-dev libfmt-dev libquickfix-dev libnats-dev nlohmann-json3-dev"
+GROUP[build]="g++ cmake make pkg-config zlib1g-dev libssl-dev libsqlite3-dev libtomlplusplus-dev libsimdjson-dev libboost-dev libcli11-dev libfmt-dev libquickfix-dev libnats-dev nlohmann-json3-dev"
 # Unit tests, benchmarks (nlohmann baseline, boost::lockfree peer), fuzzing with clang's libFuzzer, numpy for the
 # engine-vs-PyTorch parity check of the trained models (tests/train), prometheus for the real-scrape test (tests/metrics),
 # chromium for the headless check of the backtest report (tests/backtest/test_report_browser.cpp).
