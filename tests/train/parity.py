@@ -35,6 +35,8 @@ def main() -> int:
         return SKIP
     try:
         import onnx
+        if not hasattr(onnx, "load"):  # libonnx-testdata alone leaves a namespace package named onnx
+            raise ImportError("python3-onnx")
     except ImportError:
         onnx = None
         print("note: python3-onnx not installed, metadata_props not checked")
