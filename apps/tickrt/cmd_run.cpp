@@ -32,7 +32,7 @@ struct RunOverrides {
   std::string cpus;  // "feed,infer,exec"
   std::int64_t gateway_spin_us = -2;
   int gateway_cpu = -2;
-  std::string precision, keep_warm, keep_warm_path, window_prefix, wire_tap, device, fallback, gateway_warm_send;
+  std::string precision, keep_warm, keep_warm_path, keep_warm_trickle_us, window_prefix, wire_tap, device, fallback, gateway_warm_send;
   int sim_cpu = -2;
 };
 
@@ -127,6 +127,15 @@ bool apply_overrides(pipeline::PipelineConfig& c, const RunOverrides& o) {
     }
     c.keep_warm_path = o.keep_warm_path == "on";
   }
+  if (!o.keep_warm_trickle_us.empty()) {
+    char* end = nullptr;
+    const long long v = std::strtoll(o.keep_warm_trickle_us.c_str(), &end, 10);
+    if (end == o.keep_warm_trickle_us.c_str() || *end != '\0' || v < 0 || v > 60'000'000) {
+      std::cerr << "--keep-warm-trickle-us: expected microseconds 0..60000000 (0 = off), got " << o.keep_warm_trickle_us << "\n";
+      return false;
+    }
+    c.keep_warm_trickle_us = v;
+  }
   if (!o.cpus.empty()) {
     int v[3] = {-1, -1, -1};
     if (std::sscanf(o.cpus.c_str(), "%d,%d,%d", &v[0], &v[1], &v[2]) < 1) {
@@ -190,6 +199,8 @@ void add_run_options(CLI::App* cmd, RunOverrides& o) {
   cmd->add_option("--keep-warm", o.keep_warm, "Between ticks: touch (read the engine's memory in slices) | infer | off");
   cmd->add_option("--keep-warm-path", o.keep_warm_path,
                   "on | off: with --keep-warm infer, also run book/features/strategy/risk/OMS on scratch state between ticks ([engine] keep_warm_path)");
+  cmd->add_option("--keep-warm-trickle-us", o.keep_warm_trickle_us,
+                  "With --keep-warm infer: every this many us between ticks, a ~0.1 us vector burst + 64 lines of the engine's memory (0 = off; [engine] keep_warm_trickle_us)");
   cmd->add_option("--sim-cpu", o.sim_cpu,
                   "Pin the in-process simulator's thread to this CPU and let it busy-poll ([feed] sim_cpu; -1 = it sleeps)");
   cmd->add_option("--wire-tap", o.wire_tap,

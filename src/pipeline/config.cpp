@@ -244,6 +244,7 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
     r.get_str("keep_warm", c.keep_warm);
     r.get_int("keep_warm_after_us", c.keep_warm_after_us, 0, 60'000'000);
     r.get_bool("keep_warm_path", c.keep_warm_path);
+    r.get_int("keep_warm_trickle_us", c.keep_warm_trickle_us, 0, 60'000'000);
     r.get_bool("window_prefix", c.window_prefix);
     r.get_int("window_prefix_slice", c.window_prefix_slice, 1, 1024);
     if (c.keep_warm != "off" && c.keep_warm != "touch" && c.keep_warm != "infer")

@@ -88,6 +88,12 @@ struct PipelineConfig {
   // features; Trader::warm_slice: strategy, risk, OMS submit on a shadow trader whose orders go nowhere).
   // false: only the parser is kept warm (MarketHandler::warm), as before. docs/PIPELINE.md "Path warm-up".
   bool keep_warm_path = true;
+  // [engine] keep_warm_trickle_us: with keep_warm = "infer", every this many us between ticks (also between the
+  // throw-away inferences) one trickle: a ~0.1 us burst of full-width FMAs (cpu::vector_keepalive) and 64 lines of
+  // the engine's memory (WarmCursor). After ~1 ms without vector work the next step ran ~1.7x its hot time with its
+  // weights still cached (docs/PIPELINE.md "Trickle"); a throw-away inference that often would make a tick wait for it.
+  // 0 = off.
+  std::int64_t keep_warm_trickle_us = 20;
   // [engine] window_prefix (pipeline/prefix_infer.hpp): inline mode, window LSTM models — between ticks
   // run the next window's first T-1 rows, window_prefix_slice LSTM steps per idle pass; the due sample
   // then costs one step per layer + attention/head. Same outputs; off = every sample runs the whole window.

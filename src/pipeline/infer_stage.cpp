@@ -91,6 +91,8 @@ void InferStage::record_engine_time(const ModelInstance* inst, std::uint64_t t0,
 void InferStage::set_warm(const StageWarmConfig& w) noexcept {
   warm_ = w;
   warm_after_ticks_ = static_cast<std::uint64_t>(static_cast<double>(std::max<std::int64_t>(w.after_ns, 0)) * std::max(clock_.ghz(), 1e-9));
+  trickle_ticks_ = w.mode == KeepWarm::infer ? static_cast<std::uint64_t>(static_cast<double>(std::max<std::int64_t>(w.trickle_ns, 0)) * std::max(clock_.ghz(), 1e-9)) : 0;
+  isa_ = infer::cpu::detect_isa();
   last_work_tsc_ = TscClock::ticks();
 }
 
@@ -104,7 +106,10 @@ void InferStage::idle() noexcept {
   if (!slot_.warm_pending(warm_.lines)) return;
   if (warm_.mode == KeepWarm::off) return;
   const std::uint64_t now = TscClock::ticks();
-  if (now - last_work_tsc_ < warm_after_ticks_) return;
+  if (now - last_work_tsc_ < warm_after_ticks_) {
+    trickle(now);
+    return;
+  }
   ModelInstance* inst = slot_.current();
   if (!inst->ctx && !inst->stream) return;  // GPU instance: nothing of it lives in this core's caches
   if (inst->stream && warm_.mode == KeepWarm::infer) {
@@ -127,6 +132,16 @@ void InferStage::idle() noexcept {
     ++c_.warm_runs;
     last_work_tsc_ = TscClock::ticks();
   }
+}
+
+void InferStage::trickle(std::uint64_t now) noexcept {
+  if (trickle_ticks_ == 0 || now - last_trickle_tsc_ < trickle_ticks_) return;
+  last_trickle_tsc_ = now;
+  const ModelInstance* inst = slot_.current();
+  if (!inst->ctx && !inst->stream) return;  // GPU instance: nothing of it runs on this core
+  trickle_sink_ += infer::cpu::vector_keepalive(isa_, warm_.trickle_iters);
+  (void)warm_cursor_.touch(inst->warm, warm_.lines);   // infer mode: the cursor is this trickle's alone
+  ++c_.trickles;
 }
 
 bool enqueue_window(SpscRing<InferRequest>& ring, const SampleMeta& meta, const features::FeatureEngine& fe) noexcept {

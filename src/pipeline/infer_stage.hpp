@@ -27,6 +27,7 @@
 #include "core/clock.hpp"
 #include "core/latency_histogram.hpp"
 #include "core/spsc_ring.hpp"
+#include "infer/cpu/kernels.hpp"
 #include "pipeline/market.hpp"
 #include "pipeline/model.hpp"
 
@@ -77,6 +78,7 @@ struct InferCounters {
   std::uint64_t batch_hist[257] = {}; // batches by size
   std::uint64_t warm_passes = 0;      // keep_warm touch: whole WarmSet passes between ticks
   std::uint64_t warm_runs = 0;        // keep_warm infer: throw-away inferences between ticks
+  std::uint64_t trickles = 0;         // keep_warm infer: trickles (vector burst + WarmSet lines) between ticks
 };
 // The window-prefix counters: slot().prefix_counters() (every instance the slot ran) or the current one's.
 
@@ -86,6 +88,10 @@ struct StageWarmConfig {
   KeepWarm mode = KeepWarm::off;
   std::int64_t after_ns = 1'000'000;
   std::size_t lines = 64;   // per idle() call: ~0.1-0.3 us, the most a tick can wait for it
+  // keep_warm infer: every trickle_ns between ticks, cpu::vector_keepalive(trickle_iters) + `lines` lines of the
+  // WarmSet (config.hpp keep_warm_trickle_us); 0 = off.
+  std::int64_t trickle_ns = 0;
+  int trickle_iters = 32;
 };
 
 class InferStage {
@@ -129,6 +135,7 @@ class InferStage {
 
  private:
   void stage(const InferRequest& r) noexcept;
+  void trickle(std::uint64_t now) noexcept;
   void record_engine_time(const ModelInstance* inst, std::uint64_t t0, std::uint64_t t1) noexcept;
 
   ModelSlot& slot_;
@@ -144,6 +151,9 @@ class InferStage {
   InferCounters c_;
   StageWarmConfig warm_;
   std::uint64_t warm_after_ticks_ = 0;
+  std::uint64_t trickle_ticks_ = 0, last_trickle_tsc_ = 0;
+  infer::cpu::Isa isa_ = infer::cpu::Isa::scalar;
+  float trickle_sink_ = 0.f;
   std::uint64_t last_work_tsc_ = 0;   // end of the last inference (or keep-warm action)
   WarmCursor warm_cursor_;
   const ModelInstance* last_inst_ = nullptr;   // instance of the last inference (null: none yet)

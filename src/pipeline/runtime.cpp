@@ -392,7 +392,7 @@ Status Pipeline::Impl::setup() {
     stages.push_back(std::make_unique<InferStage>(*slots.back(), bc, clock));
     slots.back()->set_swap_warm(cfg.swap_warm, static_cast<std::int64_t>(cfg.swap_warm_max_ms) * 1'000'000);
     stages.back()->set_warm({cfg.keep_warm == "touch" ? KeepWarm::touch : cfg.keep_warm == "infer" ? KeepWarm::infer : KeepWarm::off,
-                             cfg.keep_warm_after_us * 1000, 64});
+                             cfg.keep_warm_after_us * 1000, 64, cfg.keep_warm_trickle_us * 1000});
     lat_infer.push_back(std::make_unique<StageLatency>());
     if (cfg.mode == ThreadMode::pipelined) {
       req_rings.push_back(std::make_unique<SpscRing<InferRequest>>(static_cast<std::size_t>(cfg.ring_capacity)));
@@ -913,14 +913,17 @@ std::string Pipeline::report() const {
     o << buf;
   }
   {
-    std::uint64_t passes = 0, runs = 0;
+    std::uint64_t passes = 0, runs = 0, trickles = 0;
     for (const auto& st : m.stages) {
       passes += st->counters().warm_passes;
       runs += st->counters().warm_runs;
+      trickles += st->counters().trickles;
     }
     const std::size_t warm_kib = m.slots.empty() ? 0 : m.slots[0]->current()->warm.bytes / 1024;
-    std::snprintf(buf, sizeof(buf), "engine: precision %s; keep_warm %s (after %lld us idle): %" PRIu64 " touch passes of %zu KiB, %" PRIu64 " throw-away inferences\n",
-                  m.model->precision.c_str(), m.cfg.keep_warm.c_str(), static_cast<long long>(m.cfg.keep_warm_after_us), passes, warm_kib, runs);
+    std::snprintf(buf, sizeof(buf), "engine: precision %s; keep_warm %s (after %lld us idle): %" PRIu64 " touch passes of %zu KiB, %" PRIu64
+                  " throw-away inferences, %" PRIu64 " trickles (every %lld us)\n",
+                  m.model->precision.c_str(), m.cfg.keep_warm.c_str(), static_cast<long long>(m.cfg.keep_warm_after_us), passes, warm_kib, runs,
+                  trickles, static_cast<long long>(m.cfg.keep_warm_trickle_us));
     o << buf;
     if (m.path_warm_ns) {
       // The path warm-up's cycles and each slice's time (what a tick arriving during one waits for).

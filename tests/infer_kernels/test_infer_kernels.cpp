@@ -251,6 +251,11 @@ TEST(Lstm, MatchesOnnxReference) {
       {4, 7, 32, 64, 0, true, false, true},  {5, 13, 5, 33, 1, true, true, true},
       {3, 64, 16, 64, 1, true, true, true},  {3, 65, 7, 17, 0, true, false, true},
       {4, 1, 20, 127, 1, true, true, true},  {2, 8, 64, 256, 1, true, true, true},
+      // T = 1, B = 1: the streaming step's fused pass (x @ W^T and h @ R^T in one set of accumulators); one chunk of
+      // panels (lstm_attn_stream's layers), several chunks (H 127, 256), padded units (H 33), no initial state.
+      {1, 1, 24, 64, 0, true, true, true},   {1, 1, 64, 64, 1, true, true, true},
+      {1, 1, 20, 127, 1, true, true, true},  {1, 1, 5, 33, 0, false, false, true},
+      {1, 1, 64, 256, 0, true, true, false},
   };
   unsigned seed = 500;
   for (Isa isa : isas())
@@ -454,4 +459,26 @@ TEST(RowOps, SoftmaxAndLayerNorm) {
         }
       }
     }
+}
+
+// vector_keepalive (pipeline keep_warm trickle): pure register work, the same value on every call, finite; the scalar
+// build does nothing. Each lane runs a = a * 0.999 + 0.001 from its start: the result is the 8 chains' lanes summed.
+TEST(Kernels, VectorKeepaliveIsRegisterOnlyAndDeterministic) {
+  for (Isa isa : isas()) {
+    const float a = k::vector_keepalive(isa, 32), b = k::vector_keepalive(isa, 32);
+    EXPECT_EQ(a, b) << k::isa_name(isa);
+    ASSERT_TRUE(std::isfinite(a)) << k::isa_name(isa);
+    if (isa == Isa::scalar) {
+      EXPECT_EQ(a, 0.f);
+      continue;
+    }
+    const int lanes = isa == Isa::avx512 ? 16 : 8;
+    double ref = 0;
+    for (int j = 0; j < 8; ++j) {
+      double x = 0.5 + 0.0625 * j;
+      for (int i = 0; i < 32; ++i) x = x * 0.999 + 0.001;
+      ref += lanes * x;
+    }
+    EXPECT_NEAR(a, ref, 1e-4 * ref) << k::isa_name(isa);
+  }
 }

@@ -224,6 +224,43 @@ TEST(PipelineWarm, KeepWarmTouchAndInferRunBetweenTicksWithoutChangingResults) {
   EXPECT_EQ(off.counters().warm_passes + off.counters().warm_runs, 0u);
 }
 
+// [engine] keep_warm_trickle_us: between the throw-away inferences, a vector burst + WarmSet lines every trickle
+// period; the results are unchanged, it runs only in infer mode, and it is paced by the period.
+TEST(PipelineWarm, TrickleRunsBetweenThrowAwayInferencesAtItsPeriodWithoutChangingResults) {
+  NEED_MODEL();
+  auto m = load_model(opts(kLstm));
+  ASSERT_TRUE(m.ok());
+  auto clk = TscClock::calibrate();
+  ASSERT_TRUE(clk.ok());
+  for (KeepWarm mode : {KeepWarm::infer, KeepWarm::touch}) {
+    ModelSlot slot(make_instance(m.value(), 1).value());
+    InferStage stage(slot, BatchConfig{1, 0, false}, clk.value());
+    StageWarmConfig w{mode, 10'000'000'000, 64};   // no throw-away inference within the test (10 s)
+    w.trickle_ns = 50'000;                          // a trickle per 50 us
+    stage.set_warm(w);
+    const auto before = run_once(*slot.current(), m.value()->in_floats);
+    (void)run_once(*slot.current(), m.value()->in_floats);
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto end = t0 + std::chrono::milliseconds(30);
+    while (std::chrono::steady_clock::now() < end) stage.idle();
+    const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+    if (mode == KeepWarm::infer) {
+      EXPECT_GT(stage.counters().trickles, 0u);
+      EXPECT_LE(static_cast<double>(stage.counters().trickles), us / 50.0 + 1.0);   // paced: at most one per period
+    } else {
+      EXPECT_EQ(stage.counters().trickles, 0u);   // touch mode has its own slices; the trickle is infer's
+    }
+    EXPECT_LE(stage.counters().warm_runs, 1u);   // the first idle() may run one (no inference through the stage yet)
+    EXPECT_EQ(run_once(*slot.current(), m.value()->in_floats), before);
+  }
+  // Off (0): none.
+  ModelSlot slot(make_instance(m.value(), 1).value());
+  InferStage off(slot, BatchConfig{1, 0, false}, clk.value());
+  off.set_warm({KeepWarm::infer, 10'000'000'000, 64});
+  for (int i = 0; i < 100000; ++i) off.idle();
+  EXPECT_EQ(off.counters().trickles, 0u);
+}
+
 TEST(PipelineGateway, SendTracesStampEveryStageInOrder) {
   venue::SimSetup s = venue::default_sim_setup();
   s.venue.port = 0;

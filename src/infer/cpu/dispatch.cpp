@@ -133,6 +133,9 @@ void sdpa(Isa isa, int BH, int Tq, int Tk, int d, float scale, const float* q, c
 void softmax_rows(Isa isa, int rows, int n, const float* x, float* y) {
   TICKRT_DISPATCH(softmax_rows(rows, n, x, y));
 }
+float vector_keepalive(Isa isa, int iters) {
+  TICKRT_DISPATCH(vector_keepalive(iters));
+}
 void layernorm_rows(Isa isa, int rows, int n, const float* x, const float* gamma, const float* beta,
                     float eps, float* y) {
   TICKRT_DISPATCH(layernorm_rows(rows, n, x, gamma, beta, eps, y));

@@ -133,6 +133,14 @@ void sdpa(Isa, int BH, int Tq, int Tk, int d, float scale, const float* q, const
 // ---- Row-wise and elementwise ops ---------------------------------------------------------------
 // y[r,:] = softmax(x[r,:]) over n contiguous floats per row; in place allowed.
 void softmax_rows(Isa, int rows, int n, const float* x, float* y);
+
+// ---- Keeping the vector units ready between ticks ------------------------------------------------
+// `iters` x 8 independent full-width FMAs (avx512: 512-bit; avx2: 256-bit; scalar: nothing), registers only, no
+// memory. Why: after ~1 ms without heavy vector work a core (measured on the Ice Lake VM, docs/STREAMING.md
+// "Keep-warm") runs the next LSTM step ~1.7x slower than hot, for longer than one step, although its weights were
+// still in cache and its clock unchanged; a burst of ~100 ns every ~20 us of idleness keeps it at the hot figure.
+// Returns a value derived from the work (the caller discards it; it keeps the compiler from dropping the loop).
+float vector_keepalive(Isa, int iters);
 // y = (x - mean) / sqrt(var + eps) * gamma + beta per row (biased variance, like ONNX/PyTorch);
 // gamma/beta nullable (1 / 0); in place allowed.
 void layernorm_rows(Isa, int rows, int n, const float* x, const float* gamma, const float* beta,

@@ -357,6 +357,25 @@ inline int lstm_src_row(int n, int H) {
   return unit < H ? g * H + unit : -1;
 }
 
+// The LSTM cell on one tile's finished gate sums (panel = i, o, f, c gates of W units): c = f*c + i*g,
+// h = o*tanh(c); c and h_out are [rows][Hp].
+template <int MR, int P>
+inline void lstm_cell(R (&acc)[MR][P][4], int Hp, float* c, float* hout, int pan) {
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 16
+    for (int p = 0; p < P; ++p) {
+      const R i = vsigmoid_cell(acc[r][p][0]);
+      const R o = vsigmoid_cell(acc[r][p][1]);
+      const R f = vsigmoid_cell(acc[r][p][2]);
+      const R gg = vtanh_cell(acc[r][p][3]);
+      float* cp = c + r * Hp + (pan + p) * W;
+      const R cn = V::fmadd(f, V::loadu(cp), V::mul(i, gg));
+      V::storeu(cp, cn);
+      V::storeu(hout + r * Hp + (pan + p) * W, V::mul(o, vtanh_cell(cn)));
+    }
+}
+
 // One fused recurrent tile: rows r (batch) x P panels, over k in [k0, k0+kc). acc starts from g
 // (the precomputed input projection with bias, or the partial sum of earlier k blocks), adds
 // h_prev[:, k0:k0+kc] @ R^T; on the last k block the cell update happens in registers:
@@ -383,19 +402,36 @@ inline void lstm_tile(int H, int Hp, int npan, const float* hprev, const float* 
         for (int j = 0; j < 4; ++j) V::storeu(g + r * ldg + (pan + p) * NB + j * W, acc[r][p][j]);
     return;
   }
-#pragma GCC unroll 8
-  for (int r = 0; r < MR; ++r)
+  lstm_cell<MR, P>(acc, Hp, c, hout, pan);
+}
+
+// T = 1, B = 1 (a streaming step): the input projection joins the recurrent pass. The accumulators start from the
+// summed bias, take x @ W^T (W's gemm panels, I*NB floats apart) and then h_prev @ R^T, and the cell update runs in
+// registers: one pass over W and R, no projection buffer written and read back in between. lstm_attn_stream's
+// layers on the Ice Lake VM, hot: 1.16 -> see docs/STREAMING.md "One pass per step".
+template <int P>
+inline void lstm_step1_tile(int I, int H, int Hp, int npan, const float* x, const float* Wp, const float* bias,
+                            const float* hprev, const float* Rp, float* c, float* hout, int pan) {
+  R acc[1][P][4];
 #pragma GCC unroll 16
-    for (int p = 0; p < P; ++p) {
-      const R i = vsigmoid_cell(acc[r][p][0]);
-      const R o = vsigmoid_cell(acc[r][p][1]);
-      const R f = vsigmoid_cell(acc[r][p][2]);
-      const R gg = vtanh_cell(acc[r][p][3]);
-      float* cp = c + r * Hp + (pan + p) * W;
-      const R cn = V::fmadd(f, V::loadu(cp), V::mul(i, gg));
-      V::storeu(cp, cn);
-      V::storeu(hout + r * Hp + (pan + p) * W, V::mul(o, vtanh_cell(cn)));
-    }
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) acc[0][p][j] = V::loadu(bias + (pan + p) * NB + j * W);
+  mk_acc<1, P, false>(I, x, 0, 1, Wp + static_cast<ptrdiff_t>(pan) * I * NB, static_cast<ptrdiff_t>(I) * NB, acc, NB);
+  const int ch0 = pan / P1 * P1, cnt = imin(P1, npan - ch0);
+  mk_acc<1, P, false>(H, hprev, Hp, 1, Rp + static_cast<ptrdiff_t>(ch0) * H * NB + (pan - ch0) * NB, NB, acc,
+                      static_cast<ptrdiff_t>(cnt) * NB);
+  lstm_cell<1, P>(acc, Hp, c, hout, pan);
+}
+inline void lstm_step1_chunk(int cnt, int I, int H, int Hp, int npan, const float* x, const float* Wp, const float* bias,
+                             const float* hprev, const float* Rp, float* c, float* hout, int pan) {
+  switch (cnt) {
+    case 1: lstm_step1_tile<1>(I, H, Hp, npan, x, Wp, bias, hprev, Rp, c, hout, pan); break;
+    case 2: if constexpr (P1 >= 2) lstm_step1_tile<2>(I, H, Hp, npan, x, Wp, bias, hprev, Rp, c, hout, pan); break;
+    case 3: if constexpr (P1 >= 3) lstm_step1_tile<3>(I, H, Hp, npan, x, Wp, bias, hprev, Rp, c, hout, pan); break;
+    case 4: if constexpr (P1 >= 4) lstm_step1_tile<4>(I, H, Hp, npan, x, Wp, bias, hprev, Rp, c, hout, pan); break;
+    default: break;
+  }
 }
 
 template <bool REV>
@@ -463,26 +499,44 @@ void lstm_forward_impl(LstmDims d, const float* packed, const float* x, int layo
   // Input projection for all steps at once (rows in x's own order), bias Wb+Rb folded in. AMX only from
   // one 16-row tile up: for a streaming step (T*B = 1) the tile setup and BF16 split cost more than the
   // whole FP32 projection (measured 1.9 -> 0.85 us for lstm_attn_stream's first layer, docs/STREAMING.md).
+  const bool step1 = T == 1 && B == 1;   // a streaming step: projection fused into the recurrent pass (below)
 #if defined(TICKRT_KERNELS_ISA_AVX512)
-  if (amx::available() && T * B >= 16)
+  if (step1) {
+  } else if (amx::available() && T * B >= 16)
     amx::gemm(T * B, G4, I, x, I, packed + L.amx_off, packed + L.b_off, G, G4,
               c + r16(static_cast<size_t>(B) * Hp));
   else
 #endif
+  if (!step1)
     gemm_packed_impl(T * B, G4, I, x, I, packed + L.w_off, packed + L.b_off, Epilogue{}, G, G4);
 
-  for (int b = 0; b < B; ++b)
-    for (int k = 0; k < Hp; ++k) {
-      hbuf[0][b * Hp + k] = (h0 && k < H) ? h0[b * H + k] : 0.f;
-      c[b * Hp + k] = (c0 && k < H) ? c0[b * H + k] : 0.f;  // padded units stay exactly 0
+  // Initial state into the padded [B][Hp] buffers (padded units stay exactly 0); copies, not per-element
+  // branches: a streaming step (T = 1) pays this on every tick.
+  const size_t hbytes = static_cast<size_t>(H) * sizeof(float), pad = static_cast<size_t>(Hp - H) * sizeof(float);
+  for (int b = 0; b < B; ++b) {
+    float* hb = hbuf[0] + static_cast<ptrdiff_t>(b) * Hp;
+    float* cb = c + static_cast<ptrdiff_t>(b) * Hp;
+    if (h0) std::memcpy(hb, h0 + static_cast<ptrdiff_t>(b) * H, hbytes); else std::memset(hb, 0, hbytes);
+    if (c0) std::memcpy(cb, c0 + static_cast<ptrdiff_t>(b) * H, hbytes); else std::memset(cb, 0, hbytes);
+    if (pad) {
+      std::memset(hb + H, 0, pad);
+      std::memset(cb + H, 0, pad);
     }
+  }
 
   const ptrdiff_t ldg = static_cast<ptrdiff_t>(layout == 0 ? 1 : T) * G4;
   for (int t = 0; t < T; ++t) {
     const float* hprev = hbuf[t & 1];
     float* hout = hbuf[(t + 1) & 1];
     float* gin = G + static_cast<ptrdiff_t>(layout == 0 ? t * B : t) * G4;
-    if (B == 1) {
+    if (step1) {
+      const int nchunks = (npan + P1 - 1) / P1;
+      for (int ch = 0; ch < nchunks; ++ch) {
+        const int pan = ch * P1;
+        lstm_step1_chunk(imin(P1, npan - pan), I, H, Hp, npan, x, packed + L.w_off, packed + L.b_off, hprev, Rp, c, hout,
+                         pan);
+      }
+    } else if (B == 1) {
       // Serpentine: odd steps walk panels and k backwards, so the tail of R touched last (still in
       // L1 when R exceeds it: H=64 gives 64 KiB vs 48 KiB L1d) is read first.
       const int nchunks = (npan + P1 - 1) / P1;
@@ -501,19 +555,16 @@ void lstm_forward_impl(LstmDims d, const float* packed, const float* x, int layo
       lstm_step_batched(B, H, Hp, npan, hprev, Rp, gin, ldg, c, hout);
     }
     if (y) {
-      for (int b = 0; b < B; ++b) {
-        float* yr = y + static_cast<ptrdiff_t>(layout == 0 ? t * B + b : b * T + t) * H;
-        for (int k = 0; k < H; ++k) yr[k] = hout[b * Hp + k];
-      }
+      for (int b = 0; b < B; ++b)
+        std::memcpy(y + static_cast<ptrdiff_t>(layout == 0 ? t * B + b : b * T + t) * H, hout + static_cast<ptrdiff_t>(b) * Hp, hbytes);
     }
     if (progress && ((t + 1) % every == 0 || t + 1 == T)) progress->store(t + 1, std::memory_order_release);
   }
   const float* hlast = hbuf[T & 1];
-  for (int b = 0; b < B; ++b)
-    for (int k = 0; k < H; ++k) {
-      if (hT) hT[b * H + k] = hlast[b * Hp + k];
-      if (cT) cT[b * H + k] = c[b * Hp + k];
-    }
+  for (int b = 0; b < B; ++b) {
+    if (hT) std::memcpy(hT + static_cast<ptrdiff_t>(b) * H, hlast + static_cast<ptrdiff_t>(b) * Hp, hbytes);
+    if (cT) std::memcpy(cT + static_cast<ptrdiff_t>(b) * H, c + static_cast<ptrdiff_t>(b) * Hp, hbytes);
+  }
 }
 
 // ---- row ops ------------------------------------------------------------------------------------
@@ -770,5 +821,19 @@ void layernorm_rows(int rows, int n, const float* x, const float* gamma, const f
     layernorm_row(n, x + static_cast<ptrdiff_t>(r) * n, gamma, beta, eps, y + static_cast<ptrdiff_t>(r) * n);
 }
 void activation(Act act, float alpha, size_t n, const float* x, float* y) { activation_impl(act, alpha, n, x, y); }
+float vector_keepalive(int iters) {
+  if constexpr (W == 1) {
+    return 0.f;   // scalar build: no vector units to keep ready
+  } else {
+    R a[8];
+    for (int j = 0; j < 8; ++j) a[j] = V::set1(0.5f + 0.0625f * static_cast<float>(j));
+    const R m = V::set1(0.999f), c = V::set1(0.001f);
+    for (int i = 0; i < iters; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j) a[j] = V::fmadd(a[j], m, c);   // 8 independent chains: the FMA ports' throughput
+    R s = V::add(V::add(V::add(a[0], a[1]), V::add(a[2], a[3])), V::add(V::add(a[4], a[5]), V::add(a[6], a[7])));
+    return V::hsum(s);
+  }
+}
 
 }  // namespace tickrt::infer::cpu::TICKRT_ISA_NS

@@ -39,6 +39,7 @@
   void layernorm_rows(int rows, int n, const float* x, const float* gamma, const float* beta,        \
                       float eps, float* y);                                                          \
   void activation(Act act, float alpha, size_t n, const float* x, float* y);                         \
+  float vector_keepalive(int iters);                                                                 \
   }
 
 TICKRT_DECLARE_ISA_KERNELS(scalar)
