@@ -10,6 +10,8 @@
 //   controls timed the same way (a register-only FMA chain of the step's median length; a 320 KiB read), so a
 //   tail that belongs to the core shows in them too. BENCH_STREAM_DUMP=file: the raw per-step ns (int64).
 // --profile: the step graph's per-kernel time (run_profiled), to show what the step costs.
+// "stream_step_prepared": the same step after StreamContext::prepare (untimed, between the timed steps, as the
+// pipeline does between ticks); "stream_prepare": the prepare alone.
 // One JSON line per row on stdout, like the engine-vs-peers runner (tools/bench/README.md).
 #include <algorithm>
 #include <cstdio>
@@ -195,6 +197,35 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "  control (read 320 KiB): median %.3f us, p99 %.3f us, p99.9 %.3f us; %.2f %% > 2x median\n",
                    mmed / 1e3, cn[cn.size() * 99 / 100] / 1e3, cn[cn.size() * 999 / 1000] / 1e3,
                    100.0 * static_cast<double>(m_over2x) / static_cast<double>(cn.size()));
+    }
+  }
+  {
+    // "stream_step_prepared": the tick's part when the pipeline prepared the slot between ticks
+    // (StreamContext::prepare: each LSTM layer's h @ R^T, what InferStage::idle runs after a step) — the prepare
+    // untimed before each timed step; "stream_prepare": that between-ticks part alone.
+    std::vector<std::int64_t> prep;
+    prep.reserve(ns.capacity());
+    ns.clear();
+    s.reset(0);
+    const std::int64_t end = now_ns() + budget_ns;
+    std::size_t t = 0;
+    while (now_ns() < end && ns.size() < ns.capacity()) {
+      if (t == T) { t = 0; s.reset(0); }
+      const std::int64_t p0 = now_ns();
+      const bool did = s.prepare(0);
+      const std::int64_t p1 = now_ns();
+      if (did) prep.push_back(p1 - p0);
+      const float* x = xs->as<float>() + t * F;
+      const std::int64_t t0 = now_ns();
+      const Code c = s.step(0, x);
+      const std::int64_t t1 = now_ns();
+      if (c != Code::ok) return 1;
+      ns.push_back(t1 - t0);
+      ++t;
+    }
+    if (!prep.empty()) {
+      print("tickrt", "stream_step_prepared", "lstm_attn_stream", 1, stats(ns));
+      print("tickrt", "stream_prepare", "lstm_attn_stream", 1, stats(prep));
     }
   }
   if (profile) {

@@ -53,6 +53,7 @@ class BookSide {
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
   std::size_t grows() const noexcept { return grows_; }
+  std::size_t chunks() const noexcept { return order_.size(); }
 
   bool best(Level& out) const noexcept {
     if (size_ == 0) return false;
@@ -69,6 +70,23 @@ class BookSide {
       for (std::uint32_t i = c.n; i-- > 0 && k < n;) out[k++] = level(c, i);
     }
     return k;
+  }
+
+  // Reads (does not change) the in-use chunks [from, from + count) in book order: each one's key and quantity lines,
+  // so the levels a diff will update are in this core's cache. Returns the next chunk index, 0 after the last one.
+  // Hot path (a trickle between ticks, pipeline/market.hpp touch_books): loads only.
+  std::size_t touch(std::size_t from, std::size_t count) const noexcept {
+    const std::size_t nc = order_.size();
+    std::int64_t sink = 0;
+    std::size_t ci = from;
+    for (; ci < nc && count > 0; ++ci, --count) {
+      const Chunk& c = pool_[order_[ci]];
+      const volatile std::int64_t* k = c.key;
+      const volatile std::int64_t* q = c.qty;
+      for (std::uint32_t l = 0; l < kChunk; l += 8) sink += k[l] + q[l];   // 8 int64 per 64-byte line
+    }
+    asm volatile("" : : "r"(sink));
+    return ci >= nc ? 0 : ci;
   }
 
   void clear() noexcept {

@@ -111,6 +111,17 @@ class L2Book {
   std::size_t top_bids(Level* out, std::size_t n) const noexcept;
   std::size_t top_asks(Level* out, std::size_t n) const noexcept;
   std::size_t buffered_diffs() const noexcept { return pend_.size() - pend_head_; }
+  // Reads `count` chunks of levels (BookSide::touch) from chunk `from` of the bids, then the asks (from counts on past
+  // the bids' chunks); returns where the next call starts, 0 after the last ask chunk. Loads only, no state change.
+  std::size_t touch(std::size_t from, std::size_t count) const noexcept {
+    const std::size_t nb = bids_.chunks();
+    if (from < nb) {
+      const std::size_t next = bids_.touch(from, count);
+      return next == 0 ? nb : next;
+    }
+    const std::size_t next = asks_.touch(from - nb, count);
+    return next == 0 ? 0 : nb + next;
+  }
 
   // Back to awaiting_snapshot with empty sides and buffer; counters zeroed; capacity kept.
   void reset() noexcept;

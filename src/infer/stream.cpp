@@ -1,5 +1,10 @@
 #include "infer/stream.hpp"
 
+#include <algorithm>
+
+#include "infer/cpu/kernels.hpp"
+#include "infer/ops/lstm_step.hpp"
+
 #include <cstring>
 
 namespace tickrt::infer {
@@ -194,6 +199,20 @@ Result<std::unique_ptr<StreamContext>> StreamContext::create(std::shared_ptr<con
   const TensorRef& tx = p1.tensors[p1.inputs[static_cast<std::size_t>(spec.x)]];
   if (static_cast<std::size_t>(tx.numel) != spec.x_floats)
     return Status(Code::invalid_argument, "streaming input: planned " + dims_str(tx.dims) + " != declared " + std::to_string(spec.x_floats) + " floats");
+  // prepare(): the one-row LSTM kernels of the batch-1 plan whose initial h is a state input.
+  for (const Kernel& k : p1.steps) {
+    ops::LstmStepInfo li;
+    if (!ops::fused_lstm_step_info(k, li)) continue;
+    for (std::size_t p = 0; p < spec.pairs.size(); ++p) {
+      if (li.h0 != &p1.tensors[p1.inputs[static_cast<std::size_t>(spec.pairs[p].in)]]) continue;
+      PreLstm e{&k, p, li.h0_off, li.I, li.H, li.isa, li.packed, sc->pre_floats_};
+      sc->pre_floats_ += (cpu::lstm_pre_floats(li.isa, li.I, li.H) + 15) / 16 * 16;   // 64-byte aligned blocks
+      sc->pre_lstm_.push_back(e);
+      break;
+    }
+  }
+  sc->pre_ = AlignedBytes::allocate(std::max<std::size_t>(sc->pre_floats_, 16) * sizeof(float) * static_cast<std::size_t>(opt.slots));
+  sc->pre_valid_.assign(static_cast<std::size_t>(opt.slots), 0);
   sc->slots_ = AlignedBytes::allocate(off * static_cast<std::size_t>(opt.slots));   // zero-filled: every slot starts reset
   sc->cur_.assign(static_cast<std::size_t>(opt.slots), 0);
   sc->steps_.assign(static_cast<std::size_t>(opt.slots), 0);
@@ -205,6 +224,19 @@ void StreamContext::reset(int slot) noexcept {
   std::memset(slots_.ptr.get() + static_cast<std::size_t>(slot) * slot_stride_, 0, slot_stride_);
   cur_[static_cast<std::size_t>(slot)] = 0;
   steps_[static_cast<std::size_t>(slot)] = 0;
+  pre_valid_[static_cast<std::size_t>(slot)] = 0;
+}
+
+bool StreamContext::prepare(int slot) noexcept {
+  if (slot < 0 || slot >= nslots_ || pre_lstm_.empty() || pre_valid_[static_cast<std::size_t>(slot)]) return false;
+  float* pre = reinterpret_cast<float*>(pre_.ptr.get()) + static_cast<std::size_t>(slot) * pre_floats_;
+  const int cur = cur_[static_cast<std::size_t>(slot)];
+  for (const PreLstm& e : pre_lstm_) {
+    const float* h = reinterpret_cast<const float*>(buf(slot, e.pair, cur)) + e.h0_off;
+    cpu::lstm_recurrent_pre(e.isa, e.I, e.H, e.packed, h, pre + e.pre_off);
+  }
+  pre_valid_[static_cast<std::size_t>(slot)] = 1;
+  return true;
 }
 
 const std::byte* StreamContext::state(int slot, std::size_t p) const noexcept {
@@ -226,7 +258,14 @@ Code StreamContext::step_impl(int slot, const float* x, std::vector<std::int64_t
     ctx_->bind_output(static_cast<std::size_t>(spec_.pairs[p].out), buf(slot, p, cur ^ 1));
   }
   std::memcpy(ctx_->input(static_cast<std::size_t>(spec_.x)), x, x_row_bytes_);
+  const bool pre = pre_valid_[static_cast<std::size_t>(slot)] != 0;
+  if (!pre_lstm_.empty()) {
+    const float* base = reinterpret_cast<const float*>(pre_.ptr.get()) + static_cast<std::size_t>(slot) * pre_floats_;
+    for (const PreLstm& e : pre_lstm_) ops::fused_lstm_bind_pre(*e.k, pre ? base + e.pre_off : nullptr);
+  }
   if (const Code c = prof ? ctx_->run_profiled(*prof) : ctx_->run(); c != Code::ok) return c;   // state unchanged on failure (buffers not flipped)
+  prepared_steps_ += pre ? 1 : 0;
+  pre_valid_[static_cast<std::size_t>(slot)] = 0;
   cur_[static_cast<std::size_t>(slot)] = static_cast<std::uint8_t>(cur ^ 1);
   ++steps_[static_cast<std::size_t>(slot)];
   return Code::ok;
@@ -265,6 +304,7 @@ Code StreamContext::step_batch(const int* slots, int n, const float* xs) noexcep
   for (std::size_t i = 0; i < nb; ++i) {
     auto& c = cur_[static_cast<std::size_t>(slots[i])];
     c = static_cast<std::uint8_t>(c ^ 1);
+    pre_valid_[static_cast<std::size_t>(slots[i])] = 0;   // the batch plan ran the whole step; the state moved
     ++steps_[static_cast<std::size_t>(slots[i])];
   }
   return Code::ok;

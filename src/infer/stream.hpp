@@ -89,6 +89,14 @@ class StreamContext {
   // Diagnostics (bench_stream --profile): step() with ExecutionContext::run_profiled's per-kernel ns in `ns`
   // (the real state of the slot, so the kernels see the data they see in step()).
   [[nodiscard]] Code step_profiled(int slot, const float* x, std::vector<std::int64_t>& ns) noexcept;
+  // Between ticks (hot path: no allocation). The part of the slot's next step that depends only on its current
+  // state: each one-row LSTM layer's (Wb + Rb) + h @ R^T (ops/lstm_step.hpp), kept for the slot until it steps or
+  // resets; its next step() then runs only the input half of those layers (bitwise the same result). True when it
+  // computed something (false: already prepared, out of range, or no such layer).
+  bool prepare(int slot) noexcept;
+  bool prepared(int slot) const noexcept { return slot >= 0 && slot < nslots_ && pre_valid_[static_cast<std::size_t>(slot)] != 0; }
+  // step() calls that ran from a prepared state (the rest ran the whole step).
+  std::uint64_t prepared_steps() const noexcept { return prepared_steps_; }
   // Hot path. One step each of n distinct slots; xs is [n, F]; results in output(r) row i for slots[i].
   [[nodiscard]] Code step_batch(const int* slots, int n, const float* xs) noexcept;
   // Result r of the last step / step_batch (row i of a batch at output(r) + i * result_floats[r]).
@@ -145,6 +153,21 @@ class StreamContext {
   struct Split { std::size_t outer = 1, inner = 0; };
   std::vector<Split> in_split_, out_split_;  // [pairs]: outer/inner do not depend on b
   std::size_t x_row_bytes_ = 0;
+  // prepare(): the batch-1 plan's one-row LSTM kernels whose initial h is a state input.
+  struct PreLstm {
+    const Kernel* k = nullptr;
+    std::size_t pair = 0;       // the state pair whose input is the kernel's h0
+    std::size_t h0_off = 0;     // floats into that state
+    int I = 0, H = 0;
+    cpu::Isa isa = cpu::Isa::scalar;
+    const float* packed = nullptr;
+    std::size_t pre_off = 0;    // floats into a slot's pre block
+  };
+  std::vector<PreLstm> pre_lstm_;
+  std::size_t pre_floats_ = 0;           // per slot
+  AlignedBytes pre_;                     // [slots][pre_floats_]
+  std::vector<std::uint8_t> pre_valid_;  // per slot
+  std::uint64_t prepared_steps_ = 0;
 };
 
 }  // namespace tickrt::infer

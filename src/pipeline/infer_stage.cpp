@@ -103,6 +103,12 @@ void InferStage::idle() noexcept {
     last_work_tsc_ = TscClock::ticks();
     return;
   }
+  // A streaming model: the recurrent half of the next step of a symbol that just stepped (stream_infer.hpp
+  // prepare_next), before any warm-up: it takes work off that symbol's next tick.
+  if (StreamRunner* sr = slot_.current()->stream.get(); sr != nullptr && sr->prepare_next()) {
+    last_work_tsc_ = TscClock::ticks();
+    return;
+  }
   if (!slot_.warm_pending(warm_.lines)) return;
   if (warm_.mode == KeepWarm::off) return;
   const std::uint64_t now = TscClock::ticks();

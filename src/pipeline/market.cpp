@@ -24,6 +24,18 @@ bool MarketHandler::reparse(const WarmFrame& f) noexcept {
   return e == feed::LineError::ok;
 }
 
+void MarketHandler::touch_books(std::size_t chunks) noexcept {
+  if (syms_.empty()) return;
+  if (touch_sym_ >= syms_.size()) touch_sym_ = 0;
+  const SymbolState* s = syms_[touch_sym_].get();
+  if (s == nullptr) {
+    ++touch_sym_;
+    return;
+  }
+  touch_chunk_ = s->book.touch(touch_chunk_, chunks);
+  if (touch_chunk_ == 0) ++touch_sym_;   // this symbol's bids and asks done: the next one
+}
+
 void MarketHandler::warm() noexcept {
   if (pending_ != nullptr) return;   // a frame not kept yet: the kept one may not be what the parser holds
   const WarmFrame& f = last_was_depth_ ? depth_frame_ : other_frame_;

@@ -155,6 +155,12 @@ class MarketHandler {
   // buffer holds) — tested byte for byte (tests/pipeline/
   // test_path_warm.cpp). Each slice is short (slice costs: `tickrt run`'s "path warm" line). Hot path: no
   // allocation (the scratch state is made with the symbol's), no locks, no syscalls beyond the clock.
+  // Between ticks (the inline loop's trickle, keep_warm_trickle_us): reads `chunks` chunks of the symbols' live books
+  // (their level keys and quantities; BookSide::touch), going on where the last call stopped, symbol by symbol, so a
+  // diff's levels deep in the book are in cache when it comes (~100 ms apart at 1x the book's update code found
+  // them evicted). Loads only: no state changes. Hot path.
+  void touch_books(std::size_t chunks) noexcept;
+
   static constexpr int kWarmSlices = 4;
   static constexpr std::size_t kWarmLevels = 128;
   void warm_slice(int slice) noexcept;
@@ -207,6 +213,7 @@ class MarketHandler {
   SymbolState* warm_sym_ = nullptr;              // the scratch state seeded in slice 1 (nullptr: skip 2)
   bool warm_depth_ok_ = false;                   // slice 0 parsed a depth diff into warm_ev_
   std::uint64_t warm_applied_ = 0;
+  std::size_t touch_sym_ = 0, touch_chunk_ = 0;   // touch_books: where the next call goes on
 };
 
 }  // namespace tickrt::pipeline

@@ -518,6 +518,11 @@ void Pipeline::Impl::inline_loop() {
   const bool path_warm = feed_warm && cfg.keep_warm_path;
   const auto warm_after = static_cast<std::uint64_t>(static_cast<double>(cfg.keep_warm_after_us) * 1000.0 * std::max(clock.ghz(), 1e-9));
   std::uint64_t last_work_tsc = TscClock::ticks(), feed_warm_tsc = 0;
+  // The trickle's market half (keep_warm_trickle_us, the model's half is InferStage::idle()): every trickle period,
+  // 4 chunks (~70 lines) of the live books read, so a diff's deep levels are in cache when it comes.
+  const std::uint64_t book_touch_every = feed_warm && cfg.keep_warm_trickle_us > 0
+      ? static_cast<std::uint64_t>(static_cast<double>(cfg.keep_warm_trickle_us) * 1000.0 * std::max(clock.ghz(), 1e-9)) : 0;
+  std::uint64_t book_touch_tsc = 0;
   int path_slice = -1;          // the next slice of the cycle in progress; -1: none
   bool have_res = false;        // res holds a result the trader decided on
   if (path_warm) path_warm_ns = std::make_unique<std::array<LatencyHistogram, kPathSlices>>();
@@ -565,6 +570,10 @@ void Pipeline::Impl::inline_loop() {
       stage.idle();  // swap warm-up / keep_warm between ticks (warm.hpp)
       if (feed_warm) {
         const std::uint64_t now = TscClock::ticks();
+        if (book_touch_every > 0 && now - book_touch_tsc >= book_touch_every) {
+          mh->touch_books(4);
+          book_touch_tsc = now;
+        }
         if (now - last_work_tsc >= warm_after && now - feed_warm_tsc >= warm_after) {
           if (path_warm) {
             path_slice = 0;   // the cycle starts at the next idle pass
@@ -925,6 +934,16 @@ std::string Pipeline::report() const {
                   m.model->precision.c_str(), m.cfg.keep_warm.c_str(), static_cast<long long>(m.cfg.keep_warm_after_us), passes, warm_kib, runs,
                   trickles, static_cast<long long>(m.cfg.keep_warm_trickle_us));
     o << buf;
+    if (!m.slots.empty()) {
+      if (const StreamRunner* sr = m.slots[0]->current()->stream.get(); sr != nullptr) {
+        // Streaming: how many steps ran from a prepared state (the recurrent half done between ticks).
+        const StreamCounters& sc = sr->counters();
+        std::snprintf(buf, sizeof(buf), "stream: %" PRIu64 " steps (%" PRIu64 " replayed), %" PRIu64 " from a prepared state (h @ R between ticks, %" PRIu64
+                      " prepares), %" PRIu64 " warm steps\n", sc.steps, sc.replayed, sr->context().prepared_steps(),
+                      sc.prepares, sc.warm_steps);
+        o << buf;
+      }
+    }
     if (m.path_warm_ns) {
       // The path warm-up's cycles and each slice's time (what a tick arriving during one waits for).
       static constexpr const char* kSliceNames[Impl::kPathSlices] = {"parse", "book seed", "book+features", "trade", "decide", "settle"};

@@ -19,6 +19,8 @@ Result<std::unique_ptr<StreamRunner>> StreamRunner::create(std::shared_ptr<const
   r->rows_seen_.assign(n, 0);
   r->last_ts_.assign(n, 0);
   r->pending_reset_.assign(n, 0);
+  r->queued_.assign(n, 0);
+  r->to_prepare_.reserve(n);
   r->x_.assign(spec.x_floats, 0.f);
   r->max_gap_ns_ = cfg.max_gap_ns;
   r->scratch_ = cfg.slots;
@@ -75,6 +77,10 @@ StreamOutcome StreamRunner::advance(const features::ModelPackage& pkg, std::uint
   }
   c_.steps += todo;
   if (todo > 1 && reset && replay) c_.replayed += todo - 1;
+  if (!queued_[symbol]) {
+    queued_[symbol] = 1;
+    to_prepare_.push_back(static_cast<int>(symbol));   // within the capacity reserved at create(): no allocation
+  }
   rows_seen_[symbol] = rows_total;
   last_ts_[symbol] = sample_ts_ns;
   return sc_->warm(slot) ? StreamOutcome::ok : StreamOutcome::not_warm;
@@ -91,6 +97,19 @@ StreamOutcome StreamRunner::infer(const features::ModelPackage& pkg, std::uint32
   std::memcpy(out, sc_->output(0), n * sizeof(float));
   n_out = n;
   return StreamOutcome::ok;
+}
+
+bool StreamRunner::prepare_next() noexcept {
+  while (!to_prepare_.empty()) {
+    const int slot = to_prepare_.back();
+    to_prepare_.pop_back();
+    queued_[static_cast<std::size_t>(slot)] = 0;
+    if (sc_->prepare(slot)) {
+      ++c_.prepares;
+      return true;
+    }
+  }
+  return false;
 }
 
 void StreamRunner::warm_step(int max_symbols) noexcept {

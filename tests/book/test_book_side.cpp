@@ -109,3 +109,28 @@ TEST(BookSide, MatchesMapNoFinger) {
   ref[7] = 1;
   expect_same(side, ref, -2);
 }
+
+// touch() (the inline loop's trickle between ticks): walks every in-use chunk in slices, says when it wrapped, and
+// changes nothing.
+TEST(BookSide, TouchWalksEveryChunkInSlicesAndChangesNothing) {
+  BookSide side(false, 4096);
+  std::map<std::int64_t, std::int64_t> ref;
+  for (std::int64_t px = 1; px <= 3000; ++px) {
+    ASSERT_TRUE(side.set(lv(px * 10, px)));
+    ref[px * 10] = px;
+  }
+  const std::size_t nc = side.chunks();
+  ASSERT_GT(nc, 40u);
+  EXPECT_EQ(side.touch(0, nc), 0u);        // the whole side in one call: wrapped
+  std::size_t from = 0, calls = 0;
+  do {
+    from = side.touch(from, 3);
+    ++calls;
+    ASSERT_LE(calls, nc);
+  } while (from != 0);
+  EXPECT_EQ(calls, (nc + 2) / 3);           // 3 chunks per call, every chunk once
+  EXPECT_EQ(side.touch(nc + 5, 3), 0u);     // a stale position (the book shrank) starts over
+  expect_same(side, ref, 0);
+  BookSide empty(true, 64);
+  EXPECT_EQ(empty.touch(0, 4), 0u);
+}

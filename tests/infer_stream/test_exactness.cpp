@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "infer/npy.hpp"
 #include "infer/onnx/onnx_import.hpp"
@@ -95,4 +97,43 @@ TEST(StreamExactness, TenThousandRealTicksNoDrift) {
 TEST(StreamExactness, TrainedModelTenThousandRealTicksNoDrift) {
   check_long_stream("models/trained/lstm_attn_stream/model.onnx", "tests/data/stream_lstm_attn_x.npy",
                     "tests/data/stream_lstm_attn_logits.npy");
+}
+
+// StreamContext::prepare (the recurrent half of the next step between ticks, ops/lstm_step.hpp): over the 10,000 real
+// ticks, steps from a prepared slot give BITWISE the outputs of whole steps (the same operations in the same order),
+// so the pipeline (which prepares when it idles) and the backtester (which never idles) agree to the bit. Also: a
+// second prepare is a no-op, a step or a reset invalidates it, step_batch steps do too, and the counter counts.
+TEST(StreamExactness, PreparedStepsAreBitwiseTheWholeSteps) {
+  if (!std::filesystem::exists(kModel)) GTEST_SKIP() << kModel << " absent";
+  auto x = read_npy("tests/infer_stream/data/real10k_x.npy");
+  ASSERT_TRUE(x.ok());
+  const std::size_t T = static_cast<std::size_t>(x->dims[0]), F = static_cast<std::size_t>(x->dims[1]);
+  auto whole = make(1, 1), prep = make(2, 2);
+  ASSERT_TRUE(whole && prep);
+  std::uint64_t prepared = 0;
+  for (std::size_t t = 0; t < T; ++t) {
+    const float* xt = x->as<float>() + t * F;
+    ASSERT_EQ(whole->step(0, xt), Code::ok);
+    if (t % 5 != 4) {   // most steps prepared, some not: both paths, interleaved
+      ASSERT_TRUE(prep->prepare(0)) << "step " << t;
+      ASSERT_FALSE(prep->prepare(0));   // already prepared
+      ASSERT_TRUE(prep->prepared(0));
+      ++prepared;
+    }
+    ASSERT_EQ(prep->step(0, xt), Code::ok);
+    ASSERT_FALSE(prep->prepared(0));    // the state moved
+    ASSERT_EQ(0, std::memcmp(whole->output(0), prep->output(0), 3 * sizeof(float))) << "step " << t;
+  }
+  EXPECT_EQ(prep->prepared_steps(), prepared);
+  ASSERT_TRUE(prep->prepare(1));
+  prep->reset(1);
+  EXPECT_FALSE(prep->prepared(1));
+  ASSERT_TRUE(prep->prepare(1));
+  const int both[2] = {0, 1};
+  std::vector<float> two(2 * F);
+  std::copy(x->as<float>(), x->as<float>() + 2 * F, two.begin());
+  ASSERT_EQ(prep->step_batch(both, 2, two.data()), Code::ok);
+  EXPECT_FALSE(prep->prepared(1));
+  EXPECT_FALSE(prep->prepare(-1));
+  EXPECT_FALSE(prep->prepare(2));
 }

@@ -175,9 +175,17 @@ TEST(StreamContext, BatchAcrossSlotsEqualsSingleSteps) {
     }
   }
   EXPECT_LE(worst, 1e-5);
+  // The states agree to float rounding, not to the bit: a one-row step adds h @ R^T before x @ W^T (so the first half
+  // can run between ticks, StreamContext::prepare), a batch step adds them the other way round.
   for (int s = 0; s < 4; ++s)
-    for (std::size_t p = 0; p < 4; ++p)
-      EXPECT_EQ(0, std::memcmp(single->state(s, p), batched->state(s, p), single->spec().pairs[p].bytes)) << s << " " << p;
+    for (std::size_t p = 0; p < 4; ++p) {
+      const auto* a = reinterpret_cast<const float*>(single->state(s, p));
+      const auto* b = reinterpret_cast<const float*>(batched->state(s, p));
+      double md = 0;
+      for (std::size_t i = 0; i < single->spec().pairs[p].bytes / sizeof(float); ++i)
+        md = std::max(md, static_cast<double>(std::fabs(a[i] - b[i])));
+      EXPECT_LE(md, 1e-5) << "slot " << s << " pair " << p;
+    }
   int dup[2] = {1, 1};
   EXPECT_EQ(batched->step_batch(dup, 2, xs.data()), Code::invalid_argument);
   int bad[2] = {1, 9};

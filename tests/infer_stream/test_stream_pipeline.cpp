@@ -212,6 +212,43 @@ TEST(StreamPipeline, WarmStepLeavesEverySymbolsStateAlone) {
   EXPECT_GT((*b)->context().steps(3), 0u);                      // the scratch slot is the one that moved
 }
 
+// prepare_next() between ticks (what InferStage::idle runs first for a streaming model): the symbols that stepped are
+// prepared one per call, each once, and the logits stay bitwise those of a runner that never prepares (the
+// backtester's case); the warm step's scratch slot is never queued.
+TEST(StreamPipeline, PrepareBetweenTicksKeepsTheLogitsBitwise) {
+  if (!std::filesystem::exists(kModel)) GTEST_SKIP() << kModel << " absent";
+  auto m = load();
+  ASSERT_TRUE(m);
+  StreamConfig cfg;
+  cfg.slots = 3;
+  cfg.warmup = 0;
+  auto a = StreamRunner::create(m->engine, m->stream_spec, cfg);
+  auto b = StreamRunner::create(m->engine, m->stream_spec, cfg);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::vector<float> win(64 * 24);
+  for (std::size_t i = 0; i < win.size(); ++i) win[i] = std::sin(0.011f * static_cast<float>(i));
+  float oa[8], ob[8];
+  std::size_t na = 0, nb = 0;
+  const std::int64_t ms = 1'000'000;
+  EXPECT_FALSE((*b)->prepare_next());   // nothing stepped yet
+  for (std::uint64_t rows = 1; rows <= 64; ++rows) {
+    const std::span<const float> w(win.data(), rows * 24);
+    for (std::uint32_t sym = 0; sym < 3; ++sym) {
+      ASSERT_EQ((*a)->infer(m->package, sym, static_cast<std::int64_t>(rows) * 100 * ms, rows, w, oa, na), StreamOutcome::ok);
+      ASSERT_EQ((*b)->infer(m->package, sym, static_cast<std::int64_t>(rows) * 100 * ms, rows, w, ob, nb), StreamOutcome::ok);
+      ASSERT_EQ(na, nb);
+      ASSERT_EQ(0, std::memcmp(oa, ob, na * sizeof(float))) << "rows " << rows << " symbol " << sym;
+    }
+    (*b)->warm_step();                 // the scratch slot steps: never queued for a prepare
+    int prepared = 0;
+    while ((*b)->prepare_next()) ++prepared;
+    EXPECT_EQ(prepared, 3) << "rows " << rows;   // the three symbols, once each
+  }
+  EXPECT_EQ((*b)->counters().prepares, 64u * 3u);
+  EXPECT_EQ((*b)->context().prepared_steps(), 63u * 3u);   // every step after the first row of each symbol
+  EXPECT_EQ((*a)->context().prepared_steps(), 0u);
+}
+
 // The swapper (the path `tickrt run` uses): a new streaming model is adopted (no throw-away step on it), a
 // windowed model cannot replace a streaming one (different feature windows): refused, the old one keeps running.
 TEST(StreamPipeline, SwapperAdoptsStreamingAndRefusesAKindChange) {

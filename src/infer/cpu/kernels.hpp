@@ -106,6 +106,17 @@ void lstm_forward_progress(Isa, LstmDims, const float* packed, const float* x, i
                            const float* c0, float* y, float* hT, float* cT, float* workspace,
                            std::atomic<int>* progress, int every);
 
+// A streaming step (T = 1, B = 1) in two halves, so that the half that depends only on the previous state runs
+// between ticks (infer/stream.hpp StreamContext::prepare):
+//   lstm_recurrent_pre: pre [lstm_pre_floats] = (Wb + Rb) + h @ R^T, gate-permuted, from h [H] (the previous h);
+//   lstm_step_pre:      the step from pre: + x @ W^T, the cell with c0 [H] (nullable = zeros) -> y, hT, cT [H]
+//                       (each nullable); ws: lstm_workspace_floats({1, 1, I, H}).
+// lstm_forward at T = 1, B = 1 runs the same operations in the same order: the results are bitwise equal.
+size_t lstm_pre_floats(Isa, int I, int H);
+void lstm_recurrent_pre(Isa, int I, int H, const float* packed, const float* h, float* pre);
+void lstm_step_pre(Isa, int I, int H, const float* packed, const float* x, const float* pre, const float* c0, float* y,
+                   float* hT, float* cT, float* ws);
+
 // ---- Additive (Bahdanau) attention over time ----------------------------------------------------
 // For each b: s_t = v . tanh(W h_t + bw) + bv, a = softmax_t(s), ctx[b,:] = sum_t a_t h[b,t,:].
 // h is [B,T,D] (layout 1) or [T,B,D] (layout 0); W [A,D], bw [A] (nullable), v [A].

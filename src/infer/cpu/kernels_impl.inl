@@ -406,30 +406,55 @@ inline void lstm_tile(int H, int Hp, int npan, const float* hprev, const float* 
 }
 
 // T = 1, B = 1 (a streaming step): the input projection joins the recurrent pass. The accumulators start from the
-// summed bias, take x @ W^T (W's gemm panels, I*NB floats apart) and then h_prev @ R^T, and the cell update runs in
-// registers: one pass over W and R, no projection buffer written and read back in between. lstm_attn_stream's
-// layers on the Ice Lake VM, hot: 1.16 -> see docs/STREAMING.md "One pass per step".
+// summed bias, take h_prev @ R^T and then x @ W^T (W's gemm panels, I*NB floats apart), and the cell update runs in
+// registers: one pass over R and W, no projection buffer written and read back in between (docs/STREAMING.md
+// "One pass per step"). The recurrent half comes first and is its own function (lstm_step1_rec) so that
+// lstm_recurrent_pre() can run it between ticks and lstm_step_pre() can go on from its stored sums: the same
+// operations in the same order, so a prepared step gives bitwise the same result as an unprepared one.
 template <int P>
-inline void lstm_step1_tile(int I, int H, int Hp, int npan, const float* x, const float* Wp, const float* bias,
-                            const float* hprev, const float* Rp, float* c, float* hout, int pan) {
-  R acc[1][P][4];
+inline void lstm_step1_rec(int H, int Hp, int npan, const float* bias, const float* hprev, const float* Rp, int pan,
+                           R (&acc)[1][P][4]) {
 #pragma GCC unroll 16
   for (int p = 0; p < P; ++p)
 #pragma GCC unroll 4
     for (int j = 0; j < 4; ++j) acc[0][p][j] = V::loadu(bias + (pan + p) * NB + j * W);
-  mk_acc<1, P, false>(I, x, 0, 1, Wp + static_cast<ptrdiff_t>(pan) * I * NB, static_cast<ptrdiff_t>(I) * NB, acc, NB);
   const int ch0 = pan / P1 * P1, cnt = imin(P1, npan - ch0);
   mk_acc<1, P, false>(H, hprev, Hp, 1, Rp + static_cast<ptrdiff_t>(ch0) * H * NB + (pan - ch0) * NB, NB, acc,
                       static_cast<ptrdiff_t>(cnt) * NB);
+}
+template <int P>
+inline void lstm_step1_in(int I, const float* x, const float* Wp, int pan, R (&acc)[1][P][4]) {
+  mk_acc<1, P, false>(I, x, 0, 1, Wp + static_cast<ptrdiff_t>(pan) * I * NB, static_cast<ptrdiff_t>(I) * NB, acc, NB);
+}
+// mode 0: the whole step; 1: the recurrent half only, stored to pre (G4 floats); 2: from pre, the input half + cell.
+template <int P>
+inline void lstm_step1_tile(int mode, int I, int H, int Hp, int npan, const float* x, const float* Wp, const float* bias,
+                            const float* hprev, const float* Rp, float* pre, float* c, float* hout, int pan) {
+  R acc[1][P][4];
+  if (mode == 2) {
+#pragma GCC unroll 16
+    for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) acc[0][p][j] = V::loadu(pre + (pan + p) * NB + j * W);
+  } else {
+    lstm_step1_rec<P>(H, Hp, npan, bias, hprev, Rp, pan, acc);
+    if (mode == 1) {
+      for (int p = 0; p < P; ++p)
+        for (int j = 0; j < 4; ++j) V::storeu(pre + (pan + p) * NB + j * W, acc[0][p][j]);
+      return;
+    }
+  }
+  lstm_step1_in<P>(I, x, Wp, pan, acc);
   lstm_cell<1, P>(acc, Hp, c, hout, pan);
 }
-inline void lstm_step1_chunk(int cnt, int I, int H, int Hp, int npan, const float* x, const float* Wp, const float* bias,
-                             const float* hprev, const float* Rp, float* c, float* hout, int pan) {
+inline void lstm_step1_chunk(int mode, int cnt, int I, int H, int Hp, int npan, const float* x, const float* Wp,
+                             const float* bias, const float* hprev, const float* Rp, float* pre, float* c, float* hout,
+                             int pan) {
   switch (cnt) {
-    case 1: lstm_step1_tile<1>(I, H, Hp, npan, x, Wp, bias, hprev, Rp, c, hout, pan); break;
-    case 2: if constexpr (P1 >= 2) lstm_step1_tile<2>(I, H, Hp, npan, x, Wp, bias, hprev, Rp, c, hout, pan); break;
-    case 3: if constexpr (P1 >= 3) lstm_step1_tile<3>(I, H, Hp, npan, x, Wp, bias, hprev, Rp, c, hout, pan); break;
-    case 4: if constexpr (P1 >= 4) lstm_step1_tile<4>(I, H, Hp, npan, x, Wp, bias, hprev, Rp, c, hout, pan); break;
+    case 1: lstm_step1_tile<1>(mode, I, H, Hp, npan, x, Wp, bias, hprev, Rp, pre, c, hout, pan); break;
+    case 2: if constexpr (P1 >= 2) lstm_step1_tile<2>(mode, I, H, Hp, npan, x, Wp, bias, hprev, Rp, pre, c, hout, pan); break;
+    case 3: if constexpr (P1 >= 3) lstm_step1_tile<3>(mode, I, H, Hp, npan, x, Wp, bias, hprev, Rp, pre, c, hout, pan); break;
+    case 4: if constexpr (P1 >= 4) lstm_step1_tile<4>(mode, I, H, Hp, npan, x, Wp, bias, hprev, Rp, pre, c, hout, pan); break;
     default: break;
   }
 }
@@ -533,8 +558,8 @@ void lstm_forward_impl(LstmDims d, const float* packed, const float* x, int layo
       const int nchunks = (npan + P1 - 1) / P1;
       for (int ch = 0; ch < nchunks; ++ch) {
         const int pan = ch * P1;
-        lstm_step1_chunk(imin(P1, npan - pan), I, H, Hp, npan, x, packed + L.w_off, packed + L.b_off, hprev, Rp, c, hout,
-                         pan);
+        lstm_step1_chunk(0, imin(P1, npan - pan), I, H, Hp, npan, x, packed + L.w_off, packed + L.b_off, hprev, Rp, nullptr,
+                         c, hout, pan);
       }
     } else if (B == 1) {
       // Serpentine: odd steps walk panels and k backwards, so the tail of R touched last (still in
@@ -764,6 +789,34 @@ void lstm_forward_progress(LstmDims d, const float* packed, const float* x, int 
                            const float* c0, float* y, float* hT, float* cT, float* ws, std::atomic<int>* progress,
                            int every) {
   lstm_forward_impl(d, packed, x, layout, h0, c0, y, hT, cT, ws, progress, every < 1 ? 1 : every);
+}
+void lstm_recurrent_pre(int I, int H, const float* packed, const float* h, float* pre) {
+  const LstmLayout L = lstm_layout(I, H);
+  const int nchunks = (L.npan + P1 - 1) / P1;
+  for (int ch = 0; ch < nchunks; ++ch) {
+    const int pan = ch * P1;
+    lstm_step1_chunk(1, imin(P1, L.npan - pan), I, H, L.Hp, L.npan, nullptr, packed + L.w_off, packed + L.b_off, h,
+                     packed + L.r_off, pre, nullptr, nullptr, pan);
+  }
+}
+void lstm_step_pre(int I, int H, const float* packed, const float* x, const float* pre, const float* c0, float* y,
+                   float* hT, float* cT, float* ws) {
+  const LstmLayout L = lstm_layout(I, H);
+  const int Hp = L.Hp, npan = L.npan;
+  float* c = ws;
+  float* h = ws + r16(static_cast<size_t>(Hp));
+  const size_t hbytes = static_cast<size_t>(H) * sizeof(float);
+  if (c0) std::memcpy(c, c0, hbytes); else std::memset(c, 0, hbytes);
+  if (Hp > H) std::memset(c + H, 0, static_cast<size_t>(Hp - H) * sizeof(float));
+  const int nchunks = (npan + P1 - 1) / P1;
+  for (int ch = 0; ch < nchunks; ++ch) {
+    const int pan = ch * P1;
+    lstm_step1_chunk(2, imin(P1, npan - pan), I, H, Hp, npan, x, packed + L.w_off, packed + L.b_off, nullptr,
+                     packed + L.r_off, const_cast<float*>(pre), c, h, pan);
+  }
+  if (y) std::memcpy(y, h, hbytes);
+  if (hT) std::memcpy(hT, h, hbytes);
+  if (cT) std::memcpy(cT, c, hbytes);
 }
 
 size_t additive_attention_packed_floats(int D, int A) { return attn_layout(D, A).total; }

@@ -23,6 +23,9 @@
   void lstm_forward_progress(LstmDims d, const float* packed, const float* x, int layout, const float* h0, \
                              const float* c0, float* y, float* hT, float* cT, float* ws,             \
                              std::atomic<int>* progress, int every);                                 \
+  void lstm_recurrent_pre(int I, int H, const float* packed, const float* h, float* pre);            \
+  void lstm_step_pre(int I, int H, const float* packed, const float* x, const float* pre,            \
+                     const float* c0, float* y, float* hT, float* cT, float* ws);                    \
   size_t additive_attention_packed_floats(int D, int A);                                             \
   void additive_attention_pack(int D, int A, const float* W, const float* bw, const float* v,        \
                                float bv, float* packed);                                             \

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "infer/ops/common.hpp"
+#include "infer/ops/lstm_step.hpp"
 #include "infer/runtime/thread_pool.hpp"
 
 namespace tickrt::infer::ops {
@@ -20,7 +21,13 @@ Status check_isa(PrepareCtx& c) {
 
 // ---- FusedLSTM: inputs X, packed [, h0, c0]; outputs Y (3-D, same layout as X), Y_h [1,B,H], Y_c [1,B,H] --
 // h0 / c0 (optional, streaming state): [L,B,H] tensors read at layer h0_layer / c0_layer (attrs, default 0).
-struct LstmParams { cpu::LstmDims d; int layout; std::size_t h0_off = 0, c0_off = 0; };
+// pre (ops/lstm_step.hpp): the recurrent half of a one-row step, bound by the streaming context for one run.
+struct LstmParams {
+  cpu::LstmDims d;
+  int layout;
+  std::size_t h0_off = 0, c0_off = 0;
+  mutable const float* pre = nullptr;
+};
 void fused_lstm_run(const Kernel& k) {
   const auto& p = k.p<LstmParams>();
   float* y = k.out[0] ? k.out[0]->as<float>() : nullptr;
@@ -28,6 +35,11 @@ void fused_lstm_run(const Kernel& k) {
   float* cT = k.out.size() > 2 && k.out[2] ? k.out[2]->as<float>() : nullptr;
   const float* h0 = k.in.size() > 2 && k.in[2] ? k.in[2]->as<float>() + p.h0_off : nullptr;
   const float* c0 = k.in.size() > 3 && k.in[3] ? k.in[3]->as<float>() + p.c0_off : nullptr;
+  if (p.pre != nullptr && p.d.T == 1 && p.d.B == 1) {
+    cpu::lstm_step_pre(k.isa, p.d.I, p.d.H, k.in[1]->as<float>(), k.in[0]->as<float>(), p.pre, c0, y, hT, cT,
+                       reinterpret_cast<float*>(k.workspace));
+    return;
+  }
   cpu::lstm_forward(k.isa, p.d, k.in[1]->as<float>(), k.in[0]->as<float>(), p.layout, h0, c0, y, hT, cT,
                     reinterpret_cast<float*>(k.workspace));
 }
@@ -153,6 +165,19 @@ Status fused_lstm_prepare(PrepareCtx& c) {
   c.k.run_mt = &fused_lstm_run_mt;
   return Status::Ok();
 }
+
+}  // namespace
+
+bool fused_lstm_step_info(const Kernel& k, LstmStepInfo& out) noexcept {
+  if (k.run != &fused_lstm_run || !k.params || k.in.size() < 3 || k.in[2] == nullptr) return false;
+  const auto& p = k.p<LstmParams>();
+  if (p.d.T != 1 || p.d.B != 1) return false;
+  out = LstmStepInfo{p.d.I, p.d.H, k.isa, k.in[1]->as<float>(), k.in[2], p.h0_off};
+  return true;
+}
+void fused_lstm_bind_pre(const Kernel& k, const float* pre) noexcept { k.p<LstmParams>().pre = pre; }
+
+namespace {
 
 // ---- AdditiveAttention: inputs h [B,T,D], packed; output ctx [B,D] -------------------------------------
 struct AttnParams { int B, T, D, A; };
