@@ -141,6 +141,14 @@ TEST(PipelinePrecision, ConfigKeys) {
   auto bad = parse_config("[engine]\nkeep_warm = \"hot\"\n", "t.toml", ".");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("engine.keep_warm"), std::string::npos) << bad.status().to_string();
+  // keep_warm_trickle_us: default 20, 0 = off, a negative value is refused naming the key.
+  EXPECT_EQ(d.value().keep_warm_trickle_us, 20);
+  auto off = parse_config("[engine]\nkeep_warm_trickle_us = 0\n", "t.toml", ".");
+  ASSERT_TRUE(off.ok()) << off.status().to_string();
+  EXPECT_EQ(off.value().keep_warm_trickle_us, 0);
+  auto neg = parse_config("[engine]\nkeep_warm_trickle_us = -5\n", "t.toml", ".");
+  ASSERT_FALSE(neg.ok());
+  EXPECT_NE(neg.status().message().find("keep_warm_trickle_us"), std::string::npos) << neg.status().to_string();
 }
 
 TEST(PipelineWarm, WarmSetCoversWeightsAndArenaAndCursorCompletesPasses) {
