@@ -133,10 +133,7 @@ void sdpa(Isa isa, int BH, int Tq, int Tk, int d, float scale, const float* q, c
 void softmax_rows(Isa isa, int rows, int n, const float* x, float* y) {
   TICKRT_DISPATCH(softmax_rows(rows, n, x, y));
 }
-size_t lstm_pre_floats(Isa isa, int, int H) {
-  const int w = isa == Isa::avx512 ? 16 : isa == Isa::avx2 ? 8 : 1;
-  return static_cast<size_t>(4 * ((H + w - 1) / w * w));   // 4 gates x H padded to the vector width (G4)
-}
+size_t lstm_pre_floats(Isa isa, int I, int H) { TICKRT_DISPATCH(lstm_pre_floats(I, H)); }
 void lstm_recurrent_pre(Isa isa, int I, int H, const float* packed, const float* h, float* pre) {
   TICKRT_DISPATCH(lstm_recurrent_pre(I, H, packed, h, pre));
 }

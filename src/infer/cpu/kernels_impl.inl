@@ -458,6 +458,16 @@ inline void lstm_step1_chunk(int mode, int cnt, int I, int H, int Hp, int npan, 
     default: break;
   }
 }
+// The one-row step over every chunk of P1 panels (mode as lstm_step1_tile).
+inline void lstm_step1(int mode, int I, int H, const LstmLayout& L, const float* packed, const float* x, const float* hprev,
+                       float* pre, float* c, float* hout) {
+  const int nchunks = (L.npan + P1 - 1) / P1;
+  for (int ch = 0; ch < nchunks; ++ch) {
+    const int pan = ch * P1;
+    lstm_step1_chunk(mode, imin(P1, L.npan - pan), I, H, L.Hp, L.npan, x, packed + L.w_off, packed + L.b_off, hprev,
+                     packed + L.r_off, pre, c, hout, pan);
+  }
+}
 
 template <bool REV>
 inline void lstm_row1_chunk(int cnt, int H, int Hp, int npan, const float* hprev, const float* Rp, float* g,
@@ -525,15 +535,15 @@ void lstm_forward_impl(LstmDims d, const float* packed, const float* x, int layo
   // one 16-row tile up: for a streaming step (T*B = 1) the tile setup and BF16 split cost more than the
   // whole FP32 projection (measured 1.9 -> 0.85 us for lstm_attn_stream's first layer, docs/STREAMING.md).
   const bool step1 = T == 1 && B == 1;   // a streaming step: projection fused into the recurrent pass (below)
+  if (!step1) {
 #if defined(TICKRT_KERNELS_ISA_AVX512)
-  if (step1) {
-  } else if (amx::available() && T * B >= 16)
-    amx::gemm(T * B, G4, I, x, I, packed + L.amx_off, packed + L.b_off, G, G4,
-              c + r16(static_cast<size_t>(B) * Hp));
-  else
+    if (amx::available() && T * B >= 16)
+      amx::gemm(T * B, G4, I, x, I, packed + L.amx_off, packed + L.b_off, G, G4,
+                c + r16(static_cast<size_t>(B) * Hp));
+    else
 #endif
-  if (!step1)
-    gemm_packed_impl(T * B, G4, I, x, I, packed + L.w_off, packed + L.b_off, Epilogue{}, G, G4);
+      gemm_packed_impl(T * B, G4, I, x, I, packed + L.w_off, packed + L.b_off, Epilogue{}, G, G4);
+  }
 
   // Initial state into the padded [B][Hp] buffers (padded units stay exactly 0); copies, not per-element
   // branches: a streaming step (T = 1) pays this on every tick.
@@ -555,12 +565,7 @@ void lstm_forward_impl(LstmDims d, const float* packed, const float* x, int layo
     float* hout = hbuf[(t + 1) & 1];
     float* gin = G + static_cast<ptrdiff_t>(layout == 0 ? t * B : t) * G4;
     if (step1) {
-      const int nchunks = (npan + P1 - 1) / P1;
-      for (int ch = 0; ch < nchunks; ++ch) {
-        const int pan = ch * P1;
-        lstm_step1_chunk(0, imin(P1, npan - pan), I, H, Hp, npan, x, packed + L.w_off, packed + L.b_off, hprev, Rp, nullptr,
-                         c, hout, pan);
-      }
+      lstm_step1(0, I, H, L, packed, x, hprev, nullptr, c, hout);
     } else if (B == 1) {
       // Serpentine: odd steps walk panels and k backwards, so the tail of R touched last (still in
       // L1 when R exceeds it: H=64 gives 64 KiB vs 48 KiB L1d) is read first.
@@ -790,30 +795,20 @@ void lstm_forward_progress(LstmDims d, const float* packed, const float* x, int 
                            int every) {
   lstm_forward_impl(d, packed, x, layout, h0, c0, y, hT, cT, ws, progress, every < 1 ? 1 : every);
 }
+size_t lstm_pre_floats(int I, int H) { return static_cast<size_t>(lstm_layout(I, H).G4); }
 void lstm_recurrent_pre(int I, int H, const float* packed, const float* h, float* pre) {
-  const LstmLayout L = lstm_layout(I, H);
-  const int nchunks = (L.npan + P1 - 1) / P1;
-  for (int ch = 0; ch < nchunks; ++ch) {
-    const int pan = ch * P1;
-    lstm_step1_chunk(1, imin(P1, L.npan - pan), I, H, L.Hp, L.npan, nullptr, packed + L.w_off, packed + L.b_off, h,
-                     packed + L.r_off, pre, nullptr, nullptr, pan);
-  }
+  lstm_step1(1, I, H, lstm_layout(I, H), packed, nullptr, h, pre, nullptr, nullptr);
 }
 void lstm_step_pre(int I, int H, const float* packed, const float* x, const float* pre, const float* c0, float* y,
                    float* hT, float* cT, float* ws) {
   const LstmLayout L = lstm_layout(I, H);
-  const int Hp = L.Hp, npan = L.npan;
+  const int Hp = L.Hp;
   float* c = ws;
   float* h = ws + r16(static_cast<size_t>(Hp));
   const size_t hbytes = static_cast<size_t>(H) * sizeof(float);
   if (c0) std::memcpy(c, c0, hbytes); else std::memset(c, 0, hbytes);
   if (Hp > H) std::memset(c + H, 0, static_cast<size_t>(Hp - H) * sizeof(float));
-  const int nchunks = (npan + P1 - 1) / P1;
-  for (int ch = 0; ch < nchunks; ++ch) {
-    const int pan = ch * P1;
-    lstm_step1_chunk(2, imin(P1, npan - pan), I, H, Hp, npan, x, packed + L.w_off, packed + L.b_off, nullptr,
-                     packed + L.r_off, const_cast<float*>(pre), c, h, pan);
-  }
+  lstm_step1(2, I, H, L, packed, x, nullptr, const_cast<float*>(pre), c, h);
   if (y) std::memcpy(y, h, hbytes);
   if (hT) std::memcpy(hT, h, hbytes);
   if (cT) std::memcpy(cT, c, hbytes);

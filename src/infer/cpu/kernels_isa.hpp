@@ -23,6 +23,7 @@
   void lstm_forward_progress(LstmDims d, const float* packed, const float* x, int layout, const float* h0, \
                              const float* c0, float* y, float* hT, float* cT, float* ws,             \
                              std::atomic<int>* progress, int every);                                 \
+  size_t lstm_pre_floats(int I, int H);                                                              \
   void lstm_recurrent_pre(int I, int H, const float* packed, const float* h, float* pre);            \
   void lstm_step_pre(int I, int H, const float* packed, const float* x, const float* pre,            \
                      const float* c0, float* y, float* hT, float* cT, float* ws);                    \
