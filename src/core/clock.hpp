@@ -142,6 +142,10 @@ class TscClock {
   std::int64_t now_ns() const noexcept { return to_ns(ticks()); }
 
   double ghz() const noexcept { return ghz_; }
+  // A duration in ns as a tick count, for thresholds compared with tick differences (setup path); <= 0 gives 0.
+  std::uint64_t ns_to_ticks(std::int64_t ns) const noexcept {
+    return ns <= 0 ? 0 : static_cast<std::uint64_t>(static_cast<double>(ns) * (ghz_ > 1e-9 ? ghz_ : 1e-9));
+  }
   std::uint64_t mult() const noexcept { return mult_; }
 
  private:

@@ -27,7 +27,7 @@ InferStage::InferStage(ModelSlot& slot, BatchConfig bc, TscClock clock) : slot_(
   slot_of_sym_.assign(kMaxSymbols, -1);
   seen_.assign(kMaxSymbols, 0);
   // ns -> TSC ticks for the delay check (one multiply-free compare per poll).
-  max_delay_ticks_ = static_cast<std::int64_t>(static_cast<double>(bc_.max_delay_ns) * std::max(clock_.ghz(), 1e-9));
+  max_delay_ticks_ = static_cast<std::int64_t>(clock_.ns_to_ticks(bc_.max_delay_ns));
 }
 
 bool InferStage::infer_one(const SampleMeta& meta, const features::FeatureEngine& fe, InferResult& out) noexcept {
@@ -90,8 +90,8 @@ void InferStage::record_engine_time(const ModelInstance* inst, std::uint64_t t0,
 
 void InferStage::set_warm(const StageWarmConfig& w) noexcept {
   warm_ = w;
-  warm_after_ticks_ = static_cast<std::uint64_t>(static_cast<double>(std::max<std::int64_t>(w.after_ns, 0)) * std::max(clock_.ghz(), 1e-9));
-  trickle_ticks_ = w.mode == KeepWarm::infer ? static_cast<std::uint64_t>(static_cast<double>(std::max<std::int64_t>(w.trickle_ns, 0)) * std::max(clock_.ghz(), 1e-9)) : 0;
+  warm_after_ticks_ = clock_.ns_to_ticks(w.after_ns);
+  trickle_ticks_ = w.mode == KeepWarm::infer ? clock_.ns_to_ticks(w.trickle_ns) : 0;
   isa_ = infer::cpu::detect_isa();
   last_work_tsc_ = TscClock::ticks();
 }

@@ -516,12 +516,11 @@ void Pipeline::Impl::inline_loop() {
   // for at most one; the model's keep-warm waits for the cycle's end), abandoned when a message comes.
   const bool feed_warm = cfg.keep_warm == "infer";
   const bool path_warm = feed_warm && cfg.keep_warm_path;
-  const auto warm_after = static_cast<std::uint64_t>(static_cast<double>(cfg.keep_warm_after_us) * 1000.0 * std::max(clock.ghz(), 1e-9));
+  const std::uint64_t warm_after = clock.ns_to_ticks(cfg.keep_warm_after_us * 1000);
   std::uint64_t last_work_tsc = TscClock::ticks(), feed_warm_tsc = 0;
   // The trickle's market half (keep_warm_trickle_us, the model's half is InferStage::idle()): every trickle period,
   // 4 chunks (~70 lines) of the live books read, so a diff's deep levels are in cache when it comes.
-  const std::uint64_t book_touch_every = feed_warm && cfg.keep_warm_trickle_us > 0
-      ? static_cast<std::uint64_t>(static_cast<double>(cfg.keep_warm_trickle_us) * 1000.0 * std::max(clock.ghz(), 1e-9)) : 0;
+  const std::uint64_t book_touch_every = feed_warm ? clock.ns_to_ticks(cfg.keep_warm_trickle_us * 1000) : 0;
   std::uint64_t book_touch_tsc = 0;
   int path_slice = -1;          // the next slice of the cycle in progress; -1: none
   bool have_res = false;        // res holds a result the trader decided on
