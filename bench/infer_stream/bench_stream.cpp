@@ -96,22 +96,35 @@ int main(int argc, char** argv) {
   StreamContext& s = **sc;
   std::vector<std::int64_t> ns;
   ns.reserve(4'000'000);
-  {
-    for (std::size_t t = 0; t < 2000; ++t)   // warm caches and the branch predictors
-      if (s.step(0, xs->as<float>() + (t % T) * F) != Code::ok) return 1;
+  // Slot 0 stepped over the real ticks for the time budget (reset when the data wraps), each step timed alone into
+  // ns; with `prep`, each step's StreamContext::prepare runs untimed before it and is timed into *prep.
+  auto time_steps = [&](std::vector<std::int64_t>* prep) -> bool {
+    ns.clear();
     s.reset(0);
     const std::int64_t end = now_ns() + budget_ns;
     std::size_t t = 0;
     while (now_ns() < end && ns.size() < ns.capacity()) {
       if (t == T) { t = 0; s.reset(0); }
+      if (prep) {
+        const std::int64_t p0 = now_ns();
+        const bool did = s.prepare(0);
+        const std::int64_t p1 = now_ns();
+        if (did) prep->push_back(p1 - p0);
+      }
       const float* x = xs->as<float>() + t * F;
       const std::int64_t t0 = now_ns();
       const Code c = s.step(0, x);
       const std::int64_t t1 = now_ns();
-      if (c != Code::ok) return 1;
+      if (c != Code::ok) return false;
       ns.push_back(t1 - t0);
       ++t;
     }
+    return true;
+  };
+  {
+    for (std::size_t t = 0; t < 2000; ++t)   // warm caches and the branch predictors
+      if (s.step(0, xs->as<float>() + (t % T) * F) != Code::ok) return 1;
+    if (!time_steps(nullptr)) return 1;
     std::vector<std::int64_t> raw;   // in step order (stats() sorts ns in place)
     if (by_tick) raw = ns;
     print("tickrt", "stream_step", "lstm_attn_stream", 1, stats(ns));
@@ -205,24 +218,7 @@ int main(int argc, char** argv) {
     // untimed before each timed step; "stream_prepare": that between-ticks part alone.
     std::vector<std::int64_t> prep;
     prep.reserve(ns.capacity());
-    ns.clear();
-    s.reset(0);
-    const std::int64_t end = now_ns() + budget_ns;
-    std::size_t t = 0;
-    while (now_ns() < end && ns.size() < ns.capacity()) {
-      if (t == T) { t = 0; s.reset(0); }
-      const std::int64_t p0 = now_ns();
-      const bool did = s.prepare(0);
-      const std::int64_t p1 = now_ns();
-      if (did) prep.push_back(p1 - p0);
-      const float* x = xs->as<float>() + t * F;
-      const std::int64_t t0 = now_ns();
-      const Code c = s.step(0, x);
-      const std::int64_t t1 = now_ns();
-      if (c != Code::ok) return 1;
-      ns.push_back(t1 - t0);
-      ++t;
-    }
+    if (!time_steps(&prep)) return 1;
     if (!prep.empty()) {
       print("tickrt", "stream_step_prepared", "lstm_attn_stream", 1, stats(ns));
       print("tickrt", "stream_prepare", "lstm_attn_stream", 1, stats(prep));
