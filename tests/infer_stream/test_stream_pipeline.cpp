@@ -179,37 +179,58 @@ TEST(StreamPipeline, ResetPolicyGapLostRowsResyncAndWarmup) {
   EXPECT_EQ(s.context().steps(0), 0u);
 }
 
-// keep_warm = "infer" for a streaming instance: warm_step() steps a scratch slot no symbol maps to, so the
-// symbols' states, step counts and next results are exactly what they would have been without it.
-TEST(StreamPipeline, WarmStepLeavesEverySymbolsStateAlone) {
-  if (!std::filesystem::exists(kModel)) GTEST_SKIP() << kModel << " absent";
-  auto m = load();
-  ASSERT_TRUE(m);
+namespace {
+
+// Two runners of the streaming model (3 symbols, no warm-up) fed the same 64 rows (row value i of the window:
+// value(i)); b also runs `before(b)` before each of its samples and `after_row(b, rows)` after each row's three
+// samples. Every sample's logits of a and b must be bitwise equal. a and b are returned for the caller's checks.
+template <class Before, class AfterRow>
+void same_logits_with_and_without(const LoadedModel& m, float (*value)(std::size_t), Before before, AfterRow after_row,
+                                  std::unique_ptr<StreamRunner>& a, std::unique_ptr<StreamRunner>& b) {
   StreamConfig cfg;
   cfg.slots = 3;
   cfg.warmup = 0;
-  auto a = StreamRunner::create(m->engine, m->stream_spec, cfg);
-  auto b = StreamRunner::create(m->engine, m->stream_spec, cfg);
-  ASSERT_TRUE(a.ok() && b.ok());
+  auto ra = StreamRunner::create(m.engine, m.stream_spec, cfg);
+  auto rb = StreamRunner::create(m.engine, m.stream_spec, cfg);
+  ASSERT_TRUE(ra.ok() && rb.ok());
+  a = std::move(ra.value());
+  b = std::move(rb.value());
   std::vector<float> win(64 * 24);
-  for (std::size_t i = 0; i < win.size(); ++i) win[i] = std::cos(0.013f * static_cast<float>(i));
+  for (std::size_t i = 0; i < win.size(); ++i) win[i] = value(i);
   float oa[8], ob[8];
   std::size_t na = 0, nb = 0;
   const std::int64_t ms = 1'000'000;
   for (std::uint64_t rows = 1; rows <= 64; ++rows) {
     const std::span<const float> w(win.data(), rows * 24);
     for (std::uint32_t sym = 0; sym < 3; ++sym) {
-      ASSERT_EQ((*a)->infer(m->package, sym, static_cast<std::int64_t>(rows) * 100 * ms, rows, w, oa, na), StreamOutcome::ok);
-      for (int k = 0; k < 3; ++k) (*b)->warm_step();   // between ticks, as InferStage::idle does
-      ASSERT_EQ((*b)->infer(m->package, sym, static_cast<std::int64_t>(rows) * 100 * ms, rows, w, ob, nb), StreamOutcome::ok);
+      ASSERT_EQ(a->infer(m.package, sym, static_cast<std::int64_t>(rows) * 100 * ms, rows, w, oa, na), StreamOutcome::ok);
+      before(*b);
+      ASSERT_EQ(b->infer(m.package, sym, static_cast<std::int64_t>(rows) * 100 * ms, rows, w, ob, nb), StreamOutcome::ok);
       ASSERT_EQ(na, nb);
       ASSERT_EQ(0, std::memcmp(oa, ob, na * sizeof(float))) << "rows " << rows << " symbol " << sym;
     }
+    after_row(*b, rows);
   }
-  EXPECT_EQ((*b)->counters().warm_steps, 64u * 3u * 3u);
-  EXPECT_EQ((*a)->counters().steps, (*b)->counters().steps);   // warm steps are not symbol steps
-  for (int sym = 0; sym < 3; ++sym) EXPECT_EQ((*a)->context().steps(sym), (*b)->context().steps(sym));
-  EXPECT_GT((*b)->context().steps(3), 0u);                      // the scratch slot is the one that moved
+}
+
+}  // namespace
+
+// keep_warm = "infer" for a streaming instance: warm_step() steps a scratch slot no symbol maps to, so the
+// symbols' states, step counts and next results are exactly what they would have been without it.
+TEST(StreamPipeline, WarmStepLeavesEverySymbolsStateAlone) {
+  if (!std::filesystem::exists(kModel)) GTEST_SKIP() << kModel << " absent";
+  auto m = load();
+  ASSERT_TRUE(m);
+  std::unique_ptr<StreamRunner> a, b;
+  same_logits_with_and_without(
+      *m, [](std::size_t i) { return std::cos(0.013f * static_cast<float>(i)); },
+      [](StreamRunner& r) { for (int k = 0; k < 3; ++k) r.warm_step(); },   // between ticks, as InferStage::idle does
+      [](StreamRunner&, std::uint64_t) {}, a, b);
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(b->counters().warm_steps, 64u * 3u * 3u);
+  EXPECT_EQ(a->counters().steps, b->counters().steps);   // warm steps are not symbol steps
+  for (int sym = 0; sym < 3; ++sym) EXPECT_EQ(a->context().steps(sym), b->context().steps(sym));
+  EXPECT_GT(b->context().steps(3), 0u);                  // the scratch slot is the one that moved
 }
 
 // prepare_next() between ticks (what InferStage::idle runs first for a streaming model): the symbols that stepped are
@@ -219,34 +240,27 @@ TEST(StreamPipeline, PrepareBetweenTicksKeepsTheLogitsBitwise) {
   if (!std::filesystem::exists(kModel)) GTEST_SKIP() << kModel << " absent";
   auto m = load();
   ASSERT_TRUE(m);
-  StreamConfig cfg;
-  cfg.slots = 3;
-  cfg.warmup = 0;
-  auto a = StreamRunner::create(m->engine, m->stream_spec, cfg);
-  auto b = StreamRunner::create(m->engine, m->stream_spec, cfg);
-  ASSERT_TRUE(a.ok() && b.ok());
-  std::vector<float> win(64 * 24);
-  for (std::size_t i = 0; i < win.size(); ++i) win[i] = std::sin(0.011f * static_cast<float>(i));
-  float oa[8], ob[8];
-  std::size_t na = 0, nb = 0;
-  const std::int64_t ms = 1'000'000;
-  EXPECT_FALSE((*b)->prepare_next());   // nothing stepped yet
-  for (std::uint64_t rows = 1; rows <= 64; ++rows) {
-    const std::span<const float> w(win.data(), rows * 24);
-    for (std::uint32_t sym = 0; sym < 3; ++sym) {
-      ASSERT_EQ((*a)->infer(m->package, sym, static_cast<std::int64_t>(rows) * 100 * ms, rows, w, oa, na), StreamOutcome::ok);
-      ASSERT_EQ((*b)->infer(m->package, sym, static_cast<std::int64_t>(rows) * 100 * ms, rows, w, ob, nb), StreamOutcome::ok);
-      ASSERT_EQ(na, nb);
-      ASSERT_EQ(0, std::memcmp(oa, ob, na * sizeof(float))) << "rows " << rows << " symbol " << sym;
-    }
-    (*b)->warm_step();                 // the scratch slot steps: never queued for a prepare
-    int prepared = 0;
-    while ((*b)->prepare_next()) ++prepared;
-    EXPECT_EQ(prepared, 3) << "rows " << rows;   // the three symbols, once each
-  }
-  EXPECT_EQ((*b)->counters().prepares, 64u * 3u);
-  EXPECT_EQ((*b)->context().prepared_steps(), 63u * 3u);   // every step after the first row of each symbol
-  EXPECT_EQ((*a)->context().prepared_steps(), 0u);
+  std::unique_ptr<StreamRunner> a, b;
+  bool first = true;
+  same_logits_with_and_without(
+      *m, [](std::size_t i) { return std::sin(0.011f * static_cast<float>(i)); },
+      [&first](StreamRunner& r) {
+        if (first) {
+          EXPECT_FALSE(r.prepare_next());   // nothing stepped yet
+        }
+        first = false;
+      },
+      [](StreamRunner& r, std::uint64_t rows) {
+        r.warm_step();                 // the scratch slot steps: never queued for a prepare
+        int prepared = 0;
+        while (r.prepare_next()) ++prepared;
+        EXPECT_EQ(prepared, 3) << "rows " << rows;   // the three symbols, once each
+      },
+      a, b);
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(b->counters().prepares, 64u * 3u);
+  EXPECT_EQ(b->context().prepared_steps(), 63u * 3u);   // every step after the first row of each symbol
+  EXPECT_EQ(a->context().prepared_steps(), 0u);
 }
 
 // The swapper (the path `tickrt run` uses): a new streaming model is adopted (no throw-away step on it), a
