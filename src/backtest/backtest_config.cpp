@@ -58,6 +58,7 @@ qty_step = 0.00001
 
 [risk]
 max_order_notional = 1000.0
+min_order_notional = 5.0
 max_gross_notional = 5000.0
 collar_bps = 50
 max_open_orders = 4

@@ -343,6 +343,7 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
   {
     TableReader r(table("risk"), "risk.", origin, st);
     r.get_double("max_order_notional", c.max_order_notional, 0.0, 1e12);
+    r.get_double("min_order_notional", c.min_order_notional, 0.0, 1e12);
     r.get_double("max_gross_notional", c.max_gross_notional, 0.0, 1e12);
     r.get_int("collar_bps", c.collar_bps, 1, 100'000);
     r.get_int("max_open_orders", c.max_open_orders, 1, 100'000);

@@ -138,6 +138,7 @@ struct PipelineConfig {
   std::vector<SymbolSizing> symbol_sizing;
   // [risk] (risk/risk_engine.hpp)
   double max_order_notional = 1000.0;   // quote per order
+  double min_order_notional = 5.0;      // quote per order: the venue's NOTIONAL filter (Binance spot USDT: 5); 0 = none
   double max_gross_notional = 5000.0;
   int collar_bps = 50;
   int max_open_orders = 4;              // per symbol (the account gets 4x)

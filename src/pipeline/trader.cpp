@@ -37,6 +37,7 @@ risk::SymbolLimits symbol_limits(const PipelineConfig& all, std::string_view sym
   sl.max_position = Qty::from_raw(to_raw(cfg.max_position));
   sl.max_order_qty = Qty::from_raw(to_raw(std::max(cfg.order_qty, cfg.max_position)));
   sl.max_order_notional = risk::Notional::from_raw(to_raw(cfg.max_order_notional));
+  sl.min_order_notional = risk::Notional::from_raw(to_raw(cfg.min_order_notional));
   sl.collar_bps = cfg.collar_bps;
   sl.max_open_orders = static_cast<std::uint32_t>(cfg.max_open_orders);
   return sl;

@@ -32,6 +32,7 @@ std::string_view reason_name(Reason r) noexcept {
     case Reason::stale_market_data: return "stale_market_data";
     case Reason::max_order_qty: return "max_order_qty";
     case Reason::max_order_notional: return "max_order_notional";
+    case Reason::min_order_notional: return "min_order_notional";
     case Reason::price_collar: return "price_collar";
     case Reason::max_position_symbol: return "max_position_symbol";
     case Reason::max_position_account: return "max_position_account";
@@ -58,6 +59,9 @@ Status validate(const SymbolLimits& l) {
   if (l.max_position.raw <= 0) return {Code::invalid_argument, "risk.symbol.max_position: must be > 0"};
   if (l.max_order_qty.raw <= 0) return {Code::invalid_argument, "risk.symbol.max_order_qty: must be > 0"};
   if (l.max_order_notional.raw <= 0) return {Code::invalid_argument, "risk.symbol.max_order_notional: must be > 0"};
+  if (l.min_order_notional.raw < 0 || l.min_order_notional >= l.max_order_notional) {
+    return {Code::invalid_argument, "risk.symbol.min_order_notional: must be >= 0 and below max_order_notional"};
+  }
   if (l.collar_bps <= 0 || l.collar_bps > 10'000) {
     return {Code::invalid_argument, "risk.symbol.collar_bps: must be in (0, 10000], got " + std::to_string(l.collar_bps)};
   }
@@ -199,6 +203,9 @@ Reason RiskEngine::check_new(SymbolId sym, const exec::OrderRequest& o, const Ex
   // instead of a 128-bit division (__divti3) on the hot path.
   if (static_cast<i128>(o.qty.raw) * px.raw > static_cast<i128>(l.max_order_notional.raw) * kDecimalScale) {
     return refuse(Reason::max_order_notional);
+  }
+  if (static_cast<i128>(o.qty.raw) * px.raw < static_cast<i128>(l.min_order_notional.raw) * kDecimalScale) {
+    return refuse(Reason::min_order_notional);
   }
   const std::int64_t mid = t.mid_raw();
   if (!is_market) {

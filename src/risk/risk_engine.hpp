@@ -16,7 +16,7 @@
 //
 // Order of the new-order checks (the first failure is the reason reported):
 //   kill_switch, unknown_symbol, bad_order, no_market_data, book_not_synced, book_crossed,
-//   stale_market_data, max_order_qty, max_order_notional, price_collar, max_position_symbol,
+//   stale_market_data, max_order_qty, max_order_notional, min_order_notional, price_collar, max_position_symbol,
 //   max_position_account, max_open_orders_symbol, max_open_orders_account, order_rate.
 // order_rate is last so a refused order never spends a token.
 // Cancels: only the cancel-rate throttle (cancels reduce risk; they pass a latched kill switch).
@@ -30,14 +30,15 @@
 //    open_sell - qty (every working order on that side fills). |worst| <= max_position.
 //  * account gross notional: sum over the OTHER symbols of |position| * mid, plus this symbol's
 //    |worst-case| * mid; <= max_gross_notional. (Other symbols' open orders are not known here.)
-//  * notional of an order: qty * price (limit) or qty * the touch it would take (market).
+//  * notional of an order: qty * price (limit) or qty * the touch it would take (market);
+//    min_order_notional <= notional <= max_order_notional (min 0 = no floor).
 //  * collar: |price - mid| * 10000 <= collar_bps * mid (limit orders; market orders take the
 //    touch, which a tradable book keeps inside any sane collar).
 //  * PnL (quote, 1e-8 units): cash + sum position * mid, where cash = -sum(side * price * qty) -
 //    commissions, from zero at construction. Daily loss = day baseline - PnL; drawdown = peak
 //    PnL - PnL. Either above its limit latches the kill switch (KillCause names which).
 // Limits: at most kMaxSymbols symbols. Every limit applies; there is no "0 = off" (use a large
-// value to relax one). Quote amounts are Notional (fixed point, 1e-8 quote units).
+// value to relax one), except min_order_notional, a floor, whose 0 is no floor. Quote amounts are Notional (fixed point, 1e-8 quote units).
 #pragma once
 
 #include <array>
@@ -73,6 +74,7 @@ enum class Reason : std::uint8_t {
   stale_market_data,
   max_order_qty,
   max_order_notional,
+  min_order_notional,  // under the venue's NOTIONAL filter (Binance spot: 5 USDT): it would reject
   price_collar,
   max_position_symbol,
   max_position_account,
@@ -92,6 +94,7 @@ struct SymbolLimits {
   Qty max_position = Qty::from_int(1);          // |worst-case position| in base units
   Qty max_order_qty = Qty::from_int(1);
   Notional max_order_notional = Notional::from_int(100'000);
+  Notional min_order_notional{};                // the venue's minimum (NOTIONAL filter); 0 = none
   std::int32_t collar_bps = 50;                 // limit price within 50 bps of the mid
   std::uint32_t max_open_orders = 4;
 };

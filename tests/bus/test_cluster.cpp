@@ -273,14 +273,29 @@ TEST(Cluster, CentralRiskRefusesWhatTwoShardsTogetherBreach) {
   if (!fs::exists(kEth)) GTEST_SKIP() << kEth << " absent (../shared/data)";
   TempDir t;
   ASSERT_TRUE(ns.start(t.p));
+  // Every node reads one config: ETHUSDT's own sizes (the default 0.001 ETH is under its 5 USDT
+  // minimum notional: risk would refuse every ETH order and the shards would never overlap), and
+  // passive orders kept until the signal or their age ends them (no reprice), so open orders
+  // overlap often and the test does not hang on the two shards' scheduling.
+  const fs::path cfg = t.p / "cluster.toml";
+  {
+    std::ofstream c(cfg);
+    c << "[model]\npath = \"" << fs::absolute("models/trained/lstm_attn_s/model.onnx").string() << "\"\n"
+      << "[strategy]\nreprice_ticks = 0\n"
+      << "[strategy.symbols.ETHUSDT]\norder_qty = 0.01\nmax_position = 0.05\nqty_step = 0.0001\n";
+  }
   // One open order for the whole account: either shard alone keeps its (one) passive order; the
   // two together exceed it, and only the execution node sees both.
-  const pid_t x = spawn({kBin, "exec", "--nats", ns.url(), "--symbols", "BTCUSDT,ETHUSDT", "--max-open-orders-account", "1",
-                         "--journal", "", "--idle-exit", "4"},
+  const pid_t x = spawn({kBin, "exec", "--nats", ns.url(), "--symbols", "BTCUSDT,ETHUSDT", "--config", cfg.string(),
+                         "--max-open-orders-account", "1", "--journal", "", "--idle-exit", "4"},
                         t.p / "exec.out");
   ASSERT_TRUE(wait_text(t.p / "exec.out", "exec: serving")) << slurp(t.p / "exec.out");
-  const pid_t a = spawn(shard_args(ns.url(), "ra", "BTCUSDT", t.p / "a.ev", 2.0, true), t.p / "a.out");
-  const pid_t b = spawn(shard_args(ns.url(), "rb", "ETHUSDT", t.p / "b.ev", 2.0, true), t.p / "b.out");
+  auto with_cfg = [&](std::vector<std::string> a) {
+    a.insert(a.end(), {"--config", cfg.string()});
+    return a;
+  };
+  const pid_t a = spawn(with_cfg(shard_args(ns.url(), "ra", "BTCUSDT", t.p / "a.ev", 2.0, true)), t.p / "a.out");
+  const pid_t b = spawn(with_cfg(shard_args(ns.url(), "rb", "ETHUSDT", t.p / "b.ev", 2.0, true)), t.p / "b.out");
   ASSERT_TRUE(wait_text(t.p / "a.out", "shard ra: consuming")) << slurp(t.p / "a.out");
   ASSERT_TRUE(wait_text(t.p / "b.out", "shard rb: consuming")) << slurp(t.p / "b.out");
   const pid_t f = spawn({kBin, "feed", "--publish", ns.url(), "--capture", kCapture, "--capture", kEth, "--max-lines", "20000"},
@@ -299,6 +314,8 @@ TEST(Cluster, CentralRiskRefusesWhatTwoShardsTogetherBreach) {
   EXPECT_GT(cross, 0u) << oa << ob << ox;
   EXPECT_GT(field(ox, "([0-9]+) refused by risk"), 0u) << ox;
   EXPECT_EQ(field(ox, "([0-9]+) open at end"), 0u) << ox;
+  // Every order was one the venue takes: none rejected (a reject here once hid the overlap).
+  EXPECT_EQ(field(ox, "([0-9]+) rejects"), 0u) << ox;
 }
 
 TEST(Cluster, NatsServerRestartLosesNothing) {

@@ -85,6 +85,7 @@ struct RiskTest : ::testing::Test {
     btc_l.max_position = qty("1");
     btc_l.max_order_qty = qty("0.5");
     btc_l.max_order_notional = quote("20000");
+    btc_l.min_order_notional = quote("5");
     btc_l.collar_bps = 20;
     btc_l.max_open_orders = 3;
     eth_l.max_position = qty("20");
@@ -132,6 +133,7 @@ TEST_F(RiskTest, EveryLimitFiresAndNamesItself) {
       {Reason::max_order_notional, [&] {  // within qty, above 20000 quote: 0.4 * 60000 = 24000
          return buy_btc("60000", "0.4");
        }},
+      {Reason::min_order_notional, [&] { return buy_btc("60000", "0.00008"); }},  // 4.8 quote < 5
       {Reason::price_collar, [&] { return buy_btc("60130", "0.1"); }},  // 21.7 bps above the mid
       {Reason::price_collar, [&] { return r->check_new(btc, order("BTCUSDT", exec::Side::sell, "59870", "0.1"), {}, now); }},
       {Reason::max_position_symbol, [&] {  // 0.3 + working 0.8 > 1
@@ -178,6 +180,28 @@ TEST_F(RiskTest, MarketOrdersUseTheTouchForNotional) {
   EXPECT_EQ(r->check_new(btc, order("BTCUSDT", exec::Side::buy, "0", "0.33", exec::OrderType::market), {}, now), Reason::ok);
   EXPECT_EQ(r->check_new(btc, order("BTCUSDT", exec::Side::buy, "0", "0.34", exec::OrderType::market), {}, now),
             Reason::max_order_notional);
+}
+
+TEST_F(RiskTest, MinNotionalIsAnInclusiveFloorAndZeroIsNone) {
+  // 0.0001 * 50000 = 5 exactly passes (the venue's filter is notional >= minNotional); one raw
+  // unit of quantity less (0.00009999 * 50000 = 4.9995) is refused. Collar: limit far from the mid
+  // would be refused later, so the price sits at the mid's side within 20 bps.
+  (void)r->on_market(btc, top("50000", "50001", now));
+  EXPECT_EQ(buy_btc("50000", "0.0001"), Reason::ok);
+  EXPECT_EQ(buy_btc("50000", "0.00009999"), Reason::min_order_notional);
+  // Market orders: the touch they would take (ask 50001): 0.0001 * 50001 >= 5.
+  EXPECT_EQ(r->check_new(btc, order("BTCUSDT", exec::Side::buy, "0", "0.0001", exec::OrderType::market), {}, now), Reason::ok);
+  EXPECT_EQ(refused(Reason::min_order_notional), 1u);
+  // ETH has no floor (0): a tiny order passes.
+  EXPECT_EQ(r->check_new(eth, order("ETHUSDT", exec::Side::buy, "3000", "0.0001"), {}, now), Reason::ok);
+  // A floor at or above the ceiling cannot be met by any order: a setup error naming the key.
+  SymbolLimits bad = btc_l;
+  bad.min_order_notional = bad.max_order_notional;
+  const Status st = validate(bad);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.to_string().find("min_order_notional"), std::string::npos) << st.to_string();
+  bad.min_order_notional = Notional::from_raw(-1);
+  EXPECT_FALSE(validate(bad).ok());
 }
 
 TEST_F(RiskTest, BookStateAndStalenessRefuse) {
