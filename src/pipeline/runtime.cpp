@@ -938,7 +938,7 @@ std::string Pipeline::report() const {
         // Streaming: how many steps ran from a prepared state (the recurrent half done between ticks).
         const StreamCounters& sc = sr->counters();
         std::snprintf(buf, sizeof(buf), "stream: %" PRIu64 " steps (%" PRIu64 " replayed), %" PRIu64 " from a prepared state (h @ R between ticks, %" PRIu64
-                      " prepares), %" PRIu64 " warm steps\n", sc.steps, sc.replayed, sr->context().prepared_steps(),
+                      " prepares), %" PRIu64 " warm steps\n", sc.steps, sc.replayed, sc.prepared_steps,
                       sc.prepares, sc.warm_steps);
         o << buf;
       }

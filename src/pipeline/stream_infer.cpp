@@ -67,6 +67,7 @@ StreamOutcome StreamRunner::advance(const features::ModelPackage& pkg, std::uint
   const float* rows = window_raw.data() + (have - todo) * F;
   for (std::uint64_t i = 0; i < todo; ++i) {
     pkg.normalize(rows + i * F, 1, x_.data());
+    c_.prepared_steps += sc_->prepared(slot) ? 1 : 0;
     if (sc_->step(slot, x_.data()) != Code::ok) {
       ++c_.errors;
       sc_->reset(slot);
@@ -115,6 +116,10 @@ bool StreamRunner::prepare_next() noexcept {
 void StreamRunner::warm_step(int max_symbols) noexcept {
   // A scratch state that ran long is restarted like a session would be (bounded, realistic values).
   if (sc_->steps(scratch_) >= 4096) sc_->reset(scratch_);
+  // Prepared first, as a symbol's slot is by the time its tick comes (prepare_next): the throw-away
+  // step then runs the tick's own code path (the input half + cell over a prepared h @ R^T), not
+  // the whole step's, which no tick runs once prepares keep up.
+  (void)sc_->prepare(scratch_);
   (void)sc_->step(scratch_, x_.data());
   ++c_.warm_steps;
   unsigned sink = 0;

@@ -91,6 +91,7 @@ struct StreamCounters {
   std::uint64_t errors = 0;         // engine errors, symbols beyond the slots
   std::uint64_t warm_steps = 0;     // keep_warm: throw-away steps of the scratch slot between ticks
   std::uint64_t prepares = 0;       // prepare_next(): slots whose next step's recurrent half ran between ticks
+  std::uint64_t prepared_steps = 0; // symbols' steps that found their slot prepared (the scratch slot's not counted)
 };
 
 enum class StreamOutcome : std::uint8_t { ok, not_warm, error };
