@@ -52,6 +52,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/status.hpp"
@@ -80,6 +81,8 @@ struct RunSummary {
   std::uint64_t messages = 0, malformed = 0, samples = 0, inferences = 0, batches = 0, coalesced = 0;
   std::uint64_t dropped_windows = 0;      // pipelined: inference ring full (a tick lost)
   std::uint64_t orders = 0, cancels = 0, fills = 0, rejects = 0, risk_refused = 0;
+  // risk_refused by rule: (risk::reason_name(Reason), count) of every rule that refused something.
+  std::vector<std::pair<std::string, std::uint64_t>> risk_refused_by;
   std::uint64_t open_orders_at_end = 0;   // after the shutdown cancel (0 expected)
   std::uint64_t cancels_at_shutdown = 0;
   std::uint64_t swaps_ok = 0, swaps_failed = 0;

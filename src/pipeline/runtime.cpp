@@ -843,6 +843,10 @@ Status Pipeline::run(const std::atomic<bool>& stop) {
     s.fills = c.fills;
     s.rejects = c.rejects;
     s.risk_refused = c.risk_refused;
+    const risk::RiskCounters& rc = m.trader->risk().counters();
+    for (std::size_t r = 1; r < risk::kReasonCount; ++r)
+      if (const std::uint64_t n = rc.refused[r].get(); n > 0)
+        s.risk_refused_by.emplace_back(std::string(risk::reason_name(static_cast<risk::Reason>(r))), n);
     s.open_orders_at_end = m.open_at_end;
     s.cancels_at_shutdown = m.cancels_at_shutdown;
     // One entry per traded symbol; the scalar fields are the first symbol's (as before several symbols).
@@ -972,6 +976,19 @@ std::string Pipeline::report() const {
                   " refused by risk; shutdown: %" PRIu64 " cancels sent, %" PRIu64 " orders still open\n",
                   s.orders, s.cancels, s.fills, s.rejects, s.risk_refused, s.cancels_at_shutdown, s.open_orders_at_end);
     o << buf;
+    if (!s.risk_refused_by.empty()) {
+      o << "refused by risk, by rule:";
+      bool under_min = false;
+      for (const auto& [rule, n] : s.risk_refused_by) {
+        o << ' ' << rule << ' ' << n;
+        under_min = under_min || rule == "min_order_notional";
+      }
+      o << "\n";
+      if (under_min)
+        o << "  min_order_notional: order_qty x price was under [risk] min_order_notional (the venue's minimum, "
+             "default 5 USDT); give that symbol its own order_qty in a [strategy.symbols.<SYMBOL>] table "
+             "(configs/tickrt.toml)\n";
+    }
     const double q = 1e-8;
     std::int64_t net_raw = 0;
     for (const SymbolSummary& y : s.symbols) {

@@ -132,6 +132,42 @@ TEST(PipelineMultiSymbol, SimReplaysBtcAndEthAndBothTrade) {
   remove_db(jp);
 }
 
+// ETHUSDT without its own sizes: the [strategy] 0.001 is ~2.7 USDT, under the venue's 5 USDT minimum
+// notional. Risk refuses each such order before it is sent (min_order_notional), so the venue rejects
+// none and no ETH order is journaled; the report names the rule and says what to do. BTC still trades.
+TEST(PipelineMultiSymbol, OrdersUnderTheMinimumNotionalAreRefusedBeforeTheVenue) {
+  if (const std::string m = missing(); !m.empty()) GTEST_SKIP() << m << " not present";
+  const std::string jp = (fs::temp_directory_path() / ("tickrt_minnotional_" + std::to_string(::getpid()) + ".db")).string();
+  remove_db(jp);
+  PipelineConfig cfg = trading_config(jp);
+  cfg.captures = {kBtc, kEth};
+  cfg.order_qty = 0.001;
+  ASSERT_DOUBLE_EQ(cfg.min_order_notional, 5.0) << "the default: Binance spot's NOTIONAL filter";
+  {
+    std::ostringstream log;
+    auto p = Pipeline::create(cfg, log);
+    ASSERT_TRUE(p.ok()) << p.status().to_string();
+    Pipeline& pl = *p.value();
+    std::atomic<bool> stop{false};
+    ASSERT_TRUE(pl.run(stop).ok());
+    const RunSummary s = pl.summary();
+    const std::string report = pl.report();
+    EXPECT_EQ(s.rejects, 0u) << "nothing under the minimum reached the venue\n" << report;
+    std::uint64_t under_min = 0;
+    for (const auto& [rule, n] : s.risk_refused_by)
+      if (rule == "min_order_notional") under_min = n;
+    EXPECT_GT(under_min, 0u) << report;
+    EXPECT_NE(report.find("refused by risk, by rule:"), std::string::npos) << report;
+    EXPECT_NE(report.find("[strategy.symbols.<SYMBOL>]"), std::string::npos) << report;
+    p.value().reset();
+    const JournalView jv = read_journal(jp);
+    EXPECT_EQ(jv.sym.count("ETHUSDT"), 0u) << "no ETH order was sent\n" << report;
+    ASSERT_EQ(jv.sym.count("BTCUSDT"), 1u) << report;
+    EXPECT_GT(jv.sym.at("BTCUSDT").orders, 0u) << report;
+  }
+  remove_db(jp);
+}
+
 // feed.source = "url" against a venue that outlives the pipeline (as `tickrt sim` would): every
 // feed.symbols entry is subscribed and traded.
 TEST(PipelineMultiSymbol, UrlSourceTradesEverySubscribedSymbol) {
