@@ -334,6 +334,7 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
           zr.get_double("max_position", z.max_position, 0.0, 1e9);
           zr.get_double("tick_size", z.tick_size, 1e-8, 1e6);
           zr.get_double("qty_step", z.qty_step, 1e-8, 1e6);
+          zr.get_double("min_order_notional", z.min_order_notional, 0.0, 1e12);
           zr.finish();
           c.symbol_sizing.push_back(z);
         }
@@ -432,6 +433,7 @@ PipelineConfig for_symbol(const PipelineConfig& cfg, std::string_view symbol) {
     if (z.max_position >= 0) c.max_position = z.max_position;
     if (z.tick_size >= 0) c.tick_size = z.tick_size;
     if (z.qty_step >= 0) c.qty_step = z.qty_step;
+    if (z.min_order_notional >= 0) c.min_order_notional = z.min_order_notional;
   }
   return c;
 }

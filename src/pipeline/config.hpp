@@ -134,6 +134,7 @@ struct PipelineConfig {
   struct SymbolSizing {
     std::string symbol;                 // upper case
     double order_qty = -1, max_position = -1, tick_size = -1, qty_step = -1;
+    double min_order_notional = -1;     // the symbol's venue minimum (e.g. USD-M futures: 5-100 per symbol)
   };
   std::vector<SymbolSizing> symbol_sizing;
   // [risk] (risk/risk_engine.hpp)

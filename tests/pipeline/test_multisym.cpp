@@ -268,13 +268,21 @@ TEST(PipelineMultiSymbol, CapturesKeyAndTheSymbolLimit) {
   ASSERT_TRUE(z2.ok()) << z2.status().to_string();
   EXPECT_EQ(symbol_limits(z2.value(), "ETHUSDT").max_position.raw, 20'000'000);
   EXPECT_EQ(symbol_limits(z2.value(), "BTCUSDT").max_position.raw, 5'000'000);
+  // The minimum notional: [risk]'s for every symbol (default 5 USDT), one symbol's own over it.
+  EXPECT_EQ(symbol_limits(z2.value(), "BTCUSDT").min_order_notional.raw, 500'000'000);
+  auto z3 = parse_config("[risk]\nmin_order_notional = 10.0\n[strategy.symbols.BTCUSDT]\nmin_order_notional = 100.0\n", "t.toml", "/base");
+  ASSERT_TRUE(z3.ok()) << z3.status().to_string();
+  EXPECT_EQ(symbol_limits(z3.value(), "BTCUSDT").min_order_notional.raw, 10'000'000'000);
+  EXPECT_EQ(symbol_limits(z3.value(), "ETHUSDT").min_order_notional.raw, 1'000'000'000);
   auto sc = strategy_config(z.value(), "ETHUSDT");
   ASSERT_TRUE(sc.ok());
   EXPECT_EQ(sc.value().order_qty.raw, 1'000'000);
   for (const auto& [bad, key] : {std::pair<const char*, const char*>{"[strategy.symbols.ETHUSDT]\nqty = 1\n", "strategy.symbols.ETHUSDT.qty"},
                                  {"[strategy.symbols.ethusdt]\norder_qty = 1\n", "strategy.symbols.ethusdt"},
                                  {"[strategy.symbols.ETHUSDT]\norder_qty = -1\n", "strategy.symbols.ETHUSDT.order_qty"},
-                                 {"[strategy]\nsymbols = 3\n", "strategy.symbols"}}) {
+                                 {"[strategy]\nsymbols = 3\n", "strategy.symbols"},
+                                 {"[risk]\nmin_order_notional = -1\n", "risk.min_order_notional"},
+                                 {"[strategy.symbols.ETHUSDT]\nmin_order_notional = -5\n", "strategy.symbols.ETHUSDT.min_order_notional"}}) {
     auto r = parse_config(bad, "t.toml", base);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.status().message().find(key), std::string::npos) << r.status().to_string();
