@@ -18,8 +18,9 @@ GROUP[engine]="libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata"
 # Python tools that regenerate reference models and golden data (not needed to build or test).
 GROUP[tools]="python3-numpy python3-onnx python3-torch"
 # Peer benchmarks (tools/bench/compare.py): libtorch + OpenBLAS for bench_libtorch, Node for
-# onnxruntime-node (installed by npm into build/peers/, not a Debian package). Not part of `all`.
-GROUP[peers]="libtorch-dev libopenblas-dev nodejs"
+# onnxruntime-node (installed by npm into build/peers/, not a Debian package), oneDNN for bench_onednn_lstm
+# (its LSTM primitive against our kernel, one layer). Not part of `all`.
+GROUP[peers]="libtorch-dev libopenblas-dev nodejs libdnnl-dev"
 
 groups=("$@")
 [ ${#groups[@]} -eq 0 ] && groups=(all)
