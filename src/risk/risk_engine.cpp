@@ -60,7 +60,10 @@ Status validate(const SymbolLimits& l) {
   if (l.max_order_qty.raw <= 0) return {Code::invalid_argument, "risk.symbol.max_order_qty: must be > 0"};
   if (l.max_order_notional.raw <= 0) return {Code::invalid_argument, "risk.symbol.max_order_notional: must be > 0"};
   if (l.min_order_notional.raw < 0 || l.min_order_notional >= l.max_order_notional) {
-    return {Code::invalid_argument, "risk.symbol.min_order_notional: must be >= 0 and below max_order_notional"};
+    return {Code::invalid_argument, "risk.symbol.min_order_notional (" + l.min_order_notional.to_string() +
+                                        ") must be >= 0 and below max_order_notional (" + l.max_order_notional.to_string() +
+                                        "): no order could pass both; lower min_order_notional (0 = no floor) or raise "
+                                        "max_order_notional"};
   }
   if (l.collar_bps <= 0 || l.collar_bps > 10'000) {
     return {Code::invalid_argument, "risk.symbol.collar_bps: must be in (0, 10000], got " + std::to_string(l.collar_bps)};
