@@ -24,6 +24,8 @@ equity_period_ms = 1000       # equity sampled every this much simulated time (a
 record_wall_time = true       # false: no wall time in the result (byte-identical reruns)
 title = "tickrt backtest"
 out = "backtest-out"          # report directory (--out overrides)
+stream_max_gap_ms = 5000      # streaming models: as [model] stream_max_gap_ms / stream_warmup of tickrt run
+stream_warmup = -1
 
 [latency]
 feed_floor_us = 0.0           # one-way latency of each file's fastest message (not in the data)
@@ -198,7 +200,7 @@ Result<BacktestConfig> parse_backtest_config(std::string_view text, std::string_
   {
     const toml::table& t = tab("backtest");
     r.only(t, "backtest.", {"data", "engines", "symbol", "seed", "zero_latency_twins", "capital", "equity_period_ms",
-                            "record_wall_time", "title", "out"});
+                            "record_wall_time", "title", "out", "stream_max_gap_ms", "stream_warmup"});
     const toml::table& d = *defaults["backtest"].as_table();
     r.strings(d, "backtest", "data", c.data);
     r.strings(d, "backtest", "engines", engines);
@@ -214,6 +216,12 @@ Result<BacktestConfig> parse_backtest_config(std::string_view text, std::string_
     r.get(d, "backtest", "record_wall_time", c.record_wall_time);
     r.get(d, "backtest", "title", c.title);
     r.get(d, "backtest", "out", c.out);
+    r.get(d, "backtest", "stream_max_gap_ms", c.stream_max_gap_ms);
+    if (c.stream_max_gap_ms < 1) r.fail(*d.get("stream_max_gap_ms"), "backtest.stream_max_gap_ms", "must be >= 1");
+    std::int64_t warm = c.stream_warmup;
+    r.get(d, "backtest", "stream_warmup", warm);
+    if (warm < -1 || warm > 100'000) r.fail(*d.get("stream_warmup"), "backtest.stream_warmup", "must be in [-1, 100000]");
+    c.stream_warmup = static_cast<int>(warm);
   }
   {
     const toml::table& t = tab("latency");

@@ -619,6 +619,8 @@ Status Backtester::Impl::load_engine(EngineSpec spec) {
   pipeline::ModelOptions mo;
   mo.path = spec.path;
   mo.max_batch = 1;
+  mo.stream.max_gap_ns = cfg.stream_max_gap_ms * 1'000'000;   // the live reset policy's keys (one policy)
+  mo.stream.warmup = cfg.stream_warmup;
   auto m = pipeline::load_model(mo);
   if (!m.ok()) return m.status().with_context("backtest engine");
   EngineState es;

@@ -66,6 +66,8 @@ struct BacktestConfig {
   bool record_wall_time = true;         // RunCounters::wall_seconds (false: byte-identical reruns)
   std::string title = "tickrt backtest";
   std::string out = "backtest-out";     // report directory (CLI --out overrides)
+  std::int64_t stream_max_gap_ms = 5000; // streaming models: the live [model] keys of the same name (one reset policy)
+  int stream_warmup = -1;
   // [latency]
   double feed_floor_us = 0;             // one-way latency of each file's fastest message
   std::string features = "measured";    // or a LatencyDist spec ("fixed:2")

@@ -227,6 +227,8 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
     r.get_double("golden_tol", c.golden_tol, 0.0, 1.0);
     r.get_bool("swap_warm", c.swap_warm);
     r.get_int("swap_warm_max_ms", c.swap_warm_max_ms, 0, 60'000);
+    r.get_int("stream_max_gap_ms", c.stream_max_gap_ms, 1, 86'400'000);
+    r.get_int("stream_warmup", c.stream_warmup, -1, 100'000);
     r.finish();
   }
   {

@@ -66,6 +66,10 @@ struct PipelineConfig {
   bool swap_warm = true;                // hot swap: the inference thread touches the new engine's memory
                                         // between ticks before adopting it (model.hpp ModelSlot)
   int swap_warm_max_ms = 50;            // ... adopting it cold after this long if it never idles
+  // Streaming models (docs/STREAMING.md "Reset policy"): a symbol's state restarts when its samples are more than
+  // stream_max_gap_ms apart (market time); stream_warmup rows after a reset before results are used (-1: the model's).
+  std::int64_t stream_max_gap_ms = 5000;
+  int stream_warmup = -1;
   // [engine] (docs/CUDA.md): where inference runs. "cpu", or "cuda" / "cuda:N" / "cuda:<UUID>".
   std::string engine_device = "cpu";
   std::string engine_fallback = "none"; // "cpu": no GPU/driver/CUDA build -> warn, run on the CPU

@@ -370,6 +370,8 @@ Status Pipeline::Impl::setup() {
   mo.calib = cfg.calib.empty() ? std::string() : resolve_path(cfg, cfg.calib);
   mo.calib_cache = cfg.calib_cache.empty() ? std::string() : resolve_path(cfg, cfg.calib_cache);
   mo.golden_min_agreement = cfg.golden_min_agreement;
+  mo.stream.max_gap_ns = cfg.stream_max_gap_ms * 1'000'000;
+  mo.stream.warmup = cfg.stream_warmup;
   std::string device_note;
   auto dev = choose_device(cfg.engine_device, cfg.engine_fallback, device_note);
   if (!dev.ok()) return dev.status();
@@ -942,8 +944,10 @@ std::string Pipeline::report() const {
         // Streaming: how many steps ran from a prepared state (the recurrent half done between ticks).
         const StreamCounters& sc = sr->counters();
         std::snprintf(buf, sizeof(buf), "stream: %" PRIu64 " steps (%" PRIu64 " replayed), %" PRIu64 " from a prepared state (h @ R between ticks, %" PRIu64
-                      " prepares), %" PRIu64 " warm steps\n", sc.steps, sc.replayed, sc.prepared_steps,
-                      sc.prepares, sc.warm_steps);
+                      " prepares), %" PRIu64 " warm steps; resets: %" PRIu64 " session, %" PRIu64 " gap (> %lld ms), %" PRIu64
+                      " rows lost, %" PRIu64 " resync; %" PRIu64 " samples withheld in warm-up\n", sc.steps, sc.replayed, sc.prepared_steps,
+                      sc.prepares, sc.warm_steps, sc.resets_session, sc.resets_gap, static_cast<long long>(m.cfg.stream_max_gap_ms),
+                      sc.resets_lost, sc.resets_resync, sc.not_warm);
         o << buf;
       }
     }

@@ -295,9 +295,19 @@ TEST(Backtester, ErrorsNameTheKeyAndTheFile) {
   auto bad_queue = parse_backtest_config("[sim]\nqueue_model = \"lifo\"\n", "my.toml", ".");
   ASSERT_FALSE(bad_queue.ok());
   EXPECT_NE(bad_queue.status().message().find("sim.queue_model"), std::string::npos);
+  // The streaming reset policy: the live [model] keys' twins under [backtest] (one policy, same defaults).
+  auto stream_keys = parse_backtest_config("[backtest]\nstream_max_gap_ms = 250\nstream_warmup = 16\n", "my.toml", ".");
+  ASSERT_TRUE(stream_keys.ok()) << stream_keys.status().message();
+  EXPECT_EQ(stream_keys.value().stream_max_gap_ms, 250);
+  EXPECT_EQ(stream_keys.value().stream_warmup, 16);
+  auto bad_gap = parse_backtest_config("[backtest]\nstream_max_gap_ms = 0\n", "my.toml", ".");
+  ASSERT_FALSE(bad_gap.ok());
+  EXPECT_NE(bad_gap.status().message().find("backtest.stream_max_gap_ms"), std::string::npos) << bad_gap.status().message();
   auto defaults = parse_backtest_config(kDefaultBacktestToml, "<embedded>", ".");
   ASSERT_TRUE(defaults.ok()) << defaults.status().message();
   EXPECT_EQ(defaults.value().engines.size(), 1u);
+  EXPECT_EQ(defaults.value().stream_max_gap_ms, 5000);
+  EXPECT_EQ(defaults.value().stream_warmup, -1);
 
   SKIP_WITHOUT_DATA();
   BacktestConfig c = cfg_of(toml("fixed:10"));

@@ -39,6 +39,25 @@ TEST(PipelineConfig, RecoveryKeys) {
   EXPECT_NE(bad.status().message().find("exec.recover"), std::string::npos) << bad.status().message();
 }
 
+// Streaming models' reset policy (docs/STREAMING.md "Reset policy"): defaults, values, and errors naming the key.
+TEST(PipelineConfig, StreamResetKeys) {
+  auto d = parse_config("", "<t>", "/b");
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  EXPECT_EQ(d.value().stream_max_gap_ms, 5000);
+  EXPECT_EQ(d.value().stream_warmup, -1);
+  auto v = parse_config("[model]\nstream_max_gap_ms = 250\nstream_warmup = 16\n", "<t>", "/b");
+  ASSERT_TRUE(v.ok()) << v.status().to_string();
+  EXPECT_EQ(v.value().stream_max_gap_ms, 250);
+  EXPECT_EQ(v.value().stream_warmup, 16);
+  for (const auto& [bad, key] : {std::pair<const char*, const char*>{"[model]\nstream_max_gap_ms = 0\n", "model.stream_max_gap_ms"},
+                                 {"[model]\nstream_warmup = -2\n", "model.stream_warmup"},
+                                 {"[model]\nstream_max_gap_ms = \"5s\"\n", "model.stream_max_gap_ms"}}) {
+    auto r = parse_config(bad, "<t>", "/b");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find(key), std::string::npos) << r.status().message();
+  }
+}
+
 TEST(PipelineConfig, EmptyTextGivesDefaults) {
   auto r = parse_config("", "t.toml", "/b");
   ASSERT_TRUE(r.ok());
