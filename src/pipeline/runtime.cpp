@@ -985,7 +985,7 @@ std::string Pipeline::report() const {
       bool under_min = false;
       for (const auto& [rule, n] : s.risk_refused_by) {
         o << ' ' << rule << ' ' << n;
-        under_min = under_min || rule == "min_order_notional";
+        under_min = under_min || rule == risk::reason_name(risk::Reason::min_order_notional);
       }
       o << "\n";
       if (under_min)
