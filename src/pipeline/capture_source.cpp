@@ -97,6 +97,13 @@ Result<std::unique_ptr<CaptureSource>> CaptureSource::open(const std::string& pa
   return s;
 }
 
+std::int64_t CaptureSource::market_now_ns() const noexcept {
+  if (speed_ <= 0 || t0_wall_ == 0 || pos_ >= lines_.size()) return -1;
+  const double elapsed = static_cast<double>(now_ns() - t0_wall_) * speed_;
+  const std::int64_t t = lines_.front().ts_ns + static_cast<std::int64_t>(elapsed);
+  return std::min(t, lines_[pos_].ts_ns);
+}
+
 bool CaptureSource::next(std::string_view& line) noexcept {
   if (pos_ >= lines_.size()) return false;
   const Line& ln = lines_[pos_];

@@ -36,6 +36,11 @@ class CaptureSource {
   // the capture ended (done()).
   [[nodiscard]] bool next(std::string_view& line) noexcept;
   bool done() const noexcept { return pos_ >= lines_.size(); }
+  // The capture's clock now (its stamps' time base), for sampling at the boundary by the clock: the recorded
+  // stamp due at this wall time (speed > 0, after the first line), and never past the next line's stamp, so no
+  // line stamped before the returned time is still to come. -1 when there is no such clock (speed 0: lines as
+  // fast as they are taken; not started; ended).
+  std::int64_t market_now_ns() const noexcept;
   // Starts again from the first line (pacing restarts at the next call).
   void rewind() noexcept { pos_ = 0; copy_ = 0; t0_wall_ = 0; }
 

@@ -103,6 +103,12 @@ struct PipelineConfig {
   // then costs one step per layer + attention/head. Same outputs; off = every sample runs the whole window.
   bool window_prefix = true;
   int window_prefix_slice = 8;
+  // [engine] infer_at_boundary: inline mode — when the feature clock passes a sampling boundary between ticks,
+  // take its row and run the model then (MarketHandler::sample_boundaries + InferStage::infer_ahead): the row is
+  // final at the boundary (the training rule samples the state before the first message at or after it), so the
+  // message that crosses it finds its result ready and pays no inference. Same rows, same outputs; off = the
+  // crossing message samples and runs the model (docs/PIPELINE.md "Inference at the boundary").
+  bool infer_at_boundary = true;
   // [threads]
   ThreadMode mode = ThreadMode::inline_;
   ThreadConfig feed;                    // inline mode: the one thread

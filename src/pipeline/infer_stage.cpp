@@ -26,6 +26,7 @@ InferStage::InferStage(ModelSlot& slot, BatchConfig bc, TscClock clock) : slot_(
   raw_.resize(static_cast<std::size_t>(bc_.max_batch) * kMaxWindowFloats);
   slot_of_sym_.assign(kMaxSymbols, -1);
   seen_.assign(kMaxSymbols, 0);
+  ahead_.resize(kMaxSymbols);
   // ns -> TSC ticks for the delay check (one multiply-free compare per poll).
   max_delay_ticks_ = static_cast<std::int64_t>(clock_.ns_to_ticks(bc_.max_delay_ns));
 }
@@ -41,6 +42,7 @@ bool InferStage::infer_one(const SampleMeta& meta, const features::FeatureEngine
   out.ok = false;
   if (inst->stream) [[unlikely]] {  // streaming model: step the symbol's state slot (stream_infer.hpp)
     std::size_t n = 0;
+    const std::uint64_t reused = inst->stream->counters().reused;
     const StreamOutcome o = inst->stream->infer(inst->model->package, meta.symbol, meta.sample_ts_ns, fe.samples(), fe.window(), out.out, n);
     out.infer_end = TscClock::ticks();
     if (o != StreamOutcome::ok) {
@@ -49,11 +51,28 @@ bool InferStage::infer_one(const SampleMeta& meta, const features::FeatureEngine
     }
     out.n_out = static_cast<std::uint8_t>(n);
     out.ok = true;
-    record_engine_time(inst, out.infer_start, out.infer_end);
+    if (inst->stream->counters().reused != reused) ++c_.ahead_used;   // stepped at the boundary (infer_ahead)
+    else record_engine_time(inst, out.infer_start, out.infer_end);
     ++c_.inferences;
     ++c_.batches;
     ++c_.batch_hist[1];
     return true;
+  }
+  if (Ahead& a = ahead_[meta.symbol < kMaxSymbols ? meta.symbol : 0]; a.rows != 0 && meta.symbol < kMaxSymbols) {
+    // The model ran on these rows at their boundary (infer_ahead): the result stands if nothing moved since.
+    const bool same = a.inst == inst && a.rows == fe.samples();
+    a.rows = 0;
+    if (same) {
+      for (std::size_t c = 0; c < a.n_out; ++c) out.out[c] = a.out[c];
+      out.n_out = a.n_out;
+      out.ok = true;
+      out.infer_end = TscClock::ticks();
+      ++c_.ahead_used;
+      ++c_.inferences;
+      ++c_.batches;
+      ++c_.batch_hist[1];
+      return true;
+    }
   }
   if (ctx.select_batch(1) != Code::ok) {
     ++c_.run_errors;
@@ -77,6 +96,42 @@ bool InferStage::infer_one(const SampleMeta& meta, const features::FeatureEngine
   ++c_.inferences;
   ++c_.batches;
   ++c_.batch_hist[1];
+  return true;
+}
+
+bool InferStage::infer_ahead(const SampleMeta& meta, const features::FeatureEngine& fe, std::uint64_t& t0,
+                             std::uint64_t& t1) noexcept {
+  ModelInstance* inst = slot_.current();
+  const LoadedModel& m = *inst->model;
+  t0 = TscClock::ticks();
+  if (inst->stream) {
+    const std::uint64_t before = inst->stream->counters().steps;
+    (void)inst->stream->step(m.package, meta.symbol, meta.sample_ts_ns, fe.samples(), fe.window());
+    t1 = TscClock::ticks();
+    if (inst->stream->counters().steps == before) return false;
+  } else {
+    if (meta.symbol >= kMaxSymbols || !inst->ctx || fe.samples() < static_cast<std::uint64_t>(m.package.window)) {
+      slot_.want_prefix(meta.symbol, fe);   // what a row that is not a due sample asks for (step_row)
+      return false;
+    }
+    ModelInstance& ctx = *inst;
+    if (ctx.select_batch(1) != Code::ok) return false;   // the tick runs it (and counts the error)
+    PrefixRunner* pr = inst->prefix.get();
+    const bool from_prefix = pr != nullptr && pr->try_run(meta.symbol, fe);
+    if (!from_prefix && (!m.package.fill_input(fe, ctx.input()) || ctx.run() != Code::ok)) return false;
+    t1 = TscClock::ticks();
+    Ahead& a = ahead_[meta.symbol];
+    const std::size_t n = std::min(m.out_floats, kMaxOutputs);
+    const float* y = ctx.output();
+    for (std::size_t c = 0; c < n; ++c) a.out[c] = y[c];
+    a.n_out = static_cast<std::uint8_t>(n);
+    a.inst = inst;
+    a.rows = fe.samples();
+    slot_.want_prefix(meta.symbol, fe);
+  }
+  record_engine_time(inst, t0, t1);
+  last_work_tsc_ = t1;
+  ++c_.ahead_runs;
   return true;
 }
 

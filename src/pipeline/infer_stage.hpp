@@ -79,6 +79,8 @@ struct InferCounters {
   std::uint64_t warm_passes = 0;      // keep_warm touch: whole WarmSet passes between ticks
   std::uint64_t warm_runs = 0;        // keep_warm infer: throw-away inferences between ticks
   std::uint64_t trickles = 0;         // keep_warm infer: trickles (vector burst + WarmSet lines) between ticks
+  std::uint64_t ahead_runs = 0;       // infer_ahead: model runs (window) / row steps (streaming) at a boundary
+  std::uint64_t ahead_used = 0;       // due samples whose result was ready when their tick came (no engine run then)
 };
 // The window-prefix counters: slot().prefix_counters() (every instance the slot ran) or the current one's.
 
@@ -111,6 +113,15 @@ class InferStage {
     if (i->stream) (void)i->stream->step(i->model->package, meta.symbol, meta.sample_ts_ns, fe.samples(), fe.window());
     else slot_.want_prefix(meta.symbol, fe);
   }
+
+  // Inline, between ticks (`[engine] infer_at_boundary`): the rows of a boundary were taken by the clock
+  // (MarketHandler::sample_boundaries), before the message that will make them a due sample. The model runs
+  // on them now: a streaming model steps the symbol's slot (StreamRunner keeps the step's output); a window
+  // model with a full window runs it (its prefix, if ready) and the result is kept for the symbol. The tick's
+  // infer_one() on the same rows (fe.samples() unchanged) and the same instance then hands that result on
+  // without running the engine (counted: ahead_used); anything else (a hot swap between, more rows) runs as
+  // before. Same outputs either way. Returns true when the engine ran, with its TSC start/end. Hot path.
+  bool infer_ahead(const SampleMeta& meta, const features::FeatureEngine& fe, std::uint64_t& t0, std::uint64_t& t1) noexcept;
 
   // Pipelined: one batch from `in` into `out`; returns the number of windows inferred (0: idle).
   int poll(SpscRing<InferRequest>& in, SpscRing<InferResult>& out) noexcept;
@@ -157,6 +168,14 @@ class InferStage {
   std::uint64_t last_work_tsc_ = 0;   // end of the last inference (or keep-warm action)
   WarmCursor warm_cursor_;
   const ModelInstance* last_inst_ = nullptr;   // instance of the last inference (null: none yet)
+  // infer_ahead's results of window models, per symbol (kMaxSymbols): valid while rows == fe.samples().
+  struct Ahead {
+    const ModelInstance* inst = nullptr;
+    std::uint64_t rows = 0;   // 0: none
+    std::uint8_t n_out = 0;
+    float out[kMaxOutputs] = {};
+  };
+  std::vector<Ahead> ahead_;
   LatencyHistogram swap_first_, others_;
 };
 

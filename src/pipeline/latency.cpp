@@ -13,6 +13,7 @@ std::string_view stage_name(Stage s) noexcept {
     case Stage::features: return "features";
     case Stage::queue_wait: return "queue wait";
     case Stage::inference: return "inference";
+    case Stage::infer_ahead: return "inference ahead";
     case Stage::window_result: return "window->output";
     case Stage::decision_risk: return "decision+risk";
     case Stage::encode_send: return "order encode+send";
@@ -31,6 +32,7 @@ std::string_view stage_key(Stage s) noexcept {
     case Stage::features: return "features";
     case Stage::queue_wait: return "queue_wait";
     case Stage::inference: return "inference";
+    case Stage::infer_ahead: return "inference_ahead";
     case Stage::window_result: return "window_output";
     case Stage::decision_risk: return "decision_risk";
     case Stage::encode_send: return "encode_send";

@@ -6,7 +6,9 @@
 //   book               parsed -> book updated
 //   features           book -> features updated and window sampled (ticks that sampled)
 //   queue wait         window enqueued -> picked by the inference thread (pipelined mode)
-//   inference          engine run incl. input normalisation (per window; a batch counts for each)
+//   inference          engine run incl. input normalisation (per window; a batch counts for each); a result
+//                      the engine made at the boundary (infer_at_boundary) costs the tick only its hand-over
+//   inference ahead    the engine runs made at a sampling boundary by the clock, between ticks (inline)
 //   window->output     window sampled -> model output ready (queue wait + batching + inference)
 //   decision+risk      strategy + risk checks + OMS submit (ticks that made an order)
 //   order encode+send  OMS enqueue -> the gateway's write returned (exec/gateway.hpp t2 - t1)
@@ -35,6 +37,7 @@ enum class Stage : std::uint8_t {
   features,
   queue_wait,
   inference,
+  infer_ahead,
   window_result,
   decision_risk,
   encode_send,

@@ -161,6 +161,32 @@ SymbolState* MarketHandler::state_for(feed::SymbolId id, feed::Market m) noexcep
   return syms_[id].get();
 }
 
+feed::SymbolId MarketHandler::sample_boundaries(std::int64_t now, SampleMeta& out) noexcept {
+  const std::int64_t P = fc_.sample_period_ns;
+  if (P <= 0 || now < next_boundary_) return feed::kNoSymbol;
+  feed::SymbolId hit = feed::kNoSymbol;
+  std::int64_t earliest = INT64_MAX;
+  for (std::size_t id = 0; id < syms_.size(); ++id) {
+    SymbolState* s = syms_[id].get();
+    if (s == nullptr || s->next_sample == 0) continue;
+    if (hit == feed::kNoSymbol && now >= s->next_sample) {
+      float row[features::kNumFeatures];
+      for (; s->next_sample <= now; s->next_sample += P) s->fe.sample(s->next_sample, row);
+      s->sampled_ahead = true;
+      ++c_.sampled_ahead;
+      hit = static_cast<feed::SymbolId>(id);
+      out.symbol = hit;
+      out.sample_ts_ns = s->next_sample - P;
+      out.md_seq = 0;
+      out.t = TickStamps{};
+      out.tradable = s->book.tradable();
+    }
+    if (s->next_sample < earliest) earliest = s->next_sample;
+  }
+  next_boundary_ = earliest;   // another symbol still due: <= now, so the next call takes it
+  return hit;
+}
+
 bool MarketHandler::take_resync_needed(feed::SymbolId& out) noexcept {
   if (resync_.empty()) return false;
   out = resync_.back();
@@ -265,10 +291,19 @@ int MarketHandler::apply(SymbolState& sr, const feed::Event& ev, MarketCounters&
   // 2. ... but the row of a crossed boundary is sampled from the features' state BEFORE this
   // message (FeatureEngine has not seen it yet): the training rule, features/features.hpp.
   int due = 0;
+  bool crossed = false;
   if (P > 0 && s->next_sample != 0 && ts >= s->next_sample) {
     float row[features::kNumFeatures];
     // Quiet spells: one row per boundary crossed, as the exporter does.
     for (; s->next_sample <= ts; s->next_sample += P) s->fe.sample(s->next_sample, row);
+    crossed = true;
+  }
+  // The rows of a boundary this message crosses were taken at the boundary, by the clock (sample_boundaries).
+  if (s->sampled_ahead) {
+    s->sampled_ahead = false;
+    crossed = true;
+  }
+  if (crossed) {
     ++s->samples;
     if (s->fe.samples() >= fc_.window && s->book.tradable()) {
       due = 1;
@@ -281,7 +316,10 @@ int MarketHandler::apply(SymbolState& sr, const feed::Event& ev, MarketCounters&
   // 3. Now the features see the message.
   if (k == feed::EventKind::trade) s->fe.on_trade(ev.trade, ts);
   else s->fe.on_book(s->book, ts);
-  if (P > 0 && s->next_sample == 0 && s->fe.ready()) s->next_sample = (ts / P + 1) * P;
+  if (P > 0 && s->next_sample == 0 && s->fe.ready()) {
+    s->next_sample = (ts / P + 1) * P;
+    if (live && s->next_sample < next_boundary_) next_boundary_ = s->next_sample;
+  }
   t.feat = TscClock::ticks();
   if (due) {
     out.sample_ts_ns = s->next_sample - P;

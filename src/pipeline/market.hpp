@@ -62,6 +62,7 @@ struct SymbolState {
   std::int64_t next_sample = 0;   // next clock boundary (0: not started)
   std::int64_t book_update_ns = 0;
   std::uint64_t messages = 0, samples = 0;
+  bool sampled_ahead = false;     // sample_boundaries() took the rows of a boundary its next message crosses
 };
 
 struct MarketCounters {
@@ -71,6 +72,7 @@ struct MarketCounters {
   std::uint64_t samples = 0;       // windows due (full window, tradable)
   std::uint64_t warmup = 0;        // boundaries crossed before the window held T rows
   std::uint64_t gaps = 0;          // book chain breaks (resync needed)
+  std::uint64_t sampled_ahead = 0; // boundaries whose rows sample_boundaries() took before their crossing message
 };
 
 class MarketHandler {
@@ -108,6 +110,20 @@ class MarketHandler {
     pending_ = nullptr;
     return handle(t, out);
   }
+
+  // Sampling at the boundary, by the clock (the inline loop between ticks, `[engine] infer_at_boundary`).
+  // The row of boundary b is the features' state just before the first message of the symbol stamped at or
+  // after b (the training rule), taken at time b. Once the feature clock `now` has passed b, no message
+  // stamped before b can still come: live stamps are taken on this thread when a frame is read (a frame read
+  // later is stamped later), and a capture releases its lines in stamp order (the caller passes a `now` no
+  // later than the next line's stamp). So the row is final at b, not only when the crossing message arrives:
+  // this takes the rows of every boundary <= now of ONE symbol (the lowest id with one due), exactly as that
+  // message would have, fills `out` (symbol, sample_ts_ns = the last boundary) and returns the symbol
+  // (kNoSymbol: none due). The caller runs the model on them at once (InferStage::infer_ahead). The symbol's
+  // next trade or depth message then reports the sample (1, or kRowOnly) as it would have, with the same
+  // rows, without sampling again; a message that also crosses a later boundary samples that one as usual.
+  // O(1) while no boundary is due (one compare); a scan of the symbols when one is. Hot path.
+  [[nodiscard]] feed::SymbolId sample_boundaries(std::int64_t now, SampleMeta& out) noexcept;
 
   // Interns a symbol name before any message (subscriptions, renamed-symbol benches).
   feed::SymbolId intern(std::string_view name);
@@ -195,6 +211,7 @@ class MarketHandler {
   MarketCounters c_;
   std::vector<feed::SymbolId> resync_;  // reserved kMaxSymbols
   bool row_samples_ = false;             // set_row_samples()
+  std::int64_t next_boundary_ = INT64_MAX;   // sample_boundaries(): no symbol's next boundary is earlier (may be stale-low)
   WarmFrame depth_frame_;                // the last depth diff or snapshot (what the parser's level buffer holds)
   WarmFrame other_frame_;                // the last frame of any other kind
   feed::EventKind depth_kind_ = feed::EventKind::none, other_kind_ = feed::EventKind::none;

@@ -113,6 +113,25 @@ struct Pipeline::Impl {
   Status recover(const exec::JournalContents& jc);
   Status setup_metrics();
   bool poll_feed(SampleMeta& meta, StageLatency& lat) noexcept;
+  // Feature time of a frame read at rns (ns): the stamp itself, or scaled by the replay speed (time_scale).
+  std::int64_t feature_ts(std::int64_t rns) noexcept {
+    if (time_scale == 1.0) return rns;
+    if (time_base == 0) time_base = rns;
+    return time_base + static_cast<std::int64_t>(static_cast<double>(rns - time_base) * time_scale);
+  }
+  // The feature clock now, in the messages' time base (-1: none yet, or a capture at speed 0). No message
+  // stamped before it can still come (live stamps are taken on this thread at read; a capture bounds it).
+  std::int64_t feature_now() const noexcept {
+    if (capture) return capture->market_now_ns();
+    if (!ws) return -1;
+    const std::int64_t n = now_ns();
+    if (time_scale == 1.0) return n;
+    if (time_base == 0) return -1;
+    return time_base + static_cast<std::int64_t>(static_cast<double>(n - time_base) * time_scale);
+  }
+  // infer_at_boundary (inline, between ticks): a boundary the feature clock passed -> its rows and the model
+  // run on them (one symbol per call). True when it did that work.
+  bool infer_at_boundary(InferStage& stage, StageLatency& lat) noexcept;
   void record_feed_stamps(StageLatency& lat) noexcept;
   bool feed_stamps_pending = false;   // inline: the last message's stage stamps, recorded after its decision
   void shutdown_trading(StageLatency& lat) noexcept;
@@ -427,7 +446,7 @@ bool Pipeline::Impl::poll_feed(SampleMeta& meta, StageLatency& lat) noexcept {
     if (std::string* snap = snaps->take()) {
       // A REST snapshot (startup or resync): parsed like any message; freed here (rare path).
       t.recv = TscClock::ticks();
-      due = mh->on_json(*snap, now_ns(), t, meta);
+      due = mh->on_json(*snap, feature_ts(now_ns()), t, meta);   // the frames' time base (a scaled replay)
       delete snap;
       if (due == MarketHandler::kRowOnly) stages[0]->step_row(meta, mh->symbol(meta.symbol)->fe);
       return due == 1;
@@ -463,12 +482,7 @@ bool Pipeline::Impl::poll_feed(SampleMeta& meta, StageLatency& lat) noexcept {
     t.recv_ns = rns;
     // Feature time: the receive stamp, scaled by the replay speed for the simulator (sampling every
     // 100 ms of MARKET time, as the model was trained, whatever the speed; 1x: the stamp itself).
-    std::int64_t fts = rns;
-    if (time_scale != 1.0) {
-      if (time_base == 0) time_base = rns;
-      fts = time_base + static_cast<std::int64_t>(static_cast<double>(rns - time_base) * time_scale);
-    }
-    due = mh->on_json(frame, fts, t, meta);
+    due = mh->on_json(frame, feature_ts(rns), t, meta);
     if (due == 1) meta.md_seq = ws->frames();  // the frame number: what the wire tap counts
   }
   if (due == MarketHandler::kRowOnly) stages[0]->step_row(meta, mh->symbol(meta.symbol)->fe);  // inline streaming only
@@ -481,6 +495,17 @@ bool Pipeline::Impl::poll_feed(SampleMeta& meta, StageLatency& lat) noexcept {
   }
   if (have_metrics) std_metrics.messages->add();
   return due == 1;
+}
+
+bool Pipeline::Impl::infer_at_boundary(InferStage& stage, StageLatency& lat) noexcept {
+  const std::int64_t now = feature_now();
+  if (now < 0) return false;
+  SampleMeta m;
+  const feed::SymbolId sym = mh->sample_boundaries(now, m);
+  if (sym == feed::kNoSymbol) return false;
+  std::uint64_t t0 = 0, t1 = 0;
+  if (stage.infer_ahead(m, mh->symbol(sym)->fe, t0, t1)) observe(lat, Stage::infer_ahead, dt(t0, t1));
+  return true;
 }
 
 void Pipeline::Impl::record_feed_stamps(StageLatency& lat) noexcept {
@@ -525,6 +550,7 @@ void Pipeline::Impl::inline_loop() {
   const std::uint64_t book_touch_every = feed_warm ? clock.ns_to_ticks(cfg.keep_warm_trickle_us * 1000) : 0;
   std::uint64_t book_touch_tsc = 0;
   int path_slice = -1;          // the next slice of the cycle in progress; -1: none
+  const bool ahead = cfg.infer_at_boundary;   // rows and the model at the boundary, by the clock
   bool have_res = false;        // res holds a result the trader decided on
   if (path_warm) path_warm_ns = std::make_unique<std::array<LatencyHistogram, kPathSlices>>();
   while (!shutdown.load(std::memory_order_relaxed)) {
@@ -555,6 +581,9 @@ void Pipeline::Impl::inline_loop() {
       idler.reset();
       if (feed_warm) last_work_tsc = TscClock::ticks();
       path_slice = -1;   // a message came: the scratch event may point at levels the parser has refilled
+    } else if (ahead && infer_at_boundary(stage, lat)) {
+      // A boundary passed: its rows were taken and the model ran on them (first: the crossing message needs it).
+      idler.reset();
     } else if (path_slice >= 0) {
       const std::uint64_t t0 = TscClock::ticks();
       if (path_slice < MarketHandler::kWarmSlices) mh->warm_slice(path_slice);
@@ -950,6 +979,13 @@ std::string Pipeline::report() const {
                       sc.resets_lost, sc.resets_resync, sc.not_warm);
         o << buf;
       }
+    }
+    if (m.cfg.mode == ThreadMode::inline_ && !m.stages.empty()) {
+      const InferCounters& ic = m.stages[0]->counters();
+      std::snprintf(buf, sizeof(buf), "inference at the boundary (infer_at_boundary %s): %" PRIu64 " boundaries sampled by the clock, %" PRIu64
+                    " model runs between ticks, %" PRIu64 " due samples found their result ready\n",
+                    m.cfg.infer_at_boundary ? "on" : "off", m.mh->counters().sampled_ahead, ic.ahead_runs, ic.ahead_used);
+      o << buf;
     }
     if (m.path_warm_ns) {
       // The path warm-up's cycles and each slice's time (what a tick arriving during one waits for).

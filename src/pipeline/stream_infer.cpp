@@ -22,6 +22,9 @@ Result<std::unique_ptr<StreamRunner>> StreamRunner::create(std::shared_ptr<const
   r->queued_.assign(n, 0);
   r->to_prepare_.reserve(n);
   r->x_.assign(spec.x_floats, 0.f);
+  r->n_out_ = spec.result_floats.empty() ? 0 : spec.result_floats[0];
+  r->last_out_.assign(n * r->n_out_, 0.f);
+  r->out_rows_.assign(n, 0);
   r->max_gap_ns_ = cfg.max_gap_ns;
   r->scratch_ = cfg.slots;
   return r;
@@ -60,9 +63,13 @@ StreamOutcome StreamRunner::advance(const features::ModelPackage& pkg, std::uint
     sc_->reset(slot);
     todo = std::min<std::uint64_t>(rows_total, have);   // rebuild from what the window holds
   }
-  if (todo == 0) {   // nothing new (a second sample on the same row): the last output still stands
-    ++c_.errors;
-    return StreamOutcome::error;
+  if (todo == 0) {   // nothing new (the rows were stepped ahead, or a second sample on the same row)
+    if (out_rows_[symbol] != rows_total) {
+      ++c_.errors;
+      return StreamOutcome::error;
+    }
+    ++c_.reused;   // the last step's output stands
+    return sc_->warm(slot) ? StreamOutcome::ok : StreamOutcome::not_warm;
   }
   const float* rows = window_raw.data() + (have - todo) * F;
   for (std::uint64_t i = 0; i < todo; ++i) {
@@ -73,9 +80,12 @@ StreamOutcome StreamRunner::advance(const features::ModelPackage& pkg, std::uint
       sc_->reset(slot);
       rows_seen_[symbol] = 0;
       last_ts_[symbol] = 0;
+      out_rows_[symbol] = 0;
       return StreamOutcome::error;
     }
   }
+  std::memcpy(last_out_.data() + symbol * n_out_, sc_->output(0), n_out_ * sizeof(float));
+  out_rows_[symbol] = rows_total;
   c_.steps += todo;
   if (todo > 1 && reset && replay) c_.replayed += todo - 1;
   if (!queued_[symbol]) {
@@ -94,9 +104,9 @@ StreamOutcome StreamRunner::infer(const features::ModelPackage& pkg, std::uint32
   const StreamOutcome o = advance(pkg, symbol, sample_ts_ns, rows_total, window_raw);
   if (o == StreamOutcome::not_warm) ++c_.not_warm;
   if (o != StreamOutcome::ok) return o;
-  const std::size_t n = sc_->spec().result_floats[0];
-  std::memcpy(out, sc_->output(0), n * sizeof(float));
-  n_out = n;
+  // The slot's kept output, not the context's: a step of another slot (or keep-warm's) may have run since.
+  std::memcpy(out, last_out_.data() + symbol * n_out_, n_out_ * sizeof(float));
+  n_out = n_out_;
   return StreamOutcome::ok;
 }
 

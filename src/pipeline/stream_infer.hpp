@@ -92,6 +92,7 @@ struct StreamCounters {
   std::uint64_t warm_steps = 0;     // keep_warm: throw-away steps of the scratch slot between ticks
   std::uint64_t prepares = 0;       // prepare_next(): slots whose next step's recurrent half ran between ticks
   std::uint64_t prepared_steps = 0; // symbols' steps that found their slot prepared (the scratch slot's not counted)
+  std::uint64_t reused = 0;         // infer() answered with the output of a step already made on the same rows
 };
 
 enum class StreamOutcome : std::uint8_t { ok, not_warm, error };
@@ -109,6 +110,10 @@ class StreamRunner {
   [[nodiscard]] StreamOutcome infer(const features::ModelPackage& pkg, std::uint32_t symbol, std::int64_t sample_ts_ns,
                                     std::uint64_t rows_total, std::span<const float> window_raw, float* out,
                                     std::size_t& n_out) noexcept;
+  // Each slot keeps the output of its last step (n_out floats, copied after the step): infer() on rows the
+  // slot has already stepped (rows_total unchanged since a step() — the inline loop steps a boundary's rows
+  // by the clock, before the message that makes them a due sample: InferStage::infer_ahead) returns that
+  // output without stepping again (counted: reused).
   // Hot path. A row that is not a due sample (the window is not full yet, or the book is not
   // tradable): steps it like infer() (same reset policy, same rows) and asks for no result, so the
   // slot is current when the symbol's first due sample comes (one step then, not a replay).
@@ -144,6 +149,9 @@ class StreamRunner {
   std::vector<std::int64_t> last_ts_;     // per slot: sample time of the last step (0: never / reset)
   std::vector<std::uint8_t> pending_reset_;
   std::vector<float> x_;                  // one normalised row (the last one: also the scratch step's input)
+  std::vector<float> last_out_;           // per slot: result 0 of its last step [slots, n_out]
+  std::vector<std::uint64_t> out_rows_;   // per slot: rows_total of that step (0: none kept)
+  std::size_t n_out_ = 0;
   int scratch_ = 0;                       // keep-warm's slot (index cfg.slots: no symbol maps to it)
   std::vector<int> to_prepare_;           // symbols stepped since their last prepare (capacity: slots, no growth)
   std::vector<std::uint8_t> queued_;      // per slot: in to_prepare_
