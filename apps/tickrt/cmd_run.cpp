@@ -32,7 +32,7 @@ struct RunOverrides {
   std::string cpus;  // "feed,infer,exec"
   std::int64_t gateway_spin_us = -2;
   int gateway_cpu = -2;
-  std::string precision, keep_warm, keep_warm_path, keep_warm_trickle_us, window_prefix, wire_tap, device, fallback, gateway_warm_send;
+  std::string precision, keep_warm, keep_warm_path, keep_warm_trickle_us, window_prefix, infer_at_boundary, wire_tap, device, fallback, gateway_warm_send;
   int sim_cpu = -2;
 };
 
@@ -112,6 +112,13 @@ bool apply_overrides(pipeline::PipelineConfig& c, const RunOverrides& o) {
       return false;
     }
     c.window_prefix = o.window_prefix == "on";
+  }
+  if (!o.infer_at_boundary.empty()) {
+    if (o.infer_at_boundary != "on" && o.infer_at_boundary != "off") {
+      std::cerr << "--infer-at-boundary: expected on or off, got " << o.infer_at_boundary << "\n";
+      return false;
+    }
+    c.infer_at_boundary = o.infer_at_boundary == "on";
   }
   if (!o.keep_warm.empty()) {
     if (o.keep_warm != "off" && o.keep_warm != "touch" && o.keep_warm != "infer") {
@@ -205,6 +212,8 @@ void add_run_options(CLI::App* cmd, RunOverrides& o) {
                   "Pin the in-process simulator's thread to this CPU and let it busy-poll ([feed] sim_cpu; -1 = it sleeps)");
   cmd->add_option("--wire-tap", o.wire_tap,
                   "on | off: the simulator's relay that stamps wire-to-wire ([feed] wire_tap; adds a loopback hop to every order's write)");
+  cmd->add_option("--infer-at-boundary", o.infer_at_boundary,
+                  "on | off: inline mode: run the model when the clock passes a sampling boundary, so the message that crosses it finds the result ready ([engine] infer_at_boundary)");
   cmd->add_option("--window-prefix", o.window_prefix,
                   "on | off: inline mode, window LSTM models: run the next window's first T-1 rows between ticks ([engine] window_prefix)");
 }

@@ -16,37 +16,35 @@ Result<std::unique_ptr<StreamRunner>> StreamRunner::create(std::shared_ptr<const
   r->sc_ = std::move(sc.value());
   if (cfg.warmup >= 0) r->sc_->set_warmup(static_cast<std::uint32_t>(cfg.warmup));
   const auto n = static_cast<std::size_t>(cfg.slots);
-  r->rows_seen_.assign(n, 0);
-  r->last_ts_.assign(n, 0);
-  r->pending_reset_.assign(n, 0);
-  r->queued_.assign(n, 0);
+  r->n_out_ = spec.result_floats.empty() ? 0 : spec.result_floats[0];
+  if (r->n_out_ > kSlotOut)
+    return Status(Code::unsupported, "streaming result of " + std::to_string(r->n_out_) + " floats (at most " + std::to_string(kSlotOut) + ")");
+  r->slot_.assign(n, Slot{});
   r->to_prepare_.reserve(n);
   r->x_.assign(spec.x_floats, 0.f);
-  r->n_out_ = spec.result_floats.empty() ? 0 : spec.result_floats[0];
-  r->last_out_.assign(n * r->n_out_, 0.f);
-  r->out_rows_.assign(n, 0);
   r->max_gap_ns_ = cfg.max_gap_ns;
   r->scratch_ = cfg.slots;
   return r;
 }
 
 void StreamRunner::reset_symbol(std::uint32_t symbol) noexcept {
-  if (symbol < pending_reset_.size()) pending_reset_[symbol] = 1;
+  if (symbol < slot_.size()) slot_[symbol].pending_reset = 1;
 }
 
 StreamOutcome StreamRunner::advance(const features::ModelPackage& pkg, std::uint32_t symbol, std::int64_t sample_ts_ns,
                                     std::uint64_t rows_total, std::span<const float> window_raw) noexcept {
   const std::size_t F = x_.size();
-  if (symbol >= rows_seen_.size() || F == 0 || pkg.features.size() != F) {
+  if (symbol >= slot_.size() || F == 0 || pkg.features.size() != F) {
     ++c_.errors;
     return StreamOutcome::error;
   }
   const int slot = static_cast<int>(symbol);
+  Slot& st = slot_[symbol];
   const std::uint64_t have = window_raw.size() / F;   // rows the window still holds
-  const std::uint64_t seen = rows_seen_[symbol];
+  const std::uint64_t seen = st.rows_seen;
   bool reset = false;
   bool replay = true;   // a rebuild steps rows the slot had stepped before (or never saw: new instance)
-  if (pending_reset_[symbol]) { reset = true; ++c_.resets_resync; pending_reset_[symbol] = 0; }
+  if (st.pending_reset) { reset = true; ++c_.resets_resync; st.pending_reset = 0; }
   else if (seen == 0 || rows_total < seen) {
     reset = true;
     ++c_.resets_session;
@@ -57,19 +55,19 @@ StreamOutcome StreamRunner::advance(const features::ModelPackage& pkg, std::uint
     if (seen != 0 && rows_total <= have) replay = false;
   }
   else if (rows_total - seen > have) { reset = true; ++c_.resets_lost; }
-  else if (last_ts_[symbol] != 0 && sample_ts_ns - last_ts_[symbol] > max_gap_ns_) { reset = true; ++c_.resets_gap; }
+  else if (st.last_ts != 0 && sample_ts_ns - st.last_ts > max_gap_ns_) { reset = true; ++c_.resets_gap; }
   std::uint64_t todo = rows_total - seen;
   if (reset) {
     sc_->reset(slot);
     todo = std::min<std::uint64_t>(rows_total, have);   // rebuild from what the window holds
   }
   if (todo == 0) {   // nothing new (the rows were stepped ahead, or a second sample on the same row)
-    if (out_rows_[symbol] != rows_total) {
+    if (st.out_rows != rows_total) {
       ++c_.errors;
       return StreamOutcome::error;
     }
     ++c_.reused;   // the last step's output stands
-    return sc_->warm(slot) ? StreamOutcome::ok : StreamOutcome::not_warm;
+    return st.warm ? StreamOutcome::ok : StreamOutcome::not_warm;
   }
   const float* rows = window_raw.data() + (have - todo) * F;
   for (std::uint64_t i = 0; i < todo; ++i) {
@@ -78,23 +76,24 @@ StreamOutcome StreamRunner::advance(const features::ModelPackage& pkg, std::uint
     if (sc_->step(slot, x_.data()) != Code::ok) {
       ++c_.errors;
       sc_->reset(slot);
-      rows_seen_[symbol] = 0;
-      last_ts_[symbol] = 0;
-      out_rows_[symbol] = 0;
+      st.rows_seen = 0;
+      st.last_ts = 0;
+      st.out_rows = 0;
       return StreamOutcome::error;
     }
   }
-  std::memcpy(last_out_.data() + symbol * n_out_, sc_->output(0), n_out_ * sizeof(float));
-  out_rows_[symbol] = rows_total;
+  std::memcpy(st.out, sc_->output(0), n_out_ * sizeof(float));
+  st.out_rows = rows_total;
+  st.warm = sc_->warm(slot) ? 1 : 0;
   c_.steps += todo;
   if (todo > 1 && reset && replay) c_.replayed += todo - 1;
-  if (!queued_[symbol]) {
-    queued_[symbol] = 1;
+  if (!st.queued) {
+    st.queued = 1;
     to_prepare_.push_back(static_cast<int>(symbol));   // within the capacity reserved at create(): no allocation
   }
-  rows_seen_[symbol] = rows_total;
-  last_ts_[symbol] = sample_ts_ns;
-  return sc_->warm(slot) ? StreamOutcome::ok : StreamOutcome::not_warm;
+  st.rows_seen = rows_total;
+  st.last_ts = sample_ts_ns;
+  return st.warm ? StreamOutcome::ok : StreamOutcome::not_warm;
 }
 
 StreamOutcome StreamRunner::infer(const features::ModelPackage& pkg, std::uint32_t symbol, std::int64_t sample_ts_ns,
@@ -105,7 +104,7 @@ StreamOutcome StreamRunner::infer(const features::ModelPackage& pkg, std::uint32
   if (o == StreamOutcome::not_warm) ++c_.not_warm;
   if (o != StreamOutcome::ok) return o;
   // The slot's kept output, not the context's: a step of another slot (or keep-warm's) may have run since.
-  std::memcpy(out, last_out_.data() + symbol * n_out_, n_out_ * sizeof(float));
+  std::memcpy(out, slot_[symbol].out, n_out_ * sizeof(float));
   n_out = n_out_;
   return StreamOutcome::ok;
 }
@@ -114,7 +113,7 @@ bool StreamRunner::prepare_next() noexcept {
   while (!to_prepare_.empty()) {
     const int slot = to_prepare_.back();
     to_prepare_.pop_back();
-    queued_[static_cast<std::size_t>(slot)] = 0;
+    slot_[static_cast<std::size_t>(slot)].queued = 0;
     if (sc_->prepare(slot)) {
       ++c_.prepares;
       return true;
@@ -134,8 +133,8 @@ void StreamRunner::warm_step(int max_symbols) noexcept {
   ++c_.warm_steps;
   unsigned sink = 0;
   int done = 0;
-  for (std::size_t s = 0; s < rows_seen_.size() && done < max_symbols; ++s) {
-    if (rows_seen_[s] == 0) continue;
+  for (std::size_t s = 0; s < slot_.size() && done < max_symbols; ++s) {
+    if (slot_[s].rows_seen == 0) continue;
     const auto [p, n] = sc_->slot_range(static_cast<int>(s));
     const volatile unsigned char* b = reinterpret_cast<const volatile unsigned char*>(p);
     for (std::size_t off = 0; off < n; off += 64) sink += b[off];

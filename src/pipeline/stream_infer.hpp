@@ -145,16 +145,23 @@ class StreamRunner {
   StreamOutcome advance(const features::ModelPackage& pkg, std::uint32_t symbol, std::int64_t sample_ts_ns,
                         std::uint64_t rows_total, std::span<const float> window_raw) noexcept;
   std::unique_ptr<infer::StreamContext> sc_;
-  std::vector<std::uint64_t> rows_seen_;  // per slot: the symbol's row count at its last step
-  std::vector<std::int64_t> last_ts_;     // per slot: sample time of the last step (0: never / reset)
-  std::vector<std::uint8_t> pending_reset_;
+  // Per slot, one cache line: what a tick reads and writes (the reset policy's bookkeeping and the kept output), so
+  // a due sample whose rows were stepped at the boundary touches one line of the runner.
+  static constexpr std::size_t kSlotOut = 8;   // result floats kept per slot (load_stream_model: <= kMaxOutputs)
+  struct alignas(64) Slot {
+    std::uint64_t rows_seen = 0;   // the symbol's row count at its last step
+    std::int64_t last_ts = 0;      // sample time of the last step (0: never / reset)
+    std::uint64_t out_rows = 0;    // rows_seen when `out` was kept (0: none)
+    std::uint8_t pending_reset = 0;
+    std::uint8_t queued = 0;       // in to_prepare_
+    std::uint8_t warm = 0;         // the slot had stepped its warm-up at its last step
+    float out[kSlotOut] = {};      // result 0 of its last step
+  };
+  std::vector<Slot> slot_;
   std::vector<float> x_;                  // one normalised row (the last one: also the scratch step's input)
-  std::vector<float> last_out_;           // per slot: result 0 of its last step [slots, n_out]
-  std::vector<std::uint64_t> out_rows_;   // per slot: rows_total of that step (0: none kept)
   std::size_t n_out_ = 0;
   int scratch_ = 0;                       // keep-warm's slot (index cfg.slots: no symbol maps to it)
   std::vector<int> to_prepare_;           // symbols stepped since their last prepare (capacity: slots, no growth)
-  std::vector<std::uint8_t> queued_;      // per slot: in to_prepare_
   std::int64_t max_gap_ns_ = 0;
   StreamCounters c_;
 };
