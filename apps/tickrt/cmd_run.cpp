@@ -121,8 +121,8 @@ bool apply_overrides(pipeline::PipelineConfig& c, const RunOverrides& o) {
     c.infer_at_boundary = o.infer_at_boundary == "on";
   }
   if (!o.keep_warm.empty()) {
-    if (o.keep_warm != "off" && o.keep_warm != "touch" && o.keep_warm != "infer" && o.keep_warm != "path") {
-      std::cerr << "--keep-warm: expected off, touch, infer or path, got " << o.keep_warm << "\n";
+    if (o.keep_warm != "off" && o.keep_warm != "touch" && o.keep_warm != "infer") {
+      std::cerr << "--keep-warm: expected off, touch or infer, got " << o.keep_warm << "\n";
       return false;
     }
     c.keep_warm = o.keep_warm;
@@ -203,7 +203,7 @@ void add_run_options(CLI::App* cmd, RunOverrides& o) {
   cmd->add_option("--device", o.device, "Where inference runs: cpu | cuda | cuda:N | cuda:<UUID> ([engine] device)");
   cmd->add_option("--fallback", o.fallback, "none | cpu: run on the CPU when the GPU or its driver is missing ([engine] fallback)");
   cmd->add_option("--precision", o.precision, "Engine precision of an ONNX model: fp32 | int8 | fp16 | a quant spec");
-  cmd->add_option("--keep-warm", o.keep_warm, "Between ticks: touch (read the engine's memory in slices) | infer | path (the tick's path only, not the model: with --infer-at-boundary on) | off");
+  cmd->add_option("--keep-warm", o.keep_warm, "Between ticks: touch (read the engine's memory in slices) | infer | off");
   cmd->add_option("--keep-warm-path", o.keep_warm_path,
                   "on | off: with --keep-warm infer, also run book/features/strategy/risk/OMS on scratch state between ticks ([engine] keep_warm_path)");
   cmd->add_option("--keep-warm-trickle-us", o.keep_warm_trickle_us,

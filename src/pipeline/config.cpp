@@ -250,8 +250,8 @@ Result<PipelineConfig> parse_config(std::string_view text, std::string_view orig
     r.get_bool("window_prefix", c.window_prefix);
     r.get_int("window_prefix_slice", c.window_prefix_slice, 1, 1024);
     r.get_bool("infer_at_boundary", c.infer_at_boundary);
-    if (c.keep_warm != "off" && c.keep_warm != "touch" && c.keep_warm != "infer" && c.keep_warm != "path")
-      r.reject("keep_warm", "expected \"off\", \"touch\", \"infer\" or \"path\", got \"" + c.keep_warm + "\"");
+    if (c.keep_warm != "off" && c.keep_warm != "touch" && c.keep_warm != "infer")
+      r.reject("keep_warm", "expected \"off\", \"touch\" or \"infer\", got \"" + c.keep_warm + "\"");
     r.finish();
   }
   {

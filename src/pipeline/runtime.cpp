@@ -255,7 +255,7 @@ Status Pipeline::Impl::setup_exec() {
   auto t = Trader::create(cfg, traded, rings, journal.get(), session, clock);
   if (!t.ok()) return t.status();
   trader = std::move(t.value());
-  if (((cfg.keep_warm == "infer" && cfg.keep_warm_path) || cfg.keep_warm == "path") && cfg.mode == ThreadMode::inline_)
+  if (cfg.keep_warm == "infer" && cfg.keep_warm_path && cfg.mode == ThreadMode::inline_)
     TICKRT_RETURN_IF_ERROR(trader->enable_warm(cfg, traded));
   gateway = std::make_unique<exec::BinanceGateway>(bc);
   TICKRT_RETURN_IF_ERROR(recover(jc));
@@ -541,11 +541,11 @@ void Pipeline::Impl::inline_loop() {
   // path warm-up runs: the market handler's slices (parse, book seed, book + sampling + features, trade) and
   // the trader's (decide, settle) on scratch state, ONE slice per idle pass (a tick arriving meanwhile waits
   // for at most one; the model's keep-warm waits for the cycle's end), abandoned when a message comes.
-  // keep_warm = "path": the same feed/path warm-up, without the model's keep-warm (the stage's mode is off): with
-  // infer_at_boundary the model runs between ticks and no tick waits for it, while its throw-away inferences and
-  // trickles evict the tick path's code and data.
-  const bool feed_warm = cfg.keep_warm == "infer" || cfg.keep_warm == "path";
-  const bool path_warm = (feed_warm && cfg.keep_warm_path) || cfg.keep_warm == "path";
+  // With infer_at_boundary no tick waits for the model, yet its keep-warm still pays: without the throw-away
+  // inferences and trickles the order ticks' parse and book ran slower (device A/B, docs/BENCHMARKS.md "## streaming"
+  // session 19), so the feed/path warm-up keeps riding on keep_warm = "infer".
+  const bool feed_warm = cfg.keep_warm == "infer";
+  const bool path_warm = feed_warm && cfg.keep_warm_path;
   const std::uint64_t warm_after = clock.ns_to_ticks(cfg.keep_warm_after_us * 1000);
   std::uint64_t last_work_tsc = TscClock::ticks(), feed_warm_tsc = 0;
   // The trickle's market half (keep_warm_trickle_us, the model's half is InferStage::idle()): every trickle period,
