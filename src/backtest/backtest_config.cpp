@@ -33,6 +33,8 @@ features = "measured"         # "measured" or fixed:<us> | normal:<mean>,<sd> | 
 inference = "measured"        # per engine: measured on this machine at the start, or a spec as above
 inference_samples = 300       # timed inferences per engine when measured
 window_prefix = true          # window LSTM models: charge the last step when the live prefix would be ready
+infer_at_boundary = true      # as tickrt run's [engine] infer_at_boundary: the model runs at the sample's boundary
+                              # when the thread is free before the message; the message waits only for the rest
 inference_by_engine = {}      # per engine, by run label: { int8 = "fixed:40", fp32 = "measured" }
 order_out = "lognormal:250,0.3"    # OMS -> matching engine, microseconds
 order_back = "lognormal:250,0.3"   # matching engine -> OMS
@@ -225,7 +227,8 @@ Result<BacktestConfig> parse_backtest_config(std::string_view text, std::string_
   }
   {
     const toml::table& t = tab("latency");
-    r.only(t, "latency.", {"feed_floor_us", "features", "inference", "inference_samples", "window_prefix", "inference_by_engine",
+    r.only(t, "latency.", {"feed_floor_us", "features", "inference", "inference_samples", "window_prefix", "infer_at_boundary",
+                           "inference_by_engine",
                            "order_out", "order_back"});
     const toml::table& d = *defaults["latency"].as_table();
     r.get(d, "latency", "feed_floor_us", c.feed_floor_us);
@@ -234,6 +237,7 @@ Result<BacktestConfig> parse_backtest_config(std::string_view text, std::string_
     r.get(d, "latency", "inference", c.inference);
     r.get(d, "latency", "inference_samples", c.inference_samples);
     r.get(d, "latency", "window_prefix", c.window_prefix);
+    r.get(d, "latency", "infer_at_boundary", c.infer_at_boundary);
     if (c.inference_samples < 10 || c.inference_samples > 100'000)
       r.fail(*d.get("inference_samples"), "latency.inference_samples", "must be in [10, 100000]");
     if (const toml::node* n = d.get("inference_by_engine")) {

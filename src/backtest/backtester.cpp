@@ -253,12 +253,13 @@ struct Run {
   std::int64_t busy_until = 0;
   std::int64_t now = 0;
   std::int64_t last_book_ns[pipeline::kMaxSymbols] = {};
-  std::vector<std::int64_t> lat_feat, lat_inf, lat_out, lat_back;
+  std::vector<std::int64_t> lat_feat, lat_inf, lat_run, lat_out, lat_back;
   sim::SymbolIndex me_sym = sim::kNoSymbolIndex;
   std::int64_t decision_ts = 0;   // stamp of the sample whose decision is being made (0: none)
   std::uint64_t prefix_rows = ~0ull;  // window prefix: the traded symbol's rows when its prefix was started
   std::int64_t prefix_ready = 0;      // ... and when it is done (the start + the measured prefix time)
   std::uint64_t sample_seq = 0;
+  std::uint64_t ahead = 0;            // samples whose model ran at their boundary ([latency] infer_at_boundary)
   // Account from fills (venue truth), quote units.
   double cash = 0, fees = 0, pos = 0;
   double last_mid = 0;
@@ -538,17 +539,25 @@ Result<EngineRun> Backtester::Impl::run(const RunRequest& rq, const ProgressFn& 
           const std::int64_t f = features.sample(R.r_feat);
           const std::int64_t arrive = se.ev.local_ts_ns + f;
           const std::uint64_t rows_now = R.mh->symbol(meta.symbol)->fe.samples();
+          // Live with [engine] infer_at_boundary: the model ran when the clock passed the sample's boundary, if the
+          // thread was free before this message came (InferStage::infer_ahead); the message waits for the rest.
+          const std::int64_t at_boundary = std::max(meta.sample_ts_ns, R.busy_until);
+          const bool ahead = cfg.infer_at_boundary && !rq.zero_latency && at_boundary < se.ev.local_ts_ns;
+          const std::int64_t start = ahead ? at_boundary : std::max(arrive, R.busy_until);
           // Live with [engine] window_prefix: the prefix is ready when this sample adds exactly one row to the
           // rows it was started at (the previous sample, or a row that was not due) and it had the time to run.
-          const bool from_prefix = R.eng->prefix && rows_now == R.prefix_rows + 1 && arrive >= R.prefix_ready;
+          const bool from_prefix = R.eng->prefix && rows_now == R.prefix_rows + 1 && start >= R.prefix_ready;
           const std::int64_t inf = rq.zero_latency ? 0 : from_prefix ? R.eng->inference_last.sample(R.r_inf) : R.eng->inference.sample(R.r_inf);
+          const std::int64_t done = start + inf;
+          const std::int64_t decide = ahead ? std::max(arrive, done) : done;
           R.lat_feat.push_back(f);
-          R.lat_inf.push_back(inf);
-          const std::int64_t start = std::max(arrive, R.busy_until);
-          R.busy_until = start + inf;
+          R.lat_inf.push_back(ahead ? decide - arrive : inf);   // what the message waited for the model
+          R.lat_run.push_back(inf);                              // the model's run, wherever it was
+          if (ahead) ++R.ahead;
+          R.busy_until = done;
           R.prefix_rows = rows_now;  // the next window's prefix starts after this inference
           R.prefix_ready = R.busy_until + R.eng->prefix_ns;
-          R.schedule(R.busy_until, ActKind::decision, s);
+          R.schedule(decide, ActKind::decision, s);
         }
       }
     }
@@ -563,6 +572,7 @@ Result<EngineRun> Backtester::Impl::run(const RunRequest& rq, const ProgressFn& 
     R.advance_equity(store->end_ns());
     if (out.equity.empty() || out.equity.back().ts_ns < store->end_ns()) R.equity_point(store->end_ns());
   }
+  out.counters.inferred_at_boundary = R.ahead;
   out.counters.wall_seconds = cfg.record_wall_time ? static_cast<double>(wall) * 1e-9 : 0.0;
   out.counters.risk_refused = R.trader->counters().risk_refused;
   // Latency summaries: what the simulated clock was charged.
@@ -572,7 +582,10 @@ Result<EngineRun> Backtester::Impl::run(const RunRequest& rq, const ProgressFn& 
   // none and are charged the floor; including them would hide the distribution under the floor).
   for (const StoredEvent& se : ev)
     if (se.ev.event_ts_ns > 0) feed.push_back(se.feed_ns);
+  // "inference": what the samples' messages waited for the model (with infer_at_boundary, usually nothing);
+  // "inference_run": the model's runs themselves (the engine's latency as drawn), at the boundary or not.
   out.latency.push_back(summarize("inference", std::move(R.lat_inf)));
+  out.latency.push_back(summarize("inference_run", std::move(R.lat_run)));
   out.latency.push_back(summarize("features", std::move(R.lat_feat)));
   out.latency.push_back(summarize("feed", std::move(feed)));
   out.latency.push_back(summarize("order", std::move(R.lat_out)));

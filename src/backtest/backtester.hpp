@@ -78,6 +78,11 @@ struct BacktestConfig {
   // whose prefix would be ready (one new row since the symbol's previous sample, and the previous
   // inference + the measured prefix time over before it), the whole window's otherwise. Same logits.
   bool window_prefix = true;
+  // [engine] infer_at_boundary (pipeline/infer_stage.hpp infer_ahead): live inline, the model runs when the clock
+  // passes the sample's boundary if the trading thread is free between the boundary and the message that crosses
+  // it; that message then waits only for what is left of the run (usually nothing: the charged inference is 0).
+  // Otherwise (the thread busy until the message came) the message runs it, as before. Same logits.
+  bool infer_at_boundary = true;
   // Per engine (by run label): its own spec instead of `inference` ("measured" allowed).
   std::vector<std::pair<std::string, std::string>> inference_by_engine;
   std::string order_out = "lognormal:250,0.3";   // us: OMS ring -> matching engine

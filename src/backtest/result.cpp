@@ -50,7 +50,8 @@ void fields(A& a, T& m) {
 }
 template <class A, class T> requires std::is_same_v<std::remove_const_t<T>, RunCounters>
 void fields(A& a, T& c) {
-  a("events", c.events); a("samples", c.samples); a("inferences", c.inferences); a("orders", c.orders);
+  a("events", c.events); a("samples", c.samples); a("inferences", c.inferences);
+  a("inferred_at_boundary", c.inferred_at_boundary); a("orders", c.orders);
   a("cancels", c.cancels); a("rejects", c.rejects); a("risk_refused", c.risk_refused);
   a("wall_seconds", c.wall_seconds);
 }

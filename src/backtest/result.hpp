@@ -88,6 +88,7 @@ struct RunCounters {
   std::uint64_t inferences = 0;
   std::uint64_t orders = 0, cancels = 0, rejects = 0, risk_refused = 0;
   double wall_seconds = 0;        // how long the replay took on this machine
+  std::uint64_t inferred_at_boundary = 0;   // [latency] infer_at_boundary: samples whose model ran before their message
 };
 
 struct EngineRun {

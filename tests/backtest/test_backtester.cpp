@@ -43,7 +43,7 @@ bool have_inputs() { return fs::exists(kCapture) && fs::exists(kModel); }
 std::string toml(const std::string& inference, const std::string& extra = "") {
   return std::string("[backtest]\ndata = [\"") + kCapture + "\"]\nengines = [\"" + kModel +
          "\"]\nrecord_wall_time = false\nseed = 7\n" + extra +
-         "[latency]\nfeatures = \"fixed:20\"\ninference = \"" + inference +
+         "[latency]\ninfer_at_boundary = false\nfeatures = \"fixed:20\"\ninference = \"" + inference +
          "\"\norder_out = \"fixed:300\"\norder_back = \"fixed:200\"\n"
          "[strategy]\nstyle = \"aggressive\"\nenter_prob = 0.40\nexit_prob = 0.34\nmin_edge = 0.0\nmin_interval_ms = 0\n"
          "[risk]\nmax_orders_per_s = 1000\nmax_daily_loss = 100000.0\nmax_drawdown = 100000.0\n";
@@ -397,14 +397,57 @@ TEST(Backtester, PerEngineInferenceLatencyByLabel) {
                            "inference_by_engine = { slow = \"fixed:30000\" }\n";
   const BacktestResult r = run_all(cfg_of(text));
   ASSERT_EQ(r.runs.size(), 2u);
-  EXPECT_EQ(lat(r.runs[0], "inference")->p50_ns, 100'000.0);
-  EXPECT_EQ(lat(r.runs[1], "inference")->p50_ns, 30'000'000.0);
+  // The engines' own runs (infer_at_boundary is on by default, so the messages mostly waited for nothing).
+  EXPECT_EQ(lat(r.runs[0], "inference_run")->p50_ns, 100'000.0);
+  EXPECT_EQ(lat(r.runs[1], "inference_run")->p50_ns, 30'000'000.0);
+  EXPECT_EQ(lat(r.runs[0], "inference")->p50_ns, 0.0);
   const std::string wrong = std::string("[backtest]\ndata = [\"") + kCapture + "\"]\nengines = [\"fast=" + kModel +
                             "\"]\n[latency]\ninference = \"fixed:100\"\ninference_by_engine = { slwo = \"fixed:1\" }\n";
   auto b = Backtester::create(cfg_of(wrong));
   ASSERT_FALSE(b.ok());
   EXPECT_NE(b.status().message().find("latency.inference_by_engine.slwo"), std::string::npos) << b.status().message();
   EXPECT_NE(b.status().message().find("fast"), std::string::npos) << b.status().message();
+}
+
+// latency.infer_at_boundary (tickrt run's [engine] infer_at_boundary): the model runs when the clock passes the
+// sample's boundary if the trading thread is free before the message that crosses it, which then waits only for
+// what is left of the run. The tests above charge the message path (infer_at_boundary = false in toml()).
+TEST(Backtester, InferenceAtTheBoundaryChargesOnlyWhatTheMessageWaitsFor) {
+  SKIP_WITHOUT_DATA();
+  auto cfg = [](const std::string& inference, bool on) {
+    std::string t = toml(inference, "zero_latency_twins = false\n");
+    if (on) t.replace(t.find("infer_at_boundary = false"), 25, "infer_at_boundary = true ");
+    return cfg_of(t);
+  };
+  const BacktestResult off = run_all(cfg("fixed:5000", false));
+  const BacktestResult on = run_all(cfg("fixed:5000", true));
+  const BacktestResult slow = run_all(cfg("fixed:150000", true));
+  ASSERT_EQ(on.runs.size(), 1u);
+  const EngineRun& a = off.runs[0];
+  const EngineRun& b = on.runs[0];
+  const EngineRun& s = slow.runs[0];
+  EXPECT_EQ(a.counters.inferred_at_boundary, 0u);
+  // A 5 ms model fits between a boundary and its message almost always (messages ~30 ms apart, boundaries 100 ms).
+  EXPECT_GT(b.counters.inferred_at_boundary, b.counters.inferences * 9 / 10);
+  EXPECT_EQ(lat(a, "inference")->p50_ns, 5'000'000.0);
+  EXPECT_EQ(lat(b, "inference")->p50_ns, 0.0);             // the result was ready when the message came
+  EXPECT_EQ(lat(b, "inference_run")->p50_ns, 5'000'000.0); // the runs themselves, at the boundary
+  EXPECT_GT(lat(b, "inference")->max_ns, 0.0);             // a message soon after its boundary waited ...
+  EXPECT_LE(lat(b, "inference")->max_ns, 5'000'000.0);     // ... for at most the rest of the run
+  // The same logits at the same samples: only when the venue saw the orders differs.
+  ASSERT_EQ(a.decisions.size(), b.decisions.size());
+  ASSERT_GT(a.decisions.size(), 1000u);
+  for (std::size_t i = 0; i < a.decisions.size(); ++i) {
+    ASSERT_EQ(a.decisions[i].seq, b.decisions[i].seq);
+    ASSERT_EQ(a.decisions[i].p_up, b.decisions[i].p_up);
+    ASSERT_EQ(a.decisions[i].p_down, b.decisions[i].p_down);
+  }
+  // A 150 ms model outlasts the 100 ms between boundaries: the thread is sometimes still busy when a message comes
+  // (that message runs the model itself, charged in full), and a message often waits for the rest of a run.
+  EXPECT_LT(s.counters.inferred_at_boundary, s.counters.inferences);
+  EXPECT_GT(s.counters.inferred_at_boundary, 0u);
+  EXPECT_GT(lat(s, "inference")->p50_ns, 5'000'000.0);
+  EXPECT_EQ(lat(s, "inference")->max_ns, 150'000'000.0);
 }
 
 // latency.window_prefix: a measured window LSTM model is charged the last step (the live inline path with
