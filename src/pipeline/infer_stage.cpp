@@ -40,6 +40,23 @@ bool InferStage::infer_one(const SampleMeta& meta, const features::FeatureEngine
   out.model_version = inst->model->version;
   out.infer_start = TscClock::ticks();
   out.ok = false;
+  if (Ahead& a = ahead_[meta.symbol < kMaxSymbols ? meta.symbol : 0]; a.rows != 0 && meta.symbol < kMaxSymbols) {
+    // The model ran on these rows at their boundary (infer_ahead): the result stands if nothing moved since
+    // (the same instance, no new row; a resync in between cleared it: on_resync).
+    const bool same = a.inst == inst && a.rows == fe.samples();
+    a.rows = 0;
+    if (same) {
+      for (std::size_t c = 0; c < a.n_out; ++c) out.out[c] = a.out[c];
+      out.n_out = a.n_out;
+      out.ok = true;
+      out.infer_end = TscClock::ticks();
+      ++c_.ahead_used;
+      ++c_.inferences;
+      ++c_.batches;
+      ++c_.batch_hist[1];
+      return true;
+    }
+  }
   if (inst->stream) [[unlikely]] {  // streaming model: step the symbol's state slot (stream_infer.hpp)
     std::size_t n = 0;
     const std::uint64_t reused = inst->stream->counters().reused;
@@ -57,22 +74,6 @@ bool InferStage::infer_one(const SampleMeta& meta, const features::FeatureEngine
     ++c_.batches;
     ++c_.batch_hist[1];
     return true;
-  }
-  if (Ahead& a = ahead_[meta.symbol < kMaxSymbols ? meta.symbol : 0]; a.rows != 0 && meta.symbol < kMaxSymbols) {
-    // The model ran on these rows at their boundary (infer_ahead): the result stands if nothing moved since.
-    const bool same = a.inst == inst && a.rows == fe.samples();
-    a.rows = 0;
-    if (same) {
-      for (std::size_t c = 0; c < a.n_out; ++c) out.out[c] = a.out[c];
-      out.n_out = a.n_out;
-      out.ok = true;
-      out.infer_end = TscClock::ticks();
-      ++c_.ahead_used;
-      ++c_.inferences;
-      ++c_.batches;
-      ++c_.batch_hist[1];
-      return true;
-    }
   }
   if (ctx.select_batch(1) != Code::ok) {
     ++c_.run_errors;
@@ -106,9 +107,20 @@ bool InferStage::infer_ahead(const SampleMeta& meta, const features::FeatureEngi
   t0 = TscClock::ticks();
   if (inst->stream) {
     const std::uint64_t before = inst->stream->counters().steps;
-    (void)inst->stream->step(m.package, meta.symbol, meta.sample_ts_ns, fe.samples(), fe.window());
+    const StreamOutcome o = inst->stream->step(m.package, meta.symbol, meta.sample_ts_ns, fe.samples(), fe.window());
     t1 = TscClock::ticks();
     if (inst->stream->counters().steps == before) return false;
+    // Kept for the tick as a window model's result is (one line to read then); a slot still warming up keeps
+    // nothing: the tick asks the runner, which withholds it.
+    if (o == StreamOutcome::ok && meta.symbol < kMaxSymbols) {
+      Ahead& a = ahead_[meta.symbol];
+      const std::size_t n = std::min(m.out_floats, kMaxOutputs);
+      const float* y = inst->stream->kept_output(meta.symbol);
+      for (std::size_t c = 0; c < n; ++c) a.out[c] = y[c];
+      a.n_out = static_cast<std::uint8_t>(n);
+      a.inst = inst;
+      a.rows = fe.samples();
+    }
   } else {
     if (meta.symbol >= kMaxSymbols || !inst->ctx || fe.samples() < static_cast<std::uint64_t>(m.package.window)) {
       slot_.want_prefix(meta.symbol, fe);   // what a row that is not a due sample asks for (step_row)

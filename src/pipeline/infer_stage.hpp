@@ -129,6 +129,7 @@ class InferStage {
   // Inline: the symbol's book lost integrity (gap -> resync); a streaming model restarts its state.
   void on_resync(feed::SymbolId sym) noexcept {
     if (ModelInstance* i = slot_.current(); i->stream) i->stream->reset_symbol(sym);
+    if (sym < ahead_.size()) ahead_[sym].rows = 0;   // a result kept at the boundary predates the restart
   }
 
   // Setup path (before the thread runs).

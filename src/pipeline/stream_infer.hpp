@@ -135,6 +135,8 @@ class StreamRunner {
   bool prepare_next() noexcept;
 
   const StreamCounters& counters() const noexcept { return c_; }
+  // The output kept from the symbol's last step (result_floats()[0] floats; nullptr for a symbol beyond the slots).
+  const float* kept_output(std::uint32_t symbol) const noexcept { return symbol < slot_.size() ? slot_[symbol].out : nullptr; }
   infer::StreamContext& context() noexcept { return *sc_; }
   const infer::StreamContext& context() const noexcept { return *sc_; }
   std::uint32_t warmup() const noexcept { return sc_->warmup(); }

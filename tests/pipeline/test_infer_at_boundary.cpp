@@ -204,6 +204,59 @@ TEST(InferAtBoundary, WindowModelResultsReadyAtTheTickAreTheSame) {
   EXPECT_GT(o.later, 5) << "no message crossed a later boundary after the model ran at an earlier one";
 }
 
+// A book resync between the boundary's run and the message that makes the sample due: the symbol's streaming state
+// restarts (StreamRunner::reset_symbol), so the result kept at the boundary must not be handed on; the tick asks the
+// runner, which rebuilds the slot from the window. (Where the restart lands can differ from sampling on the message:
+// at the next boundary by the clock, not at the next crossing message; both follow the reset policy.)
+TEST(InferAtBoundary, AResyncDropsTheResultKeptAtTheBoundary) {
+  if (!fs::exists(kStream) || !fs::exists(kCapture)) GTEST_SKIP() << "model or capture absent";
+  ModelOptions mo;
+  mo.path = kStream;
+  mo.max_batch = 1;
+  auto m = load_model(mo);
+  ASSERT_TRUE(m.ok()) << m.status().to_string();
+  auto inst = make_instance(m.value(), 1);
+  ASSERT_TRUE(inst.ok());
+  ModelSlot slot(std::move(inst.value()));
+  auto clock = TscClock::calibrate(std::chrono::milliseconds(5));
+  ASSERT_TRUE(clock.ok());
+  InferStage st(slot, BatchConfig{1, 0, false}, clock.value());
+  features::FeatureConfig fc;
+  fc.window = replay_rows(*m.value());
+  MarketHandler mh(fc);
+  mh.set_row_samples(true);
+  auto src = CaptureSource::open(kCapture, 1, 0, 30000);
+  ASSERT_TRUE(src.ok());
+  std::string_view line;
+  SampleMeta meta, ahead;
+  InferResult res;
+  int ready = 0, checked = 0;
+  while (src.value()->next(line) && checked < 3) {
+    bool took = false;
+    while (mh.sample_boundaries(stamp(line), ahead) != feed::kNoSymbol) {
+      std::uint64_t t0 = 0, t1 = 0;
+      took = st.infer_ahead(ahead, mh.symbol(ahead.symbol)->fe, t0, t1) || took;
+    }
+    const bool model_msg = line.find("@trade") != std::string_view::npos || line.find("@depth") != std::string_view::npos;
+    const bool resync = took && model_msg && ready >= 20;   // a result is kept and this message will hand it on
+    if (resync) st.on_resync(0);
+    const std::uint64_t used = st.counters().ahead_used;
+    const std::uint64_t resets = slot.current()->stream->counters().resets_resync;
+    const int due = mh.on_line(line, TickStamps{}, meta);
+    if (due == MarketHandler::kRowOnly) st.step_row(meta, mh.symbol(meta.symbol)->fe);
+    if (due != 1) continue;
+    ASSERT_TRUE(st.infer_one(meta, mh.symbol(meta.symbol)->fe, res));
+    if (!resync) {
+      ready += st.counters().ahead_used > used;
+      continue;
+    }
+    EXPECT_EQ(st.counters().ahead_used, used) << "a result kept from before the resync was handed on";
+    EXPECT_EQ(slot.current()->stream->counters().resets_resync, resets + 1) << "the slot did not restart";
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
+}
+
 TEST(InferAtBoundary, CaptureClockNeverPassesTheNextLine) {
   if (!fs::exists(kCapture)) GTEST_SKIP() << kCapture << " absent";
   auto src = CaptureSource::open(kCapture, 1, /*speed=*/1000.0, 2000);
