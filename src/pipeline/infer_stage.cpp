@@ -43,7 +43,7 @@ bool InferStage::infer_one(const SampleMeta& meta, const features::FeatureEngine
   if (Ahead& a = ahead_[meta.symbol < kMaxSymbols ? meta.symbol : 0]; a.rows != 0 && meta.symbol < kMaxSymbols) {
     // The model ran on these rows at their boundary (infer_ahead): the result stands if nothing moved since
     // (the same instance, no new row; a resync in between cleared it: on_resync).
-    const bool same = a.inst == inst && a.rows == fe.samples();
+    const bool same = a.inst == inst && a.version == inst->model->version && a.rows == fe.samples();
     a.rows = 0;
     if (same) {
       for (std::size_t c = 0; c < a.n_out; ++c) out.out[c] = a.out[c];
@@ -112,15 +112,8 @@ bool InferStage::infer_ahead(const SampleMeta& meta, const features::FeatureEngi
     if (inst->stream->counters().steps == before) return false;
     // Kept for the tick as a window model's result is (one line to read then); a slot still warming up keeps
     // nothing: the tick asks the runner, which withholds it.
-    if (o == StreamOutcome::ok && meta.symbol < kMaxSymbols) {
-      Ahead& a = ahead_[meta.symbol];
-      const std::size_t n = std::min(m.out_floats, kMaxOutputs);
-      const float* y = inst->stream->kept_output(meta.symbol);
-      for (std::size_t c = 0; c < n; ++c) a.out[c] = y[c];
-      a.n_out = static_cast<std::uint8_t>(n);
-      a.inst = inst;
-      a.rows = fe.samples();
-    }
+    if (o == StreamOutcome::ok && meta.symbol < kMaxSymbols)
+      keep_ahead(meta.symbol, inst, fe.samples(), inst->stream->kept_output(meta.symbol));
   } else {
     if (meta.symbol >= kMaxSymbols || !inst->ctx || fe.samples() < static_cast<std::uint64_t>(m.package.window)) {
       slot_.want_prefix(meta.symbol, fe);   // what a row that is not a due sample asks for (step_row)
@@ -132,19 +125,23 @@ bool InferStage::infer_ahead(const SampleMeta& meta, const features::FeatureEngi
     const bool from_prefix = pr != nullptr && pr->try_run(meta.symbol, fe);
     if (!from_prefix && (!m.package.fill_input(fe, ctx.input()) || ctx.run() != Code::ok)) return false;
     t1 = TscClock::ticks();
-    Ahead& a = ahead_[meta.symbol];
-    const std::size_t n = std::min(m.out_floats, kMaxOutputs);
-    const float* y = ctx.output();
-    for (std::size_t c = 0; c < n; ++c) a.out[c] = y[c];
-    a.n_out = static_cast<std::uint8_t>(n);
-    a.inst = inst;
-    a.rows = fe.samples();
+    keep_ahead(meta.symbol, inst, fe.samples(), ctx.output());
     slot_.want_prefix(meta.symbol, fe);
   }
   record_engine_time(inst, t0, t1);
   last_work_tsc_ = t1;
   ++c_.ahead_runs;
   return true;
+}
+
+void InferStage::keep_ahead(feed::SymbolId sym, const ModelInstance* inst, std::uint64_t rows, const float* y) noexcept {
+  Ahead& a = ahead_[sym];
+  const std::size_t n = std::min(inst->model->out_floats, kMaxOutputs);
+  for (std::size_t c = 0; c < n; ++c) a.out[c] = y[c];
+  a.n_out = static_cast<std::uint8_t>(n);
+  a.inst = inst;
+  a.version = inst->model->version;
+  a.rows = rows;
 }
 
 void InferStage::record_engine_time(const ModelInstance* inst, std::uint64_t t0, std::uint64_t t1) noexcept {

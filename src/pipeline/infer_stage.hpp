@@ -148,6 +148,7 @@ class InferStage {
  private:
   void stage(const InferRequest& r) noexcept;
   void trickle(std::uint64_t now) noexcept;
+  void keep_ahead(feed::SymbolId sym, const ModelInstance* inst, std::uint64_t rows, const float* y) noexcept;
   void record_engine_time(const ModelInstance* inst, std::uint64_t t0, std::uint64_t t1) noexcept;
 
   ModelSlot& slot_;
@@ -171,7 +172,8 @@ class InferStage {
   const ModelInstance* last_inst_ = nullptr;   // instance of the last inference (null: none yet)
   // infer_ahead's results of window models, per symbol (kMaxSymbols): valid while rows == fe.samples().
   struct Ahead {
-    const ModelInstance* inst = nullptr;
+    const ModelInstance* inst = nullptr;   // with the model's version (grows with every swap): no reuse of a freed
+    std::uint64_t version = 0;             // instance's address can pass for the instance that ran it
     std::uint64_t rows = 0;   // 0: none
     std::uint8_t n_out = 0;
     float out[kMaxOutputs] = {};
