@@ -579,7 +579,7 @@ void metrics_table(std::string& h, const BacktestResult& r, const std::vector<st
 
 void counters_table(std::string& h, const BacktestResult& r) {
   h += "<div class=\"scroll\"><table id=\"counters\"><thead><tr><th class=\"l\">run</th><th>events</th><th>samples</th><th>inferences</th>"
-       "<th>orders</th><th>cancels</th><th>rejects</th><th>risk refused</th><th>wall s</th><th>events/s</th>"
+       "<th>orders</th><th>cancels</th><th>rejects</th><th>risk refused</th><th>at boundary</th><th>wall s</th><th>events/s</th>"
        "</tr></thead><tbody>\n";
   for (const EngineRun& run : r.runs) {
     const RunCounters& c = run.counters;
@@ -591,6 +591,7 @@ void counters_table(std::string& h, const BacktestResult& r) {
     int_cell(h, "cancels", c.cancels);
     int_cell(h, "rejects", c.rejects);
     int_cell(h, "risk_refused", c.risk_refused);
+    int_cell(h, "inferred_at_boundary", c.inferred_at_boundary);
     num_cell(h, "wall_seconds", c.wall_seconds, 3);
     num_cell(h, "events_per_s", c.wall_seconds > 0 ? double(c.events) / c.wall_seconds : 0.0, 0);
     h += "</tr>\n";
@@ -703,7 +704,11 @@ std::string render_html(const BacktestResult& r, const ReportOptions& opt) {
        "pro rata.</p>\n</section>\n";
 
   // Latency histograms: one figure per run and distribution, filled by the script.
-  h += "<section id=\"latency-section\"><h2>Latency</h2>\n<div id=\"latency\">\n";
+  h += "<section id=\"latency-section\"><h2>Latency</h2>\n<p class=\"note\" id=\"latency-note\">What the simulated clock "
+       "charged. <b>inference</b> is what a sample's message waited for the model; <b>inference_run</b> is the model's "
+       "runs themselves. With <code>[latency] infer_at_boundary</code> (as <code>tickrt run</code>'s default) the model "
+       "runs when the clock passes the sample's boundary, before the message that crosses it, so most messages wait "
+       "for nothing (the counters' &ldquo;at boundary&rdquo; column).</p>\n<div id=\"latency\">\n";
   std::string hist_json = "[";
   for (std::size_t i = 0; i < r.runs.size(); ++i) {
     const EngineRun& run = r.runs[i];
@@ -775,7 +780,7 @@ std::string runs_csv(const BacktestResult& r) {
   std::string s =
       "name,engine,precision,zero_latency,pnl_gross,fees,pnl_net,capital,sharpe,sortino,max_drawdown,"
       "max_drawdown_pct,turnover,turnover_x,hit_rate,trades,round_trips,avg_holding_s,events,samples,inferences,"
-      "orders,cancels,rejects,risk_refused,wall_seconds";
+      "orders,cancels,rejects,risk_refused,wall_seconds,inferred_at_boundary";
   for (const std::string& n : lat)
     for (const char* q : {"count", "mean_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns"})
       cell(s, csv_field(n + "_" + q));
@@ -794,6 +799,7 @@ std::string runs_csv(const BacktestResult& r) {
     for (std::uint64_t v : {c.events, c.samples, c.inferences, c.orders, c.cancels, c.rejects, c.risk_refused})
       cell(s, std::to_string(v));
     cell(s, num(c.wall_seconds));
+    cell(s, std::to_string(c.inferred_at_boundary));
     for (const std::string& n : lat) {
       const LatencySummary* l = nullptr;
       for (const LatencySummary& x : run.latency)
