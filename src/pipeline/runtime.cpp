@@ -113,11 +113,15 @@ struct Pipeline::Impl {
   Status recover(const exec::JournalContents& jc);
   Status setup_metrics();
   bool poll_feed(SampleMeta& meta, StageLatency& lat) noexcept;
+  // Local ns -> feature time: scaled by the replay speed from time_base (the first frame's stamp).
+  std::int64_t scaled(std::int64_t ns) const noexcept {
+    return time_base + static_cast<std::int64_t>(static_cast<double>(ns - time_base) * time_scale);
+  }
   // Feature time of a frame read at rns (ns): the stamp itself, or scaled by the replay speed (time_scale).
   std::int64_t feature_ts(std::int64_t rns) noexcept {
     if (time_scale == 1.0) return rns;
     if (time_base == 0) time_base = rns;
-    return time_base + static_cast<std::int64_t>(static_cast<double>(rns - time_base) * time_scale);
+    return scaled(rns);
   }
   // The feature clock now, in the messages' time base (-1: none yet, or a capture at speed 0). No message
   // stamped before it can still come (live stamps are taken on this thread at read; a capture bounds it).
@@ -126,8 +130,7 @@ struct Pipeline::Impl {
     if (!ws) return -1;
     const std::int64_t n = now_ns();
     if (time_scale == 1.0) return n;
-    if (time_base == 0) return -1;
-    return time_base + static_cast<std::int64_t>(static_cast<double>(n - time_base) * time_scale);
+    return time_base == 0 ? -1 : scaled(n);
   }
   // infer_at_boundary (inline, between ticks): a boundary the feature clock passed -> its rows and the model
   // run on them (one symbol per call). True when it did that work.
