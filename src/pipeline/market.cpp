@@ -161,6 +161,12 @@ SymbolState* MarketHandler::state_for(feed::SymbolId id, feed::Market m) noexcep
   return syms_[id].get();
 }
 
+void MarketHandler::take_rows(SymbolState& s, std::int64_t until) const noexcept {
+  // Quiet spells: one row per boundary crossed, as the exporter does.
+  float row[features::kNumFeatures];
+  for (; s.next_sample <= until; s.next_sample += fc_.sample_period_ns) s.fe.sample(s.next_sample, row);
+}
+
 feed::SymbolId MarketHandler::sample_boundaries(std::int64_t now, SampleMeta& out) noexcept {
   const std::int64_t P = fc_.sample_period_ns;
   if (P <= 0 || now < next_boundary_) return feed::kNoSymbol;
@@ -170,8 +176,7 @@ feed::SymbolId MarketHandler::sample_boundaries(std::int64_t now, SampleMeta& ou
     SymbolState* s = syms_[id].get();
     if (s == nullptr || s->next_sample == 0) continue;
     if (hit == feed::kNoSymbol && now >= s->next_sample) {
-      float row[features::kNumFeatures];
-      for (; s->next_sample <= now; s->next_sample += P) s->fe.sample(s->next_sample, row);
+      take_rows(*s, now);
       s->sampled_ahead = true;
       ++c_.sampled_ahead;
       hit = static_cast<feed::SymbolId>(id);
@@ -293,9 +298,7 @@ int MarketHandler::apply(SymbolState& sr, const feed::Event& ev, MarketCounters&
   int due = 0;
   bool crossed = false;
   if (P > 0 && s->next_sample != 0 && ts >= s->next_sample) {
-    float row[features::kNumFeatures];
-    // Quiet spells: one row per boundary crossed, as the exporter does.
-    for (; s->next_sample <= ts; s->next_sample += P) s->fe.sample(s->next_sample, row);
+    take_rows(*s, ts);
     crossed = true;
   }
   // The rows of a boundary this message crosses were taken at the boundary, by the clock (sample_boundaries).

@@ -186,6 +186,9 @@ class MarketHandler {
 
  private:
   int handle(TickStamps& t, SampleMeta& out) noexcept;
+  // The rows of every boundary <= until (s.next_sample != 0), taken from the features' state now; next_sample moves
+  // past `until`. What a crossing message (apply) and the clock (sample_boundaries) both run.
+  void take_rows(SymbolState& s, std::int64_t until) const noexcept;
   // The per-symbol part of a message (book, sampling, features), on `s` with counters `c`: the live path
   // (the symbol's state, the handler's counters, live = true: a gap queues a resync) and the warm-up (the
   // scratch state and counters, live = false) run this same code.
