@@ -75,15 +75,7 @@ bool InferStage::infer_one(const SampleMeta& meta, const features::FeatureEngine
     ++c_.batch_hist[1];
     return true;
   }
-  if (ctx.select_batch(1) != Code::ok) {
-    ++c_.run_errors;
-    out.infer_end = TscClock::ticks();
-    return false;
-  }
-  // The next window's first T-1 rows may have been run between ticks (prefix_infer.hpp): one step then.
-  PrefixRunner* pr = inst->prefix.get();
-  const bool from_prefix = pr != nullptr && pr->try_run(meta.symbol, fe);
-  if (!from_prefix && (!inst->model->package.fill_input(fe, ctx.input()) || ctx.run() != Code::ok)) {
+  if (!run_window(*inst, meta.symbol, fe)) {
     ++c_.run_errors;
     out.infer_end = TscClock::ticks();
     return false;
@@ -119,19 +111,23 @@ bool InferStage::infer_ahead(const SampleMeta& meta, const features::FeatureEngi
       slot_.want_prefix(meta.symbol, fe);   // what a row that is not a due sample asks for (step_row)
       return false;
     }
-    ModelInstance& ctx = *inst;
-    if (ctx.select_batch(1) != Code::ok) return false;   // the tick runs it (and counts the error)
-    PrefixRunner* pr = inst->prefix.get();
-    const bool from_prefix = pr != nullptr && pr->try_run(meta.symbol, fe);
-    if (!from_prefix && (!m.package.fill_input(fe, ctx.input()) || ctx.run() != Code::ok)) return false;
+    if (!run_window(*inst, meta.symbol, fe)) return false;   // the tick runs it (and counts the error)
     t1 = TscClock::ticks();
-    keep_ahead(meta.symbol, inst, fe.samples(), ctx.output());
+    keep_ahead(meta.symbol, inst, fe.samples(), inst->output());
     slot_.want_prefix(meta.symbol, fe);
   }
   record_engine_time(inst, t0, t1);
   last_work_tsc_ = t1;
   ++c_.ahead_runs;
   return true;
+}
+
+bool InferStage::run_window(ModelInstance& inst, feed::SymbolId sym, const features::FeatureEngine& fe) noexcept {
+  if (inst.select_batch(1) != Code::ok) return false;
+  // The next window's first T-1 rows may have been run between ticks (prefix_infer.hpp): one step then.
+  PrefixRunner* pr = inst.prefix.get();
+  const bool from_prefix = pr != nullptr && pr->try_run(sym, fe);
+  return from_prefix || (inst.model->package.fill_input(fe, inst.input()) && inst.run() == Code::ok);
 }
 
 void InferStage::keep_ahead(feed::SymbolId sym, const ModelInstance* inst, std::uint64_t rows, const float* y) noexcept {

@@ -148,6 +148,8 @@ class InferStage {
  private:
   void stage(const InferRequest& r) noexcept;
   void trickle(std::uint64_t now) noexcept;
+  // A window model's batch-1 run on the symbol's window (from its prefix when ready); the result in inst.output().
+  bool run_window(ModelInstance& inst, feed::SymbolId sym, const features::FeatureEngine& fe) noexcept;
   void keep_ahead(feed::SymbolId sym, const ModelInstance* inst, std::uint64_t rows, const float* y) noexcept;
   void record_engine_time(const ModelInstance* inst, std::uint64_t t0, std::uint64_t t1) noexcept;
 
