@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "core/clock.hpp"
+#include "capture_run.hpp"
 #include "pipeline/capture_source.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/infer_stage.hpp"
@@ -292,23 +293,11 @@ TEST(InferAtBoundary, TickrtRunReportsTheBoundaryWork) {
   for (const char* f : {kStream, kCapture})
     if (!fs::exists(f)) GTEST_SKIP() << f << " not present";
   for (const bool on : {true, false}) {
-    auto c = default_config(fs::current_path().string());
-    ASSERT_TRUE(c.ok());
-    PipelineConfig cfg = c.value();
-    cfg.model = kStream;
-    cfg.source = FeedSource::capture;
-    cfg.speed = 20;          // 20x: about 200 boundaries a second, idle time between them
-    cfg.duration_s = 2;
-    cfg.trade = false;
-    cfg.metrics = false;
-    cfg.journal = "";
+    // 20x: about 200 boundaries a second, idle time between them.
+    PipelineConfig cfg = test_support::capture_run_config(kStream, /*speed=*/20, /*duration_s=*/2);
     cfg.infer_at_boundary = on;
-    std::ostringstream log;
-    auto p = Pipeline::create(cfg, log);
-    ASSERT_TRUE(p.ok()) << p.status().to_string();
-    std::atomic<bool> stop{false};
-    ASSERT_TRUE(p.value()->run(stop).ok());
-    const std::string report = p.value()->report();
+    const std::string report = test_support::run_report(cfg);
+    ASSERT_FALSE(report.empty());
     std::smatch m;
     const std::regex re(R"(inference at the boundary \(infer_at_boundary (on|off)\): (\d+) boundaries sampled by the clock, (\d+) model runs between ticks, (\d+) due samples found their result ready)");
     ASSERT_TRUE(std::regex_search(report, m, re)) << report;

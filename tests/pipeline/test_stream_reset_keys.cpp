@@ -11,8 +11,7 @@
 #include <sstream>
 #include <string>
 
-#include "pipeline/config.hpp"
-#include "pipeline/pipeline.hpp"
+#include "capture_run.hpp"
 
 namespace tickrt::pipeline {
 namespace {
@@ -24,24 +23,10 @@ struct StreamLine {
 };
 
 StreamLine run_with_gap(std::int64_t gap_ms, std::string& report) {
-  auto c = default_config(fs::current_path().string());
-  EXPECT_TRUE(c.ok());
-  PipelineConfig cfg = c.value();
-  cfg.model = "models/trained/lstm_attn_stream/model.onnx";
-  cfg.source = FeedSource::capture;
-  cfg.speed = 0;
-  cfg.duration_s = 0;   // until the capture ends
-  cfg.trade = false;
-  cfg.metrics = false;
-  cfg.journal = "";
+  PipelineConfig cfg = test_support::capture_run_config("models/trained/lstm_attn_stream/model.onnx", /*speed=*/0, /*duration_s=*/0);
   cfg.stream_max_gap_ms = gap_ms;
-  std::ostringstream log;
-  auto p = Pipeline::create(cfg, log);
-  EXPECT_TRUE(p.ok()) << p.status().to_string();
-  if (!p.ok()) return {};
-  std::atomic<bool> stop{false};
-  EXPECT_TRUE(p.value()->run(stop).ok());
-  report = p.value()->report();
+  report = test_support::run_report(cfg);
+  if (report.empty()) return {};
   std::smatch m;
   StreamLine s;
   const std::regex re(R"(stream: (\d+) steps \((\d+) replayed\).*resets: (\d+) session, (\d+) gap \(> (\d+) ms\))");
